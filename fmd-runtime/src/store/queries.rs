@@ -1,0 +1,1 @@
+//! Read queries and admin operations the dashboard needs (owned by the dashboard work).

@@ -1,0 +1,1 @@
+//! SQLite implementation of the dashboard queries (owned by the dashboard work).

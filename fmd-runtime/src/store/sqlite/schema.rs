@@ -1,0 +1,186 @@
+//! The SQLite schema and its migrations.
+//!
+//! Migrations run inside one `BEGIN IMMEDIATE` transaction, so several processes that start
+//! at the same moment against one file serialize on SQLite's write lock: the first creates
+//! the tables, the others find `schema_version` already current and do nothing. Every
+//! statement is also `IF NOT EXISTS`, so a half-applied older schema is completed, never
+//! dropped. Data is never deleted by a migration.
+//!
+//! Times are Unix milliseconds (UTC); durations are microseconds.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Version 1: requests, endpoints and the thesis' normalized exception model.
+const V1: &str = r#"
+CREATE TABLE IF NOT EXISTS fmd_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per endpoint: a #[monitored] handler (its `module::name` or the macro's `name`),
+-- a route without #[monitored] (its route template), `(unmatched)` for requests no route
+-- matched, and `(background)` for errors captured outside any request.
+CREATE TABLE IF NOT EXISTS endpoint (
+    id             INTEGER PRIMARY KEY,
+    name           TEXT NOT NULL UNIQUE,
+    level          INTEGER,            -- NULL: the macro's or the configured default
+    last_requested INTEGER,            -- unix ms
+    created_at     INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS request (
+    id          INTEGER PRIMARY KEY,
+    endpoint_id INTEGER NOT NULL REFERENCES endpoint(id),
+    route       TEXT NOT NULL,         -- route template, never the raw URI
+    method      TEXT NOT NULL,
+    time        INTEGER NOT NULL,      -- unix ms when the request started
+    duration_us INTEGER NOT NULL,
+    status      INTEGER,               -- NULL when the request was cancelled
+    cancelled   INTEGER NOT NULL DEFAULT 0,
+    version     TEXT NOT NULL,
+    ip          TEXT,
+    group_by    TEXT,
+    instance    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS request_endpoint_time ON request(endpoint_id, time);
+CREATE INDEX IF NOT EXISTS request_time ON request(time);
+
+-- A version of a function's code, stored once per distinct text.
+CREATE TABLE IF NOT EXISTS function_definition (
+    id        INTEGER PRIMARY KEY,
+    code_hash INTEGER NOT NULL UNIQUE,
+    code      TEXT NOT NULL,           -- empty when source storage is switched off
+    verbatim  INTEGER NOT NULL         -- 0: reconstructed from tokens (macro-generated fn)
+);
+
+-- Where a function lives. definition_id is NULL for library (not in-app) frames.
+CREATE TABLE IF NOT EXISTS function_location (
+    id            INTEGER PRIMARY KEY,
+    definition_id INTEGER REFERENCES function_definition(id),
+    module        TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    file          TEXT NOT NULL,
+    start_line    INTEGER NOT NULL,
+    end_line      INTEGER NOT NULL,
+    in_app        INTEGER NOT NULL,
+    UNIQUE (definition_id, module, name, file, start_line)
+);
+
+-- A line inside a function version. line 0 = unknown.
+CREATE TABLE IF NOT EXISTS exception_frame (
+    id          INTEGER PRIMARY KEY,
+    location_id INTEGER NOT NULL REFERENCES function_location(id),
+    line        INTEGER NOT NULL,
+    UNIQUE (location_id, line)
+);
+
+-- A distinct stack trace, stored once.
+CREATE TABLE IF NOT EXISTS stack_trace_snapshot (
+    id    INTEGER PRIMARY KEY,
+    hash  INTEGER NOT NULL UNIQUE,
+    depth INTEGER NOT NULL             -- number of stacklines
+);
+
+-- The frames of a snapshot in order: position 0 is the innermost frame.
+-- repeat > 1: the frame recurred that many times in a row (recursion, shown as "x N").
+CREATE TABLE IF NOT EXISTS exception_stackline (
+    snapshot_id INTEGER NOT NULL REFERENCES stack_trace_snapshot(id),
+    position    INTEGER NOT NULL,
+    frame_id    INTEGER NOT NULL REFERENCES exception_frame(id),
+    repeat      INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (snapshot_id, position)
+);
+
+CREATE TABLE IF NOT EXISTS exception_type (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE IF NOT EXISTS exception_message (
+    id      INTEGER PRIMARY KEY,
+    message TEXT NOT NULL UNIQUE       -- capped at 64 KiB with a visible marker
+);
+
+-- A group: same endpoint + same grouping hash (type, normalized message, and per in-app
+-- frame its function identity, line offset inside the function and code hash).
+-- Counters are kept by the writer so the pages never scan occurrences to list groups.
+CREATE TABLE IF NOT EXISTS exception_group (
+    id          INTEGER PRIMARY KEY,
+    endpoint_id INTEGER NOT NULL REFERENCES endpoint(id),
+    hash        INTEGER NOT NULL,
+    type_id     INTEGER NOT NULL REFERENCES exception_type(id),
+    message_id  INTEGER NOT NULL REFERENCES exception_message(id),   -- the latest message
+    snapshot_id INTEGER NOT NULL REFERENCES stack_trace_snapshot(id),
+    first_seen  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    count       INTEGER NOT NULL,
+    UNIQUE (endpoint_id, hash)
+);
+CREATE INDEX IF NOT EXISTS exception_group_last_seen ON exception_group(last_seen);
+
+-- One row per error or panic. kind: 0 panic, 1 uncaught Err (it became the response),
+-- 2 captured with fmd::capture!. request_id is NULL outside a request.
+CREATE TABLE IF NOT EXISTS exception_occurrence (
+    id           INTEGER PRIMARY KEY,
+    group_id     INTEGER NOT NULL REFERENCES exception_group(id),
+    request_id   INTEGER REFERENCES request(id),
+    type_id      INTEGER NOT NULL REFERENCES exception_type(id),
+    message_id   INTEGER NOT NULL REFERENCES exception_message(id),
+    snapshot_id  INTEGER NOT NULL REFERENCES stack_trace_snapshot(id),
+    kind         INTEGER NOT NULL,
+    time         INTEGER NOT NULL,
+    source_chain TEXT NOT NULL DEFAULT '[]'   -- JSON array of source() messages, outermost first
+);
+CREATE INDEX IF NOT EXISTS exception_occurrence_group_time ON exception_occurrence(group_id, time);
+CREATE INDEX IF NOT EXISTS exception_occurrence_request ON exception_occurrence(request_id);
+CREATE INDEX IF NOT EXISTS exception_occurrence_time ON exception_occurrence(time);
+
+-- Dashboard accounts. Only argon2 hashes are stored.
+CREATE TABLE IF NOT EXISTS fmd_user (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL,       -- 'admin' or 'viewer'
+    created_at    INTEGER NOT NULL
+);
+"#;
+
+/// Sets the connection-level pragmas every fmd connection uses.
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // journal_mode is persistent in the file; setting it again is a no-op.
+    conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+    conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+    Ok(())
+}
+
+/// Creates or upgrades the schema. Safe to call from many processes at once.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS fmd_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    )?;
+    let current: i64 = tx
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM fmd_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(0);
+    if current > SCHEMA_VERSION {
+        // A newer fmd wrote this file: leave it alone, write what still fits.
+        return tx.commit();
+    }
+    if current < 1 {
+        tx.execute_batch(V1)?;
+    }
+    tx.execute(
+        "INSERT INTO fmd_meta(key, value) VALUES ('schema_version', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    tx.commit()
+}

@@ -1,0 +1,1 @@
+//! Shared helpers for fmd's end-to-end tests.
