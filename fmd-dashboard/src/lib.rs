@@ -1,1 +1,38 @@
-//! placeholder
+//! The fmd dashboard: server-rendered pages over the fmd database, behind a login.
+//!
+//! The crate reads like the request path through it:
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`routes`] | the route table, the guard (session, role, CSRF) and the handlers (feature `axum`) |
+//! | [`auth`] | argon2 passwords, sessions, login throttling, the first admin |
+//! | [`pages`] | pure functions from query results to `maud::Markup`: layout, tables, traces |
+//! | [`highlight`] | server-side syntax highlighting (syntect) split into numbered lines |
+//! | [`format`] | times, durations, sizes, source paths |
+//! | [`host`] | what the dashboard asks of the running application |
+//! | `axum` | the adapter that records requests and mounts the dashboard (feature `axum`) |
+//!
+//! Queries live in `fmd_runtime::store::queries` (the engine-independent read model) and
+//! its SQLite implementation; this crate never writes SQL.
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")] {
+//! // Mount the dashboard of this process's monitor:
+//! let app: axum::Router = axum::Router::new().nest("/dashboard", fmd_dashboard::router());
+//! # }
+//! ```
+
+pub mod auth;
+pub mod format;
+pub mod highlight;
+pub mod host;
+pub mod pages;
+
+#[cfg(feature = "axum")]
+pub mod routes;
+
+#[cfg(feature = "axum")]
+pub mod axum;
+
+#[cfg(feature = "axum")]
+pub use routes::{Access, Dashboard, RouteInfo, route_table, router};

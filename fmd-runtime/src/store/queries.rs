@@ -1,1 +1,265 @@
-//! Read queries and admin operations the dashboard needs (owned by the dashboard work).
+//! The dashboard's read model: plain structs and the [`DashboardStore`] trait.
+//!
+//! Nothing here knows an SQL dialect. Each storage engine (`sqlite::queries` today,
+//! PostgreSQL later) implements [`DashboardStore`]; the dashboard pages only see these
+//! structs. Times are Unix milliseconds (UTC), durations microseconds.
+
+use serde::Serialize;
+
+/// Milliseconds in one day.
+pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Hits, median duration and errors of one endpoint over one span of time.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SpanStats {
+    /// Requests in the span.
+    pub hits: u64,
+    /// Median request duration in the span (µs); `None` without requests.
+    pub median_us: Option<i64>,
+}
+
+/// One row of the overview page.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EndpointOverview {
+    /// `endpoint.id`.
+    pub id: i64,
+    /// The endpoint's name (handler path, route template, `(unmatched)`, `(background)`).
+    pub name: String,
+    /// Distinct route templates seen in the last 7 days (or ever, if none recently).
+    pub routes: Vec<String>,
+    /// The stored level override; `None` uses the macro's or the configured default.
+    pub level: Option<u8>,
+    /// When the endpoint was last requested.
+    pub last_requested: Option<i64>,
+    /// Since midnight UTC today.
+    pub today: SpanStats,
+    /// The last 7 days.
+    pub week: SpanStats,
+    /// Everything stored.
+    pub all: SpanStats,
+    /// Responses with status 400–499 in the last 7 days.
+    pub client_errors_week: u64,
+    /// Responses with status 500–599 in the last 7 days (panics count as 500).
+    pub server_errors_week: u64,
+    /// Exception groups on this endpoint.
+    pub exception_groups: u64,
+}
+
+/// Sort keys of the exception-group list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub enum GroupSort {
+    /// Most recently seen first (the default).
+    #[default]
+    LastSeen,
+    /// Oldest first seen first.
+    FirstSeen,
+    /// Most occurrences first.
+    Count,
+    /// By endpoint name.
+    Endpoint,
+    /// By exception type name.
+    Type,
+}
+
+/// One exception group as listed on the exception pages.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupSummary {
+    /// `exception_group.id`.
+    pub id: i64,
+    /// The endpoint the group belongs to.
+    pub endpoint_id: i64,
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// The error's type name.
+    pub type_name: String,
+    /// The latest message of the group.
+    pub message: String,
+    /// Occurrences (kept by the writer).
+    pub count: u64,
+    /// First occurrence.
+    pub first_seen: i64,
+    /// Latest occurrence.
+    pub last_seen: i64,
+}
+
+/// One page of a list plus the total number of rows.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub rows: Vec<T>,
+    /// All rows that match, over every page.
+    pub total: u64,
+}
+
+/// One line of a stack trace, resolved to its function.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StackFrame {
+    /// `function_location.id`.
+    pub location_id: i64,
+    /// Module path of the function.
+    pub module: String,
+    /// Function name.
+    pub name: String,
+    /// Source file as recorded (relative to the workspace for members).
+    pub file: String,
+    /// The failing line in the file (absolute line number); 0 when unknown.
+    pub line: u32,
+    /// First line of the function in the file.
+    pub start_line: u32,
+    /// Last line of the function in the file.
+    pub end_line: u32,
+    /// `false` for library frames (collapsed by default).
+    pub in_app: bool,
+    /// The function's code; `None` for library frames or when source storage is off.
+    pub code: Option<String>,
+    /// `false` when the code was reconstructed from tokens (macro-generated functions).
+    pub verbatim: bool,
+    /// Consecutive repetitions (recursion); shown as "× N" when > 1.
+    pub repeat: u32,
+}
+
+/// Occurrences of a group per time bucket, for the sparkline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Histogram {
+    /// Start of the first bucket.
+    pub start: i64,
+    /// Width of each bucket.
+    pub bucket_ms: i64,
+    /// Occurrences per bucket, oldest first.
+    pub counts: Vec<u64>,
+}
+
+/// Everything the endpoint-exceptions page shows about one group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupDetail {
+    /// Type, message, counters.
+    pub summary: GroupSummary,
+    /// The `source()` chain of the latest occurrence, outermost first.
+    pub source_chain: Vec<String>,
+    /// Kind of the latest occurrence: 0 panic, 1 uncaught `Err`, 2 captured.
+    pub kind: u8,
+    /// The stack trace, innermost frame first.
+    pub frames: Vec<StackFrame>,
+    /// Occurrences over time.
+    pub histogram: Histogram,
+}
+
+/// The endpoint header of the endpoint pages.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EndpointInfo {
+    /// `endpoint.id`.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Stored level override.
+    pub level: Option<u8>,
+    /// Last request.
+    pub last_requested: Option<i64>,
+}
+
+/// What a pruning run removed.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct PruneReport {
+    /// Requests deleted.
+    pub requests: u64,
+    /// Exception occurrences deleted.
+    pub occurrences: u64,
+    /// Exception groups left empty and deleted.
+    pub groups: u64,
+}
+
+/// Database totals for the configuration and retention pages.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct StoreTotals {
+    /// Rows in `request`.
+    pub requests: u64,
+    /// Rows in `exception_occurrence`.
+    pub occurrences: u64,
+    /// Rows in `exception_group`.
+    pub groups: u64,
+    /// Rows in `endpoint`.
+    pub endpoints: u64,
+    /// Oldest request time.
+    pub oldest_request: Option<i64>,
+}
+
+/// A dashboard account.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct User {
+    /// `fmd_user.id`.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// PHC string of the argon2 hash (never the password).
+    #[serde(skip)]
+    pub password_hash: String,
+    /// `"admin"` or `"viewer"`.
+    pub role: String,
+}
+
+/// The read queries and admin operations behind the dashboard.
+///
+/// Implemented once per storage engine. Methods take `&mut self` because an implementation
+/// may run admin operations inside a transaction on its own connection.
+pub trait DashboardStore {
+    /// Engine error type.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Every endpoint with its counters; `now` decides "today" and "7 days".
+    fn overview(&mut self, now: i64) -> Result<Vec<EndpointOverview>, Self::Error>;
+
+    /// One endpoint by id.
+    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, Self::Error>;
+
+    /// Exception groups, optionally of one endpoint, sorted and paginated.
+    fn groups(
+        &mut self,
+        endpoint_id: Option<i64>,
+        sort: GroupSort,
+        descending: bool,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<GroupSummary>, Self::Error>;
+
+    /// The full detail of one group: trace, chain and a histogram of `buckets` buckets
+    /// ending at `now`.
+    fn group_detail(
+        &mut self,
+        group_id: i64,
+        now: i64,
+        buckets: u32,
+    ) -> Result<Option<GroupDetail>, Self::Error>;
+
+    /// Row counts for the configuration and retention pages.
+    fn totals(&mut self) -> Result<StoreTotals, Self::Error>;
+
+    /// Stores an endpoint's level override (`None` clears it). Returns the endpoint's name,
+    /// or `None` when no endpoint has this id.
+    fn set_endpoint_level(
+        &mut self,
+        endpoint_id: i64,
+        level: Option<u8>,
+    ) -> Result<Option<String>, Self::Error>;
+
+    /// Deletes one group on one endpoint with its occurrences and whatever is left
+    /// orphaned. Returns `false` when the group does not belong to that endpoint.
+    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, Self::Error>;
+
+    /// Deletes requests and occurrences older than `cutoff`, groups left empty, orphans.
+    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, Self::Error>;
+
+    /// Number of dashboard accounts.
+    fn count_users(&mut self) -> Result<u64, Self::Error>;
+
+    /// Looks up an account by login name.
+    fn user(&mut self, username: &str) -> Result<Option<User>, Self::Error>;
+
+    /// Creates an account from an argon2 PHC hash. Returns `false` if the name is taken.
+    fn create_user(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+        now: i64,
+    ) -> Result<bool, Self::Error>;
+}

@@ -1,1 +1,432 @@
-//! SQLite implementation of the dashboard queries (owned by the dashboard work).
+//! SQLite implementation of [`DashboardStore`]: every SQL statement the dashboard runs.
+//!
+//! Each query is written against an index of `schema.rs`: per-endpoint counts are range
+//! scans of `request_endpoint_time`, group lists read `exception_group` (whose counters the
+//! writer keeps), histograms scan `exception_occurrence_group_time`. Orphan clean-up uses
+//! non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per statement.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::schema;
+use crate::store::queries::{
+    DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
+    Histogram, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
+};
+
+/// The dashboard's connection to an fmd SQLite file.
+///
+/// ```no_run
+/// use fmd_runtime::store::queries::DashboardStore;
+/// use fmd_runtime::store::sqlite::queries::SqliteReader;
+///
+/// let mut store = SqliteReader::open(std::path::Path::new("fmd.db"))?;
+/// let endpoints = store.overview(0)?;
+/// # Ok::<(), rusqlite::Error>(())
+/// ```
+pub struct SqliteReader {
+    conn: Connection,
+}
+
+impl SqliteReader {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let mut conn = Connection::open(path)?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(SqliteReader { conn })
+    }
+
+    /// Wraps a connection that is already configured and migrated.
+    pub fn from_connection(conn: Connection) -> Self {
+        SqliteReader { conn }
+    }
+
+    /// The underlying connection (tests and fixtures).
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    fn span(&self, endpoint_id: i64, since: i64) -> rusqlite::Result<SpanStats> {
+        let hits: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM request WHERE endpoint_id = ?1 AND time >= ?2")?
+            .query_row(params![endpoint_id, since], |r| r.get(0))?;
+        let median_us = if hits == 0 {
+            None
+        } else {
+            self.conn
+                .prepare_cached(
+                    "SELECT duration_us FROM request WHERE endpoint_id = ?1 AND time >= ?2
+                     ORDER BY duration_us LIMIT 1 OFFSET ?3",
+                )?
+                .query_row(params![endpoint_id, since, hits / 2], |r| r.get(0))
+                .optional()?
+        };
+        Ok(SpanStats {
+            hits: hits as u64,
+            median_us,
+        })
+    }
+
+    fn group_summary(&self, group_id: i64) -> rusqlite::Result<Option<GroupSummary>> {
+        self.conn
+            .prepare_cached(&format!("{GROUP_SELECT} WHERE g.id = ?1"))?
+            .query_row([group_id], group_row)
+            .optional()
+    }
+}
+
+const GROUP_SELECT: &str = "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
+        g.first_seen, g.last_seen
+    FROM exception_group g
+    JOIN endpoint e ON e.id = g.endpoint_id
+    JOIN exception_type t ON t.id = g.type_id
+    JOIN exception_message m ON m.id = g.message_id";
+
+fn group_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GroupSummary> {
+    Ok(GroupSummary {
+        id: r.get(0)?,
+        endpoint_id: r.get(1)?,
+        endpoint: r.get(2)?,
+        type_name: r.get(3)?,
+        message: r.get(4)?,
+        count: r.get::<_, i64>(5)?.max(0) as u64,
+        first_seen: r.get(6)?,
+        last_seen: r.get(7)?,
+    })
+}
+
+fn level_from_sql(v: Option<i64>) -> Option<u8> {
+    v.and_then(|l| u8::try_from(l).ok())
+}
+
+/// Deletes everything no group or occurrence refers to any more, innermost tables last.
+fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "DELETE FROM exception_stackline WHERE snapshot_id NOT IN (
+             SELECT snapshot_id FROM exception_group
+             UNION SELECT snapshot_id FROM exception_occurrence);
+         DELETE FROM stack_trace_snapshot WHERE id NOT IN (
+             SELECT snapshot_id FROM exception_group
+             UNION SELECT snapshot_id FROM exception_occurrence);
+         DELETE FROM exception_frame WHERE id NOT IN (SELECT frame_id FROM exception_stackline);
+         DELETE FROM function_location WHERE id NOT IN (SELECT location_id FROM exception_frame);
+         DELETE FROM function_definition WHERE id NOT IN (
+             SELECT definition_id FROM function_location WHERE definition_id IS NOT NULL);
+         DELETE FROM exception_type WHERE id NOT IN (
+             SELECT type_id FROM exception_group UNION SELECT type_id FROM exception_occurrence);
+         DELETE FROM exception_message WHERE id NOT IN (
+             SELECT message_id FROM exception_group
+             UNION SELECT message_id FROM exception_occurrence);",
+    )
+}
+
+impl DashboardStore for SqliteReader {
+    type Error = rusqlite::Error;
+
+    fn overview(&mut self, now: i64) -> rusqlite::Result<Vec<EndpointOverview>> {
+        let today = now - now.rem_euclid(DAY_MS);
+        let week = now - 7 * DAY_MS;
+        let endpoints: Vec<(i64, String, Option<i64>, Option<i64>)> = self
+            .conn
+            .prepare_cached("SELECT id, name, level, last_requested FROM endpoint ORDER BY name")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(endpoints.len());
+        for (id, name, level, last_requested) in endpoints {
+            // Routes of the latest requests: bounded, whatever the table size.
+            let routes: Vec<String> = self
+                .conn
+                .prepare_cached(
+                    "SELECT DISTINCT route FROM (SELECT route FROM request
+                     WHERE endpoint_id = ?1 ORDER BY time DESC LIMIT 200) ORDER BY route",
+                )?
+                .query_map([id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let (client, server): (i64, i64) = self
+                .conn
+                .prepare_cached(
+                    "SELECT coalesce(sum(status BETWEEN 400 AND 499), 0),
+                            coalesce(sum(status >= 500), 0)
+                     FROM request WHERE endpoint_id = ?1 AND time >= ?2",
+                )?
+                .query_row(params![id, week], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let groups: i64 = self
+                .conn
+                .prepare_cached("SELECT count(*) FROM exception_group WHERE endpoint_id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            out.push(EndpointOverview {
+                id,
+                routes,
+                level: level_from_sql(level),
+                last_requested,
+                today: self.span(id, today)?,
+                week: self.span(id, week)?,
+                all: self.span(id, i64::MIN)?,
+                client_errors_week: client as u64,
+                server_errors_week: server as u64,
+                exception_groups: groups as u64,
+                name,
+            });
+        }
+        Ok(out)
+    }
+
+    fn endpoint(&mut self, id: i64) -> rusqlite::Result<Option<EndpointInfo>> {
+        self.conn
+            .prepare_cached("SELECT id, name, level, last_requested FROM endpoint WHERE id = ?1")?
+            .query_row([id], |r| {
+                Ok(EndpointInfo {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    level: level_from_sql(r.get(2)?),
+                    last_requested: r.get(3)?,
+                })
+            })
+            .optional()
+    }
+
+    fn groups(
+        &mut self,
+        endpoint_id: Option<i64>,
+        sort: GroupSort,
+        descending: bool,
+        offset: u64,
+        limit: u64,
+    ) -> rusqlite::Result<Page<GroupSummary>> {
+        let key = match sort {
+            GroupSort::LastSeen => "g.last_seen",
+            GroupSort::FirstSeen => "g.first_seen",
+            GroupSort::Count => "g.count",
+            GroupSort::Endpoint => "e.name",
+            GroupSort::Type => "t.name",
+        };
+        let dir = if descending { "DESC" } else { "ASC" };
+        let filter = if endpoint_id.is_some() {
+            "WHERE g.endpoint_id = ?1"
+        } else {
+            "WHERE ?1 IS NULL"
+        };
+        let sql =
+            format!("{GROUP_SELECT} {filter} ORDER BY {key} {dir}, g.id {dir} LIMIT ?2 OFFSET ?3");
+        let rows = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(params![endpoint_id, limit as i64, offset as i64], group_row)?
+            .collect::<Result<_, _>>()?;
+        let total: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM exception_group WHERE ?1 IS NULL OR endpoint_id = ?1",
+            )?
+            .query_row([endpoint_id], |r| r.get(0))?;
+        Ok(Page {
+            rows,
+            total: total as u64,
+        })
+    }
+
+    fn group_detail(
+        &mut self,
+        group_id: i64,
+        now: i64,
+        buckets: u32,
+    ) -> rusqlite::Result<Option<GroupDetail>> {
+        let Some(summary) = self.group_summary(group_id)? else {
+            return Ok(None);
+        };
+        let latest: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, source_chain FROM exception_occurrence
+                 WHERE group_id = ?1 ORDER BY time DESC LIMIT 1",
+            )?
+            .query_row([group_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (kind, chain) = latest.unwrap_or((1, "[]".to_owned()));
+        let source_chain: Vec<String> = serde_json::from_str(&chain).unwrap_or_default();
+        let frames = self
+            .conn
+            .prepare_cached(
+                "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
+                        l.in_app, d.code, d.verbatim, s.repeat
+                 FROM exception_group g
+                 JOIN exception_stackline s ON s.snapshot_id = g.snapshot_id
+                 JOIN exception_frame f ON f.id = s.frame_id
+                 JOIN function_location l ON l.id = f.location_id
+                 LEFT JOIN function_definition d ON d.id = l.definition_id
+                 WHERE g.id = ?1 ORDER BY s.position",
+            )?
+            .query_map([group_id], |r| {
+                let code: Option<String> = r.get(8)?;
+                Ok(StackFrame {
+                    location_id: r.get(0)?,
+                    module: r.get(1)?,
+                    name: r.get(2)?,
+                    file: r.get(3)?,
+                    line: r.get(4)?,
+                    start_line: r.get(5)?,
+                    end_line: r.get(6)?,
+                    in_app: r.get(7)?,
+                    code: code.filter(|c| !c.is_empty()),
+                    verbatim: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
+                    repeat: r.get::<_, i64>(10)?.max(1) as u32,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+
+        // Buckets cover the group's life within the last 30 days, at least a minute each.
+        let buckets = buckets.max(1) as i64;
+        let end = now + 1;
+        let from = summary.first_seen.max(now - 30 * DAY_MS);
+        let bucket_ms = ((end - from + buckets - 1) / buckets).max(60_000);
+        let start = end - bucket_ms * buckets;
+        let mut counts = vec![0u64; buckets as usize];
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT (time - ?2) / ?3, count(*) FROM exception_occurrence
+             WHERE group_id = ?1 AND time >= ?2 AND time < ?4 GROUP BY 1",
+        )?;
+        let mut rows = stmt.query(params![group_id, start, bucket_ms, end])?;
+        while let Some(r) = rows.next()? {
+            let b: i64 = r.get(0)?;
+            if let Some(c) = counts.get_mut(b as usize) {
+                *c = r.get::<_, i64>(1)? as u64;
+            }
+        }
+        Ok(Some(GroupDetail {
+            summary,
+            source_chain,
+            kind: kind as u8,
+            frames,
+            histogram: Histogram {
+                start,
+                bucket_ms,
+                counts,
+            },
+        }))
+    }
+
+    fn totals(&mut self) -> rusqlite::Result<StoreTotals> {
+        let count = |sql: &str| -> rusqlite::Result<u64> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+        };
+        Ok(StoreTotals {
+            requests: count("SELECT count(*) FROM request")?,
+            occurrences: count("SELECT count(*) FROM exception_occurrence")?,
+            groups: count("SELECT count(*) FROM exception_group")?,
+            endpoints: count("SELECT count(*) FROM endpoint")?,
+            oldest_request: self
+                .conn
+                .query_row("SELECT min(time) FROM request", [], |r| r.get(0))?,
+        })
+    }
+
+    fn set_endpoint_level(
+        &mut self,
+        endpoint_id: i64,
+        level: Option<u8>,
+    ) -> rusqlite::Result<Option<String>> {
+        self.conn
+            .prepare_cached("UPDATE endpoint SET level = ?2 WHERE id = ?1 RETURNING name")?
+            .query_row(params![endpoint_id, level], |r| r.get(0))
+            .optional()
+    }
+
+    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> rusqlite::Result<bool> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = tx
+            .query_row(
+                "SELECT 1 FROM exception_group WHERE id = ?1 AND endpoint_id = ?2",
+                params![group_id, endpoint_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if !found {
+            return Ok(false);
+        }
+        tx.execute(
+            "DELETE FROM exception_occurrence WHERE group_id = ?1",
+            [group_id],
+        )?;
+        tx.execute("DELETE FROM exception_group WHERE id = ?1", [group_id])?;
+        clean_orphans(&tx)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn prune(&mut self, cutoff: i64) -> rusqlite::Result<PruneReport> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut occurrences =
+            tx.execute("DELETE FROM exception_occurrence WHERE time < ?1", [cutoff])?;
+        // An occurrence recorded late for an old request still hangs off that request.
+        occurrences += tx.execute(
+            "DELETE FROM exception_occurrence WHERE request_id IN (
+                 SELECT id FROM request WHERE time < ?1)",
+            [cutoff],
+        )?;
+        tx.execute(
+            "UPDATE exception_group SET
+                 count = (SELECT count(*) FROM exception_occurrence o
+                          WHERE o.group_id = exception_group.id),
+                 first_seen = coalesce((SELECT min(time) FROM exception_occurrence o
+                          WHERE o.group_id = exception_group.id), first_seen)
+             WHERE first_seen < ?1",
+            [cutoff],
+        )?;
+        let groups = tx.execute("DELETE FROM exception_group WHERE count <= 0", [])?;
+        let requests = tx.execute("DELETE FROM request WHERE time < ?1", [cutoff])?;
+        clean_orphans(&tx)?;
+        tx.commit()?;
+        Ok(PruneReport {
+            requests: requests as u64,
+            occurrences: occurrences as u64,
+            groups: groups as u64,
+        })
+    }
+
+    fn count_users(&mut self) -> rusqlite::Result<u64> {
+        self.conn
+            .query_row("SELECT count(*) FROM fmd_user", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+    }
+
+    fn user(&mut self, username: &str) -> rusqlite::Result<Option<User>> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, username, password_hash, role FROM fmd_user WHERE username = ?1",
+            )?
+            .query_row([username], |r| {
+                Ok(User {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    password_hash: r.get(2)?,
+                    role: r.get(3)?,
+                })
+            })
+            .optional()
+    }
+
+    fn create_user(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+        now: i64,
+    ) -> rusqlite::Result<bool> {
+        let n = self.conn.execute(
+            "INSERT INTO fmd_user (username, password_hash, role, created_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT(username) DO NOTHING",
+            params![username, password_hash, role, now],
+        )?;
+        Ok(n == 1)
+    }
+}

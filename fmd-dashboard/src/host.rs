@@ -1,0 +1,88 @@
+//! What the dashboard asks of the monitored application, behind a small trait.
+//!
+//! [`MonitorHost`] is the real one (the process-wide `fmd_runtime::monitor()`); tests and
+//! tools that only read a database use [`StaticHost`].
+
+use serde::Serialize;
+
+/// The application state the configuration page shows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HostStatus {
+    /// Effective configuration as (name, value); secrets are never included.
+    pub config: Vec<(String, String)>,
+    /// Events accepted into the queue.
+    pub events_queued: u64,
+    /// Events written to the database.
+    pub events_stored: u64,
+    /// Events dropped (full queue or failing storage).
+    pub events_dropped: u64,
+    /// The last storage error, if storage is failing.
+    pub last_storage_error: Option<String>,
+    /// Functions registered by `#[monitored]` and `#[capture]`.
+    pub registered_functions: usize,
+}
+
+/// The monitored application, as the dashboard sees it.
+pub trait Host: Send + Sync + 'static {
+    /// Applies an endpoint's level to the running application (the store keeps it too).
+    fn set_endpoint_level(&self, endpoint: &str, level: Option<u8>);
+    /// Configuration and pipeline counters.
+    fn status(&self) -> HostStatus;
+}
+
+/// The running fmd monitor of this process.
+pub struct MonitorHost;
+
+impl Host for MonitorHost {
+    fn set_endpoint_level(&self, endpoint: &str, level: Option<u8>) {
+        fmd_runtime::monitor().set_endpoint_level(endpoint, level);
+    }
+
+    fn status(&self) -> HostStatus {
+        let m = fmd_runtime::monitor();
+        let c = m.config();
+        let s = m.stats();
+        let set = |o: &Option<String>| if o.is_some() { "(set)" } else { "(not set)" }.to_owned();
+        let config = vec![
+            ("database".into(), c.database.display().to_string()),
+            ("level".into(), c.level.to_string()),
+            ("dashboard_path".into(), c.dashboard_path.clone()),
+            (
+                "username".into(),
+                c.username.clone().unwrap_or_else(|| "(not set)".into()),
+            ),
+            ("password".into(), set(&c.password)),
+            ("version".into(), c.version.clone()),
+            (
+                "retention_weeks".into(),
+                c.retention_weeks.map_or("(off)".into(), |w| w.to_string()),
+            ),
+            ("store_source".into(), c.store_source.to_string()),
+            (
+                "normalize_messages".into(),
+                c.normalize_messages.to_string(),
+            ),
+            ("queue_capacity".into(), c.queue_capacity.to_string()),
+            ("instance".into(), c.instance.clone()),
+        ];
+        HostStatus {
+            config,
+            events_queued: s.events_queued,
+            events_stored: s.events_stored,
+            events_dropped: s.events_dropped,
+            last_storage_error: s.last_storage_error,
+            registered_functions: fmd_runtime::registry::functions().count(),
+        }
+    }
+}
+
+/// A fixed status and no running application (level changes are only stored).
+#[derive(Debug, Clone, Default)]
+pub struct StaticHost(pub HostStatus);
+
+impl Host for StaticHost {
+    fn set_endpoint_level(&self, _endpoint: &str, _level: Option<u8>) {}
+    fn status(&self) -> HostStatus {
+        self.0.clone()
+    }
+}

@@ -1,0 +1,154 @@
+//! Small pieces shared by several pages: pagination, sortable headers, times, the
+//! occurrences sparkline and highlighted code blocks.
+
+use maud::{Markup, html};
+
+use crate::format;
+use crate::highlight;
+use fmd_runtime::store::queries::Histogram;
+
+/// A query string from pairs, values percent-encoded (`?a=1&b=x%20y`).
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    let q = s.finish();
+    if q.is_empty() { q } else { format!("?{q}") }
+}
+
+/// Page links: `link(page)` builds the URL of a page (0-based).
+pub fn pager(page: u64, per_page: u64, total: u64, link: impl Fn(u64) -> String) -> Markup {
+    let pages = total.div_ceil(per_page.max(1)).max(1);
+    if pages <= 1 {
+        return html! {};
+    }
+    let shown: Vec<u64> = (0..pages)
+        .filter(|p| *p < 2 || p + 2 >= pages || p.abs_diff(page) <= 2)
+        .collect();
+    html! {
+        nav.pager aria-label="pages" {
+            @if page > 0 { a href=(link(page - 1)) rel="prev" { "‹ Prev" } }
+            @for (i, p) in shown.iter().enumerate() {
+                @if i > 0 && shown[i - 1] + 1 != *p { span.muted { "…" } }
+                @if *p == page { span.current { (p + 1) } }
+                @else { a href=(link(*p)) { (p + 1) } }
+            }
+            @if page + 1 < pages { a href=(link(page + 1)) rel="next" { "Next ›" } }
+            span.muted { (total) " rows" }
+        }
+    }
+}
+
+/// A column header that sorts by `key`; clicking the current key flips the direction.
+pub fn sort_th(
+    label: &str,
+    key: &str,
+    current: &str,
+    desc: bool,
+    class: Option<&str>,
+    link: impl Fn(&str, bool) -> String,
+) -> Markup {
+    let active = key == current;
+    let arrow = if !active {
+        ""
+    } else if desc {
+        " ↓"
+    } else {
+        " ↑"
+    };
+    // A new key starts descending (largest / newest first), except text columns.
+    let next_desc = if active { !desc } else { class == Some("num") };
+    html! {
+        th class=[class] aria-sort=[active.then_some(if desc { "descending" } else { "ascending" })] {
+            a href=(link(key, next_desc)) { (label) (arrow) }
+        }
+    }
+}
+
+/// A `<time>` with the absolute UTC time on hover and "… ago" as text.
+pub fn when(ms: Option<i64>, now: i64) -> Markup {
+    match ms {
+        Some(ms) => html! {
+            time datetime=(ms) title=(format!("{} UTC", format::datetime(ms))) { (format::ago(ms, now)) }
+        },
+        None => html! { span.muted { "never" } },
+    }
+}
+
+/// An SVG bar sparkline of occurrences over time (no script, no external library).
+pub fn sparkline(h: &Histogram) -> Markup {
+    const W: f64 = 160.0;
+    const H: f64 = 32.0;
+    let n = h.counts.len().max(1) as f64;
+    let max = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let bw = W / n;
+    let total: u64 = h.counts.iter().sum();
+    let end = h.start + h.bucket_ms * h.counts.len() as i64;
+    let title = format!(
+        "{total} occurrences from {} to {} UTC",
+        format::datetime(h.start),
+        format::datetime(end)
+    );
+    html! {
+        svg.spark width=(W) height=(H) viewBox=(format!("0 0 {W} {H}")) role="img" aria-label=(title) {
+            title { (title) }
+            line x1="0" y1=(H - 0.5) x2=(W) y2=(H - 0.5) {}
+            @for (i, c) in h.counts.iter().enumerate() {
+                @if *c > 0 {
+                    @let bh = ((*c as f64 / max) * (H - 2.0)).max(2.0);
+                    rect x=(format!("{:.2}", i as f64 * bw + 0.5)) y=(format!("{:.2}", H - 1.0 - bh))
+                        width=(format!("{:.2}", (bw - 1.0).max(1.0))) height=(format!("{bh:.2}")) {
+                        title { (c) " at " (format::datetime(h.start + h.bucket_ms * i as i64)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A whole function with real line numbers, highlighted, `mark` (a file line) flagged.
+pub fn code_block(code: &str, first_line: u32, mark: u32) -> Markup {
+    let lines = highlight::rust_lines(code);
+    html! {
+        div.code role="region" aria-label="source" {
+            @for (i, text) in lines.into_iter().enumerate() {
+                @let n = first_line + i as u32;
+                @let fail = n == mark && mark != 0;
+                div class=(if fail { "l fail" } else { "l" }) data-line=(n) {
+                    span.n { (n) }
+                    span.t { (text) }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_encoded_and_skip_empty_values() {
+        assert_eq!(query(&[("q", "a b&c"), ("page", "")]), "?q=a+b%26c");
+        assert_eq!(query(&[]), "");
+    }
+
+    #[test]
+    fn the_failing_line_is_marked_with_its_real_number() {
+        let html = code_block("fn f() {\n    g()?;\n}\n", 40, 41).into_string();
+        assert!(
+            html.contains(r#"<div class="l fail" data-line="41">"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-line="42""#));
+    }
+
+    #[test]
+    fn pager_elides_far_pages() {
+        let html = pager(10, 10, 1000, |p| format!("?page={p}")).into_string();
+        assert!(html.contains("…") && html.contains("?page=9") && !html.contains("?page=50"));
+    }
+}

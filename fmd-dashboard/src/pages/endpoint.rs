@@ -1,0 +1,86 @@
+//! One endpoint's exceptions: a card per group with its trace, chain and sparkline.
+
+use maud::{Markup, html};
+
+use super::Ctx;
+use super::components::{pager, query, sparkline, when};
+use super::layout::{Nav, csrf_field, page};
+use super::trace::trace;
+use fmd_runtime::store::queries::{EndpointInfo, GroupDetail};
+
+/// Groups per page on this page.
+pub const PER_PAGE: u64 = 10;
+
+/// Label of an occurrence kind (0 panic, 1 uncaught `Err`, 2 captured).
+pub fn kind_label(kind: u8) -> (&'static str, &'static str) {
+    match kind {
+        0 => ("panic", "badge bad"),
+        1 => ("uncaught error", "badge warn"),
+        _ => ("captured", "badge"),
+    }
+}
+
+/// The page.
+pub fn exceptions_page(
+    ctx: &Ctx<'_>,
+    endpoint: &EndpointInfo,
+    groups: &[GroupDetail],
+    page_no: u64,
+    total: u64,
+) -> Markup {
+    let body = html! {
+        h1 { "Exceptions of " span.mono { (endpoint.name) } }
+        div.sub {
+            (total) " group" @if total != 1 { "s" } " · last requested " (when(endpoint.last_requested, ctx.now))
+            " · " a href=(ctx.url("/exceptions")) { "all exceptions" }
+        }
+        @if groups.is_empty() { div.card { p.muted { "No exceptions recorded for this endpoint." } } }
+        @for g in groups { (card(ctx, endpoint.id, g)) }
+        (pager(page_no, PER_PAGE, total, |p| {
+            ctx.url(&format!("/endpoint/{}/exceptions{}", endpoint.id, query(&[("page", &p.to_string())])))
+        }))
+    };
+    page(
+        ctx,
+        &format!("Exceptions of {}", endpoint.name),
+        Nav::Exceptions,
+        body,
+    )
+}
+
+/// One group's card.
+pub fn card(ctx: &Ctx<'_>, endpoint_id: i64, g: &GroupDetail) -> Markup {
+    let s = &g.summary;
+    let (kind, kind_class) = kind_label(g.kind);
+    html! {
+        section.card.group id=(format!("group-{}", s.id)) {
+            div.group-head {
+                div.what {
+                    span.type { (s.type_name) } " " span class=(kind_class) { (kind) }
+                    pre.message { (s.message) }
+                    @if !g.source_chain.is_empty() {
+                        div.muted { "Caused by:" }
+                        ol.chain { @for c in &g.source_chain { li { (c) } } }
+                    }
+                    div.facts {
+                        span { b { (s.count) } " occurrence" @if s.count != 1 { "s" } }
+                        span { "first seen " (when(Some(s.first_seen), ctx.now)) }
+                        span { "last seen " (when(Some(s.last_seen), ctx.now)) }
+                    }
+                }
+                div {
+                    (sparkline(&g.histogram))
+                    @if ctx.admin {
+                        form.inline method="post"
+                            action=(ctx.url(&format!("/endpoint/{endpoint_id}/exceptions/{}/delete", s.id))) {
+                            (csrf_field(ctx))
+                            button.danger.small type="submit" title="Delete this group on this endpoint only" { "Delete group" }
+                        }
+                    }
+                }
+            }
+            h2 { "Stack trace " span.muted { "(innermost first)" } }
+            (trace(&g.frames))
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! All exception groups of every endpoint: sortable, paginated.
+
+use maud::{Markup, html};
+
+use super::Ctx;
+use super::components::{pager, query, sort_th, when};
+use super::layout::{Nav, page};
+use fmd_runtime::store::queries::{GroupSort, GroupSummary, Page};
+
+/// Groups per page.
+pub const PER_PAGE: u64 = 50;
+
+/// The URL name of a sort key.
+pub fn sort_key(s: GroupSort) -> &'static str {
+    match s {
+        GroupSort::LastSeen => "last_seen",
+        GroupSort::FirstSeen => "first_seen",
+        GroupSort::Count => "count",
+        GroupSort::Endpoint => "endpoint",
+        GroupSort::Type => "type",
+    }
+}
+
+/// Parses a sort key from the URL; unknown keys sort by last seen.
+pub fn parse_sort(s: &str) -> GroupSort {
+    match s {
+        "first_seen" => GroupSort::FirstSeen,
+        "count" => GroupSort::Count,
+        "endpoint" => GroupSort::Endpoint,
+        "type" => GroupSort::Type,
+        _ => GroupSort::LastSeen,
+    }
+}
+
+/// Shortens a message for a table cell.
+pub fn excerpt(s: &str, max: usize) -> String {
+    let first = s.lines().next().unwrap_or("");
+    if first.chars().count() > max || first.len() < s.len() {
+        let cut: String = first.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        first.to_owned()
+    }
+}
+
+/// The page.
+pub fn all_page(
+    ctx: &Ctx<'_>,
+    groups: &Page<GroupSummary>,
+    sort: GroupSort,
+    desc: bool,
+    page_no: u64,
+) -> Markup {
+    let key = sort_key(sort);
+    let dir = if desc { "desc" } else { "asc" };
+    let link = |k: &str, d: bool| {
+        ctx.url(&format!(
+            "/exceptions{}",
+            query(&[("sort", k), ("dir", if d { "desc" } else { "asc" })])
+        ))
+    };
+    let body = html! {
+        h1 { "Exceptions" }
+        div.sub { (groups.total) " groups over all endpoints" }
+        table.data {
+            thead { tr {
+                (sort_th("Last seen", "last_seen", key, desc, Some("num"), link))
+                (sort_th("First seen", "first_seen", key, desc, Some("num"), link))
+                (sort_th("Endpoint", "endpoint", key, desc, None, link))
+                (sort_th("Type", "type", key, desc, None, link))
+                th { "Message" }
+                (sort_th("Count", "count", key, desc, Some("num"), link))
+            } }
+            tbody {
+                @if groups.rows.is_empty() { tr { td.muted colspan="6" { "No exceptions recorded yet." } } }
+                @for g in &groups.rows {
+                    tr {
+                        td.num { (when(Some(g.last_seen), ctx.now)) }
+                        td.num { (when(Some(g.first_seen), ctx.now)) }
+                        td.mono { a href=(ctx.url(&format!("/endpoint/{}/exceptions", g.endpoint_id))) { (g.endpoint) } }
+                        td.mono { (g.type_name) }
+                        td { a href=(ctx.url(&format!("/endpoint/{}/exceptions#group-{}", g.endpoint_id, g.id))) title=(g.message) { (excerpt(&g.message, 120)) } }
+                        td.num { (g.count) }
+                    }
+                }
+            }
+        }
+        (pager(page_no, PER_PAGE, groups.total, |p| {
+            ctx.url(&format!("/exceptions{}", query(&[("sort", key), ("dir", dir), ("page", &p.to_string())])))
+        }))
+    };
+    page(ctx, "Exceptions", Nav::Exceptions, body)
+}

@@ -1,0 +1,83 @@
+//! The frame around every page: head, embedded stylesheet, navigation, logout.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::Ctx;
+
+/// The stylesheet, compiled into the binary.
+pub const STYLE: &str = include_str!("../assets/style.css");
+/// The one script (auto-submitting selects), served at `/assets/app.js`.
+pub const SCRIPT: &str = include_str!("../assets/app.js");
+
+/// Top-level sections, for highlighting the current one in the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// Endpoints.
+    Overview,
+    /// Exception groups.
+    Exceptions,
+    /// Effective configuration.
+    Config,
+    /// Pruning.
+    Retention,
+}
+
+/// `<head>` shared by all pages (the login page included).
+pub fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="referrer" content="same-origin";
+            title { (title) " · fmd" }
+            // Our own constant stylesheet, not user data.
+            style { (PreEscaped(STYLE)) }
+        }
+    }
+}
+
+/// A full authenticated page.
+pub fn page(ctx: &Ctx<'_>, title: &str, active: Nav, body: Markup) -> Markup {
+    let item = |nav: Nav, path: &str, label: &str| {
+        let href = if path.is_empty() {
+            ctx.home("")
+        } else {
+            ctx.url(path)
+        };
+        html! { a href=(href) class=[(nav == active).then_some("active")] { (label) } }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title))
+            body {
+                header.top {
+                    a.brand href=(ctx.home("")) { "fmd" span { " dashboard" } }
+                    nav {
+                        (item(Nav::Overview, "", "Overview"))
+                        (item(Nav::Exceptions, "/exceptions", "Exceptions"))
+                        (item(Nav::Config, "/config", "Configuration"))
+                        (item(Nav::Retention, "/retention", "Retention"))
+                    }
+                    div.who {
+                        span { (ctx.username) @if ctx.admin { " (admin)" } }
+                        form.inline method="post" action=(ctx.url("/logout")) {
+                            (csrf_field(ctx))
+                            button.small type="submit" { "Log out" }
+                        }
+                    }
+                }
+                main {
+                    @if let Some(n) = ctx.notice { div.notice { (n) } }
+                    (body)
+                }
+                script src=(ctx.url("/assets/app.js")) defer {}
+            }
+        }
+    }
+}
+
+/// The hidden CSRF input every form carries.
+pub fn csrf_field(ctx: &Ctx<'_>) -> Markup {
+    html! { input type="hidden" name="csrf" value=(ctx.csrf); }
+}

@@ -1,0 +1,52 @@
+//! The pages: pure functions from query results to `Markup`.
+//!
+//! No page touches the database or the request; handlers in `routes` run the queries and
+//! pass plain structs in. That keeps every page testable without a server.
+
+pub mod components;
+pub mod config;
+pub mod endpoint;
+pub mod exceptions;
+pub mod layout;
+pub mod login;
+pub mod overview;
+pub mod retention;
+pub mod trace;
+
+/// What every authenticated page needs to know about the request.
+#[derive(Debug, Clone)]
+pub struct Ctx<'a> {
+    /// Where the dashboard is mounted, without a trailing slash (e.g. `/dashboard`).
+    pub base: &'a str,
+    /// The logged-in account.
+    pub username: &'a str,
+    /// Whether the account may change things.
+    pub admin: bool,
+    /// The session's CSRF token, put into every form.
+    pub csrf: &'a str,
+    /// Current time (Unix ms), for "… ago".
+    pub now: i64,
+    /// A one-line message after an action ("Group deleted.").
+    pub notice: Option<&'a str>,
+}
+
+impl Ctx<'_> {
+    /// An absolute link to a dashboard path (`path` starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The overview's URL (the mount point itself), followed by `query`.
+    pub fn home(&self, query: &str) -> String {
+        home(self.base, query)
+    }
+}
+
+/// The overview's URL for a mount point: `/dashboard` (or `/` at the root) plus `query`.
+pub fn home(base: &str, query: &str) -> String {
+    if base.is_empty() {
+        format!("/{query}")
+    } else {
+        format!("{base}{query}")
+    }
+}

@@ -1,0 +1,271 @@
+//! Handlers: read the request, run the queries on a blocking thread, render a page.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::state::{App, AppError};
+use crate::auth::Role;
+use crate::auth::session::Session;
+use crate::format::now_ms;
+use crate::pages::config::{ConfigView, config_page};
+use crate::pages::endpoint::{self, exceptions_page};
+use crate::pages::exceptions::{self as all, all_page, parse_sort};
+use crate::pages::layout::SCRIPT;
+use crate::pages::overview::{self, OverviewQuery, overview_page};
+use crate::pages::retention::retention_page;
+use crate::pages::{Ctx, home};
+use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
+
+/// Buckets of the occurrences sparkline.
+const SPARK_BUCKETS: u32 = 30;
+
+/// Messages shown after a redirect, by key (never text from the request).
+fn notice(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "level" => "Monitoring level saved; the application uses it from now on.",
+        "deleted" => "Exception group deleted on this endpoint.",
+        "missing" => "That group was already gone.",
+        "pruned" => "Old data pruned.",
+        _ => return None,
+    })
+}
+
+/// The `?notice=` parameter.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    notice: String,
+}
+
+fn ctx<'a>(app: &'a App, s: &'a Session, notice_key: &str) -> Ctx<'a> {
+    Ctx {
+        base: &app.base,
+        username: &s.username,
+        admin: s.role == Role::Admin,
+        csrf: &s.csrf,
+        now: now_ms(),
+        notice: notice(notice_key),
+    }
+}
+
+/// `GET /`: the overview.
+pub async fn overview(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<OverviewQuery>,
+    Query(n): Query<NoticeQuery>,
+) -> Result<Markup, AppError> {
+    let now = now_ms();
+    let rows = app.with_store(move |st| st.overview(now)).await?;
+    let (rows, total) = overview::select(rows, &q);
+    Ok(overview_page(&ctx(&app, &s, &n.notice), &rows, total, &q))
+}
+
+/// `GET /api/overview.json`: the overview's rows.
+pub async fn overview_json(State(app): State<Arc<App>>) -> Result<Response, AppError> {
+    let now = now_ms();
+    let rows = app.with_store(move |st| st.overview(now)).await?;
+    Ok(Json(rows).into_response())
+}
+
+/// Sort, direction and page of the exception list.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    sort: String,
+    dir: String,
+    page: u64,
+}
+
+/// `GET /exceptions`: all groups.
+pub async fn all_exceptions(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<ListQuery>,
+) -> Result<Markup, AppError> {
+    let sort = parse_sort(&q.sort);
+    let desc = q.dir != "asc";
+    let offset = q.page * all::PER_PAGE;
+    let groups = app
+        .with_store(move |st| st.groups(None, sort, desc, offset, all::PER_PAGE))
+        .await?;
+    Ok(all_page(&ctx(&app, &s, ""), &groups, sort, desc, q.page))
+}
+
+/// `GET /api/exceptions.json`: one page of groups.
+pub async fn exceptions_json(
+    State(app): State<Arc<App>>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let sort = parse_sort(&q.sort);
+    let desc = q.dir != "asc";
+    let offset = q.page * all::PER_PAGE;
+    let groups = app
+        .with_store(move |st| st.groups(None, sort, desc, offset, all::PER_PAGE))
+        .await?;
+    Ok(Json(groups).into_response())
+}
+
+/// The page number of an endpoint's exceptions.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    page: u64,
+    notice: String,
+}
+
+/// `GET /endpoint/{id}/exceptions`: the endpoint's groups with traces.
+pub async fn endpoint_exceptions(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> Result<Markup, AppError> {
+    let now = now_ms();
+    let page_no = q.page;
+    let (info, details, total) = app
+        .with_store(move |st| {
+            let Some(info) = st.endpoint(id)? else {
+                return Ok((None, Vec::new(), 0));
+            };
+            let list = st.groups(
+                Some(id),
+                Default::default(),
+                true,
+                page_no * endpoint::PER_PAGE,
+                endpoint::PER_PAGE,
+            )?;
+            let mut details = Vec::with_capacity(list.rows.len());
+            for g in &list.rows {
+                if let Some(d) = st.group_detail(g.id, now, SPARK_BUCKETS)? {
+                    details.push(d);
+                }
+            }
+            Ok((Some(info), details, list.total))
+        })
+        .await?;
+    let info = info.ok_or(AppError::NotFound)?;
+    Ok(exceptions_page(
+        &ctx(&app, &s, &q.notice),
+        &info,
+        &details,
+        page_no,
+        total,
+    ))
+}
+
+/// The level selector's field: empty for "default", else 0–3.
+#[derive(Deserialize)]
+pub struct LevelForm {
+    level: String,
+}
+
+/// `POST /endpoint/{id}/level`: store the level and apply it to the running application.
+pub async fn set_level(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+    Form(f): Form<LevelForm>,
+) -> Result<Response, AppError> {
+    let level = match f.level.trim() {
+        "" => None,
+        l => match l.parse::<u8>() {
+            Ok(l) if l <= 3 => Some(l),
+            _ => return Ok((StatusCode::BAD_REQUEST, "Levels are 0 to 3.").into_response()),
+        },
+    };
+    let name = app
+        .with_store(move |st| st.set_endpoint_level(id, level))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    app.host.set_endpoint_level(&name, level);
+    Ok(Redirect::to(&home(&app.base, "?notice=level")).into_response())
+}
+
+/// `POST /endpoint/{id}/exceptions/{group}/delete`: delete one group on one endpoint.
+pub async fn delete_group(
+    State(app): State<Arc<App>>,
+    Path((id, group)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let deleted = app.with_store(move |st| st.delete_group(id, group)).await?;
+    let key = if deleted { "deleted" } else { "missing" };
+    Ok(Redirect::to(&format!(
+        "{}/endpoint/{id}/exceptions?notice={key}",
+        app.base
+    ))
+    .into_response())
+}
+
+/// `GET /config`.
+pub async fn config(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+) -> Result<Markup, AppError> {
+    let totals = app.with_store(|st| st.totals()).await?;
+    let size = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| m.len());
+    let db = app.database.clone();
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+    let view = ConfigView {
+        host: app.host.status(),
+        database: db.display().to_string(),
+        database_bytes: size(&db).map(|b| b + size(&wal).unwrap_or(0)),
+        totals,
+    };
+    Ok(config_page(&ctx(&app, &s, ""), &view))
+}
+
+/// `GET /retention`.
+pub async fn retention(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(n): Query<NoticeQuery>,
+) -> Result<Markup, AppError> {
+    let totals = app.with_store(|st| st.totals()).await?;
+    Ok(retention_page(
+        &ctx(&app, &s, &n.notice),
+        &totals,
+        app.retention_weeks,
+    ))
+}
+
+/// The prune form.
+#[derive(Deserialize)]
+pub struct PruneForm {
+    weeks: u32,
+}
+
+/// `POST /retention/prune`: delete data older than the given number of weeks.
+pub async fn prune(
+    State(app): State<Arc<App>>,
+    Form(f): Form<PruneForm>,
+) -> Result<Response, AppError> {
+    let cutoff = now_ms() - i64::from(f.weeks.min(5200)) * 7 * DAY_MS;
+    let report = app.with_store(move |st| st.prune(cutoff)).await?;
+    eprintln!(
+        "fmd: pruned {} requests, {} exception occurrences, {} groups older than {} weeks",
+        report.requests, report.occurrences, report.groups, f.weeks
+    );
+    Ok(Redirect::to(&format!("{}/retention?notice=pruned", app.base)).into_response())
+}
+
+/// `GET /assets/app.js`.
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+/// Anything else.
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not found").into_response()
+}

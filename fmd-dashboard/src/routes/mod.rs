@@ -1,0 +1,202 @@
+//! The axum side: one route table, the auth guard every route passes, and the handlers.
+//!
+//! [`Dashboard::router`] builds the router *from* [`route_table`], wrapping each route in
+//! the guard for its [`Access`]; the enumerated auth test walks the same table, so a route
+//! cannot be added without an access rule.
+
+mod guard;
+mod handlers;
+mod login;
+mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{MethodRouter, get, post};
+
+pub use guard::Access;
+use guard::Guard;
+use state::App;
+
+use crate::host::{Host, MonitorHost, StaticHost};
+
+/// One route of the dashboard, relative to its mount point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Path with `{param}` placeholders, e.g. `/endpoint/{id}/exceptions`.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+type Handler = MethodRouter<Arc<App>>;
+
+fn table() -> Vec<(RouteInfo, Handler)> {
+    use Access::*;
+    let r = |method, path, access, h: Handler| {
+        (
+            RouteInfo {
+                method,
+                path,
+                access,
+            },
+            h,
+        )
+    };
+    vec![
+        r("GET", "/login", Public, get(login::form)),
+        r("POST", "/login", Public, post(login::submit)),
+        r("POST", "/logout", Viewer, post(login::logout)),
+        r("GET", "/", Viewer, get(handlers::overview)),
+        r(
+            "GET",
+            "/api/overview.json",
+            Viewer,
+            get(handlers::overview_json),
+        ),
+        r("GET", "/exceptions", Viewer, get(handlers::all_exceptions)),
+        r(
+            "GET",
+            "/api/exceptions.json",
+            Viewer,
+            get(handlers::exceptions_json),
+        ),
+        r(
+            "GET",
+            "/endpoint/{id}/exceptions",
+            Viewer,
+            get(handlers::endpoint_exceptions),
+        ),
+        r(
+            "POST",
+            "/endpoint/{id}/level",
+            Admin,
+            post(handlers::set_level),
+        ),
+        r(
+            "POST",
+            "/endpoint/{id}/exceptions/{group}/delete",
+            Admin,
+            post(handlers::delete_group),
+        ),
+        r("GET", "/config", Viewer, get(handlers::config)),
+        r("GET", "/retention", Viewer, get(handlers::retention)),
+        r("POST", "/retention/prune", Admin, post(handlers::prune)),
+        r("GET", "/assets/app.js", Viewer, get(handlers::script)),
+    ]
+}
+
+/// Every route the dashboard serves, with its access rule (what the router is built from).
+pub fn route_table() -> Vec<RouteInfo> {
+    table().into_iter().map(|(info, _)| info).collect()
+}
+
+/// A configured dashboard, ready to become an axum [`Router`].
+///
+/// ```no_run
+/// let app: axum::Router = axum::Router::new()
+///     .nest("/dashboard", fmd_dashboard::Dashboard::new("fmd.db").router());
+/// ```
+pub struct Dashboard {
+    database: PathBuf,
+    base: String,
+    username: Option<String>,
+    password: Option<String>,
+    retention_weeks: Option<u32>,
+    host: Arc<dyn Host>,
+}
+
+impl Dashboard {
+    /// A dashboard over `database`, mounted at `/dashboard`, with no running application
+    /// behind it (level changes are stored and apply at the application's next start).
+    pub fn new(database: impl Into<PathBuf>) -> Self {
+        Dashboard {
+            database: database.into(),
+            base: "/dashboard".into(),
+            username: None,
+            password: None,
+            retention_weeks: None,
+            host: Arc::new(StaticHost::default()),
+        }
+    }
+
+    /// The dashboard of this process's fmd monitor, configured from its `Config`.
+    pub fn from_monitor() -> Self {
+        let c = fmd_runtime::monitor().config();
+        Dashboard {
+            database: c.database.clone(),
+            base: String::new(),
+            username: c.username.clone(),
+            password: c.password.clone(),
+            retention_weeks: c.retention_weeks,
+            host: Arc::new(MonitorHost),
+        }
+        .mount_path(&c.dashboard_path)
+    }
+
+    /// Where the router will be nested (used for links and the cookie path).
+    pub fn mount_path(mut self, path: &str) -> Self {
+        self.base = path.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The first admin's credentials (used only while there is no account).
+    pub fn admin(mut self, username: &str, password: &str) -> Self {
+        self.username = Some(username.to_owned());
+        self.password = Some(password.to_owned());
+        self
+    }
+
+    /// Prune data older than this many weeks every hour.
+    pub fn retention_weeks(mut self, weeks: Option<u32>) -> Self {
+        self.retention_weeks = weeks;
+        self
+    }
+
+    /// The application whose levels and counters the dashboard shows.
+    pub fn host(mut self, host: Arc<dyn Host>) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// Builds the router: every route guarded, security headers on every response, the
+    /// first admin created and, if configured, the hourly retention thread started.
+    pub fn router(self) -> Router {
+        let app = Arc::new(App::new(
+            self.database,
+            self.base,
+            self.username,
+            self.password,
+            self.retention_weeks,
+            self.host,
+        ));
+        app.warm_up();
+        if let Some(weeks) = app.retention_weeks {
+            state::start_retention(app.database.clone(), weeks);
+        }
+        let mut router = Router::new();
+        for (info, handler) in table() {
+            let guard = Guard {
+                app: app.clone(),
+                access: info.access,
+            };
+            router = router.route(
+                info.path,
+                handler.layer(from_fn_with_state(guard, guard::guard)),
+            );
+        }
+        router
+            .fallback(handlers::not_found)
+            .layer(from_fn(guard::security_headers))
+            .with_state(app)
+    }
+}
+
+/// The dashboard of this process's monitor, to nest at `Config::dashboard_path`.
+pub fn router() -> Router {
+    Dashboard::from_monitor().router()
+}

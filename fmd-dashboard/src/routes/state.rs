@@ -1,0 +1,154 @@
+//! Shared state of the dashboard router: the store connection, sessions, throttling.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
+
+use crate::auth::{self, session::Sessions, throttle::Throttle};
+use crate::format::now_ms;
+use crate::host::Host;
+use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
+use fmd_runtime::store::sqlite::queries::SqliteReader;
+
+/// State behind every handler.
+pub struct App {
+    pub database: PathBuf,
+    pub base: String,
+    username: Option<String>,
+    password: Option<String>,
+    pub retention_weeks: Option<u32>,
+    pub host: Arc<dyn Host>,
+    pub sessions: Sessions,
+    pub throttle: Throttle,
+    /// One connection, opened on first use and reopened after a failure.
+    store: Mutex<Option<SqliteReader>>,
+}
+
+/// A failure a handler reports as a page.
+#[derive(Debug)]
+pub enum AppError {
+    /// The database could not be opened or queried.
+    Store(String),
+    /// Nothing at this address.
+    NotFound,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "Not found").into_response(),
+            AppError::Store(e) => {
+                eprintln!("fmd dashboard: database error: {e}");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The fmd database is unavailable; see the application's log.",
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+impl App {
+    pub fn new(
+        database: PathBuf,
+        base: String,
+        username: Option<String>,
+        password: Option<String>,
+        retention_weeks: Option<u32>,
+        host: Arc<dyn Host>,
+    ) -> Self {
+        App {
+            database,
+            base,
+            username,
+            password,
+            retention_weeks,
+            host,
+            sessions: Sessions::default(),
+            throttle: Throttle::default(),
+            store: Mutex::new(None),
+        }
+    }
+
+    /// Opens the database and creates the first admin now, so a generated password is
+    /// printed at start-up rather than on the first visit. Failures are retried later.
+    pub fn warm_up(&self) {
+        if let Err(e) = self.run(|_| Ok(())) {
+            eprintln!(
+                "fmd dashboard: cannot open {}: {e:?}",
+                self.database.display()
+            );
+        }
+    }
+
+    /// Runs `f` on the (lazily opened) connection, on the calling thread.
+    pub fn run<T>(
+        &self,
+        f: impl FnOnce(&mut SqliteReader) -> rusqlite::Result<T>,
+    ) -> Result<T, AppError> {
+        let mut guard = self.store.lock();
+        if guard.is_none() {
+            let mut reader =
+                SqliteReader::open(&self.database).map_err(|e| AppError::Store(e.to_string()))?;
+            auth::bootstrap_admin(
+                &mut reader,
+                self.username.as_deref(),
+                self.password.as_deref(),
+                now_ms(),
+            )
+            .map_err(|e| AppError::Store(e.to_string()))?;
+            *guard = Some(reader);
+        }
+        let Some(reader) = guard.as_mut() else {
+            return Err(AppError::Store("no connection".into()));
+        };
+        f(reader).map_err(|e| {
+            // A broken connection is reopened next time.
+            if !matches!(e, rusqlite::Error::QueryReturnedNoRows) {
+                *guard = None;
+            }
+            AppError::Store(e.to_string())
+        })
+    }
+
+    /// Runs `f` on the connection from a blocking thread.
+    pub async fn with_store<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut SqliteReader) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || app.run(f))
+            .await
+            .map_err(|e| AppError::Store(e.to_string()))?
+    }
+}
+
+/// Prunes data older than `weeks` one minute after start and then every hour, on its own
+/// thread and connection (so it needs no async runtime).
+pub fn start_retention(database: PathBuf, weeks: u32) {
+    let spawned = std::thread::Builder::new()
+        .name("fmd-retention".into())
+        .spawn(move || {
+            std::thread::sleep(Duration::from_secs(60));
+            loop {
+                let cutoff = now_ms() - i64::from(weeks) * 7 * DAY_MS;
+                match SqliteReader::open(&database).and_then(|mut s| s.prune(cutoff)) {
+                    Ok(r) if r.requests + r.occurrences > 0 => eprintln!(
+                        "fmd: retention removed {} requests, {} exception occurrences, {} groups",
+                        r.requests, r.occurrences, r.groups
+                    ),
+                    Ok(_) => {}
+                    Err(e) => eprintln!("fmd: retention failed: {e}"),
+                }
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("fmd: cannot start the retention thread: {e}");
+    }
+}
