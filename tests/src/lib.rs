@@ -1,1 +1,3 @@
 //! Shared helpers for fmd's end-to-end tests.
+pub mod browser;
+pub mod dashboard_fixture;

@@ -1,0 +1,231 @@
+//! A dashboard database filled with rusqlite, row by row, exactly as the schema says.
+//!
+//! Lets the dashboard tests build any state (hostile strings, deep traces, old data)
+//! without running the capture pipeline.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, params};
+
+/// A temporary fmd database.
+pub struct Fixture {
+    /// Keeps the directory alive.
+    pub dir: tempfile::TempDir,
+    /// The database file.
+    pub path: PathBuf,
+    /// An open connection to it.
+    pub conn: Connection,
+}
+
+/// One frame of a trace to insert.
+#[derive(Clone)]
+pub struct FrameSpec {
+    pub module: String,
+    pub name: String,
+    pub file: String,
+    pub start_line: u32,
+    /// The function's code; `None` for a library frame without source.
+    pub code: Option<String>,
+    /// The failing line (absolute line number in the file).
+    pub line: u32,
+    pub in_app: bool,
+    pub repeat: u32,
+}
+
+impl FrameSpec {
+    /// An in-app frame whose code starts at `start_line`, failing at `line`.
+    pub fn app(module: &str, name: &str, file: &str, start_line: u32, code: &str, line: u32) -> Self {
+        FrameSpec {
+            module: module.into(),
+            name: name.into(),
+            file: file.into(),
+            start_line,
+            code: Some(code.into()),
+            line,
+            in_app: true,
+            repeat: 1,
+        }
+    }
+
+    /// A library frame (no source).
+    pub fn lib(module: &str, name: &str, file: &str, line: u32) -> Self {
+        FrameSpec {
+            module: module.into(),
+            name: name.into(),
+            file: file.into(),
+            start_line: line,
+            code: None,
+            line,
+            in_app: false,
+            repeat: 1,
+        }
+    }
+}
+
+/// An exception group to insert with its occurrences.
+pub struct ExceptionSpec {
+    pub type_name: String,
+    pub message: String,
+    pub chain: Vec<String>,
+    /// Innermost first.
+    pub frames: Vec<FrameSpec>,
+    /// Occurrence times (unix ms).
+    pub times: Vec<i64>,
+    /// 0 panic, 1 uncaught Err, 2 captured.
+    pub kind: u8,
+}
+
+impl Fixture {
+    /// A fresh database with the current schema.
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("fmd.db");
+        let mut conn = Connection::open(&path).expect("open");
+        fmd_runtime::store::sqlite::schema::configure(&conn).expect("configure");
+        fmd_runtime::store::sqlite::schema::migrate(&mut conn).expect("migrate");
+        Fixture { dir, path, conn }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Inserts (or finds) an endpoint.
+    pub fn endpoint(&self, name: &str) -> i64 {
+        self.conn
+            .query_row(
+                "INSERT INTO endpoint (name, created_at) VALUES (?1, 0)
+                 ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
+                [name],
+                |r| r.get(0),
+            )
+            .expect("endpoint")
+    }
+
+    /// Inserts one request and moves the endpoint's `last_requested`.
+    pub fn request(&self, endpoint: i64, route: &str, time: i64, duration_us: i64, status: u16, group_by: &str) -> i64 {
+        self.conn
+            .execute(
+                "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
+                 VALUES (?1, ?2, 'GET', ?3, ?4, ?5, '1.0.0', '127.0.0.1', ?6, 'test')",
+                params![endpoint, route, time, duration_us, status, group_by],
+            )
+            .expect("request");
+        self.conn
+            .execute(
+                "UPDATE endpoint SET last_requested = max(coalesce(last_requested, 0), ?2) WHERE id = ?1",
+                params![endpoint, time],
+            )
+            .expect("last_requested");
+        self.conn.last_insert_rowid()
+    }
+
+    fn id(&self, insert: &str, select: &str, p: &[&dyn rusqlite::ToSql]) -> i64 {
+        self.conn.execute(insert, p).expect(insert);
+        self.conn.query_row(select, p, |r| r.get(0)).expect(select)
+    }
+
+    /// Inserts a group with its trace and one occurrence (and request) per time.
+    /// Returns the group id.
+    pub fn exception(&self, endpoint: i64, route: &str, e: &ExceptionSpec) -> i64 {
+        let salt = format!("{}{}{}", endpoint, e.type_name, e.message);
+        let hash = |s: &str| -> i64 {
+            s.bytes().fold(1469598103934665603u64, |h, b| (h ^ b as u64).wrapping_mul(1099511628211)) as i64
+        };
+        let type_id = self.id(
+            "INSERT OR IGNORE INTO exception_type (name) VALUES (?1)",
+            "SELECT id FROM exception_type WHERE name = ?1",
+            &[&e.type_name],
+        );
+        let message_id = self.id(
+            "INSERT OR IGNORE INTO exception_message (message) VALUES (?1)",
+            "SELECT id FROM exception_message WHERE message = ?1",
+            &[&e.message],
+        );
+        let snap_hash = hash(&format!("snap{salt}"));
+        let snapshot_id = self.id(
+            "INSERT OR IGNORE INTO stack_trace_snapshot (hash, depth) VALUES (?1, ?2)",
+            "SELECT id FROM stack_trace_snapshot WHERE hash = ?1 AND ?2 = ?2",
+            &[&snap_hash, &(e.frames.len() as i64)],
+        );
+        for (pos, f) in e.frames.iter().enumerate() {
+            let def_id: Option<i64> = f.code.as_ref().map(|code| {
+                let h = hash(code);
+                self.id(
+                    "INSERT OR IGNORE INTO function_definition (code_hash, code, verbatim) VALUES (?1, ?2, 1)",
+                    "SELECT id FROM function_definition WHERE code_hash = ?1 AND ?2 = ?2",
+                    &[&h, code],
+                )
+            });
+            let end_line = f.start_line + f.code.as_ref().map_or(0, |c| c.lines().count() as u32).saturating_sub(1);
+            let loc_id = self.id(
+                "INSERT OR IGNORE INTO function_location (definition_id, module, name, file, start_line, end_line, in_app)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "SELECT id FROM function_location WHERE definition_id IS ?1 AND module = ?2 AND name = ?3
+                 AND file = ?4 AND start_line = ?5 AND ?6 = ?6 AND ?7 = ?7",
+                &[&def_id, &f.module, &f.name, &f.file, &f.start_line, &end_line, &f.in_app],
+            );
+            let frame_id = self.id(
+                "INSERT OR IGNORE INTO exception_frame (location_id, line) VALUES (?1, ?2)",
+                "SELECT id FROM exception_frame WHERE location_id = ?1 AND line = ?2",
+                &[&loc_id, &f.line],
+            );
+            self.conn
+                .execute(
+                    "INSERT OR IGNORE INTO exception_stackline (snapshot_id, position, frame_id, repeat) VALUES (?1, ?2, ?3, ?4)",
+                    params![snapshot_id, pos as i64, frame_id, f.repeat],
+                )
+                .expect("stackline");
+        }
+        let first = e.times.iter().copied().min().unwrap_or(0);
+        let last = e.times.iter().copied().max().unwrap_or(0);
+        let group_id = self.id(
+            "INSERT INTO exception_group (endpoint_id, hash, type_id, message_id, snapshot_id, first_seen, last_seen, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "SELECT id FROM exception_group WHERE endpoint_id = ?1 AND hash = ?2 AND ?3=?3 AND ?4=?4 AND ?5=?5 AND ?6=?6 AND ?7=?7 AND ?8=?8",
+            &[&endpoint, &hash(&salt), &type_id, &message_id, &snapshot_id, &first, &last, &(e.times.len() as i64)],
+        );
+        let chain = serde_json::to_string(&e.chain).expect("chain");
+        for t in &e.times {
+            let request_id = self.request(endpoint, route, *t, 1500, if e.kind == 2 { 200 } else { 500 }, "user");
+            self.conn
+                .execute(
+                    "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time, source_chain)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![group_id, request_id, type_id, message_id, snapshot_id, e.kind, t, chain],
+                )
+                .expect("occurrence");
+        }
+        group_id
+    }
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Fixture::new()
+    }
+}
+
+/// Now in unix ms.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Serves `router` on 127.0.0.1 (a free port) in the background; returns the base URL.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}")
+}
+
+/// The value of a `name="csrf"` hidden field in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find(r#"name="csrf" value=""#)? + r#"name="csrf" value=""#.len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
