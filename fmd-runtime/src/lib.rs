@@ -1,1 +1,48 @@
-//! placeholder
+//! The runtime of fmd: from an annotated function to a row in SQLite.
+//!
+//! Most users never name this crate: they use the `fmd` facade. The modules follow the
+//! data flow:
+//!
+//! 1. [`function`] — the compile-time descriptor of each annotated function (name, file,
+//!    lines, verbatim source, code hash), registered with `inventory`.
+//! 2. [`stack`] and [`trace`] — the logical stack of annotated frames (right across
+//!    `.await`) and the error return trace recorded at every `?` / `Err(..)`.
+//! 3. [`instrument`], [`request`], [`capture`](mod@capture), [`panic`] and [`error`] — the
+//!    request path: wrappers, the request in flight, `capture!`, the panic hook, and
+//!    turning errors into records. No I/O, no contended lock.
+//! 4. [`event`] and [`monitor`] — one event per request into a bounded queue (full queue:
+//!    drop and count); configuration from [`config`].
+//! 5. [`writer`] — the writer thread: batches into transactions, retries, reports.
+//! 6. [`grouping`] and [`store`] — grouping hashes and the store interface with its SQLite
+//!    engine; the dashboard reads through [`store::queries`].
+//!
+//! ```no_run
+//! // Start explicitly (optional: the first monitored call starts fmd with the defaults).
+//! let monitor = fmd_runtime::init_from_env().expect("valid fmd configuration");
+//! println!("storing in {}", monitor.config().database.display());
+//! // ... serve ...
+//! fmd_runtime::shutdown(); // store what is still queued
+//! ```
+
+pub mod capture;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod function;
+pub mod grouping;
+pub mod instrument;
+pub mod monitor;
+pub mod panic;
+pub mod request;
+pub mod stack;
+pub mod store;
+pub mod trace;
+mod writer;
+
+#[doc(hidden)]
+pub mod private;
+
+pub use config::{Config, ConfigError};
+pub use function::{FnInfo, FnKind, registry};
+pub use monitor::{InitError, Monitor, Stats, init, init_from_env, monitor, shutdown};

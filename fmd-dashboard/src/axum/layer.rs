@@ -1,0 +1,190 @@
+//! The tower layer that records requests.
+//!
+//! Per request it creates the request record (route template from `MatchedPath`, method,
+//! client address), makes it current while the handler is polled — so `#[monitored]`,
+//! `capture!` and the panic hook add to it — and on completion stores the final status.
+//! A panic in the handler is caught here, recorded as a 500, and answered with a 500 (the
+//! connection is not dropped). A request whose future is dropped early is stored as
+//! cancelled. Unmatched paths all count for one `(unmatched)` endpoint, never the raw URI.
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath};
+use axum::http::{Method, Request, Response, StatusCode};
+use fmd_runtime::request::{self, RequestCtx};
+use once_cell::sync::OnceCell;
+use std::borrow::Cow;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower::{Layer, Service};
+
+/// Records every request that passes through it. Added by [`bind`](super::bind).
+#[derive(Clone, Default)]
+pub struct FmdLayer {
+    skip: Option<Arc<str>>,
+}
+
+impl FmdLayer {
+    /// A layer that records every request.
+    pub fn new() -> Self {
+        FmdLayer::default()
+    }
+
+    /// Leaves requests under `prefix` (the dashboard's own) unrecorded.
+    pub fn skip_prefix(mut self, prefix: &str) -> Self {
+        self.skip = Some(Arc::from(prefix));
+        self
+    }
+}
+
+impl<S> Layer<S> for FmdLayer {
+    type Service = FmdService<S>;
+
+    fn layer(&self, inner: S) -> FmdService<S> {
+        crate::axum::layer::warm_up();
+        FmdService {
+            inner,
+            skip: self.skip.clone(),
+            route: Arc::new(OnceCell::new()),
+        }
+    }
+}
+
+fn warm_up() {
+    fmd_runtime::monitor::ensure_started();
+}
+
+/// The service [`FmdLayer`] produces.
+#[derive(Clone)]
+pub struct FmdService<S> {
+    inner: S,
+    skip: Option<Arc<str>>,
+    /// The route template this service last saw, shared to avoid an allocation per request.
+    route: Arc<OnceCell<Arc<str>>>,
+}
+
+fn method_name(method: &Method) -> Cow<'static, str> {
+    Cow::Borrowed(match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        ref other => return Cow::Owned(other.as_str().chars().take(32).collect()),
+    })
+}
+
+impl<S> FmdService<S> {
+    fn route_of(&self, matched: Option<&MatchedPath>) -> Option<Arc<str>> {
+        let path = matched?.as_str();
+        let cached = self.route.get_or_init(|| Arc::from(path));
+        if &**cached == path {
+            Some(cached.clone())
+        } else {
+            Some(Arc::from(path))
+        }
+    }
+}
+
+impl<S> Service<Request<Body>> for FmdService<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>>,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let skip = self
+            .skip
+            .as_deref()
+            .is_some_and(|p| req.uri().path().starts_with(p));
+        let ctx = (!skip).then(|| {
+            let route = self.route_of(req.extensions().get::<MatchedPath>());
+            let mut ctx = RequestCtx::new(method_name(req.method()), route);
+            ctx.ip = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string());
+            ctx
+        });
+        ResponseFuture {
+            inner: self.inner.call(req),
+            ctx,
+            done: false,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`FmdService`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        ctx: Option<Box<RequestCtx>>,
+        done: bool,
+    }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !*this.done {
+                if let Some(ctx) = this.ctx.take() {
+                    fmd_runtime::monitor().send_request(ctx.finish(None, true));
+                }
+            }
+        }
+    }
+}
+
+fn internal_error() -> Response<Body> {
+    let mut response = Response::new(Body::from("Internal Server Error"));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
+
+impl<F, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<Body>, E>>,
+{
+    type Output = Result<Response<Body>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if this.ctx.is_none() && !*this.done {
+            // A skipped (dashboard) request: pass through untouched.
+            return this.inner.poll(cx);
+        }
+        let polled = {
+            let _entered = request::enter(this.ctx);
+            let inner = this.inner.as_mut();
+            catch_unwind(AssertUnwindSafe(move || inner.poll(cx)))
+        };
+        let (output, status) = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(response))) => {
+                let status = response.status().as_u16();
+                (Ok(response), status)
+            }
+            Ok(Poll::Ready(Err(e))) => (Err(e), 500),
+            Err(_panic) => (Ok(internal_error()), 500),
+        };
+        *this.done = true;
+        if let Some(ctx) = this.ctx.take() {
+            let status = if ctx.panicked { 500 } else { status };
+            fmd_runtime::monitor().send_request(ctx.finish(Some(status), false));
+        }
+        Poll::Ready(output)
+    }
+}

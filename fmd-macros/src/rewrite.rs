@@ -1,0 +1,106 @@
+//! Records the error return trace: every `?`, `return Err(..)` and tail `Err(..)` in an
+//! annotated body is routed through `::fmd::__private::hop`, which notes the site when the
+//! value is an error and returns it unchanged.
+//!
+//! Nested items (inner `fn`s, `impl`s) are left alone: they are other functions. Closures
+//! and async blocks are rewritten: their sites are lines of this function. Macro invocations
+//! are opaque token streams and are not looked into.
+
+use proc_macro2::Span;
+use quote::quote_spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Block, Expr, Ident, Item, Stmt};
+
+struct Hops<'a> {
+    info: &'a Ident,
+}
+
+fn line(span: Span) -> u32 {
+    span.start().line as u32
+}
+
+fn is_err_call(e: &Expr) -> bool {
+    match e {
+        Expr::Call(call) => matches!(&*call.func, Expr::Path(p)
+            if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Err")),
+        Expr::Paren(p) => is_err_call(&p.expr),
+        _ => false,
+    }
+}
+
+impl Hops<'_> {
+    fn wrap(&self, e: &mut Expr, span: Span) {
+        let info = self.info;
+        let line = line(span);
+        let inner = std::mem::replace(e, Expr::Verbatim(Default::default()));
+        *e = Expr::Verbatim(quote_spanned! {span=>
+            ::fmd::__private::hop(#inner, &#info, #line)
+        });
+    }
+
+    /// Wraps `Err(..)` in tail position of `e`, following `if`, `match` and blocks.
+    fn tail(&mut self, e: &mut Expr) {
+        match e {
+            _ if is_err_call(e) => {
+                let span = match e {
+                    Expr::Call(c) => syn::spanned::Spanned::span(&c.func),
+                    _ => Span::call_site(),
+                };
+                self.wrap(e, span)
+            }
+            Expr::If(i) => {
+                self.tail_block(&mut i.then_branch);
+                if let Some((_, els)) = &mut i.else_branch {
+                    self.tail(els);
+                }
+            }
+            Expr::Match(m) => {
+                for arm in &mut m.arms {
+                    self.tail(&mut arm.body);
+                }
+            }
+            Expr::Block(b) => self.tail_block(&mut b.block),
+            Expr::Unsafe(u) => self.tail_block(&mut u.block),
+            _ => {}
+        }
+    }
+
+    fn tail_block(&mut self, b: &mut Block) {
+        if let Some(Stmt::Expr(e, None)) = b.stmts.last_mut() {
+            self.tail(e);
+        }
+    }
+}
+
+impl VisitMut for Hops<'_> {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        visit_mut::visit_expr_mut(self, e);
+        match e {
+            Expr::Try(t) => {
+                let span = t.question_token.span;
+                self.wrap(&mut t.expr, span);
+            }
+            Expr::Return(r) => {
+                if let Some(value) = r.expr.as_deref_mut() {
+                    self.tail(value);
+                }
+            }
+            Expr::Closure(c) => {
+                // A closure's tail `Err(..)` is its return value.
+                self.tail(&mut c.body);
+            }
+            _ => {}
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+
+    fn visit_macro_mut(&mut self, _: &mut syn::Macro) {}
+}
+
+/// Rewrites `block` (the function's body) to record hops against the static `info`.
+pub fn body(block: &mut Block, info: &Ident) {
+    let mut hops = Hops { info };
+    hops.visit_block_mut(block);
+    hops.tail_block(block);
+}

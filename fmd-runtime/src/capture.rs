@@ -1,0 +1,24 @@
+//! `fmd::capture!(err)`: record a handled error, in a request or outside one.
+
+use crate::error::{self, Described};
+use crate::event::ErrorKind;
+use crate::request;
+use std::borrow::Cow;
+
+/// Records `described` as captured at `file:line` (the macro passes its call site).
+///
+/// Inside a request the error joins that request's record; elsewhere (a background job)
+/// it is stored on its own.
+pub fn capture(described: Described, file: &'static str, line: u32) {
+    crate::monitor::ensure_started();
+    let (frames, omitted) = error::trace_at(Cow::Borrowed(file), line, "capture site");
+    let mut record = Some(described.into_record(ErrorKind::Captured, frames, omitted));
+    request::with_current(|ctx| {
+        if let Some(r) = record.take() {
+            ctx.push_error(r);
+        }
+    });
+    if let Some(record) = record {
+        crate::monitor().send_error(record);
+    }
+}

@@ -1,0 +1,318 @@
+//! Configuration: defaults that need nothing, an optional `fmd.toml`, and `FMD_*` variables.
+//!
+//! Precedence, lowest first: built-in defaults, `fmd.toml` in the working directory (or the
+//! file named by `FMD_CONFIG`), environment variables. A malformed value is an error that
+//! names the option and what it accepts.
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything fmd can be told. Every field has a working default.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The SQLite file (`FMD_DATABASE`, default `./fmd.db`).
+    pub database: PathBuf,
+    /// Default monitoring level 0–3 for endpoints that do not set one (`FMD_LEVEL`, 1).
+    pub level: u8,
+    /// Where the dashboard is mounted (`FMD_DASHBOARD_PATH`, `/dashboard`).
+    pub dashboard_path: String,
+    /// The first admin's user name (`FMD_USERNAME`, default `admin`).
+    pub username: Option<String>,
+    /// The first admin's password (`FMD_PASSWORD`); generated and printed once if unset.
+    pub password: Option<String>,
+    /// The application's version (`APP_VERSION`); empty: the handlers' crate version.
+    pub version: String,
+    /// Delete data older than this many weeks, checked hourly (`FMD_RETENTION_WEEKS`).
+    pub retention_weeks: Option<u32>,
+    /// Store the source text of annotated functions (`FMD_STORE_SOURCE`, true).
+    pub store_source: bool,
+    /// Group errors by normalized message (numbers and ids replaced) (`FMD_NORMALIZE_MESSAGES`).
+    pub normalize_messages: bool,
+    /// Events held in memory before new ones are dropped (`FMD_QUEUE_CAPACITY`, 65 536).
+    pub queue_capacity: usize,
+    /// Most events per database transaction (`FMD_BATCH_SIZE`, 2 048).
+    pub batch_size: usize,
+    /// Slow-request factor for outliers at level 2 (`FMD_OUTLIER_FACTOR`, 2.5).
+    pub outlier_factor: f64,
+    /// This process's name among several instances (`FMD_INSTANCE`, host name and pid).
+    pub instance: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database: PathBuf::from("fmd.db"),
+            level: 1,
+            dashboard_path: "/dashboard".to_owned(),
+            username: None,
+            password: None,
+            version: String::new(),
+            retention_weeks: None,
+            store_source: true,
+            normalize_messages: false,
+            queue_capacity: 65_536,
+            batch_size: 2_048,
+            outlier_factor: 2.5,
+            instance: default_instance(),
+        }
+    }
+}
+
+fn default_instance() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
+}
+
+/// A configuration value fmd cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Where the value came from: `FMD_LEVEL`, `fmd.toml: level`.
+    pub source: String,
+    /// What is wrong and what is accepted.
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "fmd configuration: {}: {}", self.source, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The keys `fmd.toml` accepts; unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database: Option<PathBuf>,
+    level: Option<u8>,
+    dashboard_path: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    version: Option<String>,
+    retention_weeks: Option<u32>,
+    store_source: Option<bool>,
+    normalize_messages: Option<bool>,
+    queue_capacity: Option<usize>,
+    batch_size: Option<usize>,
+    outlier_factor: Option<f64>,
+    instance: Option<String>,
+}
+
+fn parse<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError {
+        source: format!("{name}={value:?}"),
+        problem: format!("expected {what}"),
+    })
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError {
+            source: format!("{name}={value:?}"),
+            problem: "expected true or false".to_owned(),
+        }),
+    }
+}
+
+impl Config {
+    /// Defaults, then `fmd.toml` (or `FMD_CONFIG`), then `FMD_*` / `APP_VERSION` variables.
+    ///
+    /// ```
+    /// let config = fmd_runtime::Config::from_env().expect("valid configuration");
+    /// assert!((0..=3).contains(&config.level));
+    /// ```
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], reading variables through `var` (for tests).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        let (path, required) = match var("FMD_CONFIG") {
+            Some(p) => (PathBuf::from(p), true),
+            None => (PathBuf::from("fmd.toml"), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => config.apply_file(&path, &text)?,
+            Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(ConfigError {
+                    source: path.display().to_string(),
+                    problem: format!("cannot read: {e}"),
+                });
+            }
+            Err(_) => {}
+        }
+        config.apply_env(&var)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, path: &std::path::Path, text: &str) -> Result<(), ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError {
+            source: path.display().to_string(),
+            problem: e.to_string(),
+        })?;
+        macro_rules! take {
+            ($($field:ident),*) => { $( if let Some(v) = file.$field { self.$field = v.into(); } )* };
+        }
+        take!(
+            database,
+            level,
+            dashboard_path,
+            version,
+            store_source,
+            normalize_messages
+        );
+        take!(queue_capacity, batch_size, outlier_factor, instance);
+        self.username = file.username.or(self.username.take());
+        self.password = file.password.or(self.password.take());
+        self.retention_weeks = file.retention_weeks.or(self.retention_weeks);
+        Ok(())
+    }
+
+    fn apply_env(&mut self, var: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = var("FMD_DATABASE") {
+            self.database = PathBuf::from(v);
+        }
+        if let Some(v) = var("FMD_LEVEL") {
+            self.level = parse("FMD_LEVEL", &v, "a level: 0, 1, 2 or 3")?;
+            if self.level > 3 {
+                return Err(ConfigError {
+                    source: format!("FMD_LEVEL={v:?}"),
+                    problem: "the level must be 0, 1, 2 or 3".to_owned(),
+                });
+            }
+        }
+        if let Some(v) = var("FMD_DASHBOARD_PATH") {
+            self.dashboard_path = v;
+        }
+        self.username = var("FMD_USERNAME").or(self.username.take());
+        self.password = var("FMD_PASSWORD").or(self.password.take());
+        if let Some(v) = var("APP_VERSION") {
+            self.version = v;
+        }
+        if let Some(v) = var("FMD_RETENTION_WEEKS") {
+            self.retention_weeks = Some(parse("FMD_RETENTION_WEEKS", &v, "a number of weeks")?);
+        }
+        if let Some(v) = var("FMD_STORE_SOURCE") {
+            self.store_source = parse_bool("FMD_STORE_SOURCE", &v)?;
+        }
+        if let Some(v) = var("FMD_NORMALIZE_MESSAGES") {
+            self.normalize_messages = parse_bool("FMD_NORMALIZE_MESSAGES", &v)?;
+        }
+        if let Some(v) = var("FMD_QUEUE_CAPACITY") {
+            self.queue_capacity = parse("FMD_QUEUE_CAPACITY", &v, "a number of events")?;
+        }
+        if let Some(v) = var("FMD_BATCH_SIZE") {
+            self.batch_size = parse("FMD_BATCH_SIZE", &v, "a number of events")?;
+        }
+        if let Some(v) = var("FMD_OUTLIER_FACTOR") {
+            self.outlier_factor = parse("FMD_OUTLIER_FACTOR", &v, "a number such as 2.5")?;
+        }
+        if let Some(v) = var("FMD_INSTANCE") {
+            self.instance = v;
+        }
+        Ok(())
+    }
+
+    /// Checks ranges that the types alone do not.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |source: &str, problem: &str| {
+            Err(ConfigError {
+                source: source.to_owned(),
+                problem: problem.to_owned(),
+            })
+        };
+        if self.level > 3 {
+            return bad("level", "the level must be 0, 1, 2 or 3");
+        }
+        if !self.dashboard_path.starts_with('/') || self.dashboard_path.len() < 2 {
+            return bad("dashboard_path", "must start with '/' and not be the root");
+        }
+        if self.queue_capacity == 0 || self.batch_size == 0 {
+            return bad("queue_capacity/batch_size", "must be at least 1");
+        }
+        if !(self.outlier_factor.is_finite() && self.outlier_factor > 1.0) {
+            return bad("outlier_factor", "must be a number greater than 1");
+        }
+        if self.database.as_os_str().is_empty() {
+            return bad("database", "must be a file path");
+        }
+        Ok(())
+    }
+
+    /// How long the writer waits between retries after a storage error.
+    pub(crate) fn retry_interval(&self) -> Duration {
+        Duration::from_millis(500)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(move |k| {
+            vars.iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.level, 1);
+        assert_eq!(c.database, PathBuf::from("fmd.db"));
+        assert_eq!(c.dashboard_path, "/dashboard");
+        assert!(c.password.is_none());
+    }
+
+    #[test]
+    fn a_level_out_of_range_is_a_clear_error() {
+        let e = with(&[("FMD_LEVEL", "7")]).unwrap_err();
+        assert!(e.to_string().contains("FMD_LEVEL"), "{e}");
+        assert!(e.to_string().contains("0, 1, 2 or 3"), "{e}");
+        assert!(with(&[("FMD_LEVEL", "two")]).is_err());
+        assert!(with(&[("FMD_STORE_SOURCE", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let c = with(&[
+            ("FMD_LEVEL", "3"),
+            ("FMD_DATABASE", "/tmp/x.db"),
+            ("APP_VERSION", "2.0"),
+        ])
+        .unwrap();
+        assert_eq!((c.level, c.version.as_str()), (3, "2.0"));
+        assert_eq!(c.database, PathBuf::from("/tmp/x.db"));
+    }
+
+    #[test]
+    fn config_file_is_read_and_unknown_keys_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fmd.toml");
+        std::fs::write(&path, "level = 2\nnormalize_messages = true\n").unwrap();
+        let p = path.to_str().unwrap();
+        let c = with(&[("FMD_CONFIG", p)]).unwrap();
+        assert_eq!(c.level, 2);
+        assert!(c.normalize_messages);
+        std::fs::write(&path, "levle = 2\n").unwrap();
+        assert!(with(&[("FMD_CONFIG", p)]).is_err());
+    }
+}

@@ -1,0 +1,235 @@
+//! Turning errors and panics into [`ErrorRecord`]s: message, `source()` chain and trace.
+//!
+//! Messages are written through a capped writer, so a 10 MB `Display` costs at most
+//! [`MAX_MESSAGE`] bytes of work and memory on the request path.
+
+use crate::event::{ErrorKind, ErrorRecord, TraceFrame};
+use crate::stack::{self, Frame};
+use crate::trace::{self, Hop};
+use std::borrow::Cow;
+use std::fmt::{self, Display, Write};
+
+/// Largest message stored, in bytes; longer ones end with a visible marker.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+/// Deepest `source()` chain followed.
+pub const MAX_SOURCES: usize = 32;
+/// Marker appended to a truncated message.
+pub const TRUNCATED: &str = " …[truncated by fmd]";
+
+struct Capped {
+    out: String,
+    truncated: bool,
+}
+
+impl Write for Capped {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = MAX_MESSAGE - self.out.len();
+        if s.len() <= room {
+            self.out.push_str(s);
+            return Ok(());
+        }
+        let mut cut = room;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.out.push_str(&s[..cut]);
+        self.truncated = true;
+        Err(fmt::Error) // stop the formatter: the rest would be thrown away
+    }
+}
+
+/// `Display` of `value`, capped at [`MAX_MESSAGE`] bytes. A `Display` impl that fails or
+/// panics yields what it wrote so far.
+pub fn message_of(value: &dyn Display) -> String {
+    let mut w = Capped {
+        out: String::new(),
+        truncated: false,
+    };
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = write!(w, "{value}");
+    }));
+    finish(w)
+}
+
+/// A message given as text, capped like [`message_of`].
+pub fn cap_message(text: &str) -> String {
+    let mut w = Capped {
+        out: String::new(),
+        truncated: false,
+    };
+    let _ = w.write_str(text);
+    finish(w)
+}
+
+fn finish(mut w: Capped) -> String {
+    if w.truncated {
+        w.out.push_str(TRUNCATED);
+    }
+    w.out
+}
+
+/// What fmd knows of an error value before it has a trace.
+#[derive(Debug, Clone)]
+pub struct Described {
+    /// The Rust type name.
+    pub type_name: Cow<'static, str>,
+    /// Its `Display` (or `Debug` when it has no `Display`), capped.
+    pub message: String,
+    /// The `source()` chain's messages.
+    pub sources: Vec<String>,
+}
+
+impl Described {
+    /// Describes a `std::error::Error`, following its `source()` chain.
+    pub fn error(type_name: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
+        let mut sources = Vec::new();
+        let mut next = err.source();
+        while let Some(e) = next {
+            if sources.len() == MAX_SOURCES {
+                break;
+            }
+            sources.push(message_of(&e));
+            next = e.source();
+        }
+        Described {
+            type_name: Cow::Borrowed(type_name),
+            message: message_of(&err),
+            sources,
+        }
+    }
+
+    /// Describes a value that only has `Display`.
+    pub fn display(type_name: &'static str, value: &dyn Display) -> Self {
+        Described {
+            type_name: Cow::Borrowed(type_name),
+            message: message_of(value),
+            sources: Vec::new(),
+        }
+    }
+
+    /// Describes a value that only has `Debug`.
+    pub fn debug(type_name: &'static str, value: &dyn fmt::Debug) -> Self {
+        struct AsDisplay<'a>(&'a dyn fmt::Debug);
+        impl Display for AsDisplay<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(self.0, f)
+            }
+        }
+        Described::display(type_name, &AsDisplay(value))
+    }
+
+    /// Completes the record with a kind and a trace.
+    pub(crate) fn into_record(
+        self,
+        kind: ErrorKind,
+        frames: Vec<TraceFrame>,
+        omitted: u32,
+    ) -> ErrorRecord {
+        ErrorRecord {
+            kind,
+            type_name: self.type_name,
+            message: self.message,
+            sources: self.sources,
+            frames,
+            omitted_frames: omitted,
+            time_ms: crate::clock::now_ms(),
+        }
+    }
+}
+
+fn app(frame: &Frame, line: u32) -> TraceFrame {
+    TraceFrame::App {
+        info: frame.info,
+        line,
+        repeat: 1,
+    }
+}
+
+fn hop_frames(hops: &[Hop]) -> impl Iterator<Item = TraceFrame> + '_ {
+    hops.iter().map(|h| TraceFrame::App {
+        info: h.info,
+        line: h.line,
+        repeat: h.repeat,
+    })
+}
+
+fn same_file(a: &str, b: &str) -> bool {
+    a == b || a.ends_with(b) || b.ends_with(a)
+}
+
+/// Collapses consecutive identical frames into one with a repeat count (recursion).
+fn collapse(frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
+    let mut out: Vec<TraceFrame> = Vec::with_capacity(frames.len());
+    for f in frames {
+        if let (
+            Some(TraceFrame::App {
+                info: a,
+                line: la,
+                repeat,
+            }),
+            TraceFrame::App {
+                info: b,
+                line: lb,
+                repeat: rb,
+            },
+        ) = (out.last_mut(), &f)
+        {
+            if std::ptr::eq(*a, *b) && la == lb {
+                *repeat = repeat.saturating_add(*rb);
+                continue;
+            }
+        }
+        out.push(f);
+    }
+    out
+}
+
+/// The trace of something that happened at `file:line` in the current frame: the error
+/// return trace that led there (if the error came from a callee), the site, then the callers.
+pub(crate) fn trace_at(
+    file: Cow<'static, str>,
+    line: u32,
+    label: &'static str,
+) -> (Vec<TraceFrame>, u32) {
+    let stack = stack::snapshot();
+    let Some(top) = stack.first() else {
+        return (
+            vec![TraceFrame::Other {
+                name: Cow::Borrowed(label),
+                file,
+                line,
+            }],
+            0,
+        );
+    };
+    let (hops, omitted) = trace::take_for(top.id).unwrap_or_default();
+    let mut frames: Vec<TraceFrame> = hop_frames(&hops).collect();
+    if !trace::ends_in(&hops, top.id) || hops.is_empty() {
+        if same_file(top.info.file, &file) && top.info.contains_line(line) {
+            frames.push(app(top, line));
+        } else {
+            frames.push(TraceFrame::Other {
+                name: Cow::Borrowed(label),
+                file,
+                line,
+            });
+            frames.push(app(top, 0));
+        }
+    }
+    frames.extend(stack[1..].iter().map(|f| app(f, 0)));
+    (collapse(frames), omitted)
+}
+
+/// The trace of an `Err` returned by the activation `frame` (a monitored handler).
+pub(crate) fn trace_of_return(frame: Frame) -> (Vec<TraceFrame>, u32) {
+    let (hops, omitted) = trace::take_for(frame.id).unwrap_or_default();
+    let mut frames: Vec<TraceFrame> = hop_frames(&hops).collect();
+    if !trace::ends_in(&hops, frame.id) {
+        frames.push(app(&frame, 0));
+    }
+    let stack = stack::snapshot();
+    if let Some(pos) = stack.iter().position(|f| f.id == frame.id) {
+        frames.extend(stack[pos + 1..].iter().map(|f| app(f, 0)));
+    }
+    (collapse(frames), omitted)
+}

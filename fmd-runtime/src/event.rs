@@ -1,0 +1,98 @@
+//! What the request path hands to the writer thread: small, owned, no I/O done yet.
+
+use crate::function::FnInfo;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
+
+/// How an error reached fmd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ErrorKind {
+    /// A panic in monitored code (counted as a 500).
+    Panic = 0,
+    /// An `Err` returned by a monitored handler: it became the response.
+    Uncaught = 1,
+    /// Recorded with `fmd::capture!` and handled by the application.
+    Captured = 2,
+}
+
+/// One frame of a stored trace, innermost first.
+#[derive(Debug, Clone)]
+pub enum TraceFrame {
+    /// A frame of an annotated function; `line` 0 means unknown.
+    App {
+        /// The function.
+        info: &'static FnInfo,
+        /// The line inside it, 0 if unknown.
+        line: u32,
+        /// Consecutive repetitions (recursion), at least 1.
+        repeat: u32,
+    },
+    /// A place outside annotated code: a library, or an unannotated function.
+    Other {
+        /// Function name, or a description such as `panic location`.
+        name: Cow<'static, str>,
+        /// Source file as reported.
+        file: Cow<'static, str>,
+        /// Line, 0 if unknown.
+        line: u32,
+    },
+}
+
+/// An error or panic with everything needed to store and group it.
+#[derive(Debug, Clone)]
+pub struct ErrorRecord {
+    /// Panic, uncaught or captured.
+    pub kind: ErrorKind,
+    /// The Rust type name (`weather::AppError`), or `panic`.
+    pub type_name: Cow<'static, str>,
+    /// `Display` of the error, or the panic payload.
+    pub message: String,
+    /// The `source()` chain's messages, outermost first.
+    pub sources: Vec<String>,
+    /// The trace, innermost frame first.
+    pub frames: Vec<TraceFrame>,
+    /// Frames left out of the middle of a very long trace.
+    pub omitted_frames: u32,
+    /// Unix milliseconds.
+    pub time_ms: i64,
+}
+
+/// One finished request.
+#[derive(Debug, Clone)]
+pub struct RequestEvent {
+    /// The endpoint's name (handler `module::fn`, route template, or `(unmatched)`).
+    pub endpoint: Cow<'static, str>,
+    /// The route template, never the raw URI.
+    pub route: Arc<str>,
+    /// HTTP method.
+    pub method: Cow<'static, str>,
+    /// Start, unix milliseconds.
+    pub time_ms: i64,
+    /// Duration in microseconds.
+    pub duration_us: u64,
+    /// Final status; `None` when the request was cancelled.
+    pub status: Option<u16>,
+    /// The future was dropped before it finished.
+    pub cancelled: bool,
+    /// The monitoring level in force: 0 stores only "last requested".
+    pub level: u8,
+    /// Client address, if known.
+    pub ip: Option<String>,
+    /// The group-by value (e.g. a user id), if any.
+    pub group_by: Option<String>,
+    /// Errors and panics, in the order they happened.
+    pub errors: Vec<ErrorRecord>,
+}
+
+/// A message on the queue to the writer thread.
+#[derive(Debug)]
+pub enum Event {
+    /// A finished request with its errors.
+    Request(Box<RequestEvent>),
+    /// An error captured outside any request (e.g. a background job).
+    Error(Box<ErrorRecord>),
+    /// Store everything queued before this, then answer.
+    Flush(SyncSender<()>),
+}

@@ -1,0 +1,163 @@
+//! Compile-time descriptors of annotated functions and their registry.
+//!
+//! `#[monitored]` and `#[capture]` emit one `static FnInfo` per function, holding its
+//! location and verbatim source, and register it with [`inventory`]. The registry is read
+//! at start-up (to apply stored levels) and by the dashboard; the request path only ever
+//! touches the `&'static FnInfo` it was handed.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// What the attribute on a function was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FnKind {
+    /// `#[monitored(level = N)]`: a request handler, an endpoint of its own.
+    Monitored {
+        /// The level written in the attribute; `None` means "the configured default".
+        level: Option<u8>,
+    },
+    /// `#[capture]`: a function whose frames appear in traces and call trees.
+    Capture,
+}
+
+/// Marker for "no level set at run time".
+const NO_OVERRIDE: u8 = u8::MAX;
+
+/// The descriptor of one annotated function, built at compile time.
+#[derive(Debug)]
+pub struct FnInfo {
+    /// The function's name as written (`forecast`).
+    pub name: &'static str,
+    /// The endpoint name given with `#[monitored(name = "..")]`, if any.
+    pub endpoint: Option<&'static str>,
+    /// `module_path!()` at the function.
+    pub module: &'static str,
+    /// The source file, relative to the workspace root for workspace members.
+    pub file: &'static str,
+    /// First line of the function, attributes and doc comments included.
+    pub start_line: u32,
+    /// Last line of the function (its closing brace).
+    pub end_line: u32,
+    /// The function's source text.
+    pub source: &'static str,
+    /// `false` when `source` was rebuilt from tokens (macro-generated functions).
+    pub verbatim: bool,
+    /// A stable hash of `source` (xxh3-64).
+    pub code_hash: u64,
+    /// Which attribute produced this descriptor.
+    pub kind: FnKind,
+    /// `CARGO_PKG_NAME` of the crate the function is in.
+    pub crate_name: &'static str,
+    /// `CARGO_PKG_VERSION` of the crate the function is in.
+    pub crate_version: &'static str,
+    #[doc(hidden)]
+    pub level_override: AtomicU8,
+}
+
+impl FnInfo {
+    /// Builds a descriptor; used by the generated code.
+    #[allow(clippy::too_many_arguments)]
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        endpoint: Option<&'static str>,
+        module: &'static str,
+        file: &'static str,
+        lines: (u32, u32),
+        source: &'static str,
+        verbatim: bool,
+        code_hash: u64,
+        kind: FnKind,
+        krate: (&'static str, &'static str),
+    ) -> Self {
+        FnInfo {
+            name,
+            endpoint,
+            module,
+            file,
+            start_line: lines.0,
+            end_line: lines.1,
+            source,
+            verbatim,
+            code_hash,
+            kind,
+            crate_name: krate.0,
+            crate_version: krate.1,
+            level_override: AtomicU8::new(NO_OVERRIDE),
+        }
+    }
+
+    /// The endpoint name of a `#[monitored]` function: the `name = ".."` argument, else
+    /// `module::function`.
+    pub fn endpoint_name(&self) -> String {
+        match self.endpoint {
+            Some(name) => name.to_owned(),
+            None => format!("{}::{}", self.module, self.name),
+        }
+    }
+
+    /// `module::function`, the identity used for grouping.
+    pub fn qualified_name(&self) -> String {
+        format!("{}::{}", self.module, self.name)
+    }
+
+    /// Whether `line` lies inside this function.
+    pub fn contains_line(&self, line: u32) -> bool {
+        (self.start_line..=self.end_line).contains(&line)
+    }
+
+    /// The level set at run time (dashboard or stored), if any.
+    pub fn level_override(&self) -> Option<u8> {
+        match self.level_override.load(Ordering::Relaxed) {
+            NO_OVERRIDE => None,
+            level => Some(level),
+        }
+    }
+
+    pub(crate) fn set_level_override(&self, level: Option<u8>) {
+        self.level_override
+            .store(level.unwrap_or(NO_OVERRIDE), Ordering::Relaxed);
+    }
+
+    /// The level the attribute asked for, `None` for the configured default.
+    pub fn declared_level(&self) -> Option<u8> {
+        match self.kind {
+            FnKind::Monitored { level } => level,
+            FnKind::Capture => None,
+        }
+    }
+}
+
+/// What the generated code submits to [`inventory`].
+#[doc(hidden)]
+pub struct Registration(pub &'static FnInfo);
+
+inventory::collect!(Registration);
+
+/// Every annotated function linked into this program, each once.
+///
+/// A function can register more than once (`#[axum::debug_handler]` copies it): duplicates
+/// by file, start line and name are removed.
+pub mod registry {
+    use super::{FnInfo, Registration};
+    use once_cell::sync::Lazy;
+
+    static FUNCTIONS: Lazy<Vec<&'static FnInfo>> = Lazy::new(|| {
+        let mut all: Vec<&'static FnInfo> = inventory::iter::<Registration>
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        all.sort_by(|a, b| (a.file, a.start_line, a.name).cmp(&(b.file, b.start_line, b.name)));
+        all.dedup_by(|a, b| (a.file, a.start_line, a.name) == (b.file, b.start_line, b.name));
+        all
+    });
+
+    /// All registered functions, deduplicated, ordered by file and line.
+    pub fn functions() -> impl Iterator<Item = &'static FnInfo> {
+        FUNCTIONS.iter().copied()
+    }
+
+    /// Every registration, duplicates included (all must see a live level change).
+    pub(crate) fn all_registrations() -> impl Iterator<Item = &'static FnInfo> {
+        inventory::iter::<Registration>.into_iter().map(|r| r.0)
+    }
+}

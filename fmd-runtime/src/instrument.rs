@@ -1,0 +1,209 @@
+//! The wrappers the macros put around function bodies.
+//!
+//! - [`Captured`] / [`SyncFrame`](crate::stack::SyncFrame): keep the function's frame on
+//!   the logical stack (per poll for async functions).
+//! - [`Monitored`] / [`monitored_sync`]: the same, plus the handler's part of the request
+//!   record: which function handled it, and the `Err` it returned. Without a framework layer
+//!   around it, a `#[monitored]` function is a request of its own (e.g. a background job).
+
+use crate::error::{self, Described};
+use crate::event::ErrorKind;
+use crate::function::FnInfo;
+use crate::request::{self, RequestCtx};
+use crate::stack::{self, Frame, PollFrame};
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pin_project_lite::pin_project! {
+    /// An async `#[capture]` function: its frame is on the stack while it is polled.
+    pub struct Captured<F> {
+        #[pin]
+        inner: F,
+        frame: Frame,
+    }
+}
+
+impl<F: Future> Captured<F> {
+    /// Wraps the body of `info`.
+    #[inline]
+    pub fn new(info: &'static FnInfo, inner: F) -> Self {
+        Captured {
+            inner,
+            frame: Frame {
+                info,
+                id: stack::next_frame_id(),
+            },
+        }
+    }
+}
+
+impl<F: Future> Future for Captured<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _frame = PollFrame::enter(*this.frame);
+        this.inner.poll(cx)
+    }
+}
+
+/// Records the handler's share of the request when it starts; returns the request it owns
+/// when there is no request in flight (it then is the request).
+fn begin(info: &'static FnInfo) -> Option<Box<RequestCtx>> {
+    let attached = request::with_current(|ctx| {
+        if ctx.handler.is_none() {
+            ctx.handler = Some(info);
+        }
+    })
+    .is_some();
+    if attached {
+        return None;
+    }
+    let mut own = RequestCtx::new(Cow::Borrowed("CALL"), None);
+    own.handler = Some(info);
+    Some(own)
+}
+
+/// Records an `Err` the handler returned, with its error return trace.
+fn record_return(frame: Frame, described: Described) {
+    let (frames, omitted) = error::trace_of_return(frame);
+    let record = described.into_record(ErrorKind::Uncaught, frames, omitted);
+    let mut record = Some(record);
+    request::with_current(|ctx| {
+        if let Some(r) = record.take() {
+            ctx.push_error(r);
+        }
+    });
+}
+
+/// Ends a request the handler owned.
+fn end_own(own: Box<RequestCtx>, failed: bool, cancelled: bool) {
+    let panicked = own.panicked || std::thread::panicking();
+    let status = match (cancelled && !panicked, failed || panicked) {
+        (true, _) => None,
+        (false, true) => Some(500),
+        (false, false) => Some(200),
+    };
+    crate::monitor().send_request(own.finish(status, cancelled && !panicked));
+}
+
+pin_project_lite::pin_project! {
+    /// An async `#[monitored]` function.
+    pub struct Monitored<F, I> {
+        #[pin]
+        inner: F,
+        frame: Frame,
+        inspect: Option<I>,
+        own: Option<Box<RequestCtx>>,
+        state: u8, // 0 new, 1 running, 2 done
+    }
+
+    impl<F, I> PinnedDrop for Monitored<F, I> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if *this.state == 1 {
+                if let Some(own) = this.own.take() {
+                    end_own(own, false, true);
+                }
+            }
+        }
+    }
+}
+
+impl<F, I> Monitored<F, I>
+where
+    F: Future,
+    I: FnOnce(&F::Output) -> Option<Described>,
+{
+    /// Wraps the body of `info`; `inspect` tells an `Err` output apart.
+    #[inline]
+    pub fn new(info: &'static FnInfo, inner: F, inspect: I) -> Self {
+        Monitored {
+            inner,
+            frame: Frame { info, id: 0 },
+            inspect: Some(inspect),
+            own: None,
+            state: 0,
+        }
+    }
+}
+
+impl<F, I> Future for Monitored<F, I>
+where
+    F: Future,
+    I: FnOnce(&F::Output) -> Option<Described>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if *this.state == 0 {
+            *this.state = 1;
+            this.frame.id = stack::next_frame_id();
+            crate::monitor::ensure_started();
+            *this.own = begin(this.frame.info);
+        }
+        let entered = this.own.is_some().then(|| request::enter(this.own));
+        let frame = PollFrame::enter(*this.frame);
+        let out = match this.inner.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(out) => out,
+        };
+        *this.state = 2;
+        let described = this.inspect.take().and_then(|inspect| inspect(&out));
+        let failed = described.is_some();
+        if let Some(described) = described {
+            record_return(*this.frame, described);
+        }
+        drop(frame);
+        drop(entered);
+        if let Some(own) = this.own.take() {
+            end_own(own, failed, false);
+        }
+        Poll::Ready(out)
+    }
+}
+
+/// Owns the request of a sync `#[monitored]` function; ending it on drop covers panics.
+struct Owner(Option<Box<RequestCtx>>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if let Some(own) = self.0.take() {
+            end_own(own, true, false);
+        }
+    }
+}
+
+/// A sync `#[monitored]` function: runs `body` as the handler.
+#[inline]
+pub fn monitored_sync<R>(
+    info: &'static FnInfo,
+    body: impl FnOnce() -> R,
+    inspect: impl FnOnce(&R) -> Option<Described>,
+) -> R {
+    crate::monitor::ensure_started();
+    let frame = Frame {
+        info,
+        id: stack::next_frame_id(),
+    };
+    let mut owner = Owner(begin(info));
+    let (out, failed) = {
+        let _entered = owner.0.is_some().then(|| request::enter(&mut owner.0));
+        let _frame = PollFrame::enter(frame);
+        let out = body();
+        let described = inspect(&out);
+        let failed = described.is_some();
+        if let Some(described) = described {
+            record_return(frame, described);
+        }
+        (out, failed)
+    };
+    if let Some(own) = owner.0.take() {
+        end_own(own, failed, false);
+    }
+    out
+}
