@@ -34,7 +34,14 @@ pub struct FrameSpec {
 
 impl FrameSpec {
     /// An in-app frame whose code starts at `start_line`, failing at `line`.
-    pub fn app(module: &str, name: &str, file: &str, start_line: u32, code: &str, line: u32) -> Self {
+    pub fn app(
+        module: &str,
+        name: &str,
+        file: &str,
+        start_line: u32,
+        code: &str,
+        line: u32,
+    ) -> Self {
         FrameSpec {
             module: module.into(),
             name: name.into(),
@@ -104,7 +111,15 @@ impl Fixture {
     }
 
     /// Inserts one request and moves the endpoint's `last_requested`.
-    pub fn request(&self, endpoint: i64, route: &str, time: i64, duration_us: i64, status: u16, group_by: &str) -> i64 {
+    pub fn request(
+        &self,
+        endpoint: i64,
+        route: &str,
+        time: i64,
+        duration_us: i64,
+        status: u16,
+        group_by: &str,
+    ) -> i64 {
         self.conn
             .execute(
                 "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
@@ -131,7 +146,9 @@ impl Fixture {
     pub fn exception(&self, endpoint: i64, route: &str, e: &ExceptionSpec) -> i64 {
         let salt = format!("{}{}{}", endpoint, e.type_name, e.message);
         let hash = |s: &str| -> i64 {
-            s.bytes().fold(1469598103934665603u64, |h, b| (h ^ b as u64).wrapping_mul(1099511628211)) as i64
+            s.bytes().fold(1469598103934665603u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(1099511628211)
+            }) as i64
         };
         let type_id = self.id(
             "INSERT OR IGNORE INTO exception_type (name) VALUES (?1)",
@@ -158,7 +175,11 @@ impl Fixture {
                     &[&h, code],
                 )
             });
-            let end_line = f.start_line + f.code.as_ref().map_or(0, |c| c.lines().count() as u32).saturating_sub(1);
+            let end_line = f.start_line
+                + f.code
+                    .as_ref()
+                    .map_or(0, |c| c.lines().count() as u32)
+                    .saturating_sub(1);
             let loc_id = self.id(
                 "INSERT OR IGNORE INTO function_location (definition_id, module, name, file, start_line, end_line, in_app)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -188,7 +209,14 @@ impl Fixture {
         );
         let chain = serde_json::to_string(&e.chain).expect("chain");
         for t in &e.times {
-            let request_id = self.request(endpoint, route, *t, 1500, if e.kind == 2 { 200 } else { 500 }, "user");
+            let request_id = self.request(
+                endpoint,
+                route,
+                *t,
+                1500,
+                if e.kind == 2 { 200 } else { 500 },
+                "user",
+            );
             self.conn
                 .execute(
                     "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time, source_chain)
@@ -216,7 +244,9 @@ pub fn now_ms() -> i64 {
 
 /// Serves `router` on 127.0.0.1 (a free port) in the background; returns the base URL.
 pub async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;

@@ -32,7 +32,10 @@ impl Host for RecordingHost {
 fn app(fx: &Fixture, host: Arc<RecordingHost>) -> Router {
     Router::new().nest(
         BASE,
-        Dashboard::new(fx.path()).admin("admin", "admin-secret-1").host(host).router(),
+        Dashboard::new(fx.path())
+            .admin("admin", "admin-secret-1")
+            .host(host)
+            .router(),
     )
 }
 
@@ -51,7 +54,10 @@ fn concrete(path: &str) -> String {
             _ => {}
         }
     }
-    format!("{BASE}{path}", path = if out == "/" { String::new() } else { out })
+    format!(
+        "{BASE}{path}",
+        path = if out == "/" { String::new() } else { out }
+    )
 }
 
 struct Resp {
@@ -60,7 +66,14 @@ struct Resp {
     body: String,
 }
 
-async fn send(app: &Router, method: &str, uri: &str, cookie: Option<&str>, form: Option<&str>, extra: &[(&str, &str)]) -> Resp {
+async fn send(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Resp {
     let mut b = Request::builder().method(method).uri(uri);
     if let Some(c) = cookie {
         b = b.header(header::COOKIE, c);
@@ -79,15 +92,23 @@ async fn send(app: &Router, method: &str, uri: &str, cookie: Option<&str>, form:
     let status = res.status();
     let headers = res.headers().clone();
     let body = to_bytes(res.into_body(), 10 << 20).await.expect("body");
-    Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
 }
 
 fn set_cookie(r: &Resp, name: &str) -> Option<(String, String)> {
-    r.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
-        let (kv, _) = v.split_once(';').unwrap_or((v, ""));
-        let (k, val) = kv.split_once('=')?;
-        (k == name).then(|| (val.to_owned(), v.to_owned()))
-    })
+    r.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=')?;
+            (k == name).then(|| (val.to_owned(), v.to_owned()))
+        })
 }
 
 /// Logs in and returns the session cookie header and the session's CSRF token.
@@ -95,13 +116,29 @@ async fn login(app: &Router, user: &str, pass: &str) -> (String, String) {
     let form = send(app, "GET", &format!("{BASE}/login"), None, None, &[]).await;
     let (token, _) = set_cookie(&form, "fmd_login").expect("login cookie");
     let body = format!("username={user}&password={pass}&csrf={token}");
-    let res = send(app, "POST", &format!("{BASE}/login"), Some(&format!("fmd_login={token}")), Some(&body), &[]).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "login of {user} failed: {}", res.body);
+    let res = send(
+        app,
+        "POST",
+        &format!("{BASE}/login"),
+        Some(&format!("fmd_login={token}")),
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::SEE_OTHER,
+        "login of {user} failed: {}",
+        res.body
+    );
     let (sid, _) = set_cookie(&res, "fmd_session").expect("session cookie");
     let cookie = format!("fmd_session={sid}");
     let page = send(app, "GET", BASE, Some(&cookie), None, &[]).await;
     assert_eq!(page.status, StatusCode::OK);
-    (cookie, csrf_in(&page.body).expect("csrf field on the overview"))
+    (
+        cookie,
+        csrf_in(&page.body).expect("csrf field on the overview"),
+    )
 }
 
 #[tokio::test]
@@ -114,13 +151,34 @@ async fn every_route_rejects_requests_without_a_session() {
     for r in routes.iter().filter(|r| r.access != Access::Public) {
         let uri = concrete(r.path);
         for cookie in [None, Some("fmd_session=forged"), Some("fmd_session=")] {
-            let res = send(&app, r.method, &uri, cookie, Some("csrf=x&level=1&weeks=0"), &[]).await;
+            let res = send(
+                &app,
+                r.method,
+                &uri,
+                cookie,
+                Some("csrf=x&level=1&weeks=0"),
+                &[],
+            )
+            .await;
             if r.method == "GET" {
-                assert_eq!(res.status, StatusCode::SEE_OTHER, "{} {uri} with {cookie:?}", r.method);
-                let to = res.headers.get(header::LOCATION).and_then(|v| v.to_str().ok());
+                assert_eq!(
+                    res.status,
+                    StatusCode::SEE_OTHER,
+                    "{} {uri} with {cookie:?}",
+                    r.method
+                );
+                let to = res
+                    .headers
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok());
                 assert_eq!(to, Some("/dashboard/login"));
             } else {
-                assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{} {uri} with {cookie:?}", r.method);
+                assert_eq!(
+                    res.status,
+                    StatusCode::UNAUTHORIZED,
+                    "{} {uri} with {cookie:?}",
+                    r.method
+                );
             }
             assert!(!res.body.contains("app::index"), "no data leaks from {uri}");
         }
@@ -134,18 +192,37 @@ async fn every_post_rejects_a_missing_or_wrong_csrf_token() {
     let host = Arc::new(RecordingHost::default());
     let app = app(&fx, host.clone());
     let (cookie, csrf) = login(&app, "admin", "admin-secret-1").await;
-    let posts: Vec<_> = route_table().into_iter().filter(|r| r.method == "POST" && r.access != Access::Public).collect();
+    let posts: Vec<_> = route_table()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.access != Access::Public)
+        .collect();
     assert!(posts.len() >= 4);
     for r in &posts {
         let uri = concrete(r.path);
-        for form in ["level=1&weeks=0", "level=1&weeks=0&csrf=", "level=1&weeks=0&csrf=0123abcd"] {
+        for form in [
+            "level=1&weeks=0",
+            "level=1&weeks=0&csrf=",
+            "level=1&weeks=0&csrf=0123abcd",
+        ] {
             let res = send(&app, "POST", &uri, Some(&cookie), Some(form), &[]).await;
-            assert_eq!(res.status, StatusCode::FORBIDDEN, "POST {uri} with {form:?}");
+            assert_eq!(
+                res.status,
+                StatusCode::FORBIDDEN,
+                "POST {uri} with {form:?}"
+            );
         }
     }
     // Nothing happened; with the token the same request goes through.
     assert!(host.0.lock().is_empty());
-    let ok = send(&app, "POST", &format!("{BASE}/endpoint/{ep}/level"), Some(&cookie), Some(&format!("level=3&csrf={csrf}")), &[]).await;
+    let ok = send(
+        &app,
+        "POST",
+        &format!("{BASE}/endpoint/{ep}/level"),
+        Some(&cookie),
+        Some(&format!("level=3&csrf={csrf}")),
+        &[],
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }
 
@@ -153,7 +230,15 @@ async fn every_post_rejects_a_missing_or_wrong_csrf_token() {
 async fn the_login_form_needs_its_own_token() {
     let fx = Fixture::new();
     let app = app(&fx, Default::default());
-    let res = send(&app, "POST", &format!("{BASE}/login"), None, Some("username=admin&password=admin-secret-1&csrf=x"), &[]).await;
+    let res = send(
+        &app,
+        "POST",
+        &format!("{BASE}/login"),
+        None,
+        Some("username=admin&password=admin-secret-1&csrf=x"),
+        &[],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert!(set_cookie(&res, "fmd_session").is_none());
 }
@@ -165,16 +250,57 @@ async fn level_changes_are_stored_and_pushed_to_the_running_application() {
     let host = Arc::new(RecordingHost::default());
     let app = app(&fx, host.clone());
     let (cookie, csrf) = login(&app, "admin", "admin-secret-1").await;
-    let res = send(&app, "POST", &format!("{BASE}/endpoint/{ep}/level"), Some(&cookie), Some(&format!("level=3&csrf={csrf}")), &[]).await;
+    let res = send(
+        &app,
+        "POST",
+        &format!("{BASE}/endpoint/{ep}/level"),
+        Some(&cookie),
+        Some(&format!("level=3&csrf={csrf}")),
+        &[],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(host.0.lock().as_slice(), &[("app::forecast".to_owned(), Some(3))]);
-    let stored: Option<i64> = fx.conn.query_row("SELECT level FROM endpoint WHERE id = ?1", [ep], |r| r.get(0)).unwrap();
-    assert_eq!(stored, Some(3), "survives a restart: the monitor reads endpoint.level");
-    let res = send(&app, "POST", &format!("{BASE}/endpoint/{ep}/level"), Some(&cookie), Some(&format!("level=&csrf={csrf}")), &[]).await;
+    assert_eq!(
+        host.0.lock().as_slice(),
+        &[("app::forecast".to_owned(), Some(3))]
+    );
+    let stored: Option<i64> = fx
+        .conn
+        .query_row("SELECT level FROM endpoint WHERE id = ?1", [ep], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        stored,
+        Some(3),
+        "survives a restart: the monitor reads endpoint.level"
+    );
+    let res = send(
+        &app,
+        "POST",
+        &format!("{BASE}/endpoint/{ep}/level"),
+        Some(&cookie),
+        Some(&format!("level=&csrf={csrf}")),
+        &[],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let stored: Option<i64> = fx.conn.query_row("SELECT level FROM endpoint WHERE id = ?1", [ep], |r| r.get(0)).unwrap();
+    let stored: Option<i64> = fx
+        .conn
+        .query_row("SELECT level FROM endpoint WHERE id = ?1", [ep], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(stored, None, "back to the default");
-    let bad = send(&app, "POST", &format!("{BASE}/endpoint/{ep}/level"), Some(&cookie), Some(&format!("level=7&csrf={csrf}")), &[]).await;
+    let bad = send(
+        &app,
+        "POST",
+        &format!("{BASE}/endpoint/{ep}/level"),
+        Some(&cookie),
+        Some(&format!("level=7&csrf={csrf}")),
+        &[],
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
@@ -189,9 +315,20 @@ async fn viewers_read_but_cannot_change_anything() {
     let app = app(&fx, Default::default());
     let (cookie, csrf) = login(&app, "viewer", "viewer-secret-1").await;
     // Logout last: it ends the session.
-    for r in route_table().iter().filter(|r| r.access != Access::Public && r.path != "/logout") {
+    for r in route_table()
+        .iter()
+        .filter(|r| r.access != Access::Public && r.path != "/logout")
+    {
         let uri = concrete(r.path);
-        let res = send(&app, r.method, &uri, Some(&cookie), Some(&format!("level=1&weeks=0&csrf={csrf}")), &[]).await;
+        let res = send(
+            &app,
+            r.method,
+            &uri,
+            Some(&cookie),
+            Some(&format!("level=1&weeks=0&csrf={csrf}")),
+            &[],
+        )
+        .await;
         if r.access == Access::Admin {
             assert_eq!(res.status, StatusCode::FORBIDDEN, "{} {uri}", r.method);
         } else {
@@ -200,7 +337,10 @@ async fn viewers_read_but_cannot_change_anything() {
         }
     }
     let page = send(&app, "GET", BASE, Some(&cookie), None, &[]).await;
-    assert!(!page.body.contains(&format!("/endpoint/{ep}/level")), "no level selector for viewers");
+    assert!(
+        !page.body.contains(&format!("/endpoint/{ep}/level")),
+        "no level selector for viewers"
+    );
 }
 
 #[tokio::test]
@@ -211,23 +351,47 @@ async fn sessions_are_fresh_per_login_cookies_are_locked_down_and_logout_ends_th
     let (b, csrf_b) = login(&app, "admin", "admin-secret-1").await;
     assert_ne!(a, b, "a new session id at every login");
 
-    let form = send(&app, "GET", &format!("{BASE}/login"), None, None, &[("x-forwarded-proto", "https")]).await;
+    let form = send(
+        &app,
+        "GET",
+        &format!("{BASE}/login"),
+        None,
+        None,
+        &[("x-forwarded-proto", "https")],
+    )
+    .await;
     let (token, flags) = set_cookie(&form, "fmd_login").unwrap();
-    assert!(flags.contains("HttpOnly") && flags.contains("SameSite=Strict") && flags.contains("Secure"), "{flags}");
+    assert!(
+        flags.contains("HttpOnly") && flags.contains("SameSite=Strict") && flags.contains("Secure"),
+        "{flags}"
+    );
     let res = send(
         &app,
         "POST",
         &format!("{BASE}/login"),
         Some(&format!("fmd_login={token}")),
-        Some(&format!("username=admin&password=admin-secret-1&csrf={token}")),
+        Some(&format!(
+            "username=admin&password=admin-secret-1&csrf={token}"
+        )),
         &[("x-forwarded-proto", "https")],
     )
     .await;
     let (_, flags) = set_cookie(&res, "fmd_session").unwrap();
-    assert!(flags.contains("HttpOnly") && flags.contains("SameSite=Strict") && flags.contains("Secure"), "{flags}");
+    assert!(
+        flags.contains("HttpOnly") && flags.contains("SameSite=Strict") && flags.contains("Secure"),
+        "{flags}"
+    );
     assert!(flags.contains("Path=/dashboard"), "{flags}");
 
-    let out = send(&app, "POST", &format!("{BASE}/logout"), Some(&b), Some(&format!("csrf={csrf_b}")), &[]).await;
+    let out = send(
+        &app,
+        "POST",
+        &format!("{BASE}/logout"),
+        Some(&b),
+        Some(&format!("csrf={csrf_b}")),
+        &[],
+    )
+    .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let after = send(&app, "GET", BASE, Some(&b), None, &[]).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER, "the session is gone");
@@ -256,7 +420,11 @@ async fn wrong_passwords_are_refused_and_then_throttled() {
         statuses.push(res.status);
     }
     assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
-    assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    assert_eq!(
+        *statuses.last().unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -265,7 +433,11 @@ async fn only_the_hash_of_the_first_admin_is_stored() {
     let _app = app(&fx, Default::default());
     let (name, hash, role): (String, String, String) = fx
         .conn
-        .query_row("SELECT username, password_hash, role FROM fmd_user", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row(
+            "SELECT username, password_hash, role FROM fmd_user",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     assert_eq!((name.as_str(), role.as_str()), ("admin", "admin"));
     assert!(hash.starts_with("$argon2id$") && !hash.contains("admin-secret-1"));
@@ -275,8 +447,20 @@ async fn only_the_hash_of_the_first_admin_is_stored() {
 async fn without_configured_credentials_a_password_is_generated() {
     let fx = Fixture::new();
     let _app = Dashboard::new(fx.path()).router();
-    let n: i64 = fx.conn.query_row("SELECT count(*) FROM fmd_user", [], |r| r.get(0)).unwrap();
-    assert_eq!(n, 1, "an admin with a generated password (printed on stderr)");
-    let hash: String = fx.conn.query_row("SELECT password_hash FROM fmd_user", [], |r| r.get(0)).unwrap();
-    assert!(!fmd_dashboard::auth::password::verify("admin", &hash), "no default password");
+    let n: i64 = fx
+        .conn
+        .query_row("SELECT count(*) FROM fmd_user", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        n, 1,
+        "an admin with a generated password (printed on stderr)"
+    );
+    let hash: String = fx
+        .conn
+        .query_row("SELECT password_hash FROM fmd_user", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        !fmd_dashboard::auth::password::verify("admin", &hash),
+        "no default password"
+    );
 }
