@@ -1,0 +1,178 @@
+//! The dashboard's store operations on a real SQLite file: deleting one group touches only
+//! that group on that endpoint; pruning removes old data and whatever it leaves orphaned.
+
+use fmd_runtime::store::queries::{DAY_MS, DashboardStore, GroupSort};
+use fmd_runtime::store::sqlite::SqliteReader;
+use fmd_tests::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec, now_ms};
+
+fn spec(message: &str, times: Vec<i64>, shared_fn: bool) -> ExceptionSpec {
+    let mut frames = vec![FrameSpec::app(
+        "app",
+        "inner",
+        "src/a.rs",
+        10,
+        "fn inner() {\n    x()?;\n}",
+        11,
+    )];
+    if shared_fn {
+        frames.push(FrameSpec::app(
+            "app",
+            "handler",
+            "src/h.rs",
+            1,
+            "fn handler() {\n    inner()?;\n}",
+            2,
+        ));
+    } else {
+        frames.push(FrameSpec::app(
+            "app",
+            &format!("only_{message}"),
+            "src/o.rs",
+            1,
+            &format!("fn only_{message}() {{\n}}"),
+            1,
+        ));
+    }
+    ExceptionSpec {
+        type_name: "app::Error".into(),
+        message: message.into(),
+        chain: vec!["cause".into()],
+        frames,
+        times,
+        kind: 1,
+    }
+}
+
+fn count(fx: &Fixture, table: &str) -> i64 {
+    fx.conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn deleting_a_group_keeps_the_same_error_on_other_endpoints() {
+    let fx = Fixture::new();
+    let now = now_ms();
+    let a = fx.endpoint("a");
+    let b = fx.endpoint("b");
+    let ga = fx.exception(a, "/a", &spec("same", vec![now - 1000, now - 500], true));
+    let gb = fx.exception(b, "/b", &spec("same", vec![now - 800], true));
+    let other = fx.exception(a, "/a", &spec("lonely", vec![now - 100], false));
+    let mut store = SqliteReader::open(fx.path()).unwrap();
+
+    assert!(
+        !store.delete_group(b, ga).unwrap(),
+        "a group is deleted only on its own endpoint"
+    );
+    assert!(store.delete_group(a, ga).unwrap());
+    let left = store
+        .groups(None, GroupSort::LastSeen, true, 0, 50)
+        .unwrap();
+    let ids: Vec<i64> = left.rows.iter().map(|g| g.id).collect();
+    assert_eq!(ids, vec![other, gb]);
+    assert_eq!(count(&fx, "exception_occurrence"), 2);
+    // Shared pieces survive while group b uses them.
+    assert!(
+        store
+            .group_detail(gb, now, 10)
+            .unwrap()
+            .unwrap()
+            .frames
+            .len()
+            == 2
+    );
+
+    assert!(store.delete_group(a, other).unwrap());
+    let detail = store.group_detail(gb, now, 10).unwrap().unwrap();
+    assert_eq!(
+        detail.frames[0].code.as_deref(),
+        Some("fn inner() {\n    x()?;\n}")
+    );
+    assert_eq!(detail.source_chain, vec!["cause".to_owned()]);
+    // `only_lonely` is gone with its definition, location and frame.
+    assert_eq!(count(&fx, "function_location"), 2);
+    assert_eq!(count(&fx, "function_definition"), 2);
+    assert_eq!(count(&fx, "exception_message"), 1);
+    assert_eq!(count(&fx, "stack_trace_snapshot"), 1);
+}
+
+#[test]
+fn pruning_removes_old_requests_occurrences_empty_groups_and_orphans() {
+    let fx = Fixture::new();
+    let now = now_ms();
+    let old = now - 30 * DAY_MS;
+    let e = fx.endpoint("e");
+    fx.request(e, "/e", old, 10, 200, "u");
+    fx.request(e, "/e", now, 10, 200, "u");
+    let gone = fx.exception(e, "/e", &spec("old", vec![old, old + 1], false));
+    let mixed = fx.exception(e, "/e", &spec("mixed", vec![old, now - 10], true));
+    let mut store = SqliteReader::open(fx.path()).unwrap();
+    let report = store.prune(now - 7 * DAY_MS).unwrap();
+    assert_eq!(report.groups, 1);
+    assert_eq!(report.occurrences, 3);
+    assert_eq!(
+        report.requests, 4,
+        "the plain old request and the three behind old occurrences"
+    );
+    assert!(store.group_detail(gone, now, 10).unwrap().is_none());
+    let m = store.group_detail(mixed, now, 10).unwrap().unwrap();
+    assert_eq!(
+        m.summary.count, 1,
+        "counters follow the remaining occurrences"
+    );
+    assert_eq!(m.summary.first_seen, now - 10);
+    assert_eq!(count(&fx, "exception_message"), 1);
+    assert_eq!(
+        count(&fx, "function_location"),
+        2,
+        "only the mixed group's functions remain"
+    );
+    let totals = store.totals().unwrap();
+    assert_eq!(
+        (totals.requests, totals.occurrences, totals.groups),
+        (2, 1, 1)
+    );
+}
+
+#[test]
+fn the_overview_counts_spans_medians_errors_and_groups() {
+    let fx = Fixture::new();
+    let now = now_ms();
+    let e = fx.endpoint("e");
+    for (i, d) in [100, 300, 200].iter().enumerate() {
+        fx.request(e, "/e", now - i as i64, *d, 200, "u");
+    }
+    fx.request(e, "/e", now - 3 * DAY_MS, 900, 503, "u");
+    fx.request(e, "/e", now - 30 * DAY_MS, 50, 404, "u");
+    fx.exception(e, "/e", &spec("x", vec![now - 60 * DAY_MS], true));
+    let mut store = SqliteReader::open(fx.path()).unwrap();
+    let o = store.overview(now).unwrap();
+    assert_eq!(o.len(), 1);
+    let o = &o[0];
+    assert_eq!(o.week.hits, 4);
+    assert_eq!(o.week.median_us, Some(300));
+    assert_eq!(o.all.hits, 6);
+    assert_eq!(o.server_errors_week, 1);
+    assert_eq!(o.client_errors_week, 0, "the 404 is older than a week");
+    assert_eq!(o.exception_groups, 1);
+    assert_eq!(o.routes, vec!["/e".to_owned()]);
+}
+
+#[test]
+fn users_are_stored_once_by_name() {
+    let fx = Fixture::new();
+    let mut store = SqliteReader::open(fx.path()).unwrap();
+    assert_eq!(store.count_users().unwrap(), 0);
+    assert!(
+        store
+            .create_user("ann", "$argon2id$x", "viewer", 1)
+            .unwrap()
+    );
+    assert!(!store.create_user("ann", "$argon2id$y", "admin", 2).unwrap());
+    let u = store.user("ann").unwrap().unwrap();
+    assert_eq!(
+        (u.role.as_str(), u.password_hash.as_str()),
+        ("viewer", "$argon2id$x")
+    );
+    assert!(store.user("bob").unwrap().is_none());
+}
