@@ -14,11 +14,11 @@ use std::borrow::Cow;
 use xxhash_rust::xxh3::Xxh3;
 
 static UUID: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+    Regex::new(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
         .expect("valid regex")
 });
 static HEX: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?i)\b(?:0x[0-9a-f]+|[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*)\b")
+    Regex::new(r"\b(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*|[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]*)\b")
         .expect("valid regex")
 });
 static NUMBER: Lazy<Regex> = Lazy::new(|| Regex::new(r"\d+(?:\.\d+)?").expect("valid regex"));
@@ -118,5 +118,92 @@ mod tests {
             "no digits: deadbeef"
         );
         assert_eq!(normalize_message("h2 and utf8"), "h<n> and utf<n>");
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+    use crate::event::{ErrorKind, ErrorRecord, TraceFrame};
+    use crate::function::{FnInfo, FnKind};
+
+    const SOURCE: &str = "fn load() {\n    step()?;\n}";
+
+    fn info(start: u32, hash: u64) -> &'static FnInfo {
+        Box::leak(Box::new(FnInfo::new(
+            "load",
+            None,
+            "app::store",
+            "src/store.rs",
+            (start, start + 2),
+            SOURCE,
+            true,
+            hash,
+            FnKind::Capture,
+            ("app", "1.0.0"),
+        )))
+    }
+
+    fn error_at(f: &'static FnInfo, line: u32, message: &str) -> ErrorRecord {
+        ErrorRecord {
+            kind: ErrorKind::Uncaught,
+            type_name: "app::Error".into(),
+            message: message.to_owned(),
+            sources: vec![],
+            frames: vec![TraceFrame::App {
+                info: f,
+                line,
+                repeat: 1,
+            }],
+            omitted_frames: 0,
+            time_ms: 0,
+        }
+    }
+
+    #[test]
+    fn lines_inserted_above_a_function_keep_its_group() {
+        let before = error_at(info(10, 7), 11, "boom");
+        let shifted = error_at(info(25, 7), 26, "boom");
+        assert_eq!(group_hash(&before, false), group_hash(&shifted, false));
+        // ...while the stored snapshot still shows where it was.
+        assert_ne!(
+            snapshot_hash(&before.frames),
+            snapshot_hash(&shifted.frames)
+        );
+    }
+
+    #[test]
+    fn a_changed_function_body_starts_a_new_group() {
+        let before = error_at(info(10, 7), 11, "boom");
+        let edited = error_at(info(10, 8), 11, "boom");
+        assert_ne!(group_hash(&before, false), group_hash(&edited, false));
+    }
+
+    #[test]
+    fn a_different_line_inside_the_function_is_a_different_group() {
+        let a = error_at(info(10, 7), 11, "boom");
+        let b = error_at(info(10, 7), 12, "boom");
+        assert_ne!(group_hash(&a, false), group_hash(&b, false));
+    }
+
+    #[test]
+    fn normalization_merges_messages_that_differ_only_in_ids() {
+        let a = error_at(info(10, 7), 11, "user 41 not found");
+        let b = error_at(info(10, 7), 11, "user 42 not found");
+        assert_ne!(group_hash(&a, false), group_hash(&b, false));
+        assert_eq!(group_hash(&a, true), group_hash(&b, true));
+    }
+
+    #[test]
+    fn recursion_depth_does_not_split_a_group() {
+        let mut a = error_at(info(10, 7), 11, "deep");
+        let mut b = a.clone();
+        if let TraceFrame::App { repeat, .. } = &mut a.frames[0] {
+            *repeat = 10;
+        }
+        if let TraceFrame::App { repeat, .. } = &mut b.frames[0] {
+            *repeat = 9_999;
+        }
+        assert_eq!(group_hash(&a, false), group_hash(&b, false));
     }
 }

@@ -11,6 +11,7 @@ use crate::event::Event;
 use crate::monitor::Shared;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, WriteOptions};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::thread;
@@ -70,7 +71,15 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
             }
         }
         let Some(s) = store.as_mut() else { continue };
-        match s.write_batch(&batch, options) {
+        // A bug in fmd must not kill the writer: a panic counts as a failed write.
+        let written = catch_unwind(AssertUnwindSafe(|| s.write_batch(&batch, options)))
+            .unwrap_or_else(|_| {
+                Err(StoreError {
+                    message: "internal error while writing (a panic in fmd)".to_owned(),
+                    transient: false,
+                })
+            });
+        match written {
             Ok(stored) => {
                 shared.stored(stored);
                 attempts = 0;

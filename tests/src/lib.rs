@@ -1,3 +1,4 @@
 //! Shared helpers for fmd's end-to-end tests.
 pub mod browser;
 pub mod dashboard_fixture;
+pub mod spine;
