@@ -39,7 +39,11 @@ pub fn bind(router: Router) -> Router {
 /// Like [`bind`], returning a malformed configuration as an error.
 pub fn try_bind(router: Router) -> Result<Router, fmd_runtime::ConfigError> {
     let monitor = fmd_runtime::init_from_env()?;
-    let path = monitor.config().dashboard_path.trim_end_matches('/').to_owned();
+    let path = monitor
+        .config()
+        .dashboard_path
+        .trim_end_matches('/')
+        .to_owned();
     Ok(router
         .nest(&path, crate::router())
         .layer(FmdLayer::new().skip_prefix(&path)))
