@@ -20,6 +20,16 @@ pub fn kind_label(kind: u8) -> (&'static str, &'static str) {
     }
 }
 
+/// `9 days`, `5 hours`, `30 min` for a span of milliseconds.
+pub fn span_label(ms: i64) -> String {
+    let min = ms / 60_000;
+    match min {
+        0..=119 => format!("{min} min"),
+        120..=2879 => format!("{} hours", min / 60),
+        _ => format!("{} days", min / 1440),
+    }
+}
+
 /// The page.
 pub fn exceptions_page(
     ctx: &Ctx<'_>,
@@ -68,8 +78,9 @@ pub fn card(ctx: &Ctx<'_>, endpoint_id: i64, g: &GroupDetail) -> Markup {
                         span { "last seen " (when(Some(s.last_seen), ctx.now)) }
                     }
                 }
-                div {
+                div.side {
                     (sparkline(&g.histogram))
+                    div.spark-caption { "occurrences, last " (span_label(g.histogram.bucket_ms * g.histogram.counts.len() as i64)) }
                     @if ctx.admin {
                         form.inline method="post"
                             action=(ctx.url(&format!("/endpoint/{endpoint_id}/exceptions/{}/delete", s.id))) {
