@@ -26,6 +26,8 @@
 //! The pieces: [`fmd_macros`] (the attributes), [`fmd_runtime`] (capture, queue, writer,
 //! storage) and [`fmd_dashboard`] (pages and the framework adapters).
 
+#![warn(missing_docs)]
+
 pub use fmd_runtime::{
     Config, ConfigError, InitError, Monitor, Stats, init, init_from_env, monitor, shutdown,
 };

@@ -173,11 +173,11 @@ fn collapse(frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
                 repeat: rb,
             },
         ) = (out.last_mut(), &f)
+            && std::ptr::eq(*a, *b)
+            && la == lb
         {
-            if std::ptr::eq(*a, *b) && la == lb {
-                *repeat = repeat.saturating_add(*rb);
-                continue;
-            }
+            *repeat = repeat.saturating_add(*rb);
+            continue;
         }
         out.push(f);
     }

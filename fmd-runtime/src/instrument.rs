@@ -104,10 +104,10 @@ pin_project_lite::pin_project! {
     impl<F, I> PinnedDrop for Monitored<F, I> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if *this.state == 1 {
-                if let Some(own) = this.own.take() {
-                    end_own(own, false, true);
-                }
+            if *this.state == 1
+                && let Some(own) = this.own.take()
+            {
+                end_own(own, false, true);
             }
         }
     }

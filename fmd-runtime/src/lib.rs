@@ -24,6 +24,8 @@
 //! fmd_runtime::shutdown(); // store what is still queued
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod capture;
 pub mod clock;
 pub mod config;

@@ -224,10 +224,11 @@ impl Monitor {
         if let Some(level) = handler.and_then(FnInfo::level_override) {
             return level;
         }
-        if handler.is_none() && self.shared.has_levels.load(Ordering::Relaxed) {
-            if let Some(&level) = self.shared.levels.read().get(endpoint) {
-                return level;
-            }
+        if handler.is_none()
+            && self.shared.has_levels.load(Ordering::Relaxed)
+            && let Some(&level) = self.shared.levels.read().get(endpoint)
+        {
+            return level;
         }
         handler
             .and_then(FnInfo::declared_level)

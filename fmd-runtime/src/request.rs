@@ -82,6 +82,7 @@ impl RequestCtx {
     }
 
     /// Ends the request and builds its event. `status` is `None` for a cancelled request.
+    #[allow(clippy::boxed_local)] // the request lives boxed for its whole life
     pub fn finish(self: Box<Self>, status: Option<u16>, cancelled: bool) -> RequestEvent {
         let monitor = crate::monitor();
         let endpoint = self.endpoint();

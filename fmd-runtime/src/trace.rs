@@ -104,13 +104,14 @@ fn record(info: &'static FnInfo, line: u32) {
             c.hops.clear();
             c.omitted = 0;
         }
-        if let Some(last) = c.hops.last_mut() {
-            if std::ptr::eq(last.info, info) && last.line == line {
-                last.repeat = last.repeat.saturating_add(1);
-                last.frame_id = frame_id;
-                last.parent_id = parent_id;
-                return;
-            }
+        if let Some(last) = c.hops.last_mut()
+            && std::ptr::eq(last.info, info)
+            && last.line == line
+        {
+            last.repeat = last.repeat.saturating_add(1);
+            last.frame_id = frame_id;
+            last.parent_id = parent_id;
+            return;
         }
         if c.hops.len() >= MAX_HOPS {
             c.omitted = c.omitted.saturating_add(1);
