@@ -176,3 +176,60 @@ fn users_are_stored_once_by_name() {
     );
     assert!(store.user("bob").unwrap().is_none());
 }
+
+/// The overview at a million requests (run with `--ignored --nocapture`; prints timings).
+#[test]
+#[ignore = "slow: builds a million-row database"]
+fn overview_at_a_million_requests() {
+    let fx = Fixture::new();
+    let now = now_ms();
+    let endpoints: Vec<i64> = (0..20)
+        .map(|i| fx.endpoint(&format!("app::e{i}")))
+        .collect();
+    let tx = fx.conn.unchecked_transaction().unwrap();
+    {
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, instance)
+                 VALUES (?1, '/r', 'GET', ?2, ?3, ?4, '1', 'i')",
+            )
+            .unwrap();
+        for i in 0..1_000_000i64 {
+            let e = endpoints[(i % 20) as usize];
+            let status = if i % 97 == 0 { 500 } else { 200 };
+            stmt.execute(rusqlite::params![
+                e,
+                now - i * 30_000,
+                (i * 7919) % 100_000,
+                status
+            ])
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    let mut store = SqliteReader::open(fx.path()).unwrap();
+    for _ in 0..2 {
+        let t = std::time::Instant::now();
+        let o = store.overview(now).unwrap();
+        println!(
+            "overview of {} endpoints at 1M requests: {:?}",
+            o.len(),
+            t.elapsed()
+        );
+    }
+    if std::env::var_os("FMD_TRY_DURATION_INDEX").is_some() {
+        fx.conn
+            .execute(
+                "CREATE INDEX request_endpoint_duration ON request(endpoint_id, duration_us)",
+                [],
+            )
+            .unwrap();
+        let mut store = SqliteReader::open(fx.path()).unwrap();
+        let t = std::time::Instant::now();
+        store.overview(now).unwrap();
+        println!(
+            "with an (endpoint_id, duration_us) index: {:?}",
+            t.elapsed()
+        );
+    }
+}

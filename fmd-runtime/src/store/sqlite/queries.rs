@@ -48,19 +48,31 @@ impl SqliteReader {
         &mut self.conn
     }
 
-    fn span(&self, endpoint_id: i64, since: i64) -> rusqlite::Result<SpanStats> {
+    /// Hits and median of one endpoint since `since` (`None`: everything stored).
+    fn span(&self, endpoint_id: i64, since: Option<i64>) -> rusqlite::Result<SpanStats> {
+        // Without a time bound the queries name no `time`, so SQLite can pick an index on
+        // (endpoint_id, duration_us) if the schema has one.
+        let (count_sql, median_sql) = match since {
+            Some(_) => (
+                "SELECT count(*) FROM request WHERE endpoint_id = ?1 AND time >= ?2",
+                "SELECT duration_us FROM request WHERE endpoint_id = ?1 AND time >= ?2
+                 ORDER BY duration_us LIMIT 1 OFFSET ?3",
+            ),
+            None => (
+                "SELECT count(*) FROM request WHERE endpoint_id = ?1 AND ?2 IS NULL",
+                "SELECT duration_us FROM request WHERE endpoint_id = ?1 AND ?2 IS NULL
+                 ORDER BY duration_us LIMIT 1 OFFSET ?3",
+            ),
+        };
         let hits: i64 = self
             .conn
-            .prepare_cached("SELECT count(*) FROM request WHERE endpoint_id = ?1 AND time >= ?2")?
+            .prepare_cached(count_sql)?
             .query_row(params![endpoint_id, since], |r| r.get(0))?;
         let median_us = if hits == 0 {
             None
         } else {
             self.conn
-                .prepare_cached(
-                    "SELECT duration_us FROM request WHERE endpoint_id = ?1 AND time >= ?2
-                     ORDER BY duration_us LIMIT 1 OFFSET ?3",
-                )?
+                .prepare_cached(median_sql)?
                 .query_row(params![endpoint_id, since, hits / 2], |r| r.get(0))
                 .optional()?
         };
@@ -162,9 +174,9 @@ impl DashboardStore for SqliteReader {
                 routes,
                 level: level_from_sql(level),
                 last_requested,
-                today: self.span(id, today)?,
-                week: self.span(id, week)?,
-                all: self.span(id, i64::MIN)?,
+                today: self.span(id, Some(today))?,
+                week: self.span(id, Some(week))?,
+                all: self.span(id, None)?,
                 client_errors_week: client as u64,
                 server_errors_week: server as u64,
                 exception_groups: groups as u64,
