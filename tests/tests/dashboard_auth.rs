@@ -464,3 +464,67 @@ async fn without_configured_credentials_a_password_is_generated() {
         "no default password"
     );
 }
+
+#[tokio::test]
+async fn admins_create_viewer_accounts() {
+    let fx = Fixture::new();
+    let app = app(&fx, Default::default());
+    let (cookie, csrf) = login(&app, "admin", "admin-secret-1").await;
+    let short = send(
+        &app,
+        "POST",
+        &format!("{BASE}/users"),
+        Some(&cookie),
+        Some(&format!(
+            "username=v&password=short&role=viewer&csrf={csrf}"
+        )),
+        &[],
+    )
+    .await;
+    assert_eq!(short.status, StatusCode::SEE_OTHER);
+    let res = send(
+        &app,
+        "POST",
+        &format!("{BASE}/users"),
+        Some(&cookie),
+        Some(&format!(
+            "username=vera&password=long-enough-1&role=viewer&csrf={csrf}"
+        )),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = send(
+        &app,
+        "GET",
+        &format!("{BASE}/config"),
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert!(page.body.contains("vera"), "listed for admins");
+    let (viewer, _) = login(&app, "vera", "long-enough-1").await;
+    let page = send(
+        &app,
+        "GET",
+        &format!("{BASE}/config"),
+        Some(&viewer),
+        None,
+        &[],
+    )
+    .await;
+    assert!(
+        !page.body.contains("Add an account"),
+        "viewers do not manage accounts"
+    );
+    let n: i64 = fx
+        .conn
+        .query_row(
+            "SELECT count(*) FROM fmd_user WHERE username = 'v'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 0, "too-short passwords are refused");
+}

@@ -3,10 +3,10 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::layout::{Nav, page};
+use super::layout::{Nav, csrf_field, page};
 use crate::format;
 use crate::host::HostStatus;
-use fmd_runtime::store::queries::StoreTotals;
+use fmd_runtime::store::queries::{StoreTotals, User};
 
 /// Everything the configuration page shows.
 #[derive(Debug, Clone)]
@@ -19,6 +19,35 @@ pub struct ConfigView {
     pub database_bytes: Option<u64>,
     /// Row counts.
     pub totals: StoreTotals,
+    /// Dashboard accounts (admins only see and manage them).
+    pub users: Option<Vec<User>>,
+}
+
+/// Shortest password accepted for a new account.
+pub const MIN_PASSWORD: usize = 10;
+
+fn accounts(ctx: &Ctx<'_>, users: &[User]) -> Markup {
+    html! {
+        div.card {
+            h2 { "Accounts" }
+            table.data {
+                thead { tr { th { "Username" } th { "Role" } } }
+                tbody { @for u in users { tr { td.mono { (u.username) } td { (u.role) } } } }
+            }
+            h2 { "Add an account" }
+            form.toolbar method="post" action=(ctx.url("/users")) {
+                (csrf_field(ctx))
+                input name="username" placeholder="username" aria-label="username" required;
+                input name="password" type="password" placeholder=(format!("password (≥ {MIN_PASSWORD} characters)"))
+                    aria-label="password" minlength=(MIN_PASSWORD) autocomplete="new-password" required;
+                select name="role" aria-label="role" {
+                    option value="viewer" selected { "viewer" }
+                    option value="admin" { "admin" }
+                }
+                button type="submit" { "Add" }
+            }
+        }
+    }
 }
 
 /// The page.
@@ -54,6 +83,10 @@ pub fn config_page(ctx: &Ctx<'_>, v: &ConfigView) -> Markup {
                 @for (k, val) in &h.config { dt { (k) } dd { (val) } }
             }
         }
+    };
+    let body = html! {
+        (body)
+        @if let Some(users) = &v.users { (accounts(ctx, users)) }
     };
     page(ctx, "Configuration", Nav::Config, body)
 }

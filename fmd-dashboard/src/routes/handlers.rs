@@ -13,7 +13,7 @@ use super::state::{App, AppError};
 use crate::auth::Role;
 use crate::auth::session::Session;
 use crate::format::now_ms;
-use crate::pages::config::{ConfigView, config_page};
+use crate::pages::config::{ConfigView, MIN_PASSWORD, config_page};
 use crate::pages::endpoint::{self, exceptions_page};
 use crate::pages::exceptions::{self as all, all_page, parse_sort};
 use crate::pages::layout::SCRIPT;
@@ -32,6 +32,9 @@ fn notice(key: &str) -> Option<&'static str> {
         "deleted" => "Exception group deleted on this endpoint.",
         "missing" => "That group was already gone.",
         "pruned" => "Old data pruned.",
+        "user_created" => "Account created.",
+        "user_exists" => "An account with that name already exists.",
+        "user_invalid" => "Give a username and a password of at least 10 characters.",
         _ => return None,
     })
 }
@@ -205,8 +208,12 @@ pub async fn delete_group(
 pub async fn config(
     State(app): State<Arc<App>>,
     Extension(s): Extension<Session>,
+    Query(n): Query<NoticeQuery>,
 ) -> Result<Markup, AppError> {
-    let totals = app.with_store(|st| st.totals()).await?;
+    let admin = s.role == Role::Admin;
+    let (totals, users) = app
+        .with_store(move |st| Ok((st.totals()?, if admin { Some(st.users()?) } else { None })))
+        .await?;
     let size = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| m.len());
     let db = app.database.clone();
     let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
@@ -215,8 +222,46 @@ pub async fn config(
         database: db.display().to_string(),
         database_bytes: size(&db).map(|b| b + size(&wal).unwrap_or(0)),
         totals,
+        users,
     };
-    Ok(config_page(&ctx(&app, &s, ""), &view))
+    Ok(config_page(&ctx(&app, &s, &n.notice), &view))
+}
+
+/// The new-account form.
+#[derive(Deserialize)]
+pub struct UserForm {
+    username: String,
+    password: String,
+    role: String,
+}
+
+/// `POST /users`: create an account (admins only).
+pub async fn create_user(
+    State(app): State<Arc<App>>,
+    Form(f): Form<UserForm>,
+) -> Result<Response, AppError> {
+    let back =
+        |key: &str| Redirect::to(&format!("{}/config?notice={key}", app.base)).into_response();
+    let username = f.username.trim().to_owned();
+    if username.is_empty() || username.len() > 64 || f.password.chars().count() < MIN_PASSWORD {
+        return Ok(back("user_invalid"));
+    }
+    let role = if f.role == "admin" { "admin" } else { "viewer" };
+    let password = f.password;
+    let hash = tokio::task::spawn_blocking(move || crate::auth::password::hash(&password))
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| AppError::Store("password hashing failed".into()))?;
+    let now = now_ms();
+    let created = app
+        .with_store(move |st| st.create_user(&username, &hash, role, now))
+        .await?;
+    Ok(back(if created {
+        "user_created"
+    } else {
+        "user_exists"
+    }))
 }
 
 /// `GET /retention`.

@@ -84,6 +84,7 @@ fn table() -> Vec<(RouteInfo, Handler)> {
             post(handlers::delete_group),
         ),
         r("GET", "/config", Viewer, get(handlers::config)),
+        r("POST", "/users", Admin, post(handlers::create_user)),
         r("GET", "/retention", Viewer, get(handlers::retention)),
         r("POST", "/retention/prune", Admin, post(handlers::prune)),
         r("GET", "/assets/app.js", Viewer, get(handlers::script)),

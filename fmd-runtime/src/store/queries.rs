@@ -251,6 +251,9 @@ pub trait DashboardStore {
     /// Number of dashboard accounts.
     fn count_users(&mut self) -> Result<u64, Self::Error>;
 
+    /// Every account, by name.
+    fn users(&mut self) -> Result<Vec<User>, Self::Error>;
+
     /// Looks up an account by login name.
     fn user(&mut self, username: &str) -> Result<Option<User>, Self::Error>;
 

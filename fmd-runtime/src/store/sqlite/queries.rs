@@ -110,6 +110,15 @@ fn group_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GroupSummary> {
     })
 }
 
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        password_hash: r.get(2)?,
+        role: r.get(3)?,
+    })
+}
+
 fn level_from_sql(v: Option<i64>) -> Option<u8> {
     v.and_then(|l| u8::try_from(l).ok())
 }
@@ -411,19 +420,21 @@ impl DashboardStore for SqliteReader {
             .map(|n| n as u64)
     }
 
+    fn users(&mut self) -> rusqlite::Result<Vec<User>> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, username, password_hash, role FROM fmd_user ORDER BY username",
+            )?
+            .query_map([], user_row)?
+            .collect()
+    }
+
     fn user(&mut self, username: &str) -> rusqlite::Result<Option<User>> {
         self.conn
             .prepare_cached(
                 "SELECT id, username, password_hash, role FROM fmd_user WHERE username = ?1",
             )?
-            .query_row([username], |r| {
-                Ok(User {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    password_hash: r.get(2)?,
-                    role: r.get(3)?,
-                })
-            })
+            .query_row([username], user_row)
             .optional()
     }
 
