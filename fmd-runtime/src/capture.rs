@@ -11,8 +11,8 @@ use std::borrow::Cow;
 /// it is stored on its own.
 pub fn capture(described: Described, file: &'static str, line: u32) {
     crate::monitor::ensure_started();
-    let (frames, omitted) = error::trace_at(Cow::Borrowed(file), line, "capture site");
-    let mut record = Some(described.into_record(ErrorKind::Captured, frames, omitted));
+    let trace = error::trace_at(Cow::Borrowed(file), line, "capture site");
+    let mut record = Some(described.into_record(ErrorKind::Captured, trace.frames, trace.omitted));
     request::with_current(|ctx| {
         if let Some(r) = record.take() {
             ctx.push_error(r);

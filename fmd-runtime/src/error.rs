@@ -133,6 +133,7 @@ impl Described {
             frames,
             omitted_frames: omitted,
             time_ms: crate::clock::now_ms(),
+            native: None,
         }
     }
 }
@@ -158,7 +159,7 @@ fn same_file(a: &str, b: &str) -> bool {
 }
 
 /// Collapses consecutive identical frames into one with a repeat count (recursion).
-fn collapse(frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
+pub(crate) fn collapse(frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
     let mut out: Vec<TraceFrame> = Vec::with_capacity(frames.len());
     for f in frames {
         if let (
@@ -186,38 +187,50 @@ fn collapse(frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
 
 /// The trace of something that happened at `file:line` in the current frame: the error
 /// return trace that led there (if the error came from a callee), the site, then the callers.
-pub(crate) fn trace_at(
-    file: Cow<'static, str>,
-    line: u32,
-    label: &'static str,
-) -> (Vec<TraceFrame>, u32) {
+pub(crate) fn trace_at(file: Cow<'static, str>, line: u32, label: &'static str) -> SiteTrace {
     let stack = stack::snapshot();
     let Some(top) = stack.first() else {
-        return (
-            vec![TraceFrame::Other {
+        return SiteTrace {
+            frames: vec![TraceFrame::Other {
                 name: Cow::Borrowed(label),
                 file,
                 line,
             }],
-            0,
-        );
+            omitted: 0,
+            prefix: 0,
+        };
     };
     let (hops, omitted) = trace::take_for(top.id).unwrap_or_default();
-    let mut frames: Vec<TraceFrame> = hop_frames(&hops).collect();
-    if !trace::ends_in(&hops, top.id) || hops.is_empty() {
-        if same_file(top.info.file, &file) && top.info.contains_line(line) {
-            frames.push(app(top, line));
-        } else {
-            frames.push(TraceFrame::Other {
-                name: Cow::Borrowed(label),
-                file,
-                line,
-            });
-            frames.push(app(top, 0));
-        }
+    let mut from_hops: Vec<TraceFrame> = hop_frames(&hops).collect();
+    if trace::ends_in(&hops, top.id) {
+        from_hops.pop(); // the site itself is added below, at the line where it happened
+    }
+    let mut frames = collapse(from_hops);
+    let prefix = frames.len();
+    if same_file(top.info.file, &file) && top.info.contains_line(line) {
+        frames.push(app(top, line));
+    } else {
+        frames.push(TraceFrame::Other {
+            name: Cow::Borrowed(label),
+            file,
+            line,
+        });
+        frames.push(app(top, 0));
     }
     frames.extend(stack[1..].iter().map(|f| app(f, 0)));
-    (collapse(frames), omitted)
+    SiteTrace {
+        frames: collapse(frames),
+        omitted,
+        prefix,
+    }
+}
+
+/// A trace ending at a site (a panic or a `capture!`).
+pub(crate) struct SiteTrace {
+    pub frames: Vec<TraceFrame>,
+    pub omitted: u32,
+    /// Frames of the error return trace in front of the site.
+    pub prefix: usize,
 }
 
 /// The trace of an `Err` returned by the activation `frame` (a monitored handler).

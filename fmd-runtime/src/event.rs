@@ -57,6 +57,8 @@ pub struct ErrorRecord {
     pub omitted_frames: u32,
     /// Unix milliseconds.
     pub time_ms: i64,
+    /// A panic's native backtrace, resolved by the writer thread.
+    pub native: Option<crate::symbolize::NativeTrace>,
 }
 
 /// One finished request.

@@ -5,6 +5,7 @@
 //! at start-up (to apply stored levels) and by the dashboard; the request path only ever
 //! touches the `&'static FnInfo` it was handed.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// What the attribute on a function was.
@@ -51,6 +52,7 @@ pub struct FnInfo {
     pub crate_version: &'static str,
     #[doc(hidden)]
     pub level_override: AtomicU8,
+    endpoint_name: OnceLock<Box<str>>,
 }
 
 impl FnInfo {
@@ -83,15 +85,18 @@ impl FnInfo {
             crate_name: krate.0,
             crate_version: krate.1,
             level_override: AtomicU8::new(NO_OVERRIDE),
+            endpoint_name: OnceLock::new(),
         }
     }
 
     /// The endpoint name of a `#[monitored]` function: the `name = ".."` argument, else
     /// `module::function`.
-    pub fn endpoint_name(&self) -> String {
+    pub fn endpoint_name(&self) -> &str {
         match self.endpoint {
-            Some(name) => name.to_owned(),
-            None => format!("{}::{}", self.module, self.name),
+            Some(name) => name,
+            None => self
+                .endpoint_name
+                .get_or_init(|| format!("{}::{}", self.module, self.name).into()),
         }
     }
 

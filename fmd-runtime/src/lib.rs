@@ -39,6 +39,7 @@ pub mod panic;
 pub mod request;
 pub mod stack;
 pub mod store;
+pub mod symbolize;
 pub mod trace;
 mod writer;
 

@@ -6,6 +6,7 @@
 
 use crate::error::{self, cap_message};
 use crate::event::{ErrorKind, ErrorRecord};
+use crate::symbolize::NativeTrace;
 use crate::{request, stack};
 use std::borrow::Cow;
 use std::panic::PanicHookInfo;
@@ -44,15 +45,16 @@ fn record(info: &PanicHookInfo<'_>) {
         .location()
         .map(|l| (Cow::Owned(l.file().to_owned()), l.line()))
         .unwrap_or((Cow::Borrowed("<unknown>"), 0));
-    let (frames, omitted_frames) = error::trace_at(file, line, "panic location");
+    let trace = error::trace_at(file, line, "panic location");
     let record = ErrorRecord {
         kind: ErrorKind::Panic,
         type_name: Cow::Borrowed("panic"),
         message: payload_message(info.payload()),
         sources: Vec::new(),
-        frames,
-        omitted_frames,
+        frames: trace.frames,
+        omitted_frames: trace.omitted,
         time_ms: crate::clock::now_ms(),
+        native: Some(NativeTrace::capture(trace.prefix)),
     };
     let mut record = Some(record);
     request::with_current(|ctx| {

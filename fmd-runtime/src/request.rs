@@ -66,7 +66,7 @@ impl RequestCtx {
     /// The endpoint this request counts for.
     pub fn endpoint(&self) -> Cow<'static, str> {
         match (self.handler, &self.route) {
-            (Some(h), _) => Cow::Owned(h.endpoint_name()),
+            (Some(h), _) => Cow::Borrowed(h.endpoint_name()),
             (None, Some(route)) => Cow::Owned(route.to_string()),
             (None, None) => Cow::Borrowed(UNMATCHED),
         }

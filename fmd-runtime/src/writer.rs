@@ -7,10 +7,11 @@
 //! recreated.
 
 use crate::Config;
-use crate::event::Event;
+use crate::event::{ErrorRecord, Event};
 use crate::monitor::Shared;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, WriteOptions};
+use crate::symbolize::Symbolizer;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
@@ -50,6 +51,7 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
     let mut store: Option<SqliteStore> = None;
     let mut batch: Vec<Event> = Vec::with_capacity(config.batch_size);
     let mut attempts = 0;
+    let mut symbolizer = Symbolizer::default();
     loop {
         if store.as_ref().is_none_or(|s| s.needs_reopen()) {
             store = open(config, shared);
@@ -70,6 +72,7 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
                 Err(_) => break,
             }
         }
+        symbolize(&mut symbolizer, &mut batch);
         let Some(s) = store.as_mut() else { continue };
         // A bug in fmd must not kill the writer: a panic counts as a failed write.
         let written = catch_unwind(AssertUnwindSafe(|| s.write_batch(&batch, options)))
@@ -95,6 +98,23 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
                     give_up(&mut batch, shared, &e);
                     attempts = 0;
                 }
+            }
+        }
+    }
+}
+
+/// Resolves the native backtraces of panics in the batch (cached per address).
+fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
+    for event in batch.iter_mut() {
+        let errors: &mut [ErrorRecord] = match event {
+            Event::Request(r) => &mut r.errors,
+            Event::Error(e) => std::slice::from_mut(&mut **e),
+            Event::Flush(_) => continue,
+        };
+        for error in errors.iter_mut().filter(|e| e.native.is_some()) {
+            let merged = catch_unwind(AssertUnwindSafe(|| symbolizer.merge(error)));
+            if merged.is_err() {
+                error.native = None;
             }
         }
     }

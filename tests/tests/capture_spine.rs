@@ -79,7 +79,7 @@ async fn found(Path(n): Path<u32>) -> Result<String, StatusCode> {
 
 #[monitored]
 async fn boom() -> &'static str {
-    explode(3)
+    explode(3) // call:explode
 }
 
 #[capture]
@@ -300,6 +300,8 @@ async fn a_panic_is_a_500_with_its_location_and_logical_stack() {
     let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
     assert_eq!(names, ["explode", "boom"]);
     assert_eq!(trace[0].line, spine::line_of(SOURCE, "panic:explode"));
+    // The native backtrace (debug info present in tests) gives the outer frame its line.
+    assert_eq!(trace[1].line, spine::line_of(SOURCE, "call:explode"));
     // The server is still up.
     assert_eq!(spine::get(addr, "/found/2").await.status, 200);
 }

@@ -1,0 +1,150 @@
+//! Native backtraces of panics, symbolized on the writer thread.
+//!
+//! The panic hook takes an *unresolved* backtrace (raw addresses: a few microseconds, and
+//! only for panics). Here, away from the request path, addresses are resolved — cached per
+//! address — and merged with the logical trace: frames inside annotated functions become
+//! app frames with their real line (the logical stack alone knows only the innermost line),
+//! other frames between them become library frames (not in-app, collapsed in the pages).
+//! The panic machinery, fmd's own wrappers and the runtime frames outside the outermost
+//! annotated function are left out. Without debug information nothing maps to an annotated
+//! function, and the logical trace is kept as it was.
+
+use crate::event::{ErrorRecord, TraceFrame};
+use crate::function::{FnInfo, registry};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// A backtrace taken in the panic hook, waiting to be resolved.
+#[derive(Debug, Clone)]
+pub struct NativeTrace {
+    /// The raw frames.
+    pub backtrace: backtrace::Backtrace,
+    /// How many frames at the start of the logical trace precede the panic site (error
+    /// return trace hops of an `Err` that was unwrapped); they are kept in front.
+    pub prefix: usize,
+}
+
+impl NativeTrace {
+    /// Captures the current thread's stack without resolving it.
+    pub fn capture(prefix: usize) -> Self {
+        NativeTrace {
+            backtrace: backtrace::Backtrace::new_unresolved(),
+            prefix,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Symbol {
+    name: String,
+    file: String,
+    line: u32,
+}
+
+/// Resolves and merges native traces; keeps its caches across batches.
+#[derive(Default)]
+pub(crate) struct Symbolizer {
+    by_address: HashMap<usize, Vec<Symbol>>,
+    functions: Option<Vec<&'static FnInfo>>,
+}
+
+/// Frames that belong to the panic machinery or to fmd itself.
+fn is_machinery(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "std::panicking",
+        "core::panicking",
+        "std::panic",
+        "core::panic",
+        "__rustc::",
+        "rust_begin_unwind",
+        "std::sys::backtrace",
+        "std::rt::",
+        "backtrace::",
+        "fmd_runtime::",
+        "<fmd_runtime::",
+        "fmd_dashboard::axum",
+        "<fmd_dashboard::axum",
+        "<alloc::boxed::Box<F,A> as core::ops::function::Fn",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || name.contains("PanicHookInfo")
+}
+
+impl Symbolizer {
+    fn symbols(&mut self, frame: &backtrace::BacktraceFrame) -> Vec<Symbol> {
+        let ip = frame.ip() as usize;
+        self.by_address
+            .entry(ip)
+            .or_insert_with(|| {
+                let mut out = Vec::new();
+                backtrace::resolve(frame.ip(), |s| {
+                    out.push(Symbol {
+                        name: s.name().map(|n| format!("{n:#}")).unwrap_or_default(),
+                        file: s
+                            .filename()
+                            .map(|f| f.display().to_string())
+                            .unwrap_or_default(),
+                        line: s.lineno().unwrap_or(0),
+                    });
+                });
+                out
+            })
+            .clone()
+    }
+
+    fn app_function(&mut self, file: &str, line: u32) -> Option<&'static FnInfo> {
+        let functions = self
+            .functions
+            .get_or_insert_with(|| registry::functions().collect());
+        functions
+            .iter()
+            .copied()
+            .find(|f| !f.file.is_empty() && file.ends_with(f.file) && f.contains_line(line))
+    }
+
+    /// Replaces the logical part of `record`'s trace with the merged native one.
+    pub(crate) fn merge(&mut self, record: &mut ErrorRecord) {
+        let Some(native) = record.native.take() else {
+            return;
+        };
+        let mut frames: Vec<TraceFrame> = Vec::new();
+        for frame in native.backtrace.frames() {
+            for s in self.symbols(frame) {
+                if is_machinery(&s.name) {
+                    continue;
+                }
+                match self.app_function(&s.file, s.line) {
+                    Some(info) => {
+                        // Async fns show up as several native frames of one function:
+                        // keep the innermost.
+                        let same = matches!(frames.last(), Some(TraceFrame::App { info: last, .. })
+                            if std::ptr::eq(*last, info));
+                        if !same {
+                            frames.push(TraceFrame::App {
+                                info,
+                                line: s.line,
+                                repeat: 1,
+                            });
+                        }
+                    }
+                    None if !s.name.is_empty() => frames.push(TraceFrame::Other {
+                        name: Cow::Owned(s.name),
+                        file: Cow::Owned(s.file),
+                        line: s.line,
+                    }),
+                    None => {}
+                }
+            }
+        }
+        let Some(last_app) = frames
+            .iter()
+            .rposition(|f| matches!(f, TraceFrame::App { .. }))
+        else {
+            return; // no debug info: keep the logical trace
+        };
+        frames.truncate(last_app + 1);
+        let prefix = native.prefix.min(record.frames.len());
+        let mut merged: Vec<TraceFrame> = record.frames[..prefix].to_vec();
+        merged.extend(frames);
+        record.frames = crate::error::collapse(merged);
+    }
+}
