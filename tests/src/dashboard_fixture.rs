@@ -20,15 +20,21 @@ pub struct Fixture {
 /// One frame of a trace to insert.
 #[derive(Clone)]
 pub struct FrameSpec {
+    /// Module path of the function.
     pub module: String,
+    /// Function name.
     pub name: String,
+    /// Source file as recorded.
     pub file: String,
+    /// First line of the function.
     pub start_line: u32,
     /// The function's code; `None` for a library frame without source.
     pub code: Option<String>,
     /// The failing line (absolute line number in the file).
     pub line: u32,
+    /// `false` for a library frame.
     pub in_app: bool,
+    /// Consecutive repetitions (recursion).
     pub repeat: u32,
 }
 
@@ -71,8 +77,11 @@ impl FrameSpec {
 
 /// An exception group to insert with its occurrences.
 pub struct ExceptionSpec {
+    /// The error's type name.
     pub type_name: String,
+    /// Its message.
     pub message: String,
+    /// Its `source()` chain, outermost first.
     pub chain: Vec<String>,
     /// Innermost first.
     pub frames: Vec<FrameSpec>,
