@@ -2,9 +2,9 @@
 //! functions they call. Use them through the facade: `use fmd::prelude::*;`.
 //!
 //! The expansion is a pipeline, one module per step:
-//! [`attr`] parses the arguments, [`valid`] checks the item, [`source`] locates the
-//! function and embeds its verbatim text, [`rewrite`] routes every `?` and `Err(..)` through
-//! the error return trace, and [`expand`] generates the wrapper.
+//! `attr` parses the arguments, `valid` checks the item, `source` locates the
+//! function and embeds its verbatim text, `rewrite` routes every `?` and `Err(..)` through
+//! the error return trace, and `expand` generates the wrapper.
 
 mod attr;
 mod expand;

@@ -7,12 +7,12 @@
 //!    lines, verbatim source, code hash), registered with `inventory`.
 //! 2. [`stack`] and [`trace`] — the logical stack of annotated frames (right across
 //!    `.await`) and the error return trace recorded at every `?` / `Err(..)`.
-//! 3. [`instrument`], [`request`], [`capture`](mod@capture), [`panic`] and [`error`] — the
+//! 3. [`instrument`], [`request`], [`capture`](mod@capture), [`panic`](mod@panic) and [`error`] — the
 //!    request path: wrappers, the request in flight, `capture!`, the panic hook, and
 //!    turning errors into records. No I/O, no contended lock.
-//! 4. [`event`] and [`monitor`] — one event per request into a bounded queue (full queue:
+//! 4. [`event`] and [`monitor`](mod@monitor) — one event per request into a bounded queue (full queue:
 //!    drop and count); configuration from [`config`].
-//! 5. [`writer`] — the writer thread: batches into transactions, retries, reports.
+//! 5. `writer` — the writer thread: batches into transactions, retries, reports.
 //! 6. [`grouping`] and [`store`] — grouping hashes and the store interface with its SQLite
 //!    engine; the dashboard reads through [`store::queries`].
 //!
