@@ -157,6 +157,7 @@ mod group_tests {
             }],
             omitted_frames: 0,
             time_ms: 0,
+            native: None,
         }
     }
 

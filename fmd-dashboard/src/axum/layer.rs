@@ -139,10 +139,10 @@ pin_project_lite::pin_project! {
     impl<F> PinnedDrop for ResponseFuture<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if !*this.done {
-                if let Some(ctx) = this.ctx.take() {
-                    fmd_runtime::monitor().send_request(ctx.finish(None, true));
-                }
+            if !*this.done
+                && let Some(ctx) = this.ctx.take()
+            {
+                fmd_runtime::monitor().send_request(ctx.finish(None, true));
             }
         }
     }

@@ -23,10 +23,10 @@ use axum::Router;
 /// use axum::{Router, routing::get};
 ///
 /// # async fn run() {
-/// let app = fmd::axum::bind(Router::new().route("/", get(|| async { "hello" })));
+/// let app = fmd_dashboard::axum::bind(Router::new().route("/", get(|| async { "hello" })));
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
 /// axum::serve(listener, app).await.unwrap();
-/// fmd::shutdown();
+/// fmd_runtime::shutdown();
 /// # }
 /// ```
 pub fn bind(router: Router) -> Router {
