@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Lit, LitStr, MetaNameValue, Token};
+use syn::{Expr, ExprLit, Lit, LitStr, Token};
 
 /// Which attribute is being expanded.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,26 @@ pub struct Args {
     pub name: Option<LitStr>,
 }
 
-struct RawArgs(Punctuated<MetaNameValue, Token![,]>);
+/// One argument as written: `key = value`, or a bare `key` (reported as missing its value).
+struct RawArg {
+    key: syn::Path,
+    value: Option<Expr>,
+}
+
+impl Parse for RawArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key = input.call(syn::Path::parse_mod_style)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(RawArg { key, value })
+    }
+}
+
+struct RawArgs(Punctuated<RawArg, Token![,]>);
 
 impl Parse for RawArgs {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -41,6 +60,14 @@ fn combine(errors: &mut Option<syn::Error>, e: syn::Error) {
     match errors {
         Some(all) => all.combine(e),
         None => *errors = Some(e),
+    }
+}
+
+/// What a known argument looks like, for messages.
+fn example(key: &str) -> &'static str {
+    match key {
+        "level" => "level = 2",
+        _ => "name = \"forecast\"",
     }
 }
 
@@ -63,61 +90,61 @@ pub fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
         )
     })?;
     let mut errors = None;
-    for arg in list {
-        let Some(key) = arg.path.get_ident().map(ToString::to_string) else {
+    let mut seen: Vec<String> = Vec::new();
+    for RawArg { key: path, value } in list {
+        let key = match path.get_ident() {
+            Some(ident) if ident == "level" || ident == "name" => ident.to_string(),
+            _ => {
+                let key = quote::ToTokens::to_token_stream(&path)
+                    .to_string()
+                    .replace(' ', "");
+                let message = match suggestion(&key) {
+                    Some(known) => format!(
+                        "unknown argument `{key}`; did you mean `{known}`? (expected `level` or `name`)"
+                    ),
+                    None => format!("unknown argument `{key}`; expected `level` or `name`"),
+                };
+                combine(&mut errors, syn::Error::new_spanned(&path, message));
+                continue;
+            }
+        };
+        if seen.contains(&key) {
             combine(
                 &mut errors,
-                syn::Error::new_spanned(&arg.path, "unknown argument; expected `level` or `name`"),
+                syn::Error::new_spanned(&path, format!("`{key}` is given twice; remove this one")),
+            );
+            continue;
+        }
+        seen.push(key.clone());
+        let Some(value) = value else {
+            combine(
+                &mut errors,
+                syn::Error::new_spanned(&path, format!("`{key}` needs a value: {}", example(&key))),
             );
             continue;
         };
-        match key.as_str() {
-            "level" => match level(&arg.value) {
-                Ok(l) if args.level.is_some() => {
-                    let _ = l;
-                    combine(
-                        &mut errors,
-                        syn::Error::new_spanned(&arg.path, "`level` is given twice"),
-                    );
-                }
+        if key == "level" {
+            match level(&value) {
                 Ok(l) => args.level = Some(l),
                 Err(e) => combine(&mut errors, e),
-            },
-            "name" => match &arg.value {
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(s), ..
-                }) if s.value().trim().is_empty() => {
-                    combine(
-                        &mut errors,
-                        syn::Error::new_spanned(s, "`name` must not be empty"),
-                    );
-                }
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(s), ..
-                }) if args.name.is_none() => {
-                    args.name = Some(s.clone());
-                }
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(_), ..
-                }) => {
-                    combine(
-                        &mut errors,
-                        syn::Error::new_spanned(&arg.path, "`name` is given twice"),
-                    );
-                }
-                other => combine(
-                    &mut errors,
-                    syn::Error::new_spanned(
-                        other,
-                        "`name` expects a string literal: name = \"forecast\"",
-                    ),
-                ),
-            },
-            _ => combine(
+            }
+            continue;
+        }
+        match &value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) if s.value().trim().is_empty() => combine(
+                &mut errors,
+                syn::Error::new_spanned(s, "`name` must not be empty"),
+            ),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) => args.name = Some(s.clone()),
+            other => combine(
                 &mut errors,
                 syn::Error::new_spanned(
-                    &arg.path,
-                    format!("unknown argument `{key}`; expected `level` or `name`"),
+                    other,
+                    "`name` expects a string literal: name = \"forecast\"",
                 ),
             ),
         }
@@ -136,7 +163,10 @@ fn level(value: &Expr) -> syn::Result<u8> {
             Ok(l) if l <= 3 => Ok(l),
             _ => Err(syn::Error::new_spanned(
                 i,
-                "monitoring level must be 0, 1, 2 or 3",
+                format!(
+                    "monitoring level must be 0, 1, 2 or 3, not {}",
+                    i.base10_digits()
+                ),
             )),
         },
         other => Err(syn::Error::new_spanned(
@@ -144,4 +174,36 @@ fn level(value: &Expr) -> syn::Result<u8> {
             "`level` expects an integer literal 0, 1, 2 or 3: level = 2",
         )),
     }
+}
+
+/// The known argument `key` is probably a misspelling of (at most two edits away).
+fn suggestion(key: &str) -> Option<&'static str> {
+    ["level", "name"]
+        .into_iter()
+        .find(|known| edit_distance(&key.to_ascii_lowercase(), known) <= 2)
+}
+
+/// Levenshtein distance, with a swap of two neighbours counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }

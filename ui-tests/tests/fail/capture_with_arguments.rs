@@ -1,0 +1,6 @@
+use fmd::prelude::*;
+
+#[capture(level = 1)]
+fn helper() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use fmd::prelude::*;
+
+#[monitored(name = "a", name = "b")]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use fmd::prelude::*;
+
+#[monitored(name = "  ")]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use fmd::prelude::*;
+
+#[monitored(level = "2")]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use fmd::prelude::*;
+
+#[monitored(level)]
+fn handler() {}
+
+fn main() {}

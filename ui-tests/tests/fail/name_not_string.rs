@@ -1,0 +1,6 @@
+use fmd::prelude::*;
+
+#[monitored(name = 5)]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use fmd::prelude::*;
+
+struct Service;
+
+#[monitored]
+impl Service {
+    fn handle(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use fmd::prelude::*;
+
+#[monitored]
+pub struct Handler {
+    pub field: u32,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use fmd::prelude::*;
+
+#[monitored(levle = 1)]
+fn handler() {}
+
+fn main() {}
