@@ -40,9 +40,24 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
     let is_async = f.sig.asyncness.is_some();
     let span = Span::call_site();
 
+    // The async block (and the closure of a sync handler) is given the function's return
+    // type, as a function's body is. Without it a tail such as `.sum()`, `.collect()` or
+    // `.into()`, or a `?` whose error type comes from the signature, cannot be inferred:
+    // `.await` does not carry the expected type back into the block, and the output
+    // inspection picks its method before the type is known. `impl Trait` parts are left to
+    // inference (`_`).
+    let typed = format_ident!("__fmd_typed", span = Span::mixed_site());
+    let output = output_type(&f.sig.output);
+    let body = quote_spanned! {span=>
+        {
+            #[inline(always)]
+            fn #typed<R, F: ::core::future::Future<Output = R>>(f: F) -> F { f }
+            #typed::<#output, _>(async move #block)
+        }
+    };
     let call = match (kind, is_async) {
         (Kind::Capture, true) => quote_spanned! {span=>
-            ::fmd::__private::Captured::new(&#info, async move #block).await
+            ::fmd::__private::Captured::new(&#info, #body).await
         },
         (Kind::Capture, false) => quote_spanned! {span=>
             let __fmd_frame = ::fmd::__private::SyncFrame::enter(&#info);
@@ -51,13 +66,13 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
         (Kind::Monitored, true) => {
             let inspect = inspect();
             quote_spanned! {span=>
-                ::fmd::__private::Monitored::new(&#info, async move #block, #inspect).await
+                ::fmd::__private::Monitored::new(&#info, #body, #inspect).await
             }
         }
         (Kind::Monitored, false) => {
             let inspect = inspect();
             quote_spanned! {span=>
-                ::fmd::__private::monitored_sync(&#info, move || #block, #inspect)
+                ::fmd::__private::monitored_sync::<#output>(&#info, move || #block, #inspect)
             }
         }
     };
@@ -100,6 +115,34 @@ fn inspect() -> TokenStream {
                 OutError as _, OutOther as _,
             };
             (&&&&&&::fmd::__private::inspect::Out(__fmd_out)).__fmd_output()
+        }
+    }
+}
+
+/// The function's return type as a type argument: `()` when none is written, `_` for `!`,
+/// and every `impl Trait` replaced by `_` (it cannot be named inside the body).
+fn output_type(output: &syn::ReturnType) -> TokenStream {
+    struct Infer;
+    impl syn::visit_mut::VisitMut for Infer {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::ImplTrait(i) = ty {
+                let underscore = syn::Token![_](syn::spanned::Spanned::span(&i.impl_token));
+                *ty = syn::Type::Infer(syn::TypeInfer {
+                    underscore_token: underscore,
+                });
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    match output {
+        syn::ReturnType::Default => quote!(()),
+        // `!` cannot be written as a type argument on stable: leave it to inference.
+        syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)) => quote!(_),
+        syn::ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            syn::visit_mut::VisitMut::visit_type_mut(&mut Infer, &mut ty);
+            quote!(#ty)
         }
     }
 }
