@@ -8,7 +8,7 @@
 //! | [`auth`] | argon2 passwords, sessions, login throttling, the first admin |
 //! | [`pages`] | pure functions from query results to `maud::Markup`: layout, tables, traces |
 //! | [`highlight`] | server-side syntax highlighting (syntect) split into numbered lines |
-//! | [`format`] | times, durations, sizes, source paths |
+//! | [`format`](mod@format) | times, durations, sizes, source paths |
 //! | [`host`] | what the dashboard asks of the running application |
 //! | `axum` | the adapter that records requests and mounts the dashboard (feature `axum`) |
 //!
