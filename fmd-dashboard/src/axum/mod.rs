@@ -44,7 +44,13 @@ pub fn try_bind(router: Router) -> Result<Router, fmd_runtime::ConfigError> {
         .dashboard_path
         .trim_end_matches('/')
         .to_owned();
+    let home = path.clone();
     Ok(router
+        // `/dashboard/` is what people type: send it to the dashboard's home.
+        .route(
+            &format!("{path}/"),
+            axum::routing::get(move || async move { axum::response::Redirect::to(&home) }),
+        )
         .nest(&path, crate::router())
         .layer(FmdLayer::new().skip_prefix(&path)))
 }
