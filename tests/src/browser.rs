@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 
 /// Where Debian puts the browser.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -98,6 +98,30 @@ impl Browser {
         let path = screenshot_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");
         path
+    }
+
+    /// Fills the login form at the current page with `user` / `password`, submits it and
+    /// waits for the overview.
+    pub async fn submit_login(&self, user: &str, password: &str) {
+        let c = &self.client;
+        for (field, value) in [("username", user), ("password", password)] {
+            c.find(Locator::Css(&format!("input[name={field}]")))
+                .await
+                .expect("login field")
+                .send_keys(value)
+                .await
+                .expect("typed");
+        }
+        c.find(Locator::Css("button[type=submit]"))
+            .await
+            .expect("submit button")
+            .click()
+            .await
+            .expect("submitted");
+        c.wait()
+            .for_element(Locator::Css("table.overview"))
+            .await
+            .expect("the overview after logging in");
     }
 
     /// Ends the browser session and chromedriver.

@@ -123,28 +123,7 @@ async fn login(b: &Browser, base: &str) {
         "redirected to the login form"
     );
     b.screenshot("login").await;
-    c.find(Locator::Css("input[name=username]"))
-        .await
-        .unwrap()
-        .send_keys("admin")
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys("correct-horse-7")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("table.overview"))
-        .await
-        .unwrap();
+    b.submit_login("admin", "correct-horse-7").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -67,28 +67,7 @@ async fn real_errors_show_their_failing_line_and_levels_change_live() {
         .for_element(Locator::Css("input[name=username]"))
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=username]"))
-        .await
-        .unwrap()
-        .send_keys("admin")
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys("test-password")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("table.overview"))
-        .await
-        .unwrap();
+    b.submit_login("admin", "test-password").await;
     let row = c
         .find(Locator::XPath(
             "//table[contains(@class,'overview')]//tr[contains(., 'forecast')]",

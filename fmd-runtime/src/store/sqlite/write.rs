@@ -11,14 +11,15 @@ use crate::grouping;
 use crate::request::UNMATCHED;
 use crate::store::{Store, StoreError, WriteOptions};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Endpoint name of errors captured outside any request.
 pub const BACKGROUND: &str = "(background)";
 
-/// Most cached messages; messages are often unique, so the cache is emptied when full.
-const MESSAGE_CACHE: usize = 4096;
+/// Most cached type names or messages.
+const TEXT_CACHE: usize = 4096;
 
 #[derive(Default)]
 struct Cache {
@@ -115,6 +116,27 @@ impl Store for SqliteStore {
     fn needs_reopen(&self) -> bool {
         !self.path.exists()
     }
+}
+
+/// The id of `value` in a table of distinct texts (`upsert` returns it), cached in `cache`.
+/// Texts are often unique (messages), so the cache is emptied when it is full.
+fn intern(
+    tx: &Transaction<'_>,
+    cache: &mut HashMap<String, i64>,
+    upsert: &str,
+    value: &str,
+) -> rusqlite::Result<i64> {
+    if let Some(&id) = cache.get(value) {
+        return Ok(id);
+    }
+    let id = tx
+        .prepare_cached(upsert)?
+        .query_row([value], |r| r.get(0))?;
+    if cache.len() >= TEXT_CACHE {
+        cache.clear();
+    }
+    cache.insert(value.to_owned(), id);
+    Ok(id)
 }
 
 struct Writer<'a> {
@@ -234,42 +256,29 @@ impl Writer<'_> {
     }
 
     fn type_id(&mut self, name: &str) -> rusqlite::Result<i64> {
-        if let Some(&id) = self.cache.types.get(name) {
-            return Ok(id);
-        }
-        let id = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO exception_type(name) VALUES (?1)
+        intern(
+            self.tx,
+            &mut self.cache.types,
+            "INSERT INTO exception_type(name) VALUES (?1)
              ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
-            )?
-            .query_row([name], |r| r.get(0))?;
-        self.cache.types.insert(name.to_owned(), id);
-        Ok(id)
+            name,
+        )
     }
 
     fn message_id(&mut self, message: &str) -> rusqlite::Result<i64> {
-        if let Some(&id) = self.cache.messages.get(message) {
-            return Ok(id);
-        }
-        let id = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO exception_message(message) VALUES (?1)
+        intern(
+            self.tx,
+            &mut self.cache.messages,
+            "INSERT INTO exception_message(message) VALUES (?1)
              ON CONFLICT(message) DO UPDATE SET message = excluded.message RETURNING id",
-            )?
-            .query_row([message], |r| r.get(0))?;
-        if self.cache.messages.len() >= MESSAGE_CACHE {
-            self.cache.messages.clear();
-        }
-        self.cache.messages.insert(message.to_owned(), id);
-        Ok(id)
+            message,
+        )
     }
 
     fn snapshot(&mut self, e: &ErrorRecord) -> rusqlite::Result<i64> {
-        let mut frames = e.frames.clone();
+        let mut frames = Cow::Borrowed(e.frames.as_slice());
         if e.omitted_frames > 0 {
-            frames.push(TraceFrame::Other {
+            frames.to_mut().push(TraceFrame::Other {
                 name: format!("({} more frames not recorded)", e.omitted_frames).into(),
                 file: "".into(),
                 line: 0,
