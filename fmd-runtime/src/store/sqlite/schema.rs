@@ -11,7 +11,94 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// Version 3: levels 2 and 3 (outliers, profiler), custom graphs, versions with their git
+/// commit, and the hourly rollup the utilization pages read instead of the request rows.
+/// The rollup is filled from the requests already stored, so an upgrade loses nothing.
+const V3: &str = r#"
+-- Level 2: a request slower than outlier_factor x its endpoint's typical duration.
+-- Header and query values whose names look secret are replaced by "[scrubbed]" before they
+-- leave the request path; they never reach this table.
+CREATE TABLE IF NOT EXISTS outlier (
+    request_id    INTEGER PRIMARY KEY REFERENCES request(id),
+    endpoint_id   INTEGER NOT NULL REFERENCES endpoint(id),
+    time          INTEGER NOT NULL,    -- unix ms, the request's start
+    url           TEXT NOT NULL,       -- path and query (secret parameter values scrubbed)
+    headers       TEXT NOT NULL,       -- JSON array of [name, value], secrets scrubbed
+    typical_us    INTEGER NOT NULL,    -- the endpoint's typical duration when judged
+    threshold_us  INTEGER NOT NULL,    -- outlier_factor x typical_us
+    cpu_percent   REAL,                -- process CPU use over the last second, if known
+    memory_bytes  INTEGER,             -- process resident memory, if known
+    stack_id      INTEGER REFERENCES stack_trace_snapshot(id)  -- logical stack when flagged
+);
+CREATE INDEX IF NOT EXISTS outlier_endpoint_time ON outlier(endpoint_id, time);
+
+-- Level 3: the call tree of the #[capture] functions one request ran. Calls of the same
+-- function under the same parent are merged into one node (calls > 1).
+CREATE TABLE IF NOT EXISTS profile_node (
+    request_id  INTEGER NOT NULL REFERENCES request(id),
+    endpoint_id INTEGER NOT NULL REFERENCES endpoint(id),
+    position    INTEGER NOT NULL,      -- pre-order index in the tree, 0 = first root
+    parent      INTEGER,               -- position of the parent node, NULL for a root
+    depth       INTEGER NOT NULL,      -- 0 for a root
+    location_id INTEGER NOT NULL REFERENCES function_location(id),
+    calls       INTEGER NOT NULL,
+    total_us    INTEGER NOT NULL,      -- inclusive time
+    self_us     INTEGER NOT NULL,      -- own time: inclusive minus the children's
+    PRIMARY KEY (request_id, position)
+);
+CREATE INDEX IF NOT EXISTS profile_node_endpoint_request ON profile_node(endpoint_id, request_id);
+
+-- Custom graphs (fmd::add_graph): one series per name, sampled on a background thread.
+CREATE TABLE IF NOT EXISTS custom_graph (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS custom_graph_value (
+    graph_id INTEGER NOT NULL REFERENCES custom_graph(id),
+    time     INTEGER NOT NULL,         -- unix ms
+    value    REAL NOT NULL,
+    instance TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS custom_graph_value_graph_time ON custom_graph_value(graph_id, time);
+
+-- Every application version seen, with its git commit when known.
+CREATE TABLE IF NOT EXISTS app_version (
+    version    TEXT PRIMARY KEY,
+    git_commit TEXT,
+    first_seen INTEGER NOT NULL,       -- unix ms
+    last_seen  INTEGER NOT NULL
+);
+
+-- Kept by the writer in the same transaction as the request rows: one row per endpoint,
+-- hour and version. The utilization pages (heatmap, requests per day, versions, hourly
+-- load) read this, never the request table, so they stay fast at 10 M requests.
+CREATE TABLE IF NOT EXISTS request_hourly (
+    endpoint_id  INTEGER NOT NULL REFERENCES endpoint(id),
+    hour         INTEGER NOT NULL,     -- unix ms / 3 600 000
+    version      TEXT NOT NULL,
+    hits         INTEGER NOT NULL,
+    duration_us  INTEGER NOT NULL,     -- sum of durations
+    client_errors INTEGER NOT NULL,    -- status 400-499
+    server_errors INTEGER NOT NULL,    -- status 500-599
+    cancelled    INTEGER NOT NULL,
+    PRIMARY KEY (endpoint_id, hour, version)
+);
+CREATE INDEX IF NOT EXISTS request_hourly_hour ON request_hourly(hour);
+
+INSERT OR IGNORE INTO request_hourly
+    (endpoint_id, hour, version, hits, duration_us, client_errors, server_errors, cancelled)
+SELECT endpoint_id, time / 3600000, version, count(*), sum(duration_us),
+       sum(CASE WHEN status BETWEEN 400 AND 499 THEN 1 ELSE 0 END),
+       sum(CASE WHEN status BETWEEN 500 AND 599 THEN 1 ELSE 0 END),
+       sum(cancelled)
+FROM request GROUP BY endpoint_id, time / 3600000, version;
+
+INSERT OR IGNORE INTO app_version (version, git_commit, first_seen, last_seen)
+SELECT version, NULL, min(time), max(time) FROM request GROUP BY version;
+"#;
 
 /// Version 2: medians per endpoint read an index instead of sorting the endpoint's rows.
 const V2: &str =
@@ -183,6 +270,9 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     }
     if current < 2 {
         tx.execute_batch(V2)?;
+    }
+    if current < 3 {
+        tx.execute_batch(V3)?;
     }
     tx.execute(
         "INSERT INTO fmd_meta(key, value) VALUES ('schema_version', ?1)
