@@ -21,7 +21,17 @@
 //! ```
 //!
 //! Handled errors are recorded with [`capture!`]; call [`shutdown`] before the process
-//! exits so that queued events are stored.
+//! exits so that queued events are stored. [`group_by`] tells fmd which user (or tenant,
+//! or client) a request belongs to, and [`add_graph`] adds a value of your own to the
+//! dashboard's custom graphs:
+//!
+//! ```no_run
+//! fmd::group_by(|req| {
+//!     let user = req.headers.get("x-user")?.to_str().ok()?;
+//!     Some(user.to_owned())
+//! });
+//! fmd::add_graph("Queue length", std::time::Duration::from_secs(10), || 3.0);
+//! ```
 //!
 //! The pieces: [`fmd_macros`] (the attributes), [`fmd_runtime`] (capture, queue, writer,
 //! storage) and [`fmd_dashboard`] (pages and the framework adapters).
@@ -29,7 +39,8 @@
 #![warn(missing_docs)]
 
 pub use fmd_runtime::{
-    Config, ConfigError, InitError, Monitor, Stats, init, init_from_env, monitor, shutdown,
+    Config, ConfigError, InitError, Monitor, Stats, add_graph, group_by, init, init_from_env,
+    monitor, shutdown,
 };
 
 /// The attributes: `use fmd::prelude::*;` brings `#[monitored]` and `#[capture]`.

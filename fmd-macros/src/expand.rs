@@ -77,6 +77,11 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
         }
     };
 
+    // Only handlers carry the commit: the version is taken from the handlers' crate.
+    let commit = match kind {
+        Kind::Monitored => crate::commit::head(),
+        Kind::Capture => "",
+    };
     let attrs = &f.attrs;
     let vis = &f.vis;
     let sig = &f.sig;
@@ -96,6 +101,10 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
                 (
                     match ::core::option_env!("CARGO_PKG_NAME") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
                     match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
+                ),
+                (
+                    match ::core::option_env!("CARGO_MANIFEST_DIR") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
+                    #commit,
                 ),
             );
             ::fmd::__private::inventory::submit! { ::fmd::__private::Registration(&#info) }

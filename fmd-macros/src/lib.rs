@@ -3,10 +3,12 @@
 //!
 //! The expansion is a pipeline, one module per step:
 //! `attr` parses the arguments, `valid` checks the item, `source` locates the
-//! function and embeds its verbatim text, `rewrite` routes every `?` and `Err(..)` through
-//! the error return trace, and `expand` generates the wrapper.
+//! function and embeds its verbatim text, `commit` finds the crate's git commit, `rewrite`
+//! routes every `?` and `Err(..)` through the error return trace, and `expand` generates
+//! the wrapper.
 
 mod attr;
+mod commit;
 mod expand;
 mod rewrite;
 mod source;

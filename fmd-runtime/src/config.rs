@@ -24,6 +24,9 @@ pub struct Config {
     pub password: Option<String>,
     /// The application's version (`APP_VERSION`); empty: the handlers' crate version.
     pub version: String,
+    /// The git commit of this build (`FMD_GIT_COMMIT`); `None`: asked of `git` at start-up,
+    /// else the commit the handlers were built from, when known.
+    pub git_commit: Option<String>,
     /// Delete data older than this many weeks, checked hourly (`FMD_RETENTION_WEEKS`).
     pub retention_weeks: Option<u32>,
     /// Store the source text of annotated functions (`FMD_STORE_SOURCE`, true).
@@ -49,6 +52,7 @@ impl Default for Config {
             username: None,
             password: None,
             version: String::new(),
+            git_commit: None,
             retention_weeks: None,
             store_source: true,
             normalize_messages: false,
@@ -97,6 +101,7 @@ struct FileConfig {
     username: Option<String>,
     password: Option<String>,
     version: Option<String>,
+    git_commit: Option<String>,
     retention_weeks: Option<u32>,
     store_source: Option<bool>,
     normalize_messages: Option<bool>,
@@ -177,6 +182,7 @@ impl Config {
         self.username = file.username.or(self.username.take());
         self.password = file.password.or(self.password.take());
         self.retention_weeks = file.retention_weeks.or(self.retention_weeks);
+        self.git_commit = file.git_commit.or(self.git_commit.take());
         Ok(())
     }
 
@@ -201,6 +207,7 @@ impl Config {
         if let Some(v) = var("APP_VERSION") {
             self.version = v;
         }
+        self.git_commit = var("FMD_GIT_COMMIT").or(self.git_commit.take());
         if let Some(v) = var("FMD_RETENTION_WEEKS") {
             self.retention_weeks = Some(parse("FMD_RETENTION_WEEKS", &v, "a number of weeks")?);
         }

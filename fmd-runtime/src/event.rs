@@ -86,6 +86,64 @@ pub struct RequestEvent {
     pub group_by: Option<String>,
     /// Errors and panics, in the order they happened.
     pub errors: Vec<ErrorRecord>,
+    /// Level 2: set when the request was slower than its endpoint's threshold.
+    pub outlier: Option<Box<OutlierEvent>>,
+    /// Level 3: the call tree of the `#[capture]` functions the request ran.
+    pub profile: Option<Box<ProfileEvent>>,
+}
+
+/// What level 2 keeps of a request slower than `outlier_factor` × its endpoint's typical
+/// duration. Secrets in the URL and headers are already scrubbed.
+#[derive(Debug, Clone)]
+pub struct OutlierEvent {
+    /// Path and query.
+    pub url: String,
+    /// Header names and values, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The endpoint's typical duration when the request started (µs).
+    pub typical_us: u64,
+    /// The duration past which it counted as an outlier (µs).
+    pub threshold_us: u64,
+    /// The logical stack when the request was found slow, innermost frame first.
+    pub stack: Vec<TraceFrame>,
+    /// Process CPU use (% of one core) over about the last second; set by the writer.
+    pub cpu_percent: Option<f64>,
+    /// Process resident memory in bytes; set by the writer.
+    pub memory_bytes: Option<u64>,
+}
+
+/// Level 3: the call tree of one request, nodes in the order they were first called.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileEvent {
+    /// One entry per (parent, function); a parent comes before its children.
+    pub calls: Vec<ProfileCall>,
+    /// Calls left out because the tree reached its size limit.
+    pub cut: u32,
+}
+
+/// One node of a request's call tree: every call of one function under one parent.
+#[derive(Debug, Clone)]
+pub struct ProfileCall {
+    /// Index of the parent in [`ProfileEvent::calls`]; `None` for a root (called by the
+    /// handler itself).
+    pub parent: Option<u32>,
+    /// The `#[capture]` function.
+    pub info: &'static FnInfo,
+    /// How many calls were merged into this node.
+    pub calls: u32,
+    /// Their inclusive time, first poll to completion (µs).
+    pub total_us: u64,
+}
+
+/// One value of a custom graph.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The graph's name.
+    pub graph: Arc<str>,
+    /// Unix milliseconds.
+    pub time_ms: i64,
+    /// The value (always finite).
+    pub value: f64,
 }
 
 /// A message on the queue to the writer thread.
@@ -95,6 +153,8 @@ pub enum Event {
     Request(Box<RequestEvent>),
     /// An error captured outside any request (e.g. a background job).
     Error(Box<ErrorRecord>),
+    /// A custom graph's value.
+    Sample(Box<Sample>),
     /// Store everything queued before this, then answer.
     Flush(SyncSender<()>),
 }

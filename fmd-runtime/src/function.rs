@@ -50,6 +50,11 @@ pub struct FnInfo {
     pub crate_name: &'static str,
     /// `CARGO_PKG_VERSION` of the crate the function is in.
     pub crate_version: &'static str,
+    /// `CARGO_MANIFEST_DIR` of the crate the function is in, when it was built.
+    pub manifest_dir: &'static str,
+    /// The git commit the crate was built from, if the build could tell (`#[monitored]`
+    /// only; empty otherwise).
+    pub build_commit: &'static str,
     #[doc(hidden)]
     pub level_override: AtomicU8,
     endpoint_name: OnceLock<Box<str>>,
@@ -70,6 +75,7 @@ impl FnInfo {
         code_hash: u64,
         kind: FnKind,
         krate: (&'static str, &'static str),
+        build: (&'static str, &'static str),
     ) -> Self {
         FnInfo {
             name,
@@ -84,6 +90,8 @@ impl FnInfo {
             kind,
             crate_name: krate.0,
             crate_version: krate.1,
+            manifest_dir: build.0,
+            build_commit: build.1,
             level_override: AtomicU8::new(NO_OVERRIDE),
             endpoint_name: OnceLock::new(),
         }

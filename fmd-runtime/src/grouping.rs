@@ -141,6 +141,7 @@ mod group_tests {
             hash,
             FnKind::Capture,
             ("app", "1.0.0"),
+            ("", ""),
         )))
     }
 

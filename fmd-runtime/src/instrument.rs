@@ -9,6 +9,7 @@
 use crate::error::{self, Described};
 use crate::event::ErrorKind;
 use crate::function::FnInfo;
+use crate::profile;
 use crate::request::{self, RequestCtx};
 use crate::stack::{self, Frame, PollFrame};
 use std::borrow::Cow;
@@ -17,11 +18,23 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pin_project_lite::pin_project! {
-    /// An async `#[capture]` function: its frame is on the stack while it is polled.
+    /// An async `#[capture]` function: its frame is on the stack while it is polled; at
+    /// level 3 the call is timed from its first poll to its completion.
     pub struct Captured<F> {
         #[pin]
         inner: F,
         frame: Frame,
+        started: bool,
+        call: Option<profile::Call>,
+    }
+
+    impl<F> PinnedDrop for Captured<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped before completion (cancelled): its time so far still counts.
+            if let Some(call) = this.project().call.take() {
+                call.close();
+            }
+        }
     }
 }
 
@@ -31,10 +44,9 @@ impl<F: Future> Captured<F> {
     pub fn new(info: &'static FnInfo, inner: F) -> Self {
         Captured {
             inner,
-            frame: Frame {
-                info,
-                id: stack::next_frame_id(),
-            },
+            frame: Frame::new(info, stack::next_frame_id()),
+            started: false,
+            call: None,
         }
     }
 }
@@ -45,25 +57,37 @@ impl<F: Future> Future for Captured<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _frame = PollFrame::enter(*this.frame);
-        this.inner.poll(cx)
+        if !*this.started {
+            *this.started = true;
+            if let Some(parent) = stack::profiling_parent() {
+                let call = profile::Call::open(parent, this.frame.info);
+                this.frame.node = call.node();
+                *this.call = Some(call);
+            }
+        }
+        let frame = PollFrame::enter(*this.frame);
+        let out = this.inner.poll(cx);
+        drop(frame);
+        if out.is_ready()
+            && let Some(call) = this.call.take()
+        {
+            call.close();
+        }
+        out
     }
 }
 
 /// Records the handler's share of the request when it starts; returns the request it owns
 /// when there is no request in flight (it then is the request).
 fn begin(info: &'static FnInfo) -> Option<Box<RequestCtx>> {
-    let attached = request::with_current(|ctx| {
-        if ctx.handler.is_none() {
-            ctx.handler = Some(info);
-        }
-    })
-    .is_some();
+    let attached = request::with_current(|ctx| ctx.attach(info)).is_some();
     if attached {
+        request::refresh_modes();
         return None;
     }
     let mut own = RequestCtx::new(Cow::Borrowed("CALL"), None);
     own.handler = Some(info);
+    own.resolve(None);
     Some(own)
 }
 
@@ -123,7 +147,7 @@ where
     pub fn new(info: &'static FnInfo, inner: F, inspect: I) -> Self {
         Monitored {
             inner,
-            frame: Frame { info, id: 0 },
+            frame: Frame::new(info, 0),
             inspect: Some(inspect),
             own: None,
             state: 0,
@@ -186,10 +210,7 @@ pub fn monitored_sync<R>(
     inspect: impl FnOnce(&R) -> Option<Described>,
 ) -> R {
     crate::monitor::ensure_started();
-    let frame = Frame {
-        info,
-        id: stack::next_frame_id(),
-    };
+    let frame = Frame::new(info, stack::next_frame_id());
     let mut owner = Owner(begin(info));
     let (out, failed) = {
         let _entered = owner.0.is_some().then(|| request::enter(&mut owner.0));

@@ -16,6 +16,11 @@
 //! 6. [`grouping`] and [`store`] — grouping hashes and the store interface with its SQLite
 //!    engine; the dashboard reads through [`store::queries`].
 //!
+//! Levels 2 and 3 and the extras: [`outlier`] (typical durations, the slow-request rule),
+//! [`scrub`] (secrets out of URLs and headers), [`profile`] (per-request call trees),
+//! [`process`] (CPU and memory of the process), [`hooks`] (the group-by hook) and
+//! [`graphs`] (custom graphs sampled on a background thread).
+//!
 //! ```no_run
 //! // Start explicitly (optional: the first monitored call starts fmd with the defaults).
 //! let monitor = fmd_runtime::init_from_env().expect("valid fmd configuration");
@@ -32,15 +37,22 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod function;
+pub mod graphs;
 pub mod grouping;
+pub mod hooks;
 pub mod instrument;
 pub mod monitor;
+pub mod outlier;
 pub mod panic;
+pub mod process;
+pub mod profile;
 pub mod request;
+pub mod scrub;
 pub mod stack;
 pub mod store;
 pub mod symbolize;
 pub mod trace;
+mod version;
 mod writer;
 
 #[doc(hidden)]
@@ -48,4 +60,6 @@ pub mod private;
 
 pub use config::{Config, ConfigError};
 pub use function::{FnInfo, FnKind, registry};
+pub use graphs::add_graph;
+pub use hooks::group_by;
 pub use monitor::{InitError, Monitor, Stats, init, init_from_env, monitor, shutdown};

@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     /// Levels set at run time for endpoints, by name.
     levels: RwLock<HashMap<String, u8>>,
     has_levels: AtomicBool,
+    /// Typical durations per endpoint, published by the writer (level 2).
+    pub(crate) typicals: crate::outlier::Published,
 }
 
 impl Shared {
@@ -97,6 +99,9 @@ pub struct Stats {
     pub storage_failing: bool,
     /// Annotated functions linked into the program.
     pub registered_functions: usize,
+    /// Panics caught in user callbacks (the group-by hook, custom graphs); the request or
+    /// the sampling went on without the value.
+    pub callback_panics: u64,
 }
 
 /// Why [`init`] did not start fmd.
@@ -142,20 +147,9 @@ impl fmt::Debug for Monitor {
     }
 }
 
-/// The application version: configured, else the crate version of the handlers.
-fn app_version(config: &Config) -> String {
-    if !config.version.is_empty() {
-        return config.version.clone();
-    }
-    registry::functions()
-        .find(|f| matches!(f.kind, FnKind::Monitored { .. }))
-        .map(|f| f.crate_version.to_owned())
-        .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned())
-}
-
 impl Monitor {
     fn start(config: Config) -> Monitor {
-        let version = app_version(&config);
+        let version = crate::version::app_version(&config);
         let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::sync_channel(config.queue_capacity);
         let options = WriteOptions {
@@ -163,6 +157,7 @@ impl Monitor {
             instance: config.instance.clone(),
             store_source: config.store_source,
             normalize_messages: config.normalize_messages,
+            git_commit: None, // asked of git on the writer thread
         };
         let sender = match crate::writer::spawn(rx, shared.clone(), config.clone(), options) {
             Ok(_) => Some(tx),
@@ -182,7 +177,7 @@ impl Monitor {
 
     fn disabled(config: Config) -> Monitor {
         Monitor {
-            version: app_version(&config),
+            version: crate::version::app_version(&config),
             config,
             sender: None,
             shared: Arc::new(Shared::default()),
@@ -208,6 +203,7 @@ impl Monitor {
             last_storage_error: self.shared.last_error.lock().clone(),
             storage_failing: self.shared.failing.load(Ordering::Relaxed),
             registered_functions: registry::functions().count(),
+            callback_panics: crate::hooks::callback_panics(),
         }
     }
 
@@ -235,7 +231,13 @@ impl Monitor {
             .unwrap_or(self.config.level)
     }
 
-    fn send(&self, event: Event) {
+    /// The typical duration of `endpoint` (the median of its recent requests, µs), once
+    /// it has enough history to judge outliers.
+    pub fn typical_us(&self, endpoint: &str) -> Option<u64> {
+        self.shared.typicals.get(endpoint)
+    }
+
+    pub(crate) fn send_event(&self, event: Event) {
         match &self.sender {
             Some(tx) => match tx.try_send(event) {
                 Ok(()) => {
@@ -253,12 +255,12 @@ impl Monitor {
 
     /// Queues a finished request. Never blocks: a full queue drops and counts it.
     pub fn send_request(&self, event: RequestEvent) {
-        self.send(Event::Request(Box::new(event)));
+        self.send_event(Event::Request(Box::new(event)));
     }
 
     /// Queues an error that happened outside any request.
     pub fn send_error(&self, record: ErrorRecord) {
-        self.send(Event::Error(Box::new(record)));
+        self.send_event(Event::Error(Box::new(record)));
     }
 
     /// Waits until everything queued so far is stored, at most `timeout`. Returns whether
@@ -295,6 +297,11 @@ pub fn monitor() -> &'static Monitor {
             Monitor::disabled(Config::default())
         }
     })
+}
+
+/// The monitor if it has started, without starting it.
+pub(crate) fn running() -> Option<&'static Monitor> {
+    MONITOR.get()
 }
 
 /// Starts the monitor on first use; cheap afterwards.

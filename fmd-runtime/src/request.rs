@@ -4,14 +4,21 @@
 //! [`RequestCtx`] and moves it into a thread-local for the duration of each poll, so code
 //! deeper in the same task (`#[monitored]`, `capture!`, the panic hook) finds it without a
 //! lock. The box moves back out after the poll, also during unwinding.
+//!
+//! What a request collects follows its endpoint's level, decided by [`RequestCtx::resolve`]
+//! when it starts and again once its handler is known: level 2 keeps the URI and headers
+//! (scrubbed only if the request turns out slow) and watches for the moment it becomes
+//! slow; level 3 records the call tree of its `#[capture]` functions.
 
 use crate::clock;
 use crate::event::{ErrorRecord, RequestEvent};
 use crate::function::FnInfo;
+use crate::profile::Profile;
+use crate::stack::{self, Frame, Modes};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Endpoint name of requests that matched no route.
 pub const UNMATCHED: &str = "(unmatched)";
@@ -37,6 +44,19 @@ pub struct RequestCtx {
     pub panicked: bool,
     /// Errors beyond [`MAX_ERRORS`].
     pub errors_dropped: u32,
+    /// The level decided by [`RequestCtx::resolve`].
+    level: u8,
+    /// The handler the level was decided for.
+    resolved_for: Option<&'static FnInfo>,
+    /// Level 2: the endpoint's typical duration and the threshold derived from it.
+    typical_us: Option<u64>,
+    threshold_us: u64,
+    /// Level 2: URI and headers, scrubbed only if the request is an outlier.
+    http: Option<Box<(http::Uri, http::HeaderMap)>>,
+    /// Level 2: the logical stack when the request was found slow.
+    slow_stack: Option<Vec<Frame>>,
+    /// Level 3: the call tree.
+    pub(crate) profile: Option<Box<Profile>>,
 }
 
 /// Most errors recorded for one request.
@@ -47,7 +67,7 @@ thread_local! {
 }
 
 impl RequestCtx {
-    /// A request that starts now.
+    /// A request that starts now. Call [`resolve`](Self::resolve) to apply its level.
     pub fn new(method: Cow<'static, str>, route: Option<Arc<str>>) -> Box<Self> {
         Box::new(RequestCtx {
             start: Instant::now(),
@@ -60,6 +80,13 @@ impl RequestCtx {
             errors: Vec::new(),
             panicked: false,
             errors_dropped: 0,
+            level: 1,
+            resolved_for: None,
+            typical_us: None,
+            threshold_us: 0,
+            http: None,
+            slow_stack: None,
+            profile: None,
         })
     }
 
@@ -69,6 +96,81 @@ impl RequestCtx {
             (Some(h), _) => Cow::Borrowed(h.endpoint_name()),
             (None, Some(route)) => Cow::Owned(route.to_string()),
             (None, None) => Cow::Borrowed(UNMATCHED),
+        }
+    }
+
+    /// The endpoint's name, borrowed; `handler` stands in for an unknown handler.
+    fn endpoint_name<'a>(&'a self, handler: Option<&'a FnInfo>) -> &'a str {
+        match (handler, &self.route) {
+            (Some(h), _) => h.endpoint_name(),
+            (None, Some(route)) => route,
+            (None, None) => UNMATCHED,
+        }
+    }
+
+    /// Decides what the request collects from its endpoint's level and returns the level.
+    /// `hint` is the handler expected for this route when it is not known yet (the layer
+    /// remembers it per route). Cheap at levels 0 and 1.
+    pub fn resolve(&mut self, hint: Option<&'static FnInfo>) -> u8 {
+        let handler = self.handler.or(hint);
+        self.resolved_for = handler;
+        let monitor = crate::monitor();
+        let endpoint = self.endpoint_name(handler);
+        let level = monitor.level_for(endpoint, handler);
+        let typical = if level >= 2 {
+            monitor.typical_us(endpoint)
+        } else {
+            None
+        };
+        if let Some(typical) = typical {
+            self.threshold_us =
+                crate::outlier::threshold_us(typical, monitor.config().outlier_factor);
+        }
+        self.typical_us = typical;
+        match (level >= 3, &self.profile) {
+            (true, None) => self.profile = Some(Box::default()),
+            (false, Some(_)) => self.profile = None,
+            _ => {}
+        }
+        self.level = level;
+        level
+    }
+
+    /// Keeps the URI and headers when the request's level is 2 or more (a no-op below).
+    pub fn keep_http(&mut self, uri: &http::Uri, headers: &http::HeaderMap) {
+        if self.level >= 2 {
+            self.http = Some(Box::new((uri.clone(), headers.clone())));
+        }
+    }
+
+    /// Records the handler (the first `#[monitored]` function that runs) and applies its
+    /// level if it differs from the one guessed at the start.
+    pub(crate) fn attach(&mut self, info: &'static FnInfo) {
+        if self.handler.is_some() {
+            return;
+        }
+        self.handler = Some(info);
+        if !self.resolved_for.is_some_and(|r| std::ptr::eq(r, info)) {
+            self.resolve(None);
+        }
+    }
+
+    /// What the frames of this request are asked to do while it is polled.
+    fn modes(&self) -> Modes {
+        let watch = match (self.typical_us, &self.slow_stack) {
+            (Some(_), None) => Some(self.start + Duration::from_micros(self.threshold_us)),
+            _ => None,
+        };
+        Modes {
+            profiling: self.profile.is_some(),
+            watch,
+        }
+    }
+
+    /// The stack when the request became slow (the first frame exit past the threshold).
+    pub(crate) fn found_slow(&mut self, frames: Vec<Frame>) {
+        if self.slow_stack.is_none() {
+            self.slow_stack = Some(frames);
         }
     }
 
@@ -84,10 +186,24 @@ impl RequestCtx {
     /// Ends the request and builds its event. `status` is `None` for a cancelled request.
     #[allow(clippy::boxed_local)] // the request lives boxed for its whole life
     pub fn finish(self: Box<Self>, status: Option<u16>, cancelled: bool) -> RequestEvent {
+        let duration_us = self.start.elapsed().as_micros() as u64;
         let monitor = crate::monitor();
+        let level = monitor.level_for(self.endpoint_name(self.handler), self.handler);
         let endpoint = self.endpoint();
-        let level = monitor.level_for(&endpoint, self.handler);
-        let ctx = *self;
+        let mut ctx = *self;
+        let outlier = match ctx.typical_us {
+            Some(typical) if level >= 2 && duration_us > ctx.threshold_us => {
+                let stack = ctx.slow_stack.take().unwrap_or_else(stack::snapshot);
+                let http = ctx.http.as_deref().map(|(uri, headers)| (uri, headers));
+                let event = crate::outlier::event(http, typical, ctx.threshold_us, &stack);
+                Some(Box::new(event))
+            }
+            _ => None,
+        };
+        let profile = match ctx.profile.take() {
+            Some(p) if level >= 3 => Some(Box::new(p.into_event())),
+            _ => None,
+        };
         let route = ctx
             .route
             .unwrap_or_else(|| Arc::from(ctx.handler.map_or(UNMATCHED, |_| "(no route)")));
@@ -96,13 +212,15 @@ impl RequestCtx {
             route,
             method: ctx.method,
             time_ms: ctx.time_ms,
-            duration_us: ctx.start.elapsed().as_micros() as u64,
+            duration_us,
             status,
             cancelled,
             level,
             ip: ctx.ip,
             group_by: ctx.group_by,
             errors: ctx.errors,
+            outlier,
+            profile,
         }
     }
 }
@@ -123,15 +241,26 @@ pub fn in_request() -> bool {
     with_current(|_| ()).is_some()
 }
 
+/// Re-applies the current request's modes to this thread's frames (after its level
+/// changed inside a poll).
+pub(crate) fn refresh_modes() {
+    if let Some(modes) = with_current(|ctx| ctx.modes()) {
+        stack::set_modes(modes);
+    }
+}
+
 /// Keeps a request current for the duration of one poll; see [`enter`].
 pub struct Entered<'a> {
     slot: &'a mut Option<Box<RequestCtx>>,
     previous: Option<Box<RequestCtx>>,
+    previous_modes: Modes,
 }
 
 /// Makes the request in `slot` current until the guard drops (which moves it back).
 pub fn enter(slot: &mut Option<Box<RequestCtx>>) -> Entered<'_> {
     let ctx = slot.take();
+    let modes = ctx.as_deref().map(RequestCtx::modes).unwrap_or_default();
+    let previous_modes = stack::set_modes(modes);
     let previous = CURRENT
         .try_with(|c| match c.try_borrow_mut() {
             Ok(mut c) => std::mem::replace(&mut *c, ctx),
@@ -139,7 +268,11 @@ pub fn enter(slot: &mut Option<Box<RequestCtx>>) -> Entered<'_> {
         })
         .ok()
         .flatten();
-    Entered { slot, previous }
+    Entered {
+        slot,
+        previous,
+        previous_modes,
+    }
 }
 
 impl Drop for Entered<'_> {
@@ -152,6 +285,7 @@ impl Drop for Entered<'_> {
             })
             .ok()
             .flatten();
+        stack::set_modes(self.previous_modes);
         *self.slot = ctx;
     }
 }

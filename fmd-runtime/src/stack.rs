@@ -8,10 +8,18 @@
 //!
 //! Each activation of a function gets a frame id, unique in the process, kept across polls;
 //! the error return trace uses it to tell a propagating error from a new one.
+//!
+//! Beside the frames the stack holds the *modes* of the request being polled on this thread
+//! (set by [`request::enter`](crate::request::enter) for the duration of one poll): whether
+//! its call tree is recorded (level 3), and the moment past which it is slow (level 2). The
+//! first frame to exit after that moment hands a copy of the stack to the request: the
+//! logical stack at the moment the request was found slow.
 
 use crate::function::FnInfo;
+use crate::profile::{self, NO_NODE};
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// One activation of an annotated function.
 #[derive(Debug, Clone, Copy)]
@@ -20,13 +28,45 @@ pub struct Frame {
     pub info: &'static FnInfo,
     /// Unique per activation.
     pub id: u64,
+    /// Its node in the request's call tree (level 3), or [`NO_NODE`].
+    pub(crate) node: u32,
+}
+
+impl Frame {
+    /// A frame of `info` outside any call tree.
+    pub(crate) fn new(info: &'static FnInfo, id: u64) -> Self {
+        Frame {
+            info,
+            id,
+            node: NO_NODE,
+        }
+    }
 }
 
 /// Stack depth past which frames are no longer recorded (deep recursion stays bounded).
 pub const MAX_DEPTH: usize = 4096;
 
+/// What the request being polled on this thread asks of its frames.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Modes {
+    /// Record the call tree of `#[capture]` functions.
+    pub profiling: bool,
+    /// Copy the stack at the first frame exit after this moment.
+    pub watch: Option<Instant>,
+}
+
+struct Stack {
+    frames: Vec<Frame>,
+    modes: Modes,
+}
+
 thread_local! {
-    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    static STACK: RefCell<Stack> = const {
+        RefCell::new(Stack {
+            frames: Vec::new(),
+            modes: Modes { profiling: false, watch: None },
+        })
+    };
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
 }
 
@@ -51,9 +91,9 @@ pub fn next_frame_id() -> u64 {
 pub(crate) fn push(frame: Frame) -> usize {
     STACK.with(|s| match s.try_borrow_mut() {
         Ok(mut s) => {
-            let depth = s.len();
+            let depth = s.frames.len();
             if depth < MAX_DEPTH {
-                s.push(frame);
+                s.frames.push(frame);
             }
             depth
         }
@@ -61,17 +101,48 @@ pub(crate) fn push(frame: Frame) -> usize {
     })
 }
 
-/// Pops back to `depth` (a no-op for `usize::MAX`).
+/// Pops back to `depth` (a no-op for `usize::MAX`). The first exit after the watched
+/// moment hands the stack, as it was before this pop, to the current request.
 #[inline]
 pub(crate) fn truncate(depth: usize) {
     if depth == usize::MAX {
         return;
     }
-    STACK.with(|s| {
-        if let Ok(mut s) = s.try_borrow_mut() {
-            s.truncate(depth);
-        }
+    let slow = STACK.with(|s| {
+        let Ok(mut s) = s.try_borrow_mut() else {
+            return None;
+        };
+        let slow = match s.modes.watch {
+            Some(at) if depth < s.frames.len() && Instant::now() >= at => {
+                s.modes.watch = None;
+                Some(s.frames.iter().rev().copied().collect::<Vec<_>>())
+            }
+            _ => None,
+        };
+        s.frames.truncate(depth);
+        slow
     });
+    if let Some(frames) = slow {
+        crate::request::with_current(|ctx| ctx.found_slow(frames));
+    }
+}
+
+/// Replaces the modes of this thread; returns the previous ones.
+pub(crate) fn set_modes(modes: Modes) -> Modes {
+    STACK.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => std::mem::replace(&mut s.modes, modes),
+        Err(_) => Modes::default(),
+    })
+}
+
+/// When the call tree is recorded: the node of the innermost frame, the parent of a call
+/// that starts now ([`NO_NODE`] for a root). `None` when it is not recorded.
+#[inline]
+pub(crate) fn profiling_parent() -> Option<u32> {
+    STACK.with(|s| match s.try_borrow() {
+        Ok(s) if s.modes.profiling => Some(s.frames.last().map_or(NO_NODE, |f| f.node)),
+        _ => None,
+    })
 }
 
 /// The innermost frame and the one below it.
@@ -79,9 +150,9 @@ pub(crate) fn truncate(depth: usize) {
 pub(crate) fn top_two() -> (Option<Frame>, Option<Frame>) {
     STACK.with(|s| match s.try_borrow() {
         Ok(s) => {
-            let n = s.len();
-            let top = n.checked_sub(1).map(|i| s[i]);
-            let below = n.checked_sub(2).map(|i| s[i]);
+            let n = s.frames.len();
+            let top = n.checked_sub(1).map(|i| s.frames[i]);
+            let below = n.checked_sub(2).map(|i| s.frames[i]);
             (top, below)
         }
         Err(_) => (None, None),
@@ -91,31 +162,37 @@ pub(crate) fn top_two() -> (Option<Frame>, Option<Frame>) {
 /// A copy of the logical stack, innermost frame first.
 pub fn snapshot() -> Vec<Frame> {
     STACK.with(|s| match s.try_borrow() {
-        Ok(s) => s.iter().rev().copied().collect(),
+        Ok(s) => s.frames.iter().rev().copied().collect(),
         Err(_) => Vec::new(),
     })
 }
 
 /// Whether any annotated function is running on this thread.
 pub fn is_empty() -> bool {
-    STACK.with(|s| s.try_borrow().map(|s| s.is_empty()).unwrap_or(true))
+    STACK.with(|s| s.try_borrow().map(|s| s.frames.is_empty()).unwrap_or(true))
 }
 
-/// Keeps a sync function's frame on the stack while it lives.
+/// Keeps a sync function's frame on the stack while it lives; at level 3 it also times
+/// the call for the request's call tree.
 #[must_use]
 pub struct SyncFrame {
     depth: usize,
+    call: Option<profile::Call>,
 }
 
 impl SyncFrame {
     /// Pushes the frame of `info`.
     #[inline]
     pub fn enter(info: &'static FnInfo) -> Self {
-        let depth = push(Frame {
-            info,
-            id: next_frame_id(),
-        });
-        SyncFrame { depth }
+        let mut frame = Frame::new(info, next_frame_id());
+        let call = profiling_parent().map(|parent| profile::Call::open(parent, info));
+        if let Some(call) = &call {
+            frame.node = call.node();
+        }
+        SyncFrame {
+            depth: push(frame),
+            call,
+        }
     }
 }
 
@@ -123,6 +200,9 @@ impl Drop for SyncFrame {
     #[inline]
     fn drop(&mut self) {
         truncate(self.depth);
+        if let Some(call) = self.call.take() {
+            call.close();
+        }
     }
 }
 

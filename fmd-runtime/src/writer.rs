@@ -9,13 +9,16 @@
 use crate::Config;
 use crate::event::{ErrorRecord, Event};
 use crate::monitor::Shared;
+use crate::outlier::Typicals;
+use crate::process::{self, CpuMeter};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, WriteOptions};
 use crate::symbolize::Symbolizer;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
+use std::time::Duration;
 
 /// Failed writes of one batch, for an error that is not about storage, before the batch
 /// is dropped (so one bad batch cannot stop the writer).
@@ -47,11 +50,53 @@ fn open(config: &Config, shared: &Shared) -> Option<SqliteStore> {
     }
 }
 
+/// What the writer keeps between batches besides the store.
+struct Side {
+    symbolizer: Symbolizer,
+    typicals: Typicals,
+    cpu: CpuMeter,
+}
+
+impl Side {
+    /// Takes in one event: its duration joins its endpoint's typical duration.
+    fn receive(&mut self, event: Event, batch: &mut Vec<Event>, shared: &Shared) {
+        if let Event::Request(r) = &event {
+            self.typicals.observe(r, &shared.typicals);
+        }
+        batch.push(event);
+    }
+
+    /// Work done on the batch before it is written: native backtraces resolved, process
+    /// figures added to outliers, typical durations published.
+    fn prepare(&mut self, batch: &mut [Event]) {
+        symbolize(&mut self.symbolizer, batch);
+        for event in batch.iter_mut() {
+            if let Event::Request(r) = event
+                && let Some(o) = r.outlier.as_mut()
+                && o.memory_bytes.is_none()
+            {
+                o.cpu_percent = self.cpu.percent();
+                o.memory_bytes = process::resident_bytes();
+            }
+        }
+        self.typicals.publish();
+    }
+}
+
 fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOptions) {
+    let mut options = options.clone();
+    if options.git_commit.is_none() {
+        options.git_commit = crate::version::git_commit(config);
+    }
+    let options = &options;
     let mut store: Option<SqliteStore> = None;
     let mut batch: Vec<Event> = Vec::with_capacity(config.batch_size);
     let mut attempts = 0;
-    let mut symbolizer = Symbolizer::default();
+    let mut side = Side {
+        symbolizer: Symbolizer::default(),
+        typicals: Typicals::default(),
+        cpu: CpuMeter::default(),
+    };
     loop {
         if store.as_ref().is_none_or(|s| s.needs_reopen()) {
             store = open(config, shared);
@@ -60,19 +105,22 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
                 continue;
             }
         }
+        side.cpu.tick();
         if batch.is_empty() {
-            match rx.recv() {
-                Ok(event) => batch.push(event),
-                Err(_) => return, // every sender is gone: the process is ending
+            // Wake at least once a second to keep the CPU meter's window short.
+            match rx.recv_timeout(Duration::from_secs(1)) {
+                Ok(event) => side.receive(event, &mut batch, shared),
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return, // the process is ending
             }
         }
         while batch.len() < config.batch_size {
             match rx.try_recv() {
-                Ok(event) => batch.push(event),
+                Ok(event) => side.receive(event, &mut batch, shared),
                 Err(_) => break,
             }
         }
-        symbolize(&mut symbolizer, &mut batch);
+        side.prepare(&mut batch);
         let Some(s) = store.as_mut() else { continue };
         // A bug in fmd must not kill the writer: a panic counts as a failed write.
         let written = catch_unwind(AssertUnwindSafe(|| s.write_batch(&batch, options)))
@@ -109,7 +157,7 @@ fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
         let errors: &mut [ErrorRecord] = match event {
             Event::Request(r) => &mut r.errors,
             Event::Error(e) => std::slice::from_mut(&mut **e),
-            Event::Flush(_) => continue,
+            Event::Flush(_) | Event::Sample(_) => continue,
         };
         for error in errors.iter_mut().filter(|e| e.native.is_some()) {
             let merged = catch_unwind(AssertUnwindSafe(|| symbolizer.merge(error)));

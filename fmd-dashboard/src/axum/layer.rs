@@ -6,10 +6,16 @@
 //! A panic in the handler is caught here, recorded as a 500, and answered with a 500 (the
 //! connection is not dropped). A request whose future is dropped early is stored as
 //! cancelled. Unmatched paths all count for one `(unmatched)` endpoint, never the raw URI.
+//!
+//! When a request starts, the layer calls the group-by hook (if one is set) and applies the
+//! endpoint's level: at level 2 or more it keeps the URI and headers for a possible outlier
+//! record. The handler behind a route is only known once it runs, so each route remembers,
+//! per method, the handler it saw last and uses it to pick the level of the next request.
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{Method, Request, Response, StatusCode};
+use fmd_runtime::FnInfo;
 use fmd_runtime::request::{self, RequestCtx};
 use once_cell::sync::OnceCell;
 use std::borrow::Cow;
@@ -48,7 +54,7 @@ impl<S> Layer<S> for FmdLayer {
         FmdService {
             inner,
             skip: self.skip.clone(),
-            route: Arc::new(OnceCell::new()),
+            memo: Arc::default(),
         }
     }
 }
@@ -62,8 +68,30 @@ fn warm_up() {
 pub struct FmdService<S> {
     inner: S,
     skip: Option<Arc<str>>,
-    /// The route template this service last saw, shared to avoid an allocation per request.
-    route: Arc<OnceCell<Arc<str>>>,
+    memo: Arc<RouteMemo>,
+}
+
+/// What a route's service remembers across requests.
+#[derive(Default)]
+struct RouteMemo {
+    /// The route template, shared to avoid an allocation per request.
+    route: OnceCell<Arc<str>>,
+    /// The `#[monitored]` handler seen per method (see [`method_slot`]).
+    handlers: [OnceCell<&'static FnInfo>; 8],
+}
+
+/// A small index per common method, for [`RouteMemo::handlers`].
+fn method_slot(method: &Method) -> usize {
+    match *method {
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        Method::DELETE => 3,
+        Method::PATCH => 4,
+        Method::HEAD => 5,
+        Method::OPTIONS => 6,
+        _ => 7,
+    }
 }
 
 fn method_name(method: &Method) -> Cow<'static, str> {
@@ -84,7 +112,7 @@ fn method_name(method: &Method) -> Cow<'static, str> {
 impl<S> FmdService<S> {
     fn route_of(&self, matched: Option<&MatchedPath>) -> Option<Arc<str>> {
         let path = matched?.as_str();
-        let cached = self.route.get_or_init(|| Arc::from(path));
+        let cached = self.memo.route.get_or_init(|| Arc::from(path));
         if &**cached == path {
             Some(cached.clone())
         } else {
@@ -110,19 +138,37 @@ where
             .skip
             .as_deref()
             .is_some_and(|p| req.uri().path().starts_with(p));
-        let ctx = (!skip).then(|| {
-            let route = self.route_of(req.extensions().get::<MatchedPath>());
-            let mut ctx = RequestCtx::new(method_name(req.method()), route);
-            ctx.ip = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string());
-            ctx
-        });
+        if skip {
+            return ResponseFuture {
+                inner: self.inner.call(req),
+                ctx: None,
+                done: false,
+                memo: None,
+                slot: 0,
+            };
+        }
+        let route = self.route_of(req.extensions().get::<MatchedPath>());
+        let slot = method_slot(req.method());
+        let mut ctx = RequestCtx::new(method_name(req.method()), route);
+        ctx.ip = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        ctx.resolve(self.memo.handlers[slot].get().copied());
+        ctx.keep_http(req.uri(), req.headers());
+        let req = if fmd_runtime::hooks::has_group_by() {
+            let (parts, body) = req.into_parts();
+            ctx.group_by = fmd_runtime::hooks::group_of(&parts);
+            Request::from_parts(parts, body)
+        } else {
+            req
+        };
         ResponseFuture {
             inner: self.inner.call(req),
-            ctx,
+            ctx: Some(ctx),
             done: false,
+            memo: Some(self.memo.clone()),
+            slot,
         }
     }
 }
@@ -134,6 +180,8 @@ pin_project_lite::pin_project! {
         inner: F,
         ctx: Option<Box<RequestCtx>>,
         done: bool,
+        memo: Option<Arc<RouteMemo>>,
+        slot: usize,
     }
 
     impl<F> PinnedDrop for ResponseFuture<F> {
@@ -142,10 +190,24 @@ pin_project_lite::pin_project! {
             if !*this.done
                 && let Some(ctx) = this.ctx.take()
             {
-                fmd_runtime::monitor().send_request(ctx.finish(None, true));
+                end(ctx, None, true, this.memo.as_deref(), *this.slot);
             }
         }
     }
+}
+
+/// Stores the request and remembers its handler for the route's next request.
+fn end(
+    ctx: Box<RequestCtx>,
+    status: Option<u16>,
+    cancelled: bool,
+    memo: Option<&RouteMemo>,
+    slot: usize,
+) {
+    if let (Some(handler), Some(memo)) = (ctx.handler, memo) {
+        let _ = memo.handlers[slot].set(handler);
+    }
+    fmd_runtime::monitor().send_request(ctx.finish(status, cancelled));
 }
 
 fn internal_error() -> Response<Body> {
@@ -183,7 +245,7 @@ where
         *this.done = true;
         if let Some(ctx) = this.ctx.take() {
             let status = if ctx.panicked { 500 } else { status };
-            fmd_runtime::monitor().send_request(ctx.finish(Some(status), false));
+            end(ctx, Some(status), false, this.memo.as_deref(), *this.slot);
         }
         Poll::Ready(output)
     }

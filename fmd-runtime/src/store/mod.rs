@@ -20,6 +20,8 @@ pub struct WriteOptions {
     pub store_source: bool,
     /// Group by normalized message.
     pub normalize_messages: bool,
+    /// The git commit of the running build, if known (stored with the version).
+    pub git_commit: Option<String>,
 }
 
 /// A storage failure, with whether retrying later may help.

@@ -4,14 +4,24 @@
 //! Ids of stored things are cached in memory. The dashboard may delete rows (a group,
 //! pruning); a cached id that no longer exists then fails a foreign key, and the batch is
 //! retried once with empty caches.
+//!
+//! - this file: the store, requests and errors;
+//! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
+//! - [`levels`]: level 2 outliers and level 3 call trees;
+//! - [`rollup`]: what is kept up to date per batch — `last_requested`, the hourly rollup,
+//!   the version seen — and custom graph values.
+
+mod levels;
+mod rollup;
+mod trace;
 
 use super::{is_stale_reference, schema, store_error};
-use crate::event::{ErrorRecord, Event, RequestEvent, TraceFrame};
+use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::grouping;
 use crate::request::UNMATCHED;
 use crate::store::{Store, StoreError, WriteOptions};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use std::borrow::Cow;
+use rollup::Rollup;
+use rusqlite::{Connection, Transaction, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -30,6 +40,7 @@ struct Cache {
     snapshots: HashMap<i64, i64>,
     types: HashMap<String, i64>,
     messages: HashMap<String, i64>,
+    graphs: HashMap<String, i64>,
 }
 
 /// The SQLite store the writer thread writes to.
@@ -37,6 +48,8 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     cache: Cache,
+    /// This process's version is in `app_version`.
+    version_stored: bool,
 }
 
 impl SqliteStore {
@@ -52,6 +65,7 @@ impl SqliteStore {
             conn,
             path: path.to_owned(),
             cache: Cache::default(),
+            version_stored: false,
         })
     }
 
@@ -61,7 +75,7 @@ impl SqliteStore {
             tx: &tx,
             cache: &mut self.cache,
             options,
-            last_requested: HashMap::new(),
+            rollup: Rollup::default(),
         };
         let mut stored = 0;
         for event in events {
@@ -71,21 +85,15 @@ impl SqliteStore {
                     let endpoint = w.endpoint(BACKGROUND)?;
                     w.error(None, endpoint, e)?;
                 }
+                Event::Sample(s) => w.sample(s)?,
                 Event::Flush(_) => continue,
             }
             stored += 1;
         }
-        let last = std::mem::take(&mut w.last_requested);
-        {
-            let mut update = tx.prepare_cached(
-                "UPDATE endpoint SET last_requested = max(coalesce(last_requested, 0), ?2)
-                 WHERE id = ?1",
-            )?;
-            for (endpoint, time) in last {
-                update.execute(params![endpoint, time])?;
-            }
-        }
+        let rollup = std::mem::take(&mut w.rollup);
+        rollup.store(&tx, options, !self.version_stored)?;
         tx.commit()?;
+        self.version_stored = true;
         Ok(stored)
     }
 }
@@ -118,32 +126,11 @@ impl Store for SqliteStore {
     }
 }
 
-/// The id of `value` in a table of distinct texts (`upsert` returns it), cached in `cache`.
-/// Texts are often unique (messages), so the cache is emptied when it is full.
-fn intern(
-    tx: &Transaction<'_>,
-    cache: &mut HashMap<String, i64>,
-    upsert: &str,
-    value: &str,
-) -> rusqlite::Result<i64> {
-    if let Some(&id) = cache.get(value) {
-        return Ok(id);
-    }
-    let id = tx
-        .prepare_cached(upsert)?
-        .query_row([value], |r| r.get(0))?;
-    if cache.len() >= TEXT_CACHE {
-        cache.clear();
-    }
-    cache.insert(value.to_owned(), id);
-    Ok(id)
-}
-
 struct Writer<'a> {
     tx: &'a Transaction<'a>,
     cache: &'a mut Cache,
     options: &'a WriteOptions,
-    last_requested: HashMap<i64, i64>,
+    rollup: Rollup,
 }
 
 impl Writer<'_> {
@@ -164,8 +151,7 @@ impl Writer<'_> {
 
     fn request(&mut self, r: &RequestEvent) -> rusqlite::Result<()> {
         let endpoint = self.endpoint(&r.endpoint)?;
-        let last = self.last_requested.entry(endpoint).or_insert(r.time_ms);
-        *last = (*last).max(r.time_ms);
+        self.rollup.requested(endpoint, r.time_ms);
         if r.level == 0 {
             return Ok(());
         }
@@ -194,8 +180,15 @@ impl Writer<'_> {
                 self.options.instance,
             ])?;
         let request_id = self.tx.last_insert_rowid();
+        self.rollup.stored(endpoint, r);
         for e in &r.errors {
             self.error(Some(request_id), endpoint, e)?;
+        }
+        if let Some(outlier) = &r.outlier {
+            self.outlier(request_id, endpoint, r.time_ms, outlier)?;
+        }
+        if let Some(profile) = &r.profile {
+            self.profile(request_id, endpoint, profile)?;
         }
         Ok(())
     }
@@ -208,7 +201,7 @@ impl Writer<'_> {
     ) -> rusqlite::Result<()> {
         let type_id = self.type_id(&e.type_name)?;
         let message_id = self.message_id(&e.message)?;
-        let snapshot_id = self.snapshot(e)?;
+        let snapshot_id = self.snapshot(&e.frames, e.omitted_frames)?;
         let group_hash = grouping::group_hash(e, self.options.normalize_messages);
         let group_id: i64 = self
             .tx
@@ -253,154 +246,5 @@ impl Writer<'_> {
                 chain
             ])?;
         Ok(())
-    }
-
-    fn type_id(&mut self, name: &str) -> rusqlite::Result<i64> {
-        intern(
-            self.tx,
-            &mut self.cache.types,
-            "INSERT INTO exception_type(name) VALUES (?1)
-             ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
-            name,
-        )
-    }
-
-    fn message_id(&mut self, message: &str) -> rusqlite::Result<i64> {
-        intern(
-            self.tx,
-            &mut self.cache.messages,
-            "INSERT INTO exception_message(message) VALUES (?1)
-             ON CONFLICT(message) DO UPDATE SET message = excluded.message RETURNING id",
-            message,
-        )
-    }
-
-    fn snapshot(&mut self, e: &ErrorRecord) -> rusqlite::Result<i64> {
-        let mut frames = Cow::Borrowed(e.frames.as_slice());
-        if e.omitted_frames > 0 {
-            frames.to_mut().push(TraceFrame::Other {
-                name: format!("({} more frames not recorded)", e.omitted_frames).into(),
-                file: "".into(),
-                line: 0,
-            });
-        }
-        let hash = grouping::snapshot_hash(&frames);
-        if let Some(&id) = self.cache.snapshots.get(&hash) {
-            return Ok(id);
-        }
-        let existing: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT id FROM stack_trace_snapshot WHERE hash = ?1")?
-            .query_row([hash], |r| r.get(0))
-            .optional()?;
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO stack_trace_snapshot(hash, depth) VALUES (?1, ?2)",
-                    )?
-                    .execute(params![hash, frames.len() as i64])?;
-                let id = self.tx.last_insert_rowid();
-                for (position, frame) in frames.iter().enumerate() {
-                    let frame_id = self.frame(frame)?;
-                    let repeat = match frame {
-                        TraceFrame::App { repeat, .. } => *repeat,
-                        TraceFrame::Other { .. } => 1,
-                    };
-                    self.tx
-                        .prepare_cached(
-                            "INSERT INTO exception_stackline(snapshot_id, position, frame_id, repeat)
-                             VALUES (?1, ?2, ?3, ?4)",
-                        )?
-                        .execute(params![id, position as i64, frame_id, repeat])?;
-                }
-                id
-            }
-        };
-        self.cache.snapshots.insert(hash, id);
-        Ok(id)
-    }
-
-    fn frame(&mut self, frame: &TraceFrame) -> rusqlite::Result<i64> {
-        let (location, line) = match frame {
-            TraceFrame::App { info, line, .. } => (self.app_location(info)?, *line),
-            TraceFrame::Other { name, file, line } => (self.other_location(name, file)?, *line),
-        };
-        if let Some(&id) = self.cache.frames.get(&(location, line)) {
-            return Ok(id);
-        }
-        let id = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO exception_frame(location_id, line) VALUES (?1, ?2)
-             ON CONFLICT(location_id, line) DO UPDATE SET line = excluded.line RETURNING id",
-            )?
-            .query_row(params![location, line], |r| r.get(0))?;
-        self.cache.frames.insert((location, line), id);
-        Ok(id)
-    }
-
-    fn app_location(&mut self, info: &'static crate::FnInfo) -> rusqlite::Result<i64> {
-        let key = info as *const crate::FnInfo as usize;
-        if let Some(&id) = self.cache.app_locations.get(&key) {
-            return Ok(id);
-        }
-        let code = if self.options.store_source {
-            info.source
-        } else {
-            ""
-        };
-        let definition: i64 = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO function_definition(code_hash, code, verbatim) VALUES (?1, ?2, ?3)
-             ON CONFLICT(code_hash) DO UPDATE SET code_hash = excluded.code_hash RETURNING id",
-            )?
-            .query_row(params![info.code_hash as i64, code, info.verbatim], |r| {
-                r.get(0)
-            })?;
-        let id = self.tx.prepare_cached(
-            "INSERT INTO function_location(definition_id, module, name, file, start_line, end_line, in_app)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
-             ON CONFLICT(definition_id, module, name, file, start_line)
-             DO UPDATE SET end_line = excluded.end_line RETURNING id",
-        )?
-        .query_row(
-            params![definition, info.module, info.name, info.file, info.start_line, info.end_line],
-            |r| r.get(0),
-        )?;
-        self.cache.app_locations.insert(key, id);
-        Ok(id)
-    }
-
-    fn other_location(&mut self, name: &str, file: &str) -> rusqlite::Result<i64> {
-        let key = (name.to_owned(), file.to_owned());
-        if let Some(&id) = self.cache.other_locations.get(&key) {
-            return Ok(id);
-        }
-        let existing: Option<i64> = self
-            .tx
-            .prepare_cached(
-                "SELECT id FROM function_location
-                 WHERE definition_id IS NULL AND name = ?1 AND file = ?2 AND start_line = 0",
-            )?
-            .query_row(params![name, file], |r| r.get(0))
-            .optional()?;
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO function_location(definition_id, module, name, file,
-                             start_line, end_line, in_app)
-                         VALUES (NULL, '', ?1, ?2, 0, 0, 0)",
-                    )?
-                    .execute(params![name, file])?;
-                self.tx.last_insert_rowid()
-            }
-        };
-        self.cache.other_locations.insert(key, id);
-        Ok(id)
     }
 }
