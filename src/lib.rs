@@ -82,5 +82,8 @@ macro_rules! capture {
     }};
 }
 
+/// The process's CPU time and resident memory (handy for a custom graph).
+pub use fmd_runtime::process;
+
 #[doc(hidden)]
 pub use fmd_runtime::private as __private;

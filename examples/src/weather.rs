@@ -1,5 +1,7 @@
 //! A small weather service: endpoints that succeed, return errors through several
-//! `#[capture]` functions, panic, recurse, and capture handled errors.
+//! `#[capture]` functions, panic, recurse, and capture handled errors. `forecast` runs at
+//! level 2 (one city's station is slow: an outlier), `outlook` at level 3 (a call tree of
+//! nested async functions).
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -78,7 +80,11 @@ const CITIES: &[(&str, i32, &str)] = &[
     ("groningen", 9, "rain"),
     ("lisbon", 19, "sunny"),
     ("oslo", -2, "snow"),
+    ("reykjavik", 4, "windy"),
 ];
+
+/// The city whose station answers over a slow satellite link.
+pub const SLOW_CITY: &str = "reykjavik";
 
 /// The forecast for a city; unknown cities are a 404, "atlantis" breaks the station.
 #[monitored(level = 2)]
@@ -94,13 +100,42 @@ pub async fn load_forecast(city: &str) -> Result<Forecast, AppError> {
         .iter()
         .find(|(name, ..)| *name == city.to_lowercase())
         .ok_or_else(|| AppError::UnknownCity(city.to_owned()))?;
-    tokio::task::yield_now().await; // the frame stays right across .await
+    wait_for_station(name).await; // the frame stays right across .await
     let temperature = read_station(name)?;
     Ok(Forecast {
         city: name.to_owned(),
         temperature,
         sky,
     })
+}
+
+/// The station's link: a millisecond, except for the slow city's satellite link.
+#[capture]
+async fn wait_for_station(city: &str) {
+    let ms = if city == SLOW_CITY { 400 } else { 1 };
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+/// Three days ahead for a city: a call tree of nested async functions (level 3).
+#[monitored(level = 3)]
+pub async fn outlook(Path(city): Path<String>) -> Result<Json<Vec<Forecast>>, AppError> {
+    Ok(Json(build_outlook(&city).await?))
+}
+
+#[capture]
+async fn build_outlook(city: &str) -> Result<Vec<Forecast>, AppError> {
+    let mut days = Vec::new();
+    for day in 0..3 {
+        days.push(day_forecast(city, day).await?);
+    }
+    Ok(days)
+}
+
+#[capture]
+async fn day_forecast(city: &str, day: i32) -> Result<Forecast, AppError> {
+    let mut forecast = load_forecast(city).await?;
+    forecast.temperature += day;
+    Ok(forecast)
 }
 
 /// Reads a station's raw value.
@@ -194,10 +229,28 @@ pub fn nightly_cleanup() {
     }
 }
 
+/// Tells fmd who sent each request (the `x-user` header) and samples the process's
+/// resident memory for a custom graph.
+pub fn set_up_monitoring() {
+    fmd::group_by(|req| {
+        let user = req.headers.get("x-user")?.to_str().ok()?;
+        Some(user.to_owned())
+    });
+    fmd::add_graph(
+        "Resident memory (MiB)",
+        std::time::Duration::from_secs(5),
+        || match fmd::process::resident_bytes() {
+            Some(bytes) => bytes as f64 / (1024.0 * 1024.0),
+            None => f64::NAN, // not known on this platform: no value
+        },
+    );
+}
+
 /// The service's routes, without fmd (wrap with `fmd::axum::bind`).
 pub fn router() -> Router {
     Router::new()
         .route("/forecast/{city}", get(forecast))
+        .route("/outlook/{city}", get(outlook))
         .route("/radar", get(radar))
         .route("/history/{days}", get(history))
         .route("/alerts", post(alerts))
