@@ -1,0 +1,247 @@
+//! Handlers of the performance pages: run the bounded queries on a blocking thread, hand
+//! the plain results to the page functions.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Path, Query, State};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::handlers::ctx;
+use super::state::{App, AppError};
+use crate::auth::session::Session;
+use crate::format::now_ms;
+use crate::pages::custom_graphs::{BUCKETS, CustomGraphsView, custom_graphs_page};
+use crate::pages::endpoint_perf::{
+    EndpointPerfView, PERF_SAMPLES, SAMPLE_LIMIT, endpoint_perf_page,
+};
+use crate::pages::profiler::{GROUPED_REQUESTS, PROFILER_REQUESTS, grouped_page, profiler_page};
+use crate::pages::reporting::{ReportQuery, reporting_page};
+use crate::pages::requests::{FAILED_PER_PAGE, OUTLIERS_PER_PAGE, failed_page, outliers_page};
+use crate::pages::utilization::{SPANS, UtilizationView, utilization_page};
+use crate::profile::group;
+use crate::reporting::compare;
+use crate::stats::BoxStats;
+use fmd_runtime::store::perf::{PerfStore, Selection};
+use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
+
+/// Endpoints in the API-performance chart (the slowest medians).
+const PERF_ENDPOINTS: usize = 25;
+
+/// `?days=`: one of [`SPANS`], 7 by default.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SpanQuery {
+    days: i64,
+}
+
+impl SpanQuery {
+    fn days(&self) -> i64 {
+        if SPANS.contains(&self.days) {
+            self.days
+        } else {
+            7
+        }
+    }
+}
+
+/// `?page=`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageNo {
+    page: u64,
+}
+
+/// Today's UTC day number and the first day of a span of `days` ending today.
+fn day_span(now: i64, days: i64) -> (i64, i64) {
+    let today = now.div_euclid(DAY_MS);
+    (today - days + 1, today)
+}
+
+/// `GET /utilization`.
+pub async fn utilization(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<SpanQuery>,
+) -> Result<Markup, AppError> {
+    let now = now_ms();
+    let days = q.days();
+    let (first_day, last_day) = day_span(now, days);
+    let (from, to) = (first_day * DAY_MS, (last_day + 1) * DAY_MS);
+    let view = app
+        .with_store(move |st| {
+            let mut performance = Vec::new();
+            for e in st.endpoint_list()? {
+                let sample = st.durations(e.id, &Selection::Period { from, to }, PERF_SAMPLES)?;
+                if let Some(b) = BoxStats::of(sample) {
+                    performance.push((e.name, b));
+                }
+            }
+            performance.sort_by(|a, b| b.1.median.total_cmp(&a.1.median));
+            performance.truncate(PERF_ENDPOINTS);
+            Ok(UtilizationView {
+                days,
+                first_day,
+                last_day,
+                heat: st.hourly_load(None, from, to)?,
+                daily: st.daily_hits(from, to)?,
+                versions: st.version_usage(None, from, to)?,
+                app_versions: st.versions()?,
+                performance,
+            })
+        })
+        .await?;
+    Ok(utilization_page(&ctx(&app, &s, ""), &view))
+}
+
+/// `GET /endpoint/{id}`: the endpoint's performance.
+pub async fn endpoint_perf(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<SpanQuery>,
+) -> Result<Markup, AppError> {
+    let now = now_ms();
+    let days = q.days();
+    let (first_day, last_day) = day_span(now, days);
+    let (from, to) = (first_day * DAY_MS, (last_day + 1) * DAY_MS);
+    let view = app
+        .with_store(move |st| {
+            let Some(info) = st.endpoint(id)? else {
+                return Ok(None);
+            };
+            Ok(Some(EndpointPerfView {
+                info,
+                days,
+                first_day,
+                last_day,
+                heat: st.hourly_load(Some(id), from, to)?,
+                versions: st.version_usage(Some(id), from, to)?,
+                samples: st.recent_requests(id, from, SAMPLE_LIMIT)?,
+            }))
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(endpoint_perf_page(&ctx(&app, &s, ""), &view))
+}
+
+/// `GET /endpoint/{id}/requests`: failed requests.
+pub async fn failed(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<PageNo>,
+) -> Result<Markup, AppError> {
+    let page_no = q.page;
+    let (info, list) = app
+        .with_store(move |st| {
+            let info = st.endpoint(id)?;
+            let list = st.failed_requests(id, page_no * FAILED_PER_PAGE, FAILED_PER_PAGE)?;
+            Ok((info, list))
+        })
+        .await?;
+    let info = info.ok_or(AppError::NotFound)?;
+    Ok(failed_page(&ctx(&app, &s, ""), &info, &list, page_no))
+}
+
+/// `GET /endpoint/{id}/outliers`.
+pub async fn outliers(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<PageNo>,
+) -> Result<Markup, AppError> {
+    let page_no = q.page;
+    let (info, list) = app
+        .with_store(move |st| {
+            let info = st.endpoint(id)?;
+            let list = st.outliers(id, page_no * OUTLIERS_PER_PAGE, OUTLIERS_PER_PAGE)?;
+            Ok((info, list))
+        })
+        .await?;
+    let info = info.ok_or(AppError::NotFound)?;
+    Ok(outliers_page(&ctx(&app, &s, ""), &info, &list, page_no))
+}
+
+/// `GET /endpoint/{id}/profiler`.
+pub async fn profiler(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+) -> Result<Markup, AppError> {
+    let (info, requests) = app
+        .with_store(move |st| {
+            Ok((
+                st.endpoint(id)?,
+                st.profiled_requests(id, PROFILER_REQUESTS)?,
+            ))
+        })
+        .await?;
+    let info = info.ok_or(AppError::NotFound)?;
+    Ok(profiler_page(&ctx(&app, &s, ""), &info, &requests))
+}
+
+/// `GET /endpoint/{id}/grouped-profiler`.
+pub async fn grouped_profiler(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+) -> Result<Markup, AppError> {
+    let (info, requests) = app
+        .with_store(move |st| {
+            Ok((
+                st.endpoint(id)?,
+                st.profiled_requests(id, GROUPED_REQUESTS)?,
+            ))
+        })
+        .await?;
+    let info = info.ok_or(AppError::NotFound)?;
+    Ok(grouped_page(&ctx(&app, &s, ""), &info, &group(&requests)))
+}
+
+/// `GET /custom-graphs`.
+pub async fn custom_graphs(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<SpanQuery>,
+) -> Result<Markup, AppError> {
+    let days = q.days();
+    let to = now_ms() + 1;
+    let from = to - days * DAY_MS;
+    let view = app
+        .with_store(move |st| {
+            let mut graphs = Vec::new();
+            for g in st.custom_graphs()? {
+                let points = st.graph_points(g.id, from, to, BUCKETS)?;
+                graphs.push((g, points));
+            }
+            Ok(CustomGraphsView {
+                days,
+                from,
+                to,
+                graphs,
+            })
+        })
+        .await?;
+    Ok(custom_graphs_page(&ctx(&app, &s, ""), &view))
+}
+
+/// `GET /reporting`: the comparison the query asks for (last 7 days against the 7 before
+/// by default).
+pub async fn reporting(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Markup, AppError> {
+    let now = now_ms();
+    let (q, versions, reports) = app
+        .with_store(move |st| {
+            let versions = st.versions()?;
+            let q = q.completed(now, &versions);
+            let (a, b) = q.selections();
+            let reports = compare(st, &a, &b)?;
+            Ok((q, versions, reports))
+        })
+        .await?;
+    Ok(reporting_page(&ctx(&app, &s, ""), &q, &versions, &reports))
+}
