@@ -1,5 +1,6 @@
 //! Shared helpers for fmd's end-to-end tests.
 pub mod browser;
 pub mod dashboard_fixture;
+pub mod perf_demo;
 pub mod perf_fixture;
 pub mod spine;

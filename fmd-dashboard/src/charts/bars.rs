@@ -5,7 +5,8 @@ use maud::{Markup, html};
 use plotters::prelude::*;
 
 use super::{
-    Tip, WIDTH, color, day_label, day_long, empty, finish, font, grid, legend, right_aligned, short,
+    Tip, WIDTH, color, day_label, day_long, empty, finish, font, grid, legend, right_aligned,
+    short, tick,
 };
 
 /// One stacked series: its name and one value per day.
@@ -60,6 +61,7 @@ fn draw_stacked(
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(44)
             .y_label_area_size(70)
             .build_cartesian_2d(0f64..days, 0f64..top)?;
@@ -77,6 +79,7 @@ fn draw_stacked(
                 }
             })
             .x_desc("day (UTC)")
+            .y_label_formatter(&|v| tick(*v))
             .y_desc(if shares {
                 "share of requests (%)"
             } else {
@@ -169,6 +172,7 @@ fn draw_hbars(items: &[Bar], unit: &str) -> Result<Drawn, Box<dyn std::error::Er
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(44)
             .y_label_area_size(180)
             .build_cartesian_2d(0f64..max, 0f64..n)?;
@@ -178,6 +182,7 @@ fn draw_hbars(items: &[Bar], unit: &str) -> Result<Drawn, Box<dyn std::error::Er
             .y_labels(0)
             .light_line_style(TRANSPARENT)
             .bold_line_style(grid())
+            .x_label_formatter(&|v| tick(*v))
             .x_desc(unit)
             .label_style(font(13))
             .axis_desc_style(font(13))

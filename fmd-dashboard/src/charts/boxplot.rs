@@ -15,22 +15,38 @@ use crate::stats::BoxStats;
 type Chart<'a, 'b, X> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, RangedCoordf64>>;
 type Drawn = (String, Vec<Tip>);
 
-/// Box plots of `rows` (label, statistics in µs), top to bottom in the given order.
+/// Box plots of `rows` (label, statistics in µs), top to bottom in the given order, one
+/// colour per row.
 pub fn boxplots(rows: &[(String, BoxStats)], label: &str) -> Markup {
+    boxplots_colored(rows, label, |i| color(i % 9))
+}
+
+/// Box plots with the colour of each row chosen by `color_of(row index)`. The axis spans
+/// the whiskers; samples beyond them are in the tooltip's min and max.
+pub fn boxplots_colored(
+    rows: &[(String, BoxStats)],
+    label: &str,
+    color_of: impl Fn(usize) -> RGBColor,
+) -> Markup {
     if rows.is_empty() {
         return empty("No requests in this period.");
     }
     let lo = rows
         .iter()
-        .map(|r| r.1.min)
+        .map(|r| r.1.lo_whisker)
         .fold(f64::INFINITY, f64::min)
         .max(1.0)
         / 1000.0;
-    let hi = rows.iter().map(|r| r.1.max).fold(0.0, f64::max).max(1.0) / 1000.0;
+    let hi = rows
+        .iter()
+        .map(|r| r.1.hi_whisker)
+        .fold(0.0, f64::max)
+        .max(1.0)
+        / 1000.0;
     let drawn = if hi / lo > 100.0 {
-        draw(rows, (lo * 0.8..hi * 1.25).log_scale())
+        draw(rows, (lo * 0.8..hi * 1.25).log_scale(), &color_of)
     } else {
-        draw(rows, 0f64..(hi * 1.08).max(0.01))
+        draw(rows, 0f64..(hi * 1.08).max(0.01), &color_of)
     };
     match drawn {
         Ok((svg, tips)) => finish(&svg, label, &tips),
@@ -38,7 +54,11 @@ pub fn boxplots(rows: &[(String, BoxStats)], label: &str) -> Markup {
     }
 }
 
-fn draw<R>(rows: &[(String, BoxStats)], x: R) -> Result<Drawn, Box<dyn std::error::Error>>
+fn draw<R>(
+    rows: &[(String, BoxStats)],
+    x: R,
+    color_of: &dyn Fn(usize) -> RGBColor,
+) -> Result<Drawn, Box<dyn std::error::Error>>
 where
     R: AsRangedCoord<Value = f64>,
     R::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -54,6 +74,7 @@ where
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(44)
             .y_label_area_size(label_area)
             .build_cartesian_2d(x, 0f64..n)?;
@@ -70,7 +91,7 @@ where
             .draw()?;
         for (i, (name, b)) in rows.iter().enumerate() {
             let y = n - i as f64 - 0.5;
-            marks(&mut chart, y, b, color(i % 9))?;
+            marks(&mut chart, y, b, color_of(i))?;
             let (_, py) = chart.backend_coord(&(b.median / 1000.0, y));
             let left = chart.plotting_area().get_pixel_range().0.start;
             root.draw(&Text::new(

@@ -43,6 +43,7 @@ fn draw(
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(44)
             .y_label_area_size(64)
             .build_cartesian_2d(0f64..days, 24f64..0f64)?;
@@ -58,7 +59,10 @@ fn draw(
                     String::new()
                 }
             })
-            .y_label_formatter(&|y| format!("{:02}:00", *y as i64))
+            .y_label_formatter(&|y| match *y as i64 {
+                h @ 0..=23 => format!("{h:02}:00"),
+                _ => String::new(),
+            })
             .x_desc("day (UTC)")
             .y_desc("hour of day (UTC)")
             .label_style(font(13))

@@ -66,6 +66,7 @@ fn draw(p: &GroupedProfile) -> Result<Drawn, Box<dyn std::error::Error>> {
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(40)
             .y_label_area_size(20)
             .build_cartesian_2d(0f64..100f64, rows..0f64)?;

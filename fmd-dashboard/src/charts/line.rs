@@ -3,9 +3,10 @@
 use maud::Markup;
 use plotters::prelude::*;
 
-use super::{Tip, WIDTH, color, empty, finish, font, grid};
+use super::{Tip, WIDTH, color, day_label, empty, finish, font, grid};
 use crate::format;
 use fmd_runtime::store::perf::GraphPoint;
+use fmd_runtime::store::queries::DAY_MS;
 
 type Drawn = (String, Vec<Tip>);
 
@@ -42,7 +43,10 @@ fn draw(
         .fold(f64::NEG_INFINITY, f64::max);
     let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.05).max(1e-9);
     let (y0, y1) = (if lo >= 0.0 { 0.0 } else { lo - pad }, hi + pad);
-    let span = (to - from) as f64;
+    // x is in days since the midnight before `from`, so whole numbers are midnights.
+    let midnight = from - from.rem_euclid(DAY_MS);
+    let day = |t: i64| (t - midnight) as f64 / DAY_MS as f64;
+    let first_day = midnight / DAY_MS;
     let mut svg = String::new();
     let mut tips = Vec::new();
     {
@@ -50,22 +54,29 @@ fn draw(
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(44)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..span, y0..y1)?;
+            .build_cartesian_2d(day(from)..day(to), y0..y1)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
             .bold_line_style(grid())
-            .x_labels(8)
-            .x_label_formatter(&|x| format::datetime(from + *x as i64))
+            .x_labels(10)
+            .x_label_formatter(&|x| {
+                if x.fract() == 0.0 {
+                    day_label(first_day + *x as i64)
+                } else {
+                    String::new()
+                }
+            })
             .y_label_formatter(&|y| num(*y))
             .x_desc("time (UTC)")
             .y_desc(super::short(name, 40))
             .label_style(font(13))
             .axis_desc_style(font(13))
             .draw()?;
-        let x = |p: &GraphPoint| (p.time - from) as f64;
+        let x = |p: &GraphPoint| day(p.time);
         let c = color(0);
         chart.draw_series(points.iter().filter(|p| p.max > p.min).map(|p| {
             PathElement::new(

@@ -171,6 +171,15 @@ pub fn ms(us: f64) -> String {
     }
 }
 
+/// An axis number: no decimals when it is whole (`200`), one otherwise (`0.5`).
+pub fn tick(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 /// A legend: a colour swatch and an (escaped) name per series.
 pub fn legend(names: &[String]) -> Markup {
     html! {

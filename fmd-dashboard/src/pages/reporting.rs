@@ -5,7 +5,8 @@ use time::{Date, Month};
 
 use super::Ctx;
 use super::layout::{Nav, page};
-use crate::charts::boxplot::boxplots;
+use crate::charts::boxplot::boxplots_colored;
+use crate::charts::{color, css_color};
 use crate::format;
 use crate::reporting::{ALPHA, EndpointReport, MIX_POINTS, SAMPLES};
 use crate::stats::BoxStats;
@@ -142,6 +143,15 @@ fn form(ctx: &Ctx<'_>, q: &ReportQuery, versions: &[AppVersion]) -> Markup {
     }
 }
 
+/// `= 0.0123`, or `< 0.0001` for smaller values.
+pub fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0.0001".to_owned()
+    } else {
+        format!("= {p:.4}")
+    }
+}
+
 fn finding(r: &EndpointReport) -> Markup {
     html! {
         li.finding {
@@ -153,7 +163,7 @@ fn finding(r: &EndpointReport) -> Markup {
                             "Median latency " (if l.change_pct > 0.0 { "rose" } else { "fell" })
                             " by " b { (format!("{:.1} %", l.change_pct.abs())) }
                             ": " (format::duration(l.median_a.round() as i64)) " → " (format::duration(l.median_b.round() as i64))
-                            span.muted { " (Mood's median test p = " (format!("{:.4}", l.test.p_value)) ", " (l.samples_a) " and " (l.samples_b) " samples)" }
+                            span.muted { " (Mood's median test p " (p_value(l.test.p_value)) ", " (l.samples_a) " and " (l.samples_b) " samples)" }
                         }
                     }
                 }
@@ -170,21 +180,15 @@ fn finding(r: &EndpointReport) -> Markup {
 }
 
 /// Box-plot rows for the charted endpoints: each endpoint's A then B.
-pub fn chart_rows(reports: &[EndpointReport], names: &(String, String)) -> Vec<(String, BoxStats)> {
+pub fn chart_rows(reports: &[EndpointReport]) -> Vec<(String, BoxStats)> {
     reports
         .iter()
         .filter_map(|r| r.latency.as_ref().map(|l| (r, l)))
         .take(CHARTED)
         .flat_map(|(r, l)| {
             [
-                (
-                    format!("{} · A {}", r.endpoint.name, names.0),
-                    l.box_a.clone(),
-                ),
-                (
-                    format!("{} · B {}", r.endpoint.name, names.1),
-                    l.box_b.clone(),
-                ),
+                (format!("{} · A", r.endpoint.name), l.box_a.clone()),
+                (format!("{} · B", r.endpoint.name), l.box_b.clone()),
             ]
         })
         .collect()
@@ -218,7 +222,11 @@ pub fn reporting_page(
         }
         section.card id="compare" {
             h2 { "Latency, A against B" }
-            (boxplots(&chart_rows(reports, &names), "Request durations of A and B per endpoint"))
+            (boxplots_colored(&chart_rows(reports), "Request durations of A and B per endpoint", |i| color(if i % 2 == 0 { 8 } else { 0 })))
+            ul.legend {
+                li { span.swatch style=(format!("background:{}", css_color(8))) {} "A: " (names.0) }
+                li { span.swatch style=(format!("background:{}", css_color(0))) {} "B: " (names.1) }
+            }
         }
     };
     page(ctx, "Reporting", Nav::Reporting, body)
