@@ -156,10 +156,10 @@ mod tests {
 
     #[test]
     fn box_stats_of_a_small_sample() {
-        let b = BoxStats::of([10, 20, 30, 40, 1000]).unwrap();
-        assert_eq!((b.count, b.min, b.median, b.max), (5, 10.0, 30.0, 1000.0));
-        assert!(b.q1 > 10.0 && b.q1 < 30.0 && b.q3 > 30.0 && b.q3 < 1000.0);
-        assert_eq!(b.hi_whisker, 40.0, "1000 is an outlier beyond the whisker");
+        let b = BoxStats::of([10, 20, 30, 40, 50, 60, 70, 80, 90, 1000]).unwrap();
+        assert_eq!((b.count, b.min, b.median, b.max), (10, 10.0, 55.0, 1000.0));
+        assert!(b.q1 > 20.0 && b.q1 < 30.0 && b.q3 > 80.0 && b.q3 < 90.0);
+        assert_eq!(b.hi_whisker, 90.0, "1000 is an outlier beyond the whisker");
         assert_eq!(b.lo_whisker, 10.0);
         assert_eq!(BoxStats::of(Vec::<i64>::new()), None);
     }

@@ -5,8 +5,8 @@ use maud::{Markup, html};
 use plotters::prelude::*;
 
 use super::{
-    Tip, WIDTH, color, day_label, day_long, empty, finish, font, grid, legend, right_aligned,
-    short, tick,
+    DrawResult, Root, Tip, color, day_label, day_long, empty, font, frame, grid, legend, render,
+    right_aligned, short, tick,
 };
 
 /// One stacked series: its name and one value per day.
@@ -34,37 +34,28 @@ pub fn stacked_days(series: &[Series], first_day: i64, shares: bool, label: &str
         return empty("No requests in this period.");
     }
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
-    match draw_stacked(series, &totals, first_day, shares) {
-        Ok((svg, tips)) => html! { (finish(&svg, label, &tips)) (legend(&names)) },
-        Err(e) => empty(&format!("The chart could not be drawn: {e}")),
-    }
+    let chart = render(340, label, |root| {
+        draw_stacked(root, series, &totals, first_day, shares)
+    });
+    html! { (chart) (legend(&names)) }
 }
 
-type Drawn = (String, Vec<Tip>);
-
 fn draw_stacked(
+    root: &Root<'_>,
     series: &[Series],
     totals: &[u64],
     first_day: i64,
     shares: bool,
-) -> Result<Drawn, Box<dyn std::error::Error>> {
+) -> DrawResult {
     let days = totals.len() as f64;
     let top = if shares {
         100.0
     } else {
         (*totals.iter().max().unwrap_or(&1) as f64 * 1.08).max(1.0)
     };
-    let mut svg = String::new();
     let mut tips = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 340)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0f64..days, 0f64..top)?;
+        let mut chart = frame(root, 44, 70).build_cartesian_2d(0f64..days, 0f64..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -118,9 +109,8 @@ fn draw_stacked(
                 base += h;
             }
         }
-        root.present()?;
     }
-    Ok((svg, tips))
+    Ok(tips)
 }
 
 /// One horizontal bar.
@@ -155,27 +145,16 @@ pub fn hbars(items: &[Bar], unit: &str, label: &str) -> Markup {
     if items.is_empty() {
         return empty("No requests in this period.");
     }
-    match draw_hbars(items, unit) {
-        Ok((svg, tips)) => finish(&svg, label, &tips),
-        Err(e) => empty(&format!("The chart could not be drawn: {e}")),
-    }
+    let height = (70 + 30 * items.len()).min(900) as u32;
+    render(height, label, |root| draw_hbars(root, items, unit))
 }
 
-fn draw_hbars(items: &[Bar], unit: &str) -> Result<Drawn, Box<dyn std::error::Error>> {
+fn draw_hbars(root: &Root<'_>, items: &[Bar], unit: &str) -> DrawResult {
     let n = items.len() as f64;
     let max = items.iter().map(|i| i.value).fold(0.0, f64::max).max(1e-9) * 1.1;
-    let height = (70 + 30 * items.len()).min(900) as u32;
-    let mut svg = String::new();
     let mut tips = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(44)
-            .y_label_area_size(180)
-            .build_cartesian_2d(0f64..max, 0f64..n)?;
+        let mut chart = frame(root, 44, 180).build_cartesian_2d(0f64..max, 0f64..n)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -206,7 +185,6 @@ fn draw_hbars(items: &[Bar], unit: &str) -> Result<Drawn, Box<dyn std::error::Er
                 bar.tip.clone(),
             ));
         }
-        root.present()?;
     }
-    Ok((svg, tips))
+    Ok(tips)
 }

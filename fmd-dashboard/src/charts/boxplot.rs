@@ -9,11 +9,12 @@ use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::{Tip, WIDTH, color, empty, finish, font, grid, ms, right_aligned, short};
+use super::{
+    DrawResult, Root, Tip, color, empty, font, frame, grid, ms, render, right_aligned, short,
+};
 use crate::stats::BoxStats;
 
 type Chart<'a, 'b, X> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, RangedCoordf64>>;
-type Drawn = (String, Vec<Tip>);
 
 /// Box plots of `rows` (label, statistics in µs), top to bottom in the given order, one
 /// colour per row.
@@ -43,41 +44,32 @@ pub fn boxplots_colored(
         .fold(0.0, f64::max)
         .max(1.0)
         / 1000.0;
-    let drawn = if hi / lo > 100.0 {
-        draw(rows, (lo * 0.8..hi * 1.25).log_scale(), &color_of)
-    } else {
-        draw(rows, 0f64..(hi * 1.08).max(0.01), &color_of)
-    };
-    match drawn {
-        Ok((svg, tips)) => finish(&svg, label, &tips),
-        Err(e) => empty(&format!("The chart could not be drawn: {e}")),
-    }
+    let height = (70 + 34 * rows.len()).min(1400) as u32;
+    render(height, label, |root| {
+        if hi / lo > 100.0 {
+            draw(root, rows, (lo * 0.8..hi * 1.25).log_scale(), &color_of)
+        } else {
+            draw(root, rows, 0f64..(hi * 1.08).max(0.01), &color_of)
+        }
+    })
 }
 
 fn draw<R>(
+    root: &Root<'_>,
     rows: &[(String, BoxStats)],
     x: R,
     color_of: &dyn Fn(usize) -> RGBColor,
-) -> Result<Drawn, Box<dyn std::error::Error>>
+) -> DrawResult
 where
     R: AsRangedCoord<Value = f64>,
     R::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let n = rows.len() as f64;
-    let height = (70 + 34 * rows.len()).min(1400) as u32;
     let longest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(8);
     let label_area = (longest.min(36) as u32 * 7 + 16).clamp(90, 280);
-    let mut svg = String::new();
     let mut tips = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(44)
-            .y_label_area_size(label_area)
-            .build_cartesian_2d(x, 0f64..n)?;
+        let mut chart = frame(root, 44, label_area).build_cartesian_2d(x, 0f64..n)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -114,9 +106,8 @@ where
                 ),
             ));
         }
-        root.present()?;
     }
-    Ok((svg, tips))
+    Ok(tips)
 }
 
 /// Whiskers, box and median of one row centred on `y`.

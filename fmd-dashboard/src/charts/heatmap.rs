@@ -3,7 +3,7 @@
 use maud::Markup;
 use plotters::prelude::*;
 
-use super::{Tip, WIDTH, day_label, day_long, empty, finish, font, ms};
+use super::{DrawResult, Root, Tip, day_label, day_long, empty, font, frame, ms, render};
 use fmd_runtime::store::perf::HourCell;
 
 /// Height of the drawing.
@@ -21,32 +21,17 @@ pub fn heatmap(cells: &[HourCell], first_day: i64, last_day: i64, label: &str) -
     if cells.iter().all(|c| c.hits == 0) {
         return empty("No requests in this period.");
     }
-    match draw(cells, first_day, last_day.max(first_day)) {
-        Ok((svg, tips)) => finish(&svg, label, &tips),
-        Err(e) => empty(&format!("The chart could not be drawn: {e}")),
-    }
+    render(HEIGHT, label, |root| {
+        draw(root, cells, first_day, last_day.max(first_day))
+    })
 }
 
-type Drawn = (String, Vec<Tip>);
-
-fn draw(
-    cells: &[HourCell],
-    first_day: i64,
-    last_day: i64,
-) -> Result<Drawn, Box<dyn std::error::Error>> {
+fn draw(root: &Root<'_>, cells: &[HourCell], first_day: i64, last_day: i64) -> DrawResult {
     let days = (last_day - first_day + 1) as f64;
     let max = cells.iter().map(|c| c.hits).max().unwrap_or(1).max(1) as f64;
-    let mut svg = String::new();
     let mut tips = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0f64..days, 24f64..0f64)?;
+        let mut chart = frame(root, 44, 64).build_cartesian_2d(0f64..days, 24f64..0f64)?;
         chart
             .configure_mesh()
             .disable_mesh()
@@ -101,7 +86,6 @@ fn draw(
                 ),
             ));
         }
-        root.present()?;
     }
-    Ok((svg, tips))
+    Ok(tips)
 }

@@ -5,10 +5,8 @@ use maud::Markup;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Tip, WIDTH, color, empty, finish, font, ms};
+use super::{DrawResult, Root, Tip, color, empty, font, frame, ms, render};
 use crate::profile::GroupedProfile;
-
-type Drawn = (String, Vec<Tip>);
 
 /// Rows of the chart at most (deeper paths are in the table).
 const MAX_DEPTH: usize = 12;
@@ -41,14 +39,6 @@ pub fn icicle(p: &GroupedProfile, label: &str) -> Markup {
     if p.paths.is_empty() {
         return empty("No profiled requests yet: set the endpoint's level to 3.");
     }
-    match draw(p) {
-        Ok((svg, tips)) => finish(&svg, label, &tips),
-        Err(e) => empty(&format!("The chart could not be drawn: {e}")),
-    }
-}
-
-fn draw(p: &GroupedProfile) -> Result<Drawn, Box<dyn std::error::Error>> {
-    let spans = layout(p);
     let depth = p
         .paths
         .iter()
@@ -57,19 +47,15 @@ fn draw(p: &GroupedProfile) -> Result<Drawn, Box<dyn std::error::Error>> {
         .unwrap_or(0)
         .min(MAX_DEPTH - 1)
         + 1;
+    render((70 + 30 * depth) as u32, label, |root| draw(root, p, depth))
+}
+
+fn draw(root: &Root<'_>, p: &GroupedProfile, depth: usize) -> DrawResult {
+    let spans = layout(p);
     let rows = depth as f64;
-    let height = (70 + 30 * depth) as u32;
-    let mut svg = String::new();
     let mut tips = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(40)
-            .y_label_area_size(20)
-            .build_cartesian_2d(0f64..100f64, rows..0f64)?;
+        let mut chart = frame(root, 40, 20).build_cartesian_2d(0f64..100f64, rows..0f64)?;
         chart
             .configure_mesh()
             .disable_mesh()
@@ -116,7 +102,6 @@ fn draw(p: &GroupedProfile) -> Result<Drawn, Box<dyn std::error::Error>> {
                 ),
             ));
         }
-        root.present()?;
     }
-    Ok((svg, tips))
+    Ok(tips)
 }

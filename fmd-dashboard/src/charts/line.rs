@@ -3,22 +3,19 @@
 use maud::Markup;
 use plotters::prelude::*;
 
-use super::{Tip, WIDTH, color, day_label, empty, finish, font, grid};
+use super::{DrawResult, Root, Tip, color, day_label, empty, font, frame, grid, render};
 use crate::format;
 use fmd_runtime::store::perf::GraphPoint;
 use fmd_runtime::store::queries::DAY_MS;
-
-type Drawn = (String, Vec<Tip>);
 
 /// The series of `points` over `[from, to)`; `name` labels the value axis and tooltips.
 pub fn line(points: &[GraphPoint], from: i64, to: i64, name: &str, label: &str) -> Markup {
     if points.is_empty() {
         return empty("No values in this period.");
     }
-    match draw(points, from, to.max(from + 1), name) {
-        Ok((svg, tips)) => finish(&svg, label, &tips),
-        Err(e) => empty(&format!("The chart could not be drawn: {e}")),
-    }
+    render(300, label, |root| {
+        draw(root, points, from, to.max(from + 1), name)
+    })
 }
 
 /// A short value for axes and tooltips.
@@ -30,12 +27,7 @@ fn num(v: f64) -> String {
     }
 }
 
-fn draw(
-    points: &[GraphPoint],
-    from: i64,
-    to: i64,
-    name: &str,
-) -> Result<Drawn, Box<dyn std::error::Error>> {
+fn draw(root: &Root<'_>, points: &[GraphPoint], from: i64, to: i64, name: &str) -> DrawResult {
     let lo = points.iter().map(|p| p.min).fold(f64::INFINITY, f64::min);
     let hi = points
         .iter()
@@ -47,17 +39,9 @@ fn draw(
     let midnight = from - from.rem_euclid(DAY_MS);
     let day = |t: i64| (t - midnight) as f64 / DAY_MS as f64;
     let first_day = midnight / DAY_MS;
-    let mut svg = String::new();
     let mut tips = Vec::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 300)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .margin_right(36)
-            .x_label_area_size(44)
-            .y_label_area_size(80)
-            .build_cartesian_2d(day(from)..day(to), y0..y1)?;
+        let mut chart = frame(root, 44, 80).build_cartesian_2d(day(from)..day(to), y0..y1)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
@@ -108,7 +92,6 @@ fn draw(
                 ),
             ));
         }
-        root.present()?;
     }
-    Ok((svg, tips))
+    Ok(tips)
 }

@@ -11,7 +11,7 @@
 //! | [`heatmap`] | requests per hour of day × day |
 //! | [`bars`] | stacked bars per day (counts or shares) and horizontal count bars |
 //! | [`boxplot`] | duration distributions per category |
-//! | [`line`] | a value over time |
+//! | [`line`](mod@line) | a value over time |
 //! | [`icicle`] | the grouped profiler's call paths |
 
 pub mod bars;
@@ -21,6 +21,7 @@ pub mod icicle;
 pub mod line;
 
 use maud::{Markup, PreEscaped, html};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -53,6 +54,44 @@ pub fn color(i: usize) -> RGBColor {
 pub fn css_color(i: usize) -> String {
     let (r, g, b) = PALETTE[i.min(PALETTE.len() - 1)];
     format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// plotters' drawing area of one chart.
+pub type Root<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// What a chart's drawing returns: the tooltips of its marks.
+pub type DrawResult = Result<Vec<Tip>, Box<dyn std::error::Error>>;
+
+/// Draws a chart `height` units tall with `draw` onto a white canvas and turns it into the
+/// page's markup; a drawing failure becomes a line of text instead of a broken page.
+pub fn render(height: u32, label: &str, draw: impl FnOnce(&Root<'_>) -> DrawResult) -> Markup {
+    let mut svg = String::new();
+    let drawn = (|| {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let tips = draw(&root)?;
+        root.present()?;
+        Ok::<_, Box<dyn std::error::Error>>(tips)
+    })();
+    match drawn {
+        Ok(tips) => finish(&svg, label, &tips),
+        Err(e) => empty(&format!("The chart could not be drawn: {e}")),
+    }
+}
+
+/// The frame every chart shares: margins and the sizes of the two label areas.
+pub fn frame<'a, 'b>(
+    root: &'a Root<'b>,
+    x_area: u32,
+    y_area: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .margin(12)
+        .margin_right(36)
+        .x_label_area_size(x_area)
+        .y_label_area_size(y_area);
+    builder
 }
 
 /// Axis and label text.

@@ -23,7 +23,8 @@ use crate::profile::group;
 use crate::reporting::compare;
 use crate::stats::BoxStats;
 use fmd_runtime::store::perf::{PerfStore, Selection};
-use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
+use fmd_runtime::store::queries::{DAY_MS, DashboardStore, EndpointInfo};
+use fmd_runtime::store::sqlite::SqliteReader;
 
 /// Endpoints in the API-performance chart (the slowest medians).
 const PERF_ENDPOINTS: usize = 25;
@@ -94,6 +95,18 @@ pub async fn utilization(
     Ok(utilization_page(&ctx(&app, &s, ""), &view))
 }
 
+/// Runs `f` on the store for an endpoint that exists; a missing one is a 404.
+async fn for_endpoint<T: Send + 'static>(
+    app: &Arc<App>,
+    id: i64,
+    f: impl FnOnce(&mut SqliteReader) -> rusqlite::Result<T> + Send + 'static,
+) -> Result<(EndpointInfo, T), AppError> {
+    let (info, value) = app
+        .with_store(move |st| Ok((st.endpoint(id)?, f(st)?)))
+        .await?;
+    Ok((info.ok_or(AppError::NotFound)?, value))
+}
+
 /// `GET /endpoint/{id}`: the endpoint's performance.
 pub async fn endpoint_perf(
     State(app): State<Arc<App>>,
@@ -101,27 +114,26 @@ pub async fn endpoint_perf(
     Path(id): Path<i64>,
     Query(q): Query<SpanQuery>,
 ) -> Result<Markup, AppError> {
-    let now = now_ms();
     let days = q.days();
-    let (first_day, last_day) = day_span(now, days);
+    let (first_day, last_day) = day_span(now_ms(), days);
     let (from, to) = (first_day * DAY_MS, (last_day + 1) * DAY_MS);
-    let view = app
-        .with_store(move |st| {
-            let Some(info) = st.endpoint(id)? else {
-                return Ok(None);
-            };
-            Ok(Some(EndpointPerfView {
-                info,
-                days,
-                first_day,
-                last_day,
-                heat: st.hourly_load(Some(id), from, to)?,
-                versions: st.version_usage(Some(id), from, to)?,
-                samples: st.recent_requests(id, from, SAMPLE_LIMIT)?,
-            }))
-        })
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (info, (heat, versions, samples)) = for_endpoint(&app, id, move |st| {
+        Ok((
+            st.hourly_load(Some(id), from, to)?,
+            st.version_usage(Some(id), from, to)?,
+            st.recent_requests(id, from, SAMPLE_LIMIT)?,
+        ))
+    })
+    .await?;
+    let view = EndpointPerfView {
+        info,
+        days,
+        first_day,
+        last_day,
+        heat,
+        versions,
+        samples,
+    };
     Ok(endpoint_perf_page(&ctx(&app, &s, ""), &view))
 }
 
@@ -132,16 +144,12 @@ pub async fn failed(
     Path(id): Path<i64>,
     Query(q): Query<PageNo>,
 ) -> Result<Markup, AppError> {
-    let page_no = q.page;
-    let (info, list) = app
-        .with_store(move |st| {
-            let info = st.endpoint(id)?;
-            let list = st.failed_requests(id, page_no * FAILED_PER_PAGE, FAILED_PER_PAGE)?;
-            Ok((info, list))
-        })
-        .await?;
-    let info = info.ok_or(AppError::NotFound)?;
-    Ok(failed_page(&ctx(&app, &s, ""), &info, &list, page_no))
+    let offset = q.page * FAILED_PER_PAGE;
+    let (info, list) = for_endpoint(&app, id, move |st| {
+        st.failed_requests(id, offset, FAILED_PER_PAGE)
+    })
+    .await?;
+    Ok(failed_page(&ctx(&app, &s, ""), &info, &list, q.page))
 }
 
 /// `GET /endpoint/{id}/outliers`.
@@ -151,16 +159,12 @@ pub async fn outliers(
     Path(id): Path<i64>,
     Query(q): Query<PageNo>,
 ) -> Result<Markup, AppError> {
-    let page_no = q.page;
-    let (info, list) = app
-        .with_store(move |st| {
-            let info = st.endpoint(id)?;
-            let list = st.outliers(id, page_no * OUTLIERS_PER_PAGE, OUTLIERS_PER_PAGE)?;
-            Ok((info, list))
-        })
-        .await?;
-    let info = info.ok_or(AppError::NotFound)?;
-    Ok(outliers_page(&ctx(&app, &s, ""), &info, &list, page_no))
+    let offset = q.page * OUTLIERS_PER_PAGE;
+    let (info, list) = for_endpoint(&app, id, move |st| {
+        st.outliers(id, offset, OUTLIERS_PER_PAGE)
+    })
+    .await?;
+    Ok(outliers_page(&ctx(&app, &s, ""), &info, &list, q.page))
 }
 
 /// `GET /endpoint/{id}/profiler`.
@@ -169,15 +173,10 @@ pub async fn profiler(
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    let (info, requests) = app
-        .with_store(move |st| {
-            Ok((
-                st.endpoint(id)?,
-                st.profiled_requests(id, PROFILER_REQUESTS)?,
-            ))
-        })
-        .await?;
-    let info = info.ok_or(AppError::NotFound)?;
+    let (info, requests) = for_endpoint(&app, id, move |st| {
+        st.profiled_requests(id, PROFILER_REQUESTS)
+    })
+    .await?;
     Ok(profiler_page(&ctx(&app, &s, ""), &info, &requests))
 }
 
@@ -187,15 +186,10 @@ pub async fn grouped_profiler(
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    let (info, requests) = app
-        .with_store(move |st| {
-            Ok((
-                st.endpoint(id)?,
-                st.profiled_requests(id, GROUPED_REQUESTS)?,
-            ))
-        })
-        .await?;
-    let info = info.ok_or(AppError::NotFound)?;
+    let (info, requests) = for_endpoint(&app, id, move |st| {
+        st.profiled_requests(id, GROUPED_REQUESTS)
+    })
+    .await?;
     Ok(grouped_page(&ctx(&app, &s, ""), &info, &group(&requests)))
 }
 

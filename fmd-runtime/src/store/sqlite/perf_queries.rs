@@ -9,7 +9,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::queries::{SqliteReader, level_from_sql, snapshot_frames};
+use super::queries::{SqliteReader, endpoint_row, snapshot_frames};
 use crate::store::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
     PerfStore, ProfileNode, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
@@ -51,14 +51,7 @@ impl PerfStore for SqliteReader {
     fn endpoint_list(&mut self) -> rusqlite::Result<Vec<EndpointInfo>> {
         self.conn
             .prepare_cached("SELECT id, name, level, last_requested FROM endpoint ORDER BY name")?
-            .query_map([], |r| {
-                Ok(EndpointInfo {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    level: level_from_sql(r.get(2)?),
-                    last_requested: r.get(3)?,
-                })
-            })?
+            .query_map([], endpoint_row)?
             .collect()
     }
 

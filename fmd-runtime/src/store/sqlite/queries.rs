@@ -153,6 +153,16 @@ pub(super) fn snapshot_frames(
     .collect()
 }
 
+/// An `EndpointInfo` from `SELECT id, name, level, last_requested FROM endpoint`.
+pub(super) fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EndpointInfo> {
+    Ok(EndpointInfo {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        level: level_from_sql(r.get(2)?),
+        last_requested: r.get(3)?,
+    })
+}
+
 pub(super) fn level_from_sql(v: Option<i64>) -> Option<u8> {
     v.and_then(|l| u8::try_from(l).ok())
 }
@@ -236,14 +246,7 @@ impl DashboardStore for SqliteReader {
     fn endpoint(&mut self, id: i64) -> rusqlite::Result<Option<EndpointInfo>> {
         self.conn
             .prepare_cached("SELECT id, name, level, last_requested FROM endpoint WHERE id = ?1")?
-            .query_row([id], |r| {
-                Ok(EndpointInfo {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    level: level_from_sql(r.get(2)?),
-                    last_requested: r.get(3)?,
-                })
-            })
+            .query_row([id], endpoint_row)
             .optional()
     }
 
