@@ -7,7 +7,7 @@
 
 use rusqlite::params;
 
-use crate::dashboard_fixture::{Fixture, FrameSpec};
+use crate::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
 
 /// Milliseconds in an hour.
 pub const HOUR: i64 = 3_600_000;
@@ -296,4 +296,173 @@ pub fn node(parent: Option<u32>, f: &FrameSpec, calls: u32, total_us: i64, self_
         total_us,
         self_us,
     }
+}
+
+/// 2026-11-02 00:00 UTC (UTC day 20759): the start of [`seed`]'s data.
+pub const D: i64 = 1_793_577_600_000;
+/// Milliseconds in a minute.
+pub const MIN: i64 = 60_000;
+
+/// The small data set of the store tests, whose every number is known.
+pub struct Seeded {
+    /// The database.
+    pub fx: Fixture,
+    /// `shop::checkout`: five requests over two days, two call trees, two outliers.
+    pub a: i64,
+    /// `shop::index`: two requests.
+    pub b: i64,
+    /// The checkout requests in time order.
+    pub r: Vec<i64>,
+    /// The exception group recorded during `r[2]` (the 500).
+    pub group: i64,
+}
+
+/// Two days of a shop: see each field of [`Seeded`].
+pub fn seed() -> Seeded {
+    let fx = Fixture::new();
+    let a = fx.endpoint("shop::checkout");
+    let b = fx.endpoint("shop::index");
+    let r = vec![
+        fx.record(
+            a,
+            &Req::at(D + 9 * HOUR + 10 * MIN, 1000).who("alice", "10.0.0.1"),
+        ),
+        fx.record(
+            a,
+            &Req::at(D + 9 * HOUR + 40 * MIN, 3000)
+                .status(Some(404))
+                .who("bob", "10.0.0.2"),
+        ),
+        fx.record(
+            a,
+            &Req::at(D + 14 * HOUR + 5 * MIN, 2000)
+                .status(Some(500))
+                .version("1.1.0")
+                .who("alice", "10.0.0.1"),
+        ),
+        fx.record(
+            a,
+            &Req::at(D + DAY + 9 * HOUR, 4000)
+                .status(None)
+                .version("1.1.0")
+                .who("carol", "10.0.0.3"),
+        ),
+        fx.record(
+            a,
+            &Req::at(D + DAY + 10 * HOUR, 5000)
+                .version("1.1.0")
+                .who("alice", "10.0.0.1"),
+        ),
+    ];
+    fx.record(b, &Req::at(D + 9 * HOUR + 30 * MIN, 700));
+    fx.record(
+        b,
+        &Req::at(D + DAY + 9 * HOUR + MIN, 900)
+            .status(Some(503))
+            .version("1.1.0"),
+    );
+    // An error recorded during r[2] (the 500).
+    let group = fx.exception(
+        a,
+        "/",
+        &ExceptionSpec {
+            type_name: "shop::Error".into(),
+            message: "payment declined".into(),
+            chain: vec![],
+            frames: vec![FrameSpec::app(
+                "shop",
+                "pay",
+                "src/shop.rs",
+                3,
+                "fn pay() {\n    charge()?;\n}",
+                4,
+            )],
+            times: vec![],
+            kind: 1,
+        },
+    );
+    fx.conn
+        .execute(
+            "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time)
+             SELECT id, ?2, type_id, message_id, snapshot_id, 1, ?3 FROM exception_group WHERE id = ?1",
+            rusqlite::params![group, r[2], D + 14 * HOUR + 5 * MIN],
+        )
+        .unwrap();
+    let checkout = function("shop", "checkout", 10);
+    let load_cart = function("shop::cart", "load_cart", 20);
+    let price = function("shop::pricing", "price", 30);
+    fx.profile(
+        a,
+        r[2],
+        &[
+            node(None, &checkout, 1, 1800, 300),
+            node(Some(0), &load_cart, 1, 1000, 1000),
+            node(Some(0), &price, 2, 500, 500),
+        ],
+    );
+    fx.profile(
+        a,
+        r[4],
+        &[
+            node(None, &checkout, 1, 4600, 600),
+            node(Some(0), &load_cart, 1, 4000, 4000),
+        ],
+    );
+    fx.outlier(
+        a,
+        r[4],
+        &OutlierSpec {
+            url: "/checkout?cart=7&token=[scrubbed]".into(),
+            headers: vec![
+                ("accept".into(), "text/html".into()),
+                ("authorization".into(), "[scrubbed]".into()),
+            ],
+            typical_us: 1500,
+            threshold_us: 3750,
+            cpu_percent: Some(12.5),
+            memory_bytes: Some(50 << 20),
+            stack: vec![
+                FrameSpec::app(
+                    "shop::cart",
+                    "load_cart",
+                    "src/cart.rs",
+                    20,
+                    "fn load_cart() {\n    db.query()?;\n}",
+                    21,
+                ),
+                FrameSpec::app(
+                    "shop",
+                    "checkout",
+                    "src/shop.rs",
+                    10,
+                    "fn checkout() {\n    load_cart()?;\n}",
+                    11,
+                ),
+            ],
+        },
+    );
+    fx.outlier(
+        a,
+        r[1],
+        &OutlierSpec {
+            url: "/checkout".into(),
+            headers: vec![],
+            typical_us: 1000,
+            threshold_us: 2500,
+            cpu_percent: None,
+            memory_bytes: None,
+            stack: vec![],
+        },
+    );
+    fx.graph(
+        "queue",
+        D,
+        &[
+            (D, 1.0),
+            (D + 10 * MIN, 3.0),
+            (D + HOUR, 5.0),
+            (D + 2 * HOUR + 1, 7.0),
+        ],
+    );
+    Seeded { fx, a, b, r, group }
 }

@@ -203,7 +203,6 @@ async fn every_performance_page_shows_its_charts_after_login() {
         .await
         .unwrap();
     assert!(body.contains("Not found"), "{body}");
-    let _ = demo.index;
     b.close().await;
 }
 
