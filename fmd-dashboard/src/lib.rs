@@ -7,6 +7,10 @@
 //! | [`routes`] | the route table, the guard (session, role, CSRF) and the handlers (feature `axum`) |
 //! | [`auth`] | argon2 passwords, sessions, login throttling, the first admin |
 //! | [`pages`] | pure functions from query results to `maud::Markup`: layout, tables, traces |
+//! | [`charts`] | server-side SVG charts (plotters) with tooltips |
+//! | [`stats`] | box-plot summaries and Mood's median test |
+//! | [`profile`] | the grouped profiler: call trees merged by function path |
+//! | [`reporting`] | two periods or versions compared per endpoint |
 //! | [`highlight`] | server-side syntax highlighting (syntect) split into numbered lines |
 //! | [`format`](mod@format) | times, durations, sizes, source paths |
 //! | [`host`] | what the dashboard asks of the running application |
@@ -23,10 +27,14 @@
 //! ```
 
 pub mod auth;
+pub mod charts;
 pub mod format;
 pub mod highlight;
 pub mod host;
 pub mod pages;
+pub mod profile;
+pub mod reporting;
+pub mod stats;
 
 #[cfg(feature = "axum")]
 pub mod routes;

@@ -124,6 +124,29 @@ impl Browser {
             .expect("the overview after logging in");
     }
 
+    /// Asserts that the current page (`path`, for messages) ran no injected script (none
+    /// set `window.__xss`), holds no injected `img` or `script` in `main`, and that its
+    /// source never contains `raw` (a script tag planted in the data) unescaped.
+    pub async fn assert_inert(&self, path: &str, raw: &str) {
+        let c = &self.client;
+        let ran = c
+            .execute(
+                "return window.__xss === undefined ? null : window.__xss",
+                vec![],
+            )
+            .await
+            .expect("run a check script");
+        assert!(ran.is_null(), "a script ran on {path}: {ran}");
+        for tag in ["img", "script"] {
+            assert!(
+                c.find(Locator::Css(&format!("main {tag}"))).await.is_err(),
+                "an injected {tag} on {path}"
+            );
+        }
+        let source = c.source().await.expect("page source");
+        assert!(!source.contains(raw), "raw script tag in {path}");
+    }
+
     /// Ends the browser session and chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

@@ -150,52 +150,42 @@ impl Fixture {
         self.conn.query_row(select, p, |r| r.get(0)).expect(select)
     }
 
-    /// Inserts a group with its trace and one occurrence (and request) per time.
-    /// Returns the group id.
-    pub fn exception(&self, endpoint: i64, route: &str, e: &ExceptionSpec) -> i64 {
-        let salt = format!("{}{}{}", endpoint, e.type_name, e.message);
-        let hash = |s: &str| -> i64 {
-            s.bytes().fold(1469598103934665603u64, |h, b| {
-                (h ^ b as u64).wrapping_mul(1099511628211)
-            }) as i64
-        };
-        let type_id = self.id(
-            "INSERT OR IGNORE INTO exception_type (name) VALUES (?1)",
-            "SELECT id FROM exception_type WHERE name = ?1",
-            &[&e.type_name],
-        );
-        let message_id = self.id(
-            "INSERT OR IGNORE INTO exception_message (message) VALUES (?1)",
-            "SELECT id FROM exception_message WHERE message = ?1",
-            &[&e.message],
-        );
+    /// Inserts (or finds) the function of a frame: its definition (when it has code) and
+    /// location. Returns `function_location.id`.
+    pub fn location(&self, f: &FrameSpec) -> i64 {
+        let def_id: Option<i64> = f.code.as_ref().map(|code| {
+            let h = hash(code);
+            self.id(
+                "INSERT OR IGNORE INTO function_definition (code_hash, code, verbatim) VALUES (?1, ?2, 1)",
+                "SELECT id FROM function_definition WHERE code_hash = ?1 AND ?2 = ?2",
+                &[&h, code],
+            )
+        });
+        let end_line = f.start_line
+            + f.code
+                .as_ref()
+                .map_or(0, |c| c.lines().count() as u32)
+                .saturating_sub(1);
+        self.id(
+            "INSERT OR IGNORE INTO function_location (definition_id, module, name, file, start_line, end_line, in_app)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "SELECT id FROM function_location WHERE definition_id IS ?1 AND module = ?2 AND name = ?3
+             AND file = ?4 AND start_line = ?5 AND ?6 = ?6 AND ?7 = ?7",
+            &[&def_id, &f.module, &f.name, &f.file, &f.start_line, &end_line, &f.in_app],
+        )
+    }
+
+    /// Inserts a stack-trace snapshot of `frames` (innermost first), keyed by `salt`.
+    /// Returns `stack_trace_snapshot.id`.
+    pub fn snapshot(&self, salt: &str, frames: &[FrameSpec]) -> i64 {
         let snap_hash = hash(&format!("snap{salt}"));
         let snapshot_id = self.id(
             "INSERT OR IGNORE INTO stack_trace_snapshot (hash, depth) VALUES (?1, ?2)",
             "SELECT id FROM stack_trace_snapshot WHERE hash = ?1 AND ?2 = ?2",
-            &[&snap_hash, &(e.frames.len() as i64)],
+            &[&snap_hash, &(frames.len() as i64)],
         );
-        for (pos, f) in e.frames.iter().enumerate() {
-            let def_id: Option<i64> = f.code.as_ref().map(|code| {
-                let h = hash(code);
-                self.id(
-                    "INSERT OR IGNORE INTO function_definition (code_hash, code, verbatim) VALUES (?1, ?2, 1)",
-                    "SELECT id FROM function_definition WHERE code_hash = ?1 AND ?2 = ?2",
-                    &[&h, code],
-                )
-            });
-            let end_line = f.start_line
-                + f.code
-                    .as_ref()
-                    .map_or(0, |c| c.lines().count() as u32)
-                    .saturating_sub(1);
-            let loc_id = self.id(
-                "INSERT OR IGNORE INTO function_location (definition_id, module, name, file, start_line, end_line, in_app)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                "SELECT id FROM function_location WHERE definition_id IS ?1 AND module = ?2 AND name = ?3
-                 AND file = ?4 AND start_line = ?5 AND ?6 = ?6 AND ?7 = ?7",
-                &[&def_id, &f.module, &f.name, &f.file, &f.start_line, &end_line, &f.in_app],
-            );
+        for (pos, f) in frames.iter().enumerate() {
+            let loc_id = self.location(f);
             let frame_id = self.id(
                 "INSERT OR IGNORE INTO exception_frame (location_id, line) VALUES (?1, ?2)",
                 "SELECT id FROM exception_frame WHERE location_id = ?1 AND line = ?2",
@@ -208,6 +198,24 @@ impl Fixture {
                 )
                 .expect("stackline");
         }
+        snapshot_id
+    }
+
+    /// Inserts a group with its trace and one occurrence (and request) per time.
+    /// Returns the group id.
+    pub fn exception(&self, endpoint: i64, route: &str, e: &ExceptionSpec) -> i64 {
+        let salt = format!("{}{}{}", endpoint, e.type_name, e.message);
+        let type_id = self.id(
+            "INSERT OR IGNORE INTO exception_type (name) VALUES (?1)",
+            "SELECT id FROM exception_type WHERE name = ?1",
+            &[&e.type_name],
+        );
+        let message_id = self.id(
+            "INSERT OR IGNORE INTO exception_message (message) VALUES (?1)",
+            "SELECT id FROM exception_message WHERE message = ?1",
+            &[&e.message],
+        );
+        let snapshot_id = self.snapshot(&salt, &e.frames);
         let first = e.times.iter().copied().min().unwrap_or(0);
         let last = e.times.iter().copied().max().unwrap_or(0);
         let group_id = self.id(
@@ -236,6 +244,13 @@ impl Fixture {
         }
         group_id
     }
+}
+
+/// A stable 64-bit FNV-1a hash for the fixture's unique columns.
+fn hash(s: &str) -> i64 {
+    s.bytes().fold(1469598103934665603u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(1099511628211)
+    }) as i64
 }
 
 impl Default for Fixture {

@@ -2,4 +2,6 @@
 pub mod browser;
 pub mod dashboard_fixture;
 pub mod levels;
+pub mod perf_demo;
+pub mod perf_fixture;
 pub mod spine;

@@ -4,6 +4,7 @@ use maud::{Markup, html};
 
 use super::Ctx;
 use super::components::{pager, query, sparkline, when};
+use super::endpoint_perf::{Tab, endpoint_head};
 use super::layout::{Nav, csrf_field, page};
 use super::trace::trace;
 use fmd_runtime::store::queries::{EndpointInfo, GroupDetail};
@@ -39,9 +40,9 @@ pub fn exceptions_page(
     total: u64,
 ) -> Markup {
     let body = html! {
-        h1 { "Exceptions of " span.mono { (endpoint.name) } }
-        div.sub {
-            (total) " group" @if total != 1 { "s" } " · last requested " (when(endpoint.last_requested, ctx.now))
+        (endpoint_head(ctx, endpoint, Tab::Exceptions))
+        p.muted {
+            (total) " exception group" @if total != 1 { "s" }
             " · " a href=(ctx.url("/exceptions")) { "all exceptions" }
         }
         @if groups.is_empty() { div.card { p.muted { "No exceptions recorded for this endpoint." } } }

@@ -16,6 +16,12 @@ pub enum Nav {
     Overview,
     /// Exception groups.
     Exceptions,
+    /// Heatmap, daily requests, versions, API performance.
+    Utilization,
+    /// User-registered values over time.
+    CustomGraphs,
+    /// Two periods or versions compared.
+    Reporting,
     /// Effective configuration.
     Config,
     /// Pruning.
@@ -55,7 +61,10 @@ pub fn page(ctx: &Ctx<'_>, title: &str, active: Nav, body: Markup) -> Markup {
                     a.brand href=(ctx.home("")) { "fmd" span { " dashboard" } }
                     nav {
                         (item(Nav::Overview, "", "Overview"))
+                        (item(Nav::Utilization, "/utilization", "Utilization"))
                         (item(Nav::Exceptions, "/exceptions", "Exceptions"))
+                        (item(Nav::Reporting, "/reporting", "Reporting"))
+                        (item(Nav::CustomGraphs, "/custom-graphs", "Custom graphs"))
                         (item(Nav::Config, "/config", "Configuration"))
                         (item(Nav::Retention, "/retention", "Retention"))
                     }

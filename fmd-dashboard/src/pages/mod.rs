@@ -5,13 +5,19 @@
 
 pub mod components;
 pub mod config;
+pub mod custom_graphs;
 pub mod endpoint;
+pub mod endpoint_perf;
 pub mod exceptions;
 pub mod layout;
 pub mod login;
 pub mod overview;
+pub mod profiler;
+pub mod reporting;
+pub mod requests;
 pub mod retention;
 pub mod trace;
+pub mod utilization;
 
 /// What every authenticated page needs to know about the request.
 #[derive(Debug, Clone)]

@@ -155,7 +155,7 @@ pub fn overview_page(
                 @for e in rows {
                     tr {
                         td {
-                            div.mono { (e.name) }
+                            a.mono href=(ctx.url(&format!("/endpoint/{}", e.id))) { (e.name) }
                             @if !e.routes.is_empty() { div.routes { (e.routes.join(", ")) } }
                         }
                         (span_cells(&e.today))

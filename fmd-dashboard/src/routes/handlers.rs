@@ -46,7 +46,8 @@ pub struct NoticeQuery {
     notice: String,
 }
 
-fn ctx<'a>(app: &'a App, s: &'a Session, notice_key: &str) -> Ctx<'a> {
+/// The page context of a request.
+pub(super) fn ctx<'a>(app: &'a App, s: &'a Session, notice_key: &str) -> Ctx<'a> {
     Ctx {
         base: &app.base,
         username: &s.username,
@@ -292,8 +293,16 @@ pub async fn prune(
     let cutoff = now_ms() - i64::from(f.weeks.min(5200)) * 7 * DAY_MS;
     let report = app.with_store(move |st| st.prune(cutoff)).await?;
     eprintln!(
-        "fmd: pruned {} requests, {} exception occurrences, {} groups older than {} weeks",
-        report.requests, report.occurrences, report.groups, f.weeks
+        "fmd: pruned {} requests ({} outliers, {} profile nodes), {} exception occurrences, \
+         {} groups, {} hourly rows, {} custom-graph values older than {} weeks",
+        report.requests,
+        report.outliers,
+        report.profile_nodes,
+        report.occurrences,
+        report.groups,
+        report.hourly_rows,
+        report.graph_values,
+        f.weeks
     );
     Ok(Redirect::to(&format!("{}/retention?notice=pruned", app.base)).into_response())
 }

@@ -7,6 +7,7 @@
 mod guard;
 mod handlers;
 mod login;
+mod perf;
 mod state;
 
 use std::path::PathBuf;
@@ -83,6 +84,29 @@ fn table() -> Vec<(RouteInfo, Handler)> {
             Admin,
             post(handlers::delete_group),
         ),
+        r("GET", "/utilization", Viewer, get(perf::utilization)),
+        r("GET", "/endpoint/{id}", Viewer, get(perf::endpoint_perf)),
+        r("GET", "/endpoint/{id}/requests", Viewer, get(perf::failed)),
+        r(
+            "GET",
+            "/endpoint/{id}/outliers",
+            Viewer,
+            get(perf::outliers),
+        ),
+        r(
+            "GET",
+            "/endpoint/{id}/profiler",
+            Viewer,
+            get(perf::profiler),
+        ),
+        r(
+            "GET",
+            "/endpoint/{id}/grouped-profiler",
+            Viewer,
+            get(perf::grouped_profiler),
+        ),
+        r("GET", "/custom-graphs", Viewer, get(perf::custom_graphs)),
+        r("GET", "/reporting", Viewer, get(perf::reporting)),
         r("GET", "/config", Viewer, get(handlers::config)),
         r("POST", "/users", Admin, post(handlers::create_user)),
         r("GET", "/retention", Viewer, get(handlers::retention)),

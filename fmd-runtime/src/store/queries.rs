@@ -166,6 +166,14 @@ pub struct PruneReport {
     pub occurrences: u64,
     /// Exception groups left empty and deleted.
     pub groups: u64,
+    /// Outlier rows of deleted requests.
+    pub outliers: u64,
+    /// Call-tree nodes of deleted requests.
+    pub profile_nodes: u64,
+    /// Hourly rollup rows of hours before the cutoff.
+    pub hourly_rows: u64,
+    /// Custom-graph values before the cutoff.
+    pub graph_values: u64,
 }
 
 /// Database totals for the configuration and retention pages.
@@ -245,7 +253,8 @@ pub trait DashboardStore {
     /// orphaned. Returns `false` when the group does not belong to that endpoint.
     fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, Self::Error>;
 
-    /// Deletes requests and occurrences older than `cutoff`, groups left empty, orphans.
+    /// Deletes requests (with their outlier and call-tree rows), occurrences, hourly rollup
+    /// rows and custom-graph values older than `cutoff`, groups left empty, orphans.
     fn prune(&mut self, cutoff: i64) -> Result<PruneReport, Self::Error>;
 
     /// Number of dashboard accounts.

@@ -1,5 +1,6 @@
 //! The embedded default: one SQLite file in WAL mode.
 
+mod perf_queries;
 pub mod queries;
 pub mod schema;
 mod write;

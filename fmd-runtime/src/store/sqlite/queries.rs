@@ -10,6 +10,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::schema;
+use crate::store::perf::HOUR_MS;
 use crate::store::queries::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
     Histogram, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
@@ -26,7 +27,7 @@ use crate::store::queries::{
 /// # Ok::<(), rusqlite::Error>(())
 /// ```
 pub struct SqliteReader {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 impl SqliteReader {
@@ -119,21 +120,68 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-fn level_from_sql(v: Option<i64>) -> Option<u8> {
+/// The frames of one stack-trace snapshot, innermost first, with their functions' code.
+pub(super) fn snapshot_frames(
+    conn: &Connection,
+    snapshot_id: i64,
+) -> rusqlite::Result<Vec<StackFrame>> {
+    conn.prepare_cached(
+        "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
+                l.in_app, d.code, d.verbatim, s.repeat
+         FROM exception_stackline s
+         JOIN exception_frame f ON f.id = s.frame_id
+         JOIN function_location l ON l.id = f.location_id
+         LEFT JOIN function_definition d ON d.id = l.definition_id
+         WHERE s.snapshot_id = ?1 ORDER BY s.position",
+    )?
+    .query_map([snapshot_id], |r| {
+        let code: Option<String> = r.get(8)?;
+        Ok(StackFrame {
+            location_id: r.get(0)?,
+            module: r.get(1)?,
+            name: r.get(2)?,
+            file: r.get(3)?,
+            line: r.get(4)?,
+            start_line: r.get(5)?,
+            end_line: r.get(6)?,
+            in_app: r.get(7)?,
+            code: code.filter(|c| !c.is_empty()),
+            verbatim: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
+            repeat: r.get::<_, i64>(10)?.max(1) as u32,
+        })
+    })?
+    .collect()
+}
+
+/// An `EndpointInfo` from `SELECT id, name, level, last_requested FROM endpoint`.
+pub(super) fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EndpointInfo> {
+    Ok(EndpointInfo {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        level: level_from_sql(r.get(2)?),
+        last_requested: r.get(3)?,
+    })
+}
+
+pub(super) fn level_from_sql(v: Option<i64>) -> Option<u8> {
     v.and_then(|l| u8::try_from(l).ok())
 }
 
-/// Deletes everything no group or occurrence refers to any more, innermost tables last.
+/// Deletes everything no group, occurrence, outlier or profile refers to any more,
+/// innermost tables last.
 fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM exception_stackline WHERE snapshot_id NOT IN (
              SELECT snapshot_id FROM exception_group
-             UNION SELECT snapshot_id FROM exception_occurrence);
+             UNION SELECT snapshot_id FROM exception_occurrence
+             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
          DELETE FROM stack_trace_snapshot WHERE id NOT IN (
              SELECT snapshot_id FROM exception_group
-             UNION SELECT snapshot_id FROM exception_occurrence);
+             UNION SELECT snapshot_id FROM exception_occurrence
+             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
          DELETE FROM exception_frame WHERE id NOT IN (SELECT frame_id FROM exception_stackline);
-         DELETE FROM function_location WHERE id NOT IN (SELECT location_id FROM exception_frame);
+         DELETE FROM function_location WHERE id NOT IN (
+             SELECT location_id FROM exception_frame UNION SELECT location_id FROM profile_node);
          DELETE FROM function_definition WHERE id NOT IN (
              SELECT definition_id FROM function_location WHERE definition_id IS NOT NULL);
          DELETE FROM exception_type WHERE id NOT IN (
@@ -198,14 +246,7 @@ impl DashboardStore for SqliteReader {
     fn endpoint(&mut self, id: i64) -> rusqlite::Result<Option<EndpointInfo>> {
         self.conn
             .prepare_cached("SELECT id, name, level, last_requested FROM endpoint WHERE id = ?1")?
-            .query_row([id], |r| {
-                Ok(EndpointInfo {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    level: level_from_sql(r.get(2)?),
-                    last_requested: r.get(3)?,
-                })
-            })
+            .query_row([id], endpoint_row)
             .optional()
     }
 
@@ -268,35 +309,11 @@ impl DashboardStore for SqliteReader {
             .optional()?;
         let (kind, chain) = latest.unwrap_or((1, "[]".to_owned()));
         let source_chain: Vec<String> = serde_json::from_str(&chain).unwrap_or_default();
-        let frames = self
+        let snapshot_id: i64 = self
             .conn
-            .prepare_cached(
-                "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
-                        l.in_app, d.code, d.verbatim, s.repeat
-                 FROM exception_group g
-                 JOIN exception_stackline s ON s.snapshot_id = g.snapshot_id
-                 JOIN exception_frame f ON f.id = s.frame_id
-                 JOIN function_location l ON l.id = f.location_id
-                 LEFT JOIN function_definition d ON d.id = l.definition_id
-                 WHERE g.id = ?1 ORDER BY s.position",
-            )?
-            .query_map([group_id], |r| {
-                let code: Option<String> = r.get(8)?;
-                Ok(StackFrame {
-                    location_id: r.get(0)?,
-                    module: r.get(1)?,
-                    name: r.get(2)?,
-                    file: r.get(3)?,
-                    line: r.get(4)?,
-                    start_line: r.get(5)?,
-                    end_line: r.get(6)?,
-                    in_app: r.get(7)?,
-                    code: code.filter(|c| !c.is_empty()),
-                    verbatim: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
-                    repeat: r.get::<_, i64>(10)?.max(1) as u32,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+            .prepare_cached("SELECT snapshot_id FROM exception_group WHERE id = ?1")?
+            .query_row([group_id], |r| r.get(0))?;
+        let frames = snapshot_frames(&self.conn, snapshot_id)?;
 
         // Buckets cover the group's life within the last 30 days, at least a minute each.
         let buckets = buckets.max(1) as i64;
@@ -404,13 +421,36 @@ impl DashboardStore for SqliteReader {
             [cutoff],
         )?;
         let groups = tx.execute("DELETE FROM exception_group WHERE count <= 0", [])?;
+        // Rows that reference old requests go first (foreign keys are on).
+        let outliers = tx.execute(
+            "DELETE FROM outlier WHERE request_id IN (SELECT id FROM request WHERE time < ?1)",
+            [cutoff],
+        )?;
+        let profile_nodes = tx.execute(
+            "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < ?1)",
+            [cutoff],
+        )?;
         let requests = tx.execute("DELETE FROM request WHERE time < ?1", [cutoff])?;
+        // Whole hours before the cutoff; the hour holding it stays.
+        let hourly_rows = tx.execute(
+            "DELETE FROM request_hourly WHERE hour < ?1",
+            [cutoff.div_euclid(HOUR_MS)],
+        )?;
+        let graph_values = tx.execute(
+            "DELETE FROM custom_graph_value
+             WHERE graph_id IN (SELECT id FROM custom_graph) AND time < ?1",
+            [cutoff],
+        )?;
         clean_orphans(&tx)?;
         tx.commit()?;
         Ok(PruneReport {
             requests: requests as u64,
             occurrences: occurrences as u64,
             groups: groups as u64,
+            outliers: outliers as u64,
+            profile_nodes: profile_nodes as u64,
+            hourly_rows: hourly_rows as u64,
+            graph_values: graph_values as u64,
         })
     }
 

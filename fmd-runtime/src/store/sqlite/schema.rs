@@ -50,6 +50,11 @@ CREATE TABLE IF NOT EXISTS profile_node (
 );
 CREATE INDEX IF NOT EXISTS profile_node_endpoint_request ON profile_node(endpoint_id, request_id);
 
+-- The failed requests of an endpoint (status >= 400 or cancelled), newest first, without
+-- scanning its successful ones; partial, so successful requests cost nothing to write.
+CREATE INDEX IF NOT EXISTS request_failed ON request(endpoint_id, time)
+    WHERE status >= 400 OR cancelled = 1;
+
 -- Custom graphs (fmd::add_graph): one series per name, sampled on a background thread.
 CREATE TABLE IF NOT EXISTS custom_graph (
     id         INTEGER PRIMARY KEY,

@@ -1,0 +1,233 @@
+//! Reporting: two periods or two versions compared endpoint by endpoint, as findings.
+
+use maud::{Markup, html};
+use time::{Date, Month};
+
+use super::Ctx;
+use super::layout::{Nav, page};
+use crate::charts::boxplot::boxplots_colored;
+use crate::charts::{color, css_color};
+use crate::format;
+use crate::reporting::{ALPHA, EndpointReport, MIX_POINTS, SAMPLES};
+use crate::stats::BoxStats;
+use fmd_runtime::store::perf::{AppVersion, Selection};
+use fmd_runtime::store::queries::DAY_MS;
+
+/// Endpoints drawn in the comparison chart (those with findings first).
+pub const CHARTED: usize = 8;
+
+/// The report form's fields (from the query string).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ReportQuery {
+    /// `periods` (the default) or `versions`.
+    pub mode: String,
+    /// First day of period A (`YYYY-MM-DD`, UTC).
+    pub a_from: String,
+    /// Last day of period A.
+    pub a_to: String,
+    /// First day of period B.
+    pub b_from: String,
+    /// Last day of period B.
+    pub b_to: String,
+    /// Version A.
+    pub a: String,
+    /// Version B.
+    pub b: String,
+}
+
+/// `YYYY-MM-DD` as the Unix ms of its midnight (UTC).
+pub fn parse_day(s: &str) -> Option<i64> {
+    let mut parts = s.trim().splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    let month = Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let date = Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+/// `YYYY-MM-DD` of a Unix-ms time.
+pub fn day_string(ms: i64) -> String {
+    format::datetime(ms).get(..10).unwrap_or("").to_owned()
+}
+
+impl ReportQuery {
+    /// The query with its blanks filled: the last 7 days against the 7 before them, or
+    /// the two newest versions.
+    pub fn completed(mut self, now: i64, versions: &[AppVersion]) -> ReportQuery {
+        let today = now - now.rem_euclid(DAY_MS);
+        let fill = |f: &mut String, ms: i64| {
+            if parse_day(f).is_none() {
+                *f = day_string(ms);
+            }
+        };
+        fill(&mut self.b_to, today);
+        fill(&mut self.b_from, today - 6 * DAY_MS);
+        fill(&mut self.a_to, today - 7 * DAY_MS);
+        fill(&mut self.a_from, today - 13 * DAY_MS);
+        if self.b.is_empty() {
+            self.b = versions
+                .first()
+                .map(|v| v.version.clone())
+                .unwrap_or_default();
+        }
+        if self.a.is_empty() {
+            self.a = versions
+                .get(1)
+                .or(versions.first())
+                .map(|v| v.version.clone())
+                .unwrap_or_default();
+        }
+        if self.mode != "versions" {
+            self.mode = "periods".into();
+        }
+        self
+    }
+
+    /// The two sides to compare (periods end after their last day).
+    pub fn selections(&self) -> (Selection, Selection) {
+        if self.mode == "versions" {
+            return (
+                Selection::Version(self.a.clone()),
+                Selection::Version(self.b.clone()),
+            );
+        }
+        let period = |from: &str, to: &str| {
+            let from = parse_day(from).unwrap_or(0);
+            let to = parse_day(to).map_or(from, |t| t + DAY_MS).max(from);
+            Selection::Period { from, to }
+        };
+        (
+            period(&self.a_from, &self.a_to),
+            period(&self.b_from, &self.b_to),
+        )
+    }
+
+    /// "A" and "B" described for headings.
+    pub fn side_names(&self) -> (String, String) {
+        if self.mode == "versions" {
+            (format!("version {}", self.a), format!("version {}", self.b))
+        } else {
+            (
+                format!("{} – {}", self.a_from, self.a_to),
+                format!("{} – {}", self.b_from, self.b_to),
+            )
+        }
+    }
+}
+
+fn form(ctx: &Ctx<'_>, q: &ReportQuery, versions: &[AppVersion]) -> Markup {
+    let version_select = |name: &str, current: &str| {
+        html! {
+            select name=(name) aria-label=(format!("version {}", name.to_uppercase())) {
+                @for v in versions { option value=(v.version) selected[v.version == current] { (v.version) } }
+            }
+        }
+    };
+    html! {
+        div.card.report-form {
+            form method="get" action=(ctx.url("/reporting")) {
+                input type="hidden" name="mode" value="periods";
+                b { "Two periods" } " "
+                "A " input type="date" name="a_from" value=(q.a_from); " to " input type="date" name="a_to" value=(q.a_to);
+                " · B " input type="date" name="b_from" value=(q.b_from); " to " input type="date" name="b_to" value=(q.b_to);
+                " " button type="submit" { "Compare periods" }
+            }
+            @if versions.len() > 1 {
+                form method="get" action=(ctx.url("/reporting")) {
+                    input type="hidden" name="mode" value="versions";
+                    b { "Two versions" } " A " (version_select("a", &q.a)) " · B " (version_select("b", &q.b))
+                    " " button type="submit" { "Compare versions" }
+                }
+            }
+        }
+    }
+}
+
+/// `= 0.0123`, or `< 0.0001` for smaller values.
+pub fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0.0001".to_owned()
+    } else {
+        format!("= {p:.4}")
+    }
+}
+
+fn finding(r: &EndpointReport) -> Markup {
+    html! {
+        li.finding {
+            span.mono { (r.endpoint.name) }
+            ul {
+                @if let Some(l) = &r.latency {
+                    @if l.significant {
+                        li class=(if l.change_pct > 0.0 { "worse" } else { "better" }) {
+                            "Median latency " (if l.change_pct > 0.0 { "rose" } else { "fell" })
+                            " by " b { (format!("{:.1} %", l.change_pct.abs())) }
+                            ": " (format::duration(l.median_a.round() as i64)) " → " (format::duration(l.median_b.round() as i64))
+                            span.muted { " (Mood's median test p " (p_value(l.test.p_value)) ", " (l.samples_a) " and " (l.samples_b) " samples)" }
+                        }
+                    }
+                }
+                @for m in &r.mix_changes {
+                    li class=(if (m.class == "ok") == (m.share_b > m.share_a) { "better" } else { "worse" }) {
+                        "Share of " b { (m.class) } " responses went from "
+                        (format!("{:.1} %", m.share_a)) " to " (format!("{:.1} %", m.share_b))
+                        span.muted { " (" (r.mix_a.hits) " and " (r.mix_b.hits) " requests)" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Box-plot rows for the charted endpoints: each endpoint's A then B.
+pub fn chart_rows(reports: &[EndpointReport]) -> Vec<(String, BoxStats)> {
+    reports
+        .iter()
+        .filter_map(|r| r.latency.as_ref().map(|l| (r, l)))
+        .take(CHARTED)
+        .flat_map(|(r, l)| {
+            [
+                (format!("{} · A", r.endpoint.name), l.box_a.clone()),
+                (format!("{} · B", r.endpoint.name), l.box_b.clone()),
+            ]
+        })
+        .collect()
+}
+
+/// The page.
+pub fn reporting_page(
+    ctx: &Ctx<'_>,
+    q: &ReportQuery,
+    versions: &[AppVersion],
+    reports: &[EndpointReport],
+) -> Markup {
+    let names = q.side_names();
+    let findings: Vec<&EndpointReport> = reports.iter().filter(|r| r.has_findings()).collect();
+    let body = html! {
+        h1 { "Reporting" }
+        div.sub {
+            "A: " b { (names.0) } " · B: " b { (names.1) }
+            " · latency from up to " (SAMPLES) " requests per side, significant at p < " (ALPHA)
+            " · response mix from the hourly rollup, a change of " (MIX_POINTS) " points or more"
+        }
+        (form(ctx, q, versions))
+        section.card id="findings" {
+            h2 { (findings.len()) " finding" @if findings.len() != 1 { "s" } }
+            @if findings.is_empty() {
+                p.muted { "No significant change between A and B on " (reports.len()) " endpoints with requests." }
+            } @else {
+                ul.findings { @for r in &findings { (finding(r)) } }
+                p.muted { (reports.len() - findings.len()) " other endpoints with requests show no significant change." }
+            }
+        }
+        section.card id="compare" {
+            h2 { "Latency, A against B" }
+            (boxplots_colored(&chart_rows(reports), "Request durations of A and B per endpoint", |i| color(if i % 2 == 0 { 8 } else { 0 })))
+            ul.legend {
+                li { span.swatch style=(format!("background:{}", css_color(8))) {} "A: " (names.0) }
+                li { span.swatch style=(format!("background:{}", css_color(0))) {} "B: " (names.1) }
+            }
+        }
+    };
+    page(ctx, "Reporting", Nav::Reporting, body)
+}

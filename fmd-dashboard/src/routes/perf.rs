@@ -1,0 +1,241 @@
+//! Handlers of the performance pages: run the bounded queries on a blocking thread, hand
+//! the plain results to the page functions.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Path, Query, State};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::handlers::ctx;
+use super::state::{App, AppError};
+use crate::auth::session::Session;
+use crate::format::now_ms;
+use crate::pages::custom_graphs::{BUCKETS, CustomGraphsView, custom_graphs_page};
+use crate::pages::endpoint_perf::{
+    EndpointPerfView, PERF_SAMPLES, SAMPLE_LIMIT, endpoint_perf_page,
+};
+use crate::pages::profiler::{GROUPED_REQUESTS, PROFILER_REQUESTS, grouped_page, profiler_page};
+use crate::pages::reporting::{ReportQuery, reporting_page};
+use crate::pages::requests::{FAILED_PER_PAGE, OUTLIERS_PER_PAGE, failed_page, outliers_page};
+use crate::pages::utilization::{SPANS, UtilizationView, utilization_page};
+use crate::profile::group;
+use crate::reporting::compare;
+use crate::stats::BoxStats;
+use fmd_runtime::store::perf::{PerfStore, Selection};
+use fmd_runtime::store::queries::{DAY_MS, DashboardStore, EndpointInfo};
+use fmd_runtime::store::sqlite::SqliteReader;
+
+/// Endpoints in the API-performance chart (the slowest medians).
+const PERF_ENDPOINTS: usize = 25;
+
+/// `?days=`: one of [`SPANS`], 7 by default.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SpanQuery {
+    days: i64,
+}
+
+impl SpanQuery {
+    fn days(&self) -> i64 {
+        if SPANS.contains(&self.days) {
+            self.days
+        } else {
+            7
+        }
+    }
+}
+
+/// `?page=`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageNo {
+    page: u64,
+}
+
+/// Today's UTC day number and the first day of a span of `days` ending today.
+fn day_span(now: i64, days: i64) -> (i64, i64) {
+    let today = now.div_euclid(DAY_MS);
+    (today - days + 1, today)
+}
+
+/// `GET /utilization`.
+pub async fn utilization(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<SpanQuery>,
+) -> Result<Markup, AppError> {
+    let now = now_ms();
+    let days = q.days();
+    let (first_day, last_day) = day_span(now, days);
+    let (from, to) = (first_day * DAY_MS, (last_day + 1) * DAY_MS);
+    let view = app
+        .with_store(move |st| {
+            let mut performance = Vec::new();
+            for e in st.endpoint_list()? {
+                let sample = st.durations(e.id, &Selection::Period { from, to }, PERF_SAMPLES)?;
+                if let Some(b) = BoxStats::of(sample) {
+                    performance.push((e.name, b));
+                }
+            }
+            performance.sort_by(|a, b| b.1.median.total_cmp(&a.1.median));
+            performance.truncate(PERF_ENDPOINTS);
+            Ok(UtilizationView {
+                days,
+                first_day,
+                last_day,
+                heat: st.hourly_load(None, from, to)?,
+                daily: st.daily_hits(from, to)?,
+                versions: st.version_usage(None, from, to)?,
+                app_versions: st.versions()?,
+                performance,
+            })
+        })
+        .await?;
+    Ok(utilization_page(&ctx(&app, &s, ""), &view))
+}
+
+/// Runs `f` on the store for an endpoint that exists; a missing one is a 404.
+async fn for_endpoint<T: Send + 'static>(
+    app: &Arc<App>,
+    id: i64,
+    f: impl FnOnce(&mut SqliteReader) -> rusqlite::Result<T> + Send + 'static,
+) -> Result<(EndpointInfo, T), AppError> {
+    let (info, value) = app
+        .with_store(move |st| Ok((st.endpoint(id)?, f(st)?)))
+        .await?;
+    Ok((info.ok_or(AppError::NotFound)?, value))
+}
+
+/// `GET /endpoint/{id}`: the endpoint's performance.
+pub async fn endpoint_perf(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<SpanQuery>,
+) -> Result<Markup, AppError> {
+    let days = q.days();
+    let (first_day, last_day) = day_span(now_ms(), days);
+    let (from, to) = (first_day * DAY_MS, (last_day + 1) * DAY_MS);
+    let (info, (heat, versions, samples)) = for_endpoint(&app, id, move |st| {
+        Ok((
+            st.hourly_load(Some(id), from, to)?,
+            st.version_usage(Some(id), from, to)?,
+            st.recent_requests(id, from, SAMPLE_LIMIT)?,
+        ))
+    })
+    .await?;
+    let view = EndpointPerfView {
+        info,
+        days,
+        first_day,
+        last_day,
+        heat,
+        versions,
+        samples,
+    };
+    Ok(endpoint_perf_page(&ctx(&app, &s, ""), &view))
+}
+
+/// `GET /endpoint/{id}/requests`: failed requests.
+pub async fn failed(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<PageNo>,
+) -> Result<Markup, AppError> {
+    let offset = q.page * FAILED_PER_PAGE;
+    let (info, list) = for_endpoint(&app, id, move |st| {
+        st.failed_requests(id, offset, FAILED_PER_PAGE)
+    })
+    .await?;
+    Ok(failed_page(&ctx(&app, &s, ""), &info, &list, q.page))
+}
+
+/// `GET /endpoint/{id}/outliers`.
+pub async fn outliers(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<PageNo>,
+) -> Result<Markup, AppError> {
+    let offset = q.page * OUTLIERS_PER_PAGE;
+    let (info, list) = for_endpoint(&app, id, move |st| {
+        st.outliers(id, offset, OUTLIERS_PER_PAGE)
+    })
+    .await?;
+    Ok(outliers_page(&ctx(&app, &s, ""), &info, &list, q.page))
+}
+
+/// `GET /endpoint/{id}/profiler`.
+pub async fn profiler(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+) -> Result<Markup, AppError> {
+    let (info, requests) = for_endpoint(&app, id, move |st| {
+        st.profiled_requests(id, PROFILER_REQUESTS)
+    })
+    .await?;
+    Ok(profiler_page(&ctx(&app, &s, ""), &info, &requests))
+}
+
+/// `GET /endpoint/{id}/grouped-profiler`.
+pub async fn grouped_profiler(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+) -> Result<Markup, AppError> {
+    let (info, requests) = for_endpoint(&app, id, move |st| {
+        st.profiled_requests(id, GROUPED_REQUESTS)
+    })
+    .await?;
+    Ok(grouped_page(&ctx(&app, &s, ""), &info, &group(&requests)))
+}
+
+/// `GET /custom-graphs`.
+pub async fn custom_graphs(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<SpanQuery>,
+) -> Result<Markup, AppError> {
+    let days = q.days();
+    let to = now_ms() + 1;
+    let from = to - days * DAY_MS;
+    let view = app
+        .with_store(move |st| {
+            let mut graphs = Vec::new();
+            for g in st.custom_graphs()? {
+                let points = st.graph_points(g.id, from, to, BUCKETS)?;
+                graphs.push((g, points));
+            }
+            Ok(CustomGraphsView {
+                days,
+                from,
+                to,
+                graphs,
+            })
+        })
+        .await?;
+    Ok(custom_graphs_page(&ctx(&app, &s, ""), &view))
+}
+
+/// `GET /reporting`: the comparison the query asks for (last 7 days against the 7 before
+/// by default).
+pub async fn reporting(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Markup, AppError> {
+    let now = now_ms();
+    let (q, versions, reports) = app
+        .with_store(move |st| {
+            let versions = st.versions()?;
+            let q = q.completed(now, &versions);
+            let (a, b) = q.selections();
+            let reports = compare(st, &a, &b)?;
+            Ok((q, versions, reports))
+        })
+        .await?;
+    Ok(reporting_page(&ctx(&app, &s, ""), &q, &versions, &reports))
+}
