@@ -266,8 +266,8 @@ mod tests {
 
         let mut p = Profile::default();
         let mut parent = NO_NODE;
-        for _ in 0..MAX_NODES + 5 {
-            parent = p.open(parent, if parent % 2 == 0 { &A } else { &B });
+        for i in 0..MAX_NODES + 5 {
+            parent = p.open(parent, if i % 2 == 0 { &A } else { &B });
         }
         let e = p.into_event();
         assert_eq!((e.calls.len(), e.cut), (MAX_NODES, 5));
