@@ -72,6 +72,12 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
                 Err(_) => break,
             }
         }
+        // The file may have been deleted while the writer waited for events: writing now
+        // would store the batch in the unlinked file. Reopen first (the batch is kept).
+        if store.as_ref().is_some_and(|s| s.needs_reopen()) {
+            store = None;
+            continue;
+        }
         symbolize(&mut symbolizer, &mut batch);
         let Some(s) = store.as_mut() else { continue };
         // A bug in fmd must not kill the writer: a panic counts as a failed write.
