@@ -97,6 +97,9 @@ pub struct Stats {
     pub storage_failing: bool,
     /// Annotated functions linked into the program.
     pub registered_functions: usize,
+    /// Panics caught inside fmd or in application code fmd ran (an error's `Display`),
+    /// kept away from the host's requests.
+    pub caught_panics: u64,
 }
 
 /// Why [`init`] did not start fmd.
@@ -208,6 +211,7 @@ impl Monitor {
             last_storage_error: self.shared.last_error.lock().clone(),
             storage_failing: self.shared.failing.load(Ordering::Relaxed),
             registered_functions: registry::functions().count(),
+            caught_panics: crate::panic::caught_panics(),
         }
     }
 

@@ -12,7 +12,6 @@ use crate::monitor::Shared;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, WriteOptions};
 use crate::symbolize::Symbolizer;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::thread;
@@ -81,8 +80,8 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
         symbolize(&mut symbolizer, &mut batch);
         let Some(s) = store.as_mut() else { continue };
         // A bug in fmd must not kill the writer: a panic counts as a failed write.
-        let written = catch_unwind(AssertUnwindSafe(|| s.write_batch(&batch, options)))
-            .unwrap_or_else(|_| {
+        let written =
+            crate::panic::contain(|| s.write_batch(&batch, options)).unwrap_or_else(|| {
                 Err(StoreError {
                     message: "internal error while writing (a panic in fmd)".to_owned(),
                     transient: false,
@@ -118,8 +117,8 @@ fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
             Event::Flush(_) => continue,
         };
         for error in errors.iter_mut().filter(|e| e.native.is_some()) {
-            let merged = catch_unwind(AssertUnwindSafe(|| symbolizer.merge(error)));
-            if merged.is_err() {
+            let merged = crate::panic::contain(|| symbolizer.merge(error));
+            if merged.is_none() {
                 error.native = None;
             }
         }

@@ -191,8 +191,13 @@ pub async fn request(
         .unwrap_or_default()
 }
 
-/// Logs in to the dashboard at `addr` as the admin; returns the session cookie header.
+/// Logs in to the dashboard of a `fault_host` at `addr`; returns the session cookie header.
 pub async fn login(addr: SocketAddr) -> String {
+    login_as(addr, "admin", PASSWORD).await
+}
+
+/// Logs in to the dashboard at `addr`; returns the session cookie header.
+pub async fn login_as(addr: SocketAddr, user: &str, password: &str) -> String {
     let form = request(addr, "GET", "/dashboard/login", &[], "").await;
     let (token, _) = form.cookie("fmd_login").expect("login cookie");
     let cookie = format!("fmd_login={token}");
@@ -204,7 +209,7 @@ pub async fn login(addr: SocketAddr) -> String {
             ("Cookie", &cookie),
             ("Content-Type", "application/x-www-form-urlencoded"),
         ],
-        &format!("username=admin&password={PASSWORD}&csrf={token}"),
+        &format!("username={user}&password={password}&csrf={token}"),
     )
     .await;
     let (sid, _) = reply.cookie("fmd_session").expect("logged in");
