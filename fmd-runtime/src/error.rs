@@ -45,9 +45,9 @@ pub fn message_of(value: &dyn Display) -> String {
         out: String::new(),
         truncated: false,
     };
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let _ = crate::panic::contain(|| {
         let _ = write!(w, "{value}");
-    }));
+    });
     finish(w)
 }
 
@@ -83,14 +83,17 @@ impl Described {
     /// Describes a `std::error::Error`, following its `source()` chain.
     pub fn error(type_name: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
         let mut sources = Vec::new();
-        let mut next = err.source();
-        while let Some(e) = next {
-            if sources.len() == MAX_SOURCES {
-                break;
+        // `source()` is the application's code: a panic there ends the chain.
+        let _ = crate::panic::contain(|| {
+            let mut next = err.source();
+            while let Some(e) = next {
+                if sources.len() == MAX_SOURCES {
+                    break;
+                }
+                sources.push(message_of(&e));
+                next = e.source();
             }
-            sources.push(message_of(&e));
-            next = e.source();
-        }
+        });
         Described {
             type_name: Cow::Borrowed(type_name),
             message: message_of(&err),

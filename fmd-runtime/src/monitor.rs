@@ -102,6 +102,9 @@ pub struct Stats {
     /// Panics caught in user callbacks (the group-by hook, custom graphs); the request or
     /// the sampling went on without the value.
     pub callback_panics: u64,
+    /// Panics caught inside fmd or in application code fmd ran (an error's `Display`),
+    /// kept away from the host's requests.
+    pub caught_panics: u64,
 }
 
 /// Why [`init`] did not start fmd.
@@ -204,6 +207,7 @@ impl Monitor {
             storage_failing: self.shared.failing.load(Ordering::Relaxed),
             registered_functions: registry::functions().count(),
             callback_panics: crate::hooks::callback_panics(),
+            caught_panics: crate::panic::caught_panics(),
         }
     }
 

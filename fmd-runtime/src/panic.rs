@@ -3,16 +3,48 @@
 //! The hook runs before unwinding, while the logical stack is still whole, so the trace
 //! has every annotated frame. It records only panics inside a request or an annotated
 //! function; the panic itself continues unchanged (the previous hook still prints it).
+//!
+//! Code that fmd runs on the host's behalf (an error's `Display`, `Debug` or `source()`)
+//! runs inside [`contain`]: a panic there is caught, counted in [`caught_panics`], and not
+//! recorded as the request's panic, so it never changes the host's response.
 
 use crate::error::{self, cap_message};
 use crate::event::{ErrorKind, ErrorRecord};
 use crate::symbolize::NativeTrace;
 use crate::{request, stack};
 use std::borrow::Cow;
-use std::panic::PanicHookInfo;
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, PanicHookInfo, catch_unwind};
 use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 static INSTALL: Once = Once::new();
+static CAUGHT: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static CONTAINED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, which must never unwind into the host: a panic inside is caught and counted,
+/// and the hook does not record it as a panic of the request. `None` if it panicked.
+pub fn contain<R>(f: impl FnOnce() -> R) -> Option<R> {
+    let outer = CONTAINED.try_with(|c| c.replace(true)).unwrap_or(false);
+    let result = catch_unwind(AssertUnwindSafe(f));
+    let _ = CONTAINED.try_with(|c| c.set(outer));
+    match result {
+        Ok(value) => Some(value),
+        Err(_) => {
+            CAUGHT.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+/// Panics caught by [`contain`] since the process started: in fmd's own code or in code
+/// of the application that fmd ran.
+pub fn caught_panics() -> u64 {
+    CAUGHT.load(Ordering::Relaxed)
+}
 
 /// Chains fmd's hook in front of the current one (once per process).
 pub(crate) fn install() {
@@ -37,6 +69,9 @@ pub fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn record(info: &PanicHookInfo<'_>) {
+    if CONTAINED.try_with(Cell::get).unwrap_or(false) {
+        return; // caught and counted by `contain`, not the request's panic
+    }
     let in_request = request::in_request();
     if !in_request && stack::is_empty() {
         return;

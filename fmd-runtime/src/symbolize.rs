@@ -107,6 +107,10 @@ impl Symbolizer {
             return;
         };
         let mut frames: Vec<TraceFrame> = Vec::new();
+        // Symbols seen in the app frame last pushed: an async fn shows up as several
+        // native frames of different symbols (its body and its wrapper) for one call,
+        // while recursion repeats the same symbol, one native frame per call.
+        let mut activation: Vec<String> = Vec::new();
         for frame in native.backtrace.frames() {
             for s in self.symbols(frame) {
                 if is_machinery(&s.name) {
@@ -114,11 +118,13 @@ impl Symbolizer {
                 }
                 match self.app_function(&s.file, s.line) {
                     Some(info) => {
-                        // Async fns show up as several native frames of one function:
-                        // keep the innermost.
                         let same = matches!(frames.last(), Some(TraceFrame::App { info: last, .. })
-                            if std::ptr::eq(*last, info));
-                        if !same {
+                            if std::ptr::eq(*last, info))
+                            && !activation.contains(&s.name);
+                        if same {
+                            activation.push(s.name);
+                        } else {
+                            activation = vec![s.name];
                             frames.push(TraceFrame::App {
                                 info,
                                 line: s.line,

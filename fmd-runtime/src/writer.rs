@@ -14,7 +14,6 @@ use crate::process::{self, CpuMeter};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, WriteOptions};
 use crate::symbolize::Symbolizer;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
@@ -120,11 +119,17 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
                 Err(_) => break,
             }
         }
+        // The file may have been deleted while the writer waited for events: writing now
+        // would store the batch in the unlinked file. Reopen first (the batch is kept).
+        if store.as_ref().is_some_and(|s| s.needs_reopen()) {
+            store = None;
+            continue;
+        }
         side.prepare(&mut batch);
         let Some(s) = store.as_mut() else { continue };
         // A bug in fmd must not kill the writer: a panic counts as a failed write.
-        let written = catch_unwind(AssertUnwindSafe(|| s.write_batch(&batch, options)))
-            .unwrap_or_else(|_| {
+        let written =
+            crate::panic::contain(|| s.write_batch(&batch, options)).unwrap_or_else(|| {
                 Err(StoreError {
                     message: "internal error while writing (a panic in fmd)".to_owned(),
                     transient: false,
@@ -160,8 +165,8 @@ fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
             Event::Flush(_) | Event::Sample(_) => continue,
         };
         for error in errors.iter_mut().filter(|e| e.native.is_some()) {
-            let merged = catch_unwind(AssertUnwindSafe(|| symbolizer.merge(error)));
-            if merged.is_err() {
+            let merged = crate::panic::contain(|| symbolizer.merge(error));
+            if merged.is_none() {
                 error.native = None;
             }
         }

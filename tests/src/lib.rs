@@ -1,6 +1,7 @@
 //! Shared helpers for fmd's end-to-end tests.
 pub mod browser;
 pub mod dashboard_fixture;
+pub mod host;
 pub mod levels;
 pub mod perf_demo;
 pub mod perf_fixture;

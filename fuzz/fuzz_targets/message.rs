@@ -1,0 +1,16 @@
+//! Error messages: capping (any length, any text) and normalization for grouping.
+#![no_main]
+
+use fmd_runtime::error::{MAX_MESSAGE, TRUNCATED, cap_message};
+use fmd_runtime::grouping::normalize_message;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let capped = cap_message(&text);
+    assert!(capped.len() <= MAX_MESSAGE + TRUNCATED.len());
+    assert!(text.starts_with(capped.trim_end_matches(TRUNCATED)));
+    let normalized = normalize_message(&text);
+    // Normalizing twice changes nothing more: placeholders hold no digits.
+    assert_eq!(normalize_message(&normalized), normalized);
+});

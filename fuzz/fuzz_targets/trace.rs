@@ -1,0 +1,105 @@
+//! Traces: grouping and snapshot hashes of arbitrary frames, and the writer storing them
+//! (interned types, messages, frames and snapshots) in a real SQLite database.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use fmd_runtime::event::{ErrorKind, ErrorRecord, Event, RequestEvent, TraceFrame};
+use fmd_runtime::function::{FnInfo, FnKind};
+use fmd_runtime::grouping::{group_hash, snapshot_hash};
+use fmd_runtime::store::sqlite::SqliteStore;
+use fmd_runtime::store::{Store, WriteOptions};
+use libfuzzer_sys::fuzz_target;
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, OnceLock};
+
+const SOURCE: &str = "fn f() {\n    g()?;\n}";
+
+static FUNCTIONS: [FnInfo; 3] = [
+    FnInfo::new("handler", None, "app", "src/app.rs", (10, 20), SOURCE, true, 1, FnKind::Monitored { level: None }, ("app", "1.0")),
+    FnInfo::new("inner", None, "app::db", "src/db.rs", (1, 3), SOURCE, true, 2, FnKind::Capture, ("app", "1.0")),
+    FnInfo::new("<script>", Some("x\"y"), "", "", (0, 0), "", false, 3, FnKind::Capture, ("", "")),
+];
+
+#[derive(Debug, Arbitrary)]
+enum Frame {
+    App { which: u8, line: u32, repeat: u32 },
+    Other { name: String, file: String, line: u32 },
+}
+
+#[derive(Debug, Arbitrary)]
+struct Input {
+    type_name: String,
+    message: String,
+    sources: Vec<String>,
+    frames: Vec<Frame>,
+    omitted: u32,
+    in_request: bool,
+    normalize: bool,
+    endpoint: String,
+    route: String,
+}
+
+fn store() -> &'static Mutex<SqliteStore> {
+    static STORE: OnceLock<Mutex<SqliteStore>> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir").keep();
+        Mutex::new(SqliteStore::open(&dir.join("fuzz.db")).expect("open store"))
+    })
+}
+
+fuzz_target!(|input: Input| {
+    let frames: Vec<TraceFrame> = input
+        .frames
+        .into_iter()
+        .take(256)
+        .map(|f| match f {
+            Frame::App { which, line, repeat } => TraceFrame::App {
+                info: &FUNCTIONS[which as usize % FUNCTIONS.len()],
+                line,
+                repeat,
+            },
+            Frame::Other { name, file, line } => TraceFrame::Other {
+                name: Cow::Owned(name),
+                file: Cow::Owned(file),
+                line,
+            },
+        })
+        .collect();
+    let record = ErrorRecord {
+        kind: ErrorKind::Uncaught,
+        type_name: Cow::Owned(input.type_name),
+        message: input.message,
+        sources: input.sources,
+        frames,
+        omitted_frames: input.omitted,
+        time_ms: 1,
+        native: None,
+    };
+    assert_eq!(group_hash(&record, input.normalize), group_hash(&record.clone(), input.normalize));
+    assert_eq!(snapshot_hash(&record.frames), snapshot_hash(&record.frames.clone()));
+    let event = if input.in_request {
+        Event::Request(Box::new(RequestEvent {
+            endpoint: Cow::Owned(input.endpoint),
+            route: Arc::from(input.route),
+            method: Cow::Borrowed("GET"),
+            time_ms: 1,
+            duration_us: 1,
+            status: Some(500),
+            cancelled: false,
+            level: 1,
+            ip: None,
+            group_by: None,
+            errors: vec![record],
+        }))
+    } else {
+        Event::Error(Box::new(record))
+    };
+    let options = WriteOptions {
+        version: "1".into(),
+        instance: "fuzz".into(),
+        store_source: true,
+        normalize_messages: input.normalize,
+    };
+    let stored = store().lock().unwrap().write_batch(&[event], &options);
+    assert_eq!(stored.expect("a well-formed event is stored"), 1);
+});
