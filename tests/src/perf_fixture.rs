@@ -3,7 +3,7 @@
 //! their stack, call trees, custom-graph values.
 //!
 //! This is the one place the performance tests seed data; when the writer stores these
-//! tables itself, [`Perf::request`] and friends can be replaced by real traffic.
+//! tables itself, [`Perf::record`] and friends can be replaced by real traffic.
 
 use rusqlite::params;
 
