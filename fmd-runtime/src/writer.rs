@@ -62,13 +62,19 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
         }
         if batch.is_empty() {
             match rx.recv() {
-                Ok(event) => batch.push(event),
+                Ok(event) => {
+                    shared.metrics.observe(&event);
+                    batch.push(event);
+                }
                 Err(_) => return, // every sender is gone: the process is ending
             }
         }
         while batch.len() < config.batch_size {
             match rx.try_recv() {
-                Ok(event) => batch.push(event),
+                Ok(event) => {
+                    shared.metrics.observe(&event);
+                    batch.push(event);
+                }
                 Err(_) => break,
             }
         }

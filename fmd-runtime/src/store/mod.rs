@@ -4,6 +4,7 @@
 //! `postgres`); the writer thread and the dashboard only see these traits.
 
 pub mod queries;
+pub mod request_log;
 pub mod sqlite;
 
 use crate::event::Event;

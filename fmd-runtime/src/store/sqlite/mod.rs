@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 pub mod queries;
+mod request_log;
 pub mod schema;
 mod write;
 
