@@ -43,7 +43,7 @@ use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::Registry;
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -102,10 +102,11 @@ impl Default for Metrics {
             "Requests served, by endpoint, method and status class",
             requests.clone(),
         );
-        registry.register_with_unit(
-            "fmd_http_request_duration",
-            "Request durations by endpoint",
-            Unit::Seconds,
+        // The unit is in the name, as Prometheus names it; no separate UNIT line, which
+        // some OpenMetrics parsers refuse on histograms.
+        registry.register(
+            "fmd_http_request_duration_seconds",
+            "Request durations in seconds, by endpoint",
             durations.clone(),
         );
         registry.register(
