@@ -67,3 +67,97 @@ impl RequestLog for SqliteReader {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with(rows: &[(i64, &str)]) -> (tempfile::TempDir, SqliteReader) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = SqliteReader::open(&dir.path().join("fmd.db")).expect("open");
+        let conn = store.connection();
+        conn.execute_batch(
+            "INSERT INTO endpoint (id, name, created_at) VALUES (1, 'a', 0), (2, 'b', 0);",
+        )
+        .expect("endpoints");
+        for (time, endpoint) in rows {
+            conn.execute(
+                "INSERT INTO request (endpoint_id, route, method, time, duration_us, status,
+                     version, instance)
+                 VALUES ((SELECT id FROM endpoint WHERE name = ?1), '/r', 'GET', ?2, 5, 200,
+                     '1', 'i')",
+                params![endpoint, time],
+            )
+            .expect("request");
+        }
+        (dir, store)
+    }
+
+    fn window(endpoint_id: Option<i64>, after: Option<(i64, i64)>) -> RequestWindow {
+        RequestWindow {
+            from: 10,
+            to: 40,
+            endpoint_id,
+            instance: None,
+            after,
+            limit: 2,
+        }
+    }
+
+    /// Reads every page of `w` and returns the ids in order.
+    fn all_pages(store: &mut SqliteReader, mut w: RequestWindow) -> Vec<i64> {
+        let mut ids = Vec::new();
+        loop {
+            let page = store.requests_in_window(&w).expect("page");
+            ids.extend(page.iter().map(|r| r.id));
+            match page.last() {
+                Some(last) if page.len() == w.limit as usize => {
+                    w.after = Some((last.time, last.id))
+                }
+                _ => return ids,
+            }
+        }
+    }
+
+    #[test]
+    fn pages_cover_the_window_once_even_across_rows_of_one_millisecond() {
+        // Five requests share t=20, so pages of two split them.
+        let rows = [
+            (5, "a"),
+            (10, "a"),
+            (20, "a"),
+            (20, "b"),
+            (20, "a"),
+            (20, "a"),
+        ];
+        let rows = [&rows[..], &[(20, "b"), (39, "a"), (40, "a")]].concat();
+        let (_dir, mut store) = store_with(&rows);
+        assert_eq!(
+            all_pages(&mut store, window(None, None)),
+            [2, 3, 4, 5, 6, 7, 8]
+        );
+        assert_eq!(
+            all_pages(&mut store, window(Some(1), None)),
+            [2, 3, 5, 6, 8]
+        );
+    }
+
+    #[test]
+    fn the_page_query_reads_an_index_in_order() {
+        let (_dir, mut store) = store_with(&[]);
+        for endpoint in ["WHERE ?3 IS NULL AND", "WHERE r.endpoint_id = ?3 AND"] {
+            let sql = format!("EXPLAIN QUERY PLAN {SELECT} {endpoint} {FILTER}");
+            let plan: Vec<String> = store
+                .connection()
+                .prepare(&sql)
+                .expect("plan")
+                .query_map(params![0, 1, 1, 0, 0, None::<String>, 10], |r| r.get(3))
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("plan rows");
+            let plan = plan.join("\n");
+            assert!(plan.contains("USING INDEX request_"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+        }
+    }
+}
