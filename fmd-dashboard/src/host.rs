@@ -28,6 +28,11 @@ pub trait Host: Send + Sync + 'static {
     fn set_endpoint_level(&self, endpoint: &str, level: Option<u8>);
     /// Configuration and pipeline counters.
     fn status(&self) -> HostStatus;
+    /// The application's Prometheus series in the OpenMetrics text format; `None` when no
+    /// application runs behind the dashboard.
+    fn metrics(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The running fmd monitor of this process.
@@ -64,6 +69,8 @@ impl Host for MonitorHost {
             ),
             ("queue_capacity".into(), c.queue_capacity.to_string()),
             ("instance".into(), c.instance.clone()),
+            ("metrics_token".into(), set(&c.metrics_token)),
+            ("api_token".into(), set(&c.api_token)),
         ];
         HostStatus {
             config,
@@ -73,6 +80,10 @@ impl Host for MonitorHost {
             last_storage_error: s.last_storage_error,
             registered_functions: fmd_runtime::registry::functions().count(),
         }
+    }
+
+    fn metrics(&self) -> Option<String> {
+        Some(fmd_runtime::monitor().metrics_text())
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`routes`] | the route table, the guard (session, role, CSRF) and the handlers (feature `axum`) |
+//! | [`routes`] | the route table, the guard (session, role, CSRF, bearer token) and the handlers (feature `axum`) |
+//! | [`api`] | the read-only JSON API and its OpenAPI document (feature `axum`) |
 //! | [`auth`] | argon2 passwords, sessions, login throttling, the first admin |
 //! | [`pages`] | pure functions from query results to `maud::Markup`: layout, tables, traces |
 //! | [`charts`] | server-side SVG charts (plotters) with tooltips |
@@ -40,7 +41,10 @@ pub mod stats;
 pub mod routes;
 
 #[cfg(feature = "axum")]
+pub mod api;
+
+#[cfg(feature = "axum")]
 pub mod axum;
 
 #[cfg(feature = "axum")]
-pub use routes::{Access, Dashboard, RouteInfo, route_table, router};
+pub use routes::{Access, Dashboard, RouteInfo, Token, route_table, router};

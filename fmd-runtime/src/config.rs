@@ -41,6 +41,11 @@ pub struct Config {
     pub outlier_factor: f64,
     /// This process's name among several instances (`FMD_INSTANCE`, host name and pid).
     pub instance: String,
+    /// Bearer token that Prometheus sends to scrape `/metrics` (`FMD_METRICS_TOKEN`);
+    /// unset: `/metrics` needs a dashboard session.
+    pub metrics_token: Option<String>,
+    /// Bearer token of the read-only JSON API (`FMD_API_TOKEN`); unset: the API is off.
+    pub api_token: Option<String>,
 }
 
 impl Default for Config {
@@ -60,6 +65,8 @@ impl Default for Config {
             batch_size: 2_048,
             outlier_factor: 2.5,
             instance: default_instance(),
+            metrics_token: None,
+            api_token: None,
         }
     }
 }
@@ -109,6 +116,22 @@ struct FileConfig {
     batch_size: Option<usize>,
     outlier_factor: Option<f64>,
     instance: Option<String>,
+    metrics_token: Option<String>,
+    api_token: Option<String>,
+}
+
+/// Shortest bearer token accepted: guessing must be hopeless, as there is no throttle.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Why a bearer token is unusable, if it is.
+fn token_problem(token: &str) -> Option<&'static str> {
+    if token.len() < MIN_TOKEN_LEN {
+        Some("a bearer token needs at least 16 characters (e.g. `openssl rand -hex 32`)")
+    } else if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        Some("a bearer token may only contain visible ASCII characters, no spaces")
+    } else {
+        None
+    }
 }
 
 fn parse<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ConfigError> {
@@ -183,6 +206,8 @@ impl Config {
         self.password = file.password.or(self.password.take());
         self.retention_weeks = file.retention_weeks.or(self.retention_weeks);
         self.git_commit = file.git_commit.or(self.git_commit.take());
+        self.metrics_token = file.metrics_token.or(self.metrics_token.take());
+        self.api_token = file.api_token.or(self.api_token.take());
         Ok(())
     }
 
@@ -229,6 +254,8 @@ impl Config {
         if let Some(v) = var("FMD_INSTANCE") {
             self.instance = v;
         }
+        self.metrics_token = var("FMD_METRICS_TOKEN").or(self.metrics_token.take());
+        self.api_token = var("FMD_API_TOKEN").or(self.api_token.take());
         Ok(())
     }
 
@@ -254,6 +281,14 @@ impl Config {
         }
         if self.database.as_os_str().is_empty() {
             return bad("database", "must be a file path");
+        }
+        for (name, token) in [
+            ("metrics_token", &self.metrics_token),
+            ("api_token", &self.api_token),
+        ] {
+            if let Some(problem) = token.as_deref().and_then(token_problem) {
+                return bad(name, problem);
+            }
         }
         Ok(())
     }
@@ -319,7 +354,29 @@ mod tests {
         let c = with(&[("FMD_CONFIG", p)]).unwrap();
         assert_eq!(c.level, 2);
         assert!(c.normalize_messages);
+        std::fs::write(&path, "api_token = \"0123456789abcdef-api\"\n").unwrap();
+        assert_eq!(
+            with(&[("FMD_CONFIG", p)]).unwrap().api_token.as_deref(),
+            Some("0123456789abcdef-api")
+        );
         std::fs::write(&path, "levle = 2\n").unwrap();
         assert!(with(&[("FMD_CONFIG", p)]).is_err());
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_and_weak_ones_rejected() {
+        let c = with(&[
+            ("FMD_METRICS_TOKEN", "metrics-token-0123456789"),
+            ("FMD_API_TOKEN", "api-token-0123456789"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics_token.as_deref(), Some("metrics-token-0123456789"));
+        assert_eq!(c.api_token.as_deref(), Some("api-token-0123456789"));
+        assert!(with(&[]).unwrap().api_token.is_none(), "no token: API off");
+        let e = with(&[("FMD_API_TOKEN", "short")]).unwrap_err();
+        assert!(e.to_string().contains("api_token"), "{e}");
+        assert!(e.to_string().contains("16 characters"), "{e}");
+        let e = with(&[("FMD_METRICS_TOKEN", "has a space in it, long enough")]).unwrap_err();
+        assert!(e.to_string().contains("metrics_token"), "{e}");
     }
 }

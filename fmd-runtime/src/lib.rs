@@ -11,7 +11,8 @@
 //!    request path: wrappers, the request in flight, `capture!`, the panic hook, and
 //!    turning errors into records. No I/O, no contended lock.
 //! 4. [`event`] and [`monitor`](mod@monitor) — one event per request into a bounded queue (full queue:
-//!    drop and count); configuration from [`config`].
+//!    drop and count); configuration from [`config`]; [`metrics`] counted as events arrive
+//!    on the writer thread.
 //! 5. `writer` — the writer thread: batches into transactions, retries, reports.
 //! 6. [`grouping`] and [`store`] — grouping hashes and the store interface with its SQLite
 //!    engine; the dashboard reads through [`store::queries`].
@@ -41,6 +42,7 @@ pub mod graphs;
 pub mod grouping;
 pub mod hooks;
 pub mod instrument;
+pub mod metrics;
 pub mod monitor;
 pub mod outlier;
 pub mod panic;

@@ -7,6 +7,7 @@
 use crate::config::{Config, ConfigError};
 use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::function::{FnInfo, FnKind, registry};
+use crate::metrics::Metrics;
 use crate::store::{StoreError, WriteOptions};
 use once_cell::sync::OnceCell;
 use parking_lot::{Mutex, RwLock};
@@ -33,6 +34,8 @@ pub(crate) struct Shared {
     has_levels: AtomicBool,
     /// Typical durations per endpoint, published by the writer (level 2).
     pub(crate) typicals: crate::outlier::Published,
+    /// Prometheus series, fed by the writer thread (see [`crate::metrics`]).
+    pub(crate) metrics: Metrics,
 }
 
 impl Shared {
@@ -209,6 +212,13 @@ impl Monitor {
             callback_panics: crate::hooks::callback_panics(),
             caught_panics: crate::panic::caught_panics(),
         }
+    }
+
+    /// This process's metrics in the OpenMetrics text format (what `/metrics` serves).
+    ///
+    /// Counted on the writer thread, off the request path; see [`crate::metrics`].
+    pub fn metrics_text(&self) -> String {
+        self.shared.metrics.encode(&self.stats())
     }
 
     /// Sets (or with `None` clears) an endpoint's level in the running process; takes

@@ -62,6 +62,7 @@ impl Side {
         if let Event::Request(r) = &event {
             self.typicals.observe(r, &shared.typicals);
         }
+        shared.metrics.observe(&event);
         batch.push(event);
     }
 

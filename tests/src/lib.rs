@@ -5,4 +5,5 @@ pub mod host;
 pub mod levels;
 pub mod perf_demo;
 pub mod perf_fixture;
+pub mod http;
 pub mod spine;

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::bearer::{self, Token};
 use super::state::App;
 use crate::auth::Role;
 use crate::auth::session::{Session, constant_time_eq};
@@ -29,6 +30,10 @@ pub enum Access {
     Viewer,
     /// Logged-in admins.
     Admin,
+    /// A logged-in account, or the configured bearer token (`/metrics` for Prometheus).
+    SessionOrBearer(Token),
+    /// Only the configured bearer token (the JSON API; off while no token is configured).
+    Bearer(Token),
 }
 
 /// The guard's per-route state.
@@ -87,8 +92,11 @@ pub fn form_token(body: &[u8]) -> Option<String> {
 /// Rejects requests without a session (GET: redirect to the login form), without the
 /// admin role where needed, and state-changing requests without the session's CSRF token.
 pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
-    if g.access == Access::Public {
-        return next.run(req).await;
+    match g.access {
+        Access::Public => return next.run(req).await,
+        Access::SessionOrBearer(t) => return bearer::guard(&g, t, true, req, next).await,
+        Access::Bearer(t) => return bearer::guard(&g, t, false, req, next).await,
+        Access::Viewer | Access::Admin => {}
     }
     let session: Option<Session> =
         cookie(req.headers(), SESSION_COOKIE).and_then(|id| g.app.sessions.get(id, now_ms()));

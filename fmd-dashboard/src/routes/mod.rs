@@ -4,11 +4,13 @@
 //! the guard for its [`Access`]; the enumerated auth test walks the same table, so a route
 //! cannot be added without an access rule.
 
+mod bearer;
 mod guard;
 mod handlers;
 mod login;
+mod metrics;
 mod perf;
-mod state;
+pub(crate) mod state;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 
+pub use bearer::Token;
 pub use guard::Access;
 use guard::Guard;
 use state::App;
@@ -115,9 +118,42 @@ fn table() -> Vec<(RouteInfo, Handler)> {
     ]
 }
 
+/// Routes for machines, each behind a bearer token: Prometheus and the JSON API.
+fn machine_table() -> Vec<(RouteInfo, Handler)> {
+    use crate::api::handlers as api;
+    let route = |path, access, h: Handler| {
+        let method = "GET";
+        (
+            RouteInfo {
+                method,
+                path,
+                access,
+            },
+            h,
+        )
+    };
+    let metrics = Access::SessionOrBearer(Token::Metrics);
+    let api_token = Access::Bearer(Token::Api);
+    vec![
+        route("/metrics", metrics, get(metrics::metrics)),
+        route("/api/v1/endpoints", api_token, get(api::endpoints)),
+        route("/api/v1/requests", api_token, get(api::requests)),
+        route("/api/v1/exceptions", api_token, get(api::exceptions)),
+        route("/api/v1/exceptions/{id}", api_token, get(api::exception)),
+        route("/api/v1/openapi.json", api_token, get(api::openapi)),
+    ]
+}
+
+/// The pages' routes and the machines' routes.
+fn all_routes() -> Vec<(RouteInfo, Handler)> {
+    let mut routes = table();
+    routes.extend(machine_table());
+    routes
+}
+
 /// Every route the dashboard serves, with its access rule (what the router is built from).
 pub fn route_table() -> Vec<RouteInfo> {
-    table().into_iter().map(|(info, _)| info).collect()
+    all_routes().into_iter().map(|(info, _)| info).collect()
 }
 
 /// A configured dashboard, ready to become an axum [`Router`].
@@ -133,6 +169,7 @@ pub struct Dashboard {
     password: Option<String>,
     retention_weeks: Option<u32>,
     host: Arc<dyn Host>,
+    tokens: bearer::Tokens,
 }
 
 impl Dashboard {
@@ -146,6 +183,7 @@ impl Dashboard {
             password: None,
             retention_weeks: None,
             host: Arc::new(StaticHost::default()),
+            tokens: Default::default(),
         }
     }
 
@@ -159,6 +197,10 @@ impl Dashboard {
             password: c.password.clone(),
             retention_weeks: c.retention_weeks,
             host: Arc::new(MonitorHost),
+            tokens: bearer::Tokens {
+                metrics: c.metrics_token.clone(),
+                api: c.api_token.clone(),
+            },
         }
         .mount_path(&c.dashboard_path)
     }
@@ -182,6 +224,18 @@ impl Dashboard {
         self
     }
 
+    /// The bearer token Prometheus sends to scrape `/metrics` (a session works too).
+    pub fn metrics_token(mut self, token: Option<&str>) -> Self {
+        self.tokens.metrics = token.map(str::to_owned);
+        self
+    }
+
+    /// The bearer token of the JSON API; `None` (the default) switches the API off.
+    pub fn api_token(mut self, token: Option<&str>) -> Self {
+        self.tokens.api = token.map(str::to_owned);
+        self
+    }
+
     /// The application whose levels and counters the dashboard shows.
     pub fn host(mut self, host: Arc<dyn Host>) -> Self {
         self.host = host;
@@ -191,20 +245,22 @@ impl Dashboard {
     /// Builds the router: every route guarded, security headers on every response, the
     /// first admin created and, if configured, the hourly retention thread started.
     pub fn router(self) -> Router {
-        let app = Arc::new(App::new(
+        let mut app = App::new(
             self.database,
             self.base,
             self.username,
             self.password,
             self.retention_weeks,
             self.host,
-        ));
+        );
+        app.tokens = self.tokens;
+        let app = Arc::new(app);
         app.warm_up();
         if let Some(weeks) = app.retention_weeks {
             state::start_retention(app.database.clone(), weeks);
         }
         let mut router = Router::new();
-        for (info, handler) in table() {
+        for (info, handler) in all_routes() {
             let guard = Guard {
                 app: app.clone(),
                 access: info.access,

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 
+use super::bearer::Tokens;
 use crate::auth::{self, session::Sessions, throttle::Throttle};
 use crate::format::now_ms;
 use crate::host::Host;
@@ -24,6 +25,8 @@ pub struct App {
     pub host: Arc<dyn Host>,
     pub sessions: Sessions,
     pub throttle: Throttle,
+    /// Bearer tokens of `/metrics` and the JSON API.
+    pub tokens: Tokens,
     /// One connection, opened on first use and reopened after a failure.
     store: Mutex<Option<SqliteReader>>,
 }
@@ -71,6 +74,7 @@ impl App {
             host,
             sessions: Sessions::default(),
             throttle: Throttle::default(),
+            tokens: Tokens::default(),
             store: Mutex::new(None),
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod perf;
 pub mod queries;
+pub mod request_log;
 pub mod sqlite;
 
 use crate::event::Event;

@@ -2,6 +2,7 @@
 
 mod perf_queries;
 pub mod queries;
+mod request_log;
 pub mod schema;
 mod write;
 
