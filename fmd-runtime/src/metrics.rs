@@ -30,8 +30,10 @@
 //! text format.
 //!
 //! ```
+//! // Before the first event only the pipeline's series exist; a family appears with its
+//! // first series.
 //! let text = fmd_runtime::metrics::Metrics::default().encode(&Default::default());
-//! assert!(text.contains("# TYPE fmd_http_requests counter"));
+//! assert!(text.contains("fmd_events_dropped_total 0"));
 //! assert!(text.ends_with("# EOF\n"));
 //! ```
 
