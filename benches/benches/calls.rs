@@ -61,30 +61,28 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     let mut g = c.benchmark_group("P2");
     g.bench_function("unannotated", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(unannotated(i)))))
+        b.iter_custom(|n| chunked(n, unannotated))
     });
     g.bench_function("monitored_level0", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(monitored_level0(i)))))
+        b.iter_custom(|n| chunked(n, monitored_level0))
     });
     g.bench_function("monitored_level1", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(monitored_level1(i)))))
+        b.iter_custom(|n| chunked(n, monitored_level1))
     });
-    g.bench_function("capture", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(captured(i)))))
-    });
+    g.bench_function("capture", |b| b.iter_custom(|n| chunked(n, captured)));
     g.bench_function("unannotated_async", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(ready(unannotated_async(i))))))
+        b.iter_custom(|n| chunked(n, |i| ready(unannotated_async(i))))
     });
     g.bench_function("capture_async", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(ready(captured_async(i))))))
+        b.iter_custom(|n| chunked(n, |i| ready(captured_async(i))))
     });
     let plain = hello::plain_router();
     let monitored = hello::fmd_router();
     g.bench_function("request_plain", |b| {
-        b.iter_custom(|n| chunked(n, |_| drop(black_box(one_request(&plain)))))
+        b.iter_custom(|n| chunked(n, |_| one_request(&plain)))
     });
     g.bench_function("request_fmd", |b| {
-        b.iter_custom(|n| chunked(n, |_| drop(black_box(one_request(&monitored)))))
+        b.iter_custom(|n| chunked(n, |_| one_request(&monitored)))
     });
     g.finish();
     c.final_summary();

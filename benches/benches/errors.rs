@@ -139,26 +139,22 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     let mut g = c.benchmark_group("P3");
     g.bench_function("ok_monitored", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(annotated::handler(i, false)))))
+        b.iter_custom(|n| chunked(n, |i| annotated::handler(i, false)))
     });
     g.bench_function("error_unannotated", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(plain::handler(i, true)))))
+        b.iter_custom(|n| chunked(n, |i| plain::handler(i, true)))
     });
     g.bench_function("error_monitored", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(annotated::handler(i, true)))))
+        b.iter_custom(|n| chunked(n, |i| annotated::handler(i, true)))
     });
     g.bench_function("error_captured", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(annotated::handled(i)))))
+        b.iter_custom(|n| chunked(n, annotated::handled))
     });
     g.bench_function("panic_unannotated", |b| {
-        b.iter_custom(|n| chunked(n, |i| drop(black_box(catch_unwind(|| plain::panicking(i))))))
+        b.iter_custom(|n| chunked(n, |i| catch_unwind(|| plain::panicking(i))))
     });
     g.bench_function("panic_monitored", |b| {
-        b.iter_custom(|n| {
-            chunked(n, |i| {
-                drop(black_box(catch_unwind(|| annotated::panicking(i))))
-            })
-        })
+        b.iter_custom(|n| chunked(n, |i| catch_unwind(|| annotated::panicking(i))))
     });
     g.finish();
     c.final_summary();

@@ -251,7 +251,10 @@ fn figures(servers: &[Server], rounds: usize, seconds: u32, connections: u32) ->
             if let Some(db) = &s.database
                 && let Some(stored) = stored_requests(db)
             {
-                note.push_str(&format!("; stored {stored} of {} requests", s.sent));
+                note.push_str(&format!(
+                    "; {stored} requests stored, wrk counted {}",
+                    s.sent
+                ));
             }
             if std::ptr::eq(*s, *plain) {
                 out.push(

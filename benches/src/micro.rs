@@ -29,16 +29,16 @@ pub fn start_fmd(bench: &str) {
     }
 }
 
-/// Times `iters` calls of `call` in chunks of [`CHUNK`], storing queued events between
-/// chunks; returns the time spent in the calls only.
-pub fn chunked(iters: u64, mut call: impl FnMut(u64)) -> Duration {
+/// Times `iters` calls of `call` (its result kept from the optimizer) in chunks of
+/// [`CHUNK`], storing queued events between chunks; returns the time spent in the calls.
+pub fn chunked<R>(iters: u64, mut call: impl FnMut(u64) -> R) -> Duration {
     let mut total = Duration::ZERO;
     let mut done = 0;
     while done < iters {
         let n = (iters - done).min(CHUNK);
         let started = Instant::now();
         for i in done..done + n {
-            call(i);
+            std::hint::black_box(call(i));
         }
         total += started.elapsed();
         done += n;
