@@ -1,0 +1,193 @@
+//! The hello-world JSON service of the load benchmark, in three builds that share one
+//! router shape: plain axum, fmd (`#[monitored]` handler, `#[capture]` helper, mounted with
+//! `fmd::axum::bind` as a user would), and the peer (axum-prometheus, the widely used
+//! metrics layer).
+//!
+//! With failures switched on, every tenth request fails: the helper returns an error that
+//! the handler passes on with `?`, answered as a 500.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+static SERVED: AtomicU64 = AtomicU64::new(0);
+static FAILING: AtomicBool = AtomicBool::new(false);
+
+/// Makes every tenth request fail from now on (or stops it).
+pub fn set_failing(on: bool) {
+    FAILING.store(on, Ordering::Relaxed);
+}
+
+/// The response body.
+#[derive(Debug, Serialize)]
+pub struct Hello {
+    /// A greeting.
+    pub message: &'static str,
+    /// How many requests the process served before this one.
+    pub served: u64,
+}
+
+/// The error every tenth request meets when failures are on.
+#[derive(Debug)]
+pub struct Unavailable {
+    /// The request's number.
+    pub served: u64,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "backend unavailable (request {})", self.served)
+    }
+}
+
+impl std::error::Error for Unavailable {}
+
+impl IntoResponse for Unavailable {
+    fn into_response(self) -> Response {
+        (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+    }
+}
+
+fn next_number() -> Result<u64, Unavailable> {
+    let served = SERVED.fetch_add(1, Ordering::Relaxed);
+    if FAILING.load(Ordering::Relaxed) && served % 10 == 9 {
+        return Err(Unavailable { served });
+    }
+    Ok(served)
+}
+
+/// The handlers without any instrumentation.
+pub mod plain {
+    use super::*;
+
+    /// Counts the request; fails every tenth when failures are on.
+    pub fn lookup() -> Result<u64, Unavailable> {
+        let served = next_number()?;
+        Ok(served)
+    }
+
+    /// `GET /hello`.
+    pub async fn hello() -> Result<Json<Hello>, Unavailable> {
+        let served = lookup()?;
+        Ok(Json(Hello {
+            message: "hello, world",
+            served,
+        }))
+    }
+}
+
+/// The same handlers as a user of fmd writes them.
+pub mod monitored {
+    use super::*;
+    use fmd::prelude::*;
+
+    /// Counts the request; fails every tenth when failures are on.
+    #[capture]
+    pub fn lookup() -> Result<u64, Unavailable> {
+        let served = next_number()?;
+        Ok(served)
+    }
+
+    /// `GET /hello`.
+    #[monitored]
+    pub async fn hello() -> Result<Json<Hello>, Unavailable> {
+        let served = lookup()?;
+        Ok(Json(Hello {
+            message: "hello, world",
+            served,
+        }))
+    }
+}
+
+/// Which build of the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// Plain axum.
+    Plain,
+    /// fmd at the level `FMD_LEVEL` says.
+    Fmd,
+    /// axum-prometheus.
+    Peer,
+}
+
+impl Variant {
+    /// Parses `plain`, `fmd` or `peer`.
+    pub fn parse(s: &str) -> Option<Variant> {
+        match s {
+            "plain" => Some(Variant::Plain),
+            "fmd" => Some(Variant::Fmd),
+            "peer" => Some(Variant::Peer),
+            _ => None,
+        }
+    }
+
+    /// The name [`Variant::parse`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Plain => "plain",
+            Variant::Fmd => "fmd",
+            Variant::Peer => "peer",
+        }
+    }
+}
+
+/// The plain router: `GET /hello`.
+pub fn plain_router() -> Router {
+    Router::new().route("/hello", get(plain::hello))
+}
+
+/// The router under fmd: `#[monitored]` handler, `fmd::axum::bind` (dashboard included).
+pub fn fmd_router() -> Router {
+    fmd::axum::bind(Router::new().route("/hello", get(monitored::hello)))
+}
+
+/// The router under axum-prometheus, with its `/metrics` endpoint.
+pub fn peer_router() -> Router {
+    let (layer, handle) = axum_prometheus::PrometheusMetricLayer::pair();
+    Router::new()
+        .route("/hello", get(plain::hello))
+        .route("/metrics", get(move || async move { handle.render() }))
+        .layer(layer)
+}
+
+/// Serves `variant` on 127.0.0.1 (port 0: any free port) until SIGINT; prints
+/// `listening <addr>` once it accepts connections. fmd stores what is queued before exit.
+pub fn serve(variant: Variant, port: u16, failing: bool) -> std::io::Result<()> {
+    set_failing(failing);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        println!("listening {}", listener.local_addr()?);
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match variant {
+            Variant::Plain => {
+                axum::serve(listener, plain_router())
+                    .with_graceful_shutdown(stop)
+                    .await?
+            }
+            Variant::Peer => {
+                axum::serve(listener, peer_router())
+                    .with_graceful_shutdown(stop)
+                    .await?
+            }
+            Variant::Fmd => {
+                let app =
+                    fmd_router().into_make_service_with_connect_info::<std::net::SocketAddr>();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop)
+                    .await?;
+                fmd::shutdown();
+            }
+        }
+        Ok(())
+    })
+}
