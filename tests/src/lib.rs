@@ -2,8 +2,8 @@
 pub mod browser;
 pub mod dashboard_fixture;
 pub mod host;
+pub mod http;
 pub mod levels;
 pub mod perf_demo;
 pub mod perf_fixture;
-pub mod http;
 pub mod spine;
