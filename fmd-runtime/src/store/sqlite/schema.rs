@@ -247,8 +247,26 @@ CREATE TABLE IF NOT EXISTS fmd_user (
 /// Sets the connection-level pragmas every fmd connection uses.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    // journal_mode is persistent in the file; setting it again is a no-op.
-    conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+    // journal_mode is persistent in the file; setting it again is a no-op. Switching a new
+    // file to WAL needs an exclusive lock and SQLite answers "locked" at once, without the
+    // busy handler, while another process does the same: several processes starting
+    // together retry here for a while instead of reporting a storage error.
+    let mut attempts = 0;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if attempts < 250
+                    && matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other?,
+        }
+    }
     conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
     Ok(())
 }
