@@ -130,13 +130,15 @@ fn busiest(db: &Path) -> Result<(i64, i64), String> {
     pick().map_err(|e| format!("pick an endpoint: {e}"))
 }
 
-/// The pages to time: every GET route for viewers, less the login form, assets and JSON.
+/// The pages to time: every GET route for viewers, less the login form, assets and the
+/// machine routes (metrics, JSON API: token-protected, not pages).
 fn pages(endpoint: i64, group: i64) -> (Vec<String>, Vec<String>) {
     let mut paths = Vec::new();
     let mut skipped = Vec::new();
     for route in route_table() {
         if route.method != "GET"
             || route.access == Access::Public
+            || matches!(route.access, Access::Bearer(_) | Access::SessionOrBearer(_))
             || route.path.starts_with("/assets/")
             || route.path.starts_with("/api/")
         {
