@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 const SOURCE: &str = "fn f() {\n    g()?;\n}";
 
 static FUNCTIONS: [FnInfo; 3] = [
-    FnInfo::new("handler", None, "app", "src/app.rs", (10, 20), SOURCE, true, 1, FnKind::Monitored { level: None }, ("app", "1.0")),
-    FnInfo::new("inner", None, "app::db", "src/db.rs", (1, 3), SOURCE, true, 2, FnKind::Capture, ("app", "1.0")),
-    FnInfo::new("<script>", Some("x\"y"), "", "", (0, 0), "", false, 3, FnKind::Capture, ("", "")),
+    FnInfo::new("handler", None, "app", "src/app.rs", (10, 20), SOURCE, true, 1, FnKind::Monitored { level: None }, ("app", "1.0"), ("", "")),
+    FnInfo::new("inner", None, "app::db", "src/db.rs", (1, 3), SOURCE, true, 2, FnKind::Capture, ("app", "1.0"), ("", "")),
+    FnInfo::new("<script>", Some("x\"y"), "", "", (0, 0), "", false, 3, FnKind::Capture, ("", ""), ("", "")),
 ];
 
 #[derive(Debug, Arbitrary)]
@@ -90,6 +90,8 @@ fuzz_target!(|input: Input| {
             ip: None,
             group_by: None,
             errors: vec![record],
+            outlier: None,
+            profile: None,
         }))
     } else {
         Event::Error(Box::new(record))
@@ -99,6 +101,7 @@ fuzz_target!(|input: Input| {
         instance: "fuzz".into(),
         store_source: true,
         normalize_messages: input.normalize,
+        git_commit: None,
     };
     let stored = store().lock().unwrap().write_batch(&[event], &options);
     assert_eq!(stored.expect("a well-formed event is stored"), 1);
