@@ -16,6 +16,12 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Where Debian puts its WebDriver.
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// A script payload for escaping tests: if it ever runs, it sets `window.__xss`, which
+/// [`Browser::assert_inert`] checks.
+pub const XSS_SCRIPT: &str = "<script>window.__xss=1</script>";
+/// An attribute-breaking payload for escaping tests: an `onerror` that sets `window.__xss`.
+pub const XSS_ATTR: &str = "\"><img src=x onerror=\"window.__xss=2\">";
+
 /// A headless browser session; dropping it stops chromedriver.
 pub struct Browser {
     /// The WebDriver client.

@@ -322,8 +322,7 @@ async fn log_in_browse_to_an_exception_and_see_the_failing_line() {
     b.close().await;
 }
 
-const SCRIPT: &str = "<script>window.__xss=1</script>";
-const ATTR: &str = "\"><img src=x onerror=\"window.__xss=2\">";
+use fmd_tests::browser::{XSS_ATTR as ATTR, XSS_SCRIPT as SCRIPT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_messages_paths_routes_and_users_are_rendered_inert() {

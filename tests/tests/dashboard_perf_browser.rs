@@ -206,8 +206,7 @@ async fn every_performance_page_shows_its_charts_after_login() {
     b.close().await;
 }
 
-const SCRIPT: &str = "<script>window.__xss=1</script>";
-const ATTR: &str = "\"><img src=x onerror=\"window.__xss=2\">";
+use fmd_tests::browser::{XSS_ATTR as ATTR, XSS_SCRIPT as SCRIPT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_endpoint_names_versions_users_and_graph_names_stay_inert() {
