@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use fmd_runtime::store::sqlite::{RolledRequest, roll_up_request};
 use rusqlite::{Connection, params};
 
 /// A temporary fmd database.
@@ -119,7 +120,7 @@ impl Fixture {
             .expect("endpoint")
     }
 
-    /// Inserts one request and moves the endpoint's `last_requested`.
+    /// Inserts one request with its rollup rows (and moves the endpoint's `last_requested`).
     pub fn request(
         &self,
         endpoint: i64,
@@ -136,13 +137,16 @@ impl Fixture {
                 params![endpoint, route, time, duration_us, status, group_by],
             )
             .expect("request");
-        self.conn
-            .execute(
-                "UPDATE endpoint SET last_requested = max(coalesce(last_requested, 0), ?2) WHERE id = ?1",
-                params![endpoint, time],
-            )
-            .expect("last_requested");
-        self.conn.last_insert_rowid()
+        let id = self.conn.last_insert_rowid();
+        let rolled = RolledRequest {
+            endpoint_id: endpoint,
+            time_ms: time,
+            duration_us,
+            status: Some(status),
+            cancelled: false,
+        };
+        roll_up_request(&self.conn, &rolled, "1.0.0", "test").expect("rollups");
+        id
     }
 
     fn id(&self, insert: &str, select: &str, p: &[&dyn rusqlite::ToSql]) -> i64 {

@@ -5,6 +5,7 @@
 //! This is the one place the performance tests seed data; when the writer stores these
 //! tables itself, [`Perf::record`] and friends can be replaced by real traffic.
 
+use fmd_runtime::store::sqlite::{RolledRequest, roll_up_request};
 use rusqlite::params;
 
 use crate::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
@@ -112,7 +113,7 @@ pub struct OutlierSpec {
 
 /// Schema-v3 writes on a [`Fixture`].
 pub trait Perf {
-    /// Stores a request with its hourly rollup row and version, as the writer does.
+    /// Stores a request with its rollup rows and version, as the writer does.
     /// Returns `request.id`.
     fn record(&self, endpoint: i64, r: &Req) -> i64;
     /// Marks a stored request as an outlier.
@@ -139,28 +140,6 @@ impl Perf for Fixture {
             )
             .expect("request");
         let id = self.conn.last_insert_rowid();
-        let s = status.unwrap_or(0);
-        self.conn
-            .execute(
-                "INSERT INTO request_hourly (endpoint_id, hour, version, hits, duration_us,
-                                             client_errors, server_errors, cancelled)
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (endpoint_id, hour, version) DO UPDATE SET
-                     hits = hits + 1, duration_us = duration_us + excluded.duration_us,
-                     client_errors = client_errors + excluded.client_errors,
-                     server_errors = server_errors + excluded.server_errors,
-                     cancelled = cancelled + excluded.cancelled",
-                params![
-                    endpoint,
-                    r.time.div_euclid(HOUR),
-                    r.version,
-                    r.duration_us,
-                    (400..500).contains(&s),
-                    (500..600).contains(&s),
-                    cancelled
-                ],
-            )
-            .expect("request_hourly");
         self.conn
             .execute(
                 "INSERT INTO app_version (version, git_commit, first_seen, last_seen)
@@ -175,12 +154,14 @@ impl Perf for Fixture {
                 ],
             )
             .expect("app_version");
-        self.conn
-            .execute(
-                "UPDATE endpoint SET last_requested = max(coalesce(last_requested, 0), ?2) WHERE id = ?1",
-                params![endpoint, r.time],
-            )
-            .expect("last_requested");
+        let rolled = RolledRequest {
+            endpoint_id: endpoint,
+            time_ms: r.time,
+            duration_us: r.duration_us,
+            status: r.status,
+            cancelled,
+        };
+        roll_up_request(&self.conn, &rolled, &r.version, "test").expect("rollups");
         id
     }
 

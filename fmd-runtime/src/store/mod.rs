@@ -3,6 +3,7 @@
 //! SQL specific to an engine stays inside that engine's module (`sqlite`, later
 //! `postgres`); the writer thread and the dashboard only see these traits.
 
+pub mod histogram;
 pub mod perf;
 pub mod queries;
 pub mod request_log;
