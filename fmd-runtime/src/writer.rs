@@ -1,5 +1,6 @@
 //! The writer thread: drains the queue in batches into the store.
 //!
+//! It runs at the lowest scheduling priority, so it uses the CPU the application leaves.
 //! It never makes the request path wait, nor wake it: after the first event of a batch it
 //! lets the others gather for [`GATHER`] instead of waiting on the queue for each one. When the store cannot be opened or written, it
 //! reports the problem once on stderr, keeps the batch in hand and retries; meanwhile the
@@ -88,7 +89,24 @@ impl Side {
     }
 }
 
+/// The writer's nice value: when the application keeps every core busy, its own threads
+/// get the CPU and the writer what is left (the queue absorbs bursts; a sustained
+/// overload drops and counts events rather than slowing requests).
+const WRITER_NICE: i32 = 19;
+
+/// Lowers the calling thread's scheduling priority to [`WRITER_NICE`] (Linux: the nice
+/// value is per thread). Best effort: a refusal changes nothing else.
+fn yield_to_the_application() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
+    unsafe {
+        let tid = libc::gettid();
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WRITER_NICE);
+    }
+}
+
 fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOptions) {
+    yield_to_the_application();
     let mut options = options.clone();
     if options.git_commit.is_none() {
         options.git_commit = crate::version::git_commit(config);
