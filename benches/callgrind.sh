@@ -22,7 +22,8 @@ export FMD_PASSWORD=bench-password-1
 # Prints "<main thread instructions> <other threads' instructions>" of one run.
 count() {
     local variant=$1 requests=$2 fail=$3 out="$work/cg.$1$3.$2"
-    FMD_DATABASE="$work/$variant$fail.db" valgrind --tool=callgrind --separate-threads=yes \
+    # A new database each run: the first start also hashes the admin password.
+    FMD_DATABASE="$work/$variant$fail.$requests.db" valgrind --tool=callgrind --separate-threads=yes \
         --callgrind-out-file="$out" "$bin" oneshot "$variant" "$requests" $fail \
         >/dev/null 2>"$out.log"
     local main=0 other=0 f total
