@@ -8,6 +8,7 @@ mod write;
 
 pub use queries::SqliteReader;
 pub use write::SqliteStore;
+pub use write::{BACKGROUND, CUT_NODE};
 
 use super::StoreError;
 use rusqlite::ErrorCode;
