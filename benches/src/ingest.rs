@@ -49,7 +49,7 @@ pub fn child(mode: &str, batch: usize, seconds: f64) -> Result<(), String> {
         .join(format!("{mode}-{batch}.db"));
     let _ = std::fs::remove_file(&database);
     let config = fmd::Config {
-        database,
+        database: database.into(),
         batch_size: batch,
         password: Some("bench-password-1".to_owned()),
         ..fmd::Config::default()

@@ -24,7 +24,7 @@ use crate::reporting::compare;
 use crate::stats::BoxStats;
 use fmd_runtime::store::perf::{PerfStore, Selection};
 use fmd_runtime::store::queries::{DAY_MS, DashboardStore, EndpointInfo};
-use fmd_runtime::store::sqlite::SqliteReader;
+use fmd_runtime::store::{AnyReader, StoreError};
 
 /// Endpoints in the API-performance chart (the slowest medians).
 const PERF_ENDPOINTS: usize = 25;
@@ -99,7 +99,7 @@ pub async fn utilization(
 async fn for_endpoint<T: Send + 'static>(
     app: &Arc<App>,
     id: i64,
-    f: impl FnOnce(&mut SqliteReader) -> rusqlite::Result<T> + Send + 'static,
+    f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<(EndpointInfo, T), AppError> {
     let (info, value) = app
         .with_store(move |st| Ok((st.endpoint(id)?, f(st)?)))
