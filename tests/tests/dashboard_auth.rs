@@ -272,7 +272,7 @@ async fn level_changes_are_stored_and_pushed_to_the_running_application() {
         &[("app::forecast".to_owned(), Some(3))]
     );
     let stored: Option<i64> = fx
-        .conn
+        .conn()
         .query_row("SELECT level FROM endpoint WHERE id = ?1", [ep], |r| {
             r.get(0)
         })
@@ -293,7 +293,7 @@ async fn level_changes_are_stored_and_pushed_to_the_running_application() {
     .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let stored: Option<i64> = fx
-        .conn
+        .conn()
         .query_row("SELECT level FROM endpoint WHERE id = ?1", [ep], |r| {
             r.get(0)
         })
@@ -316,7 +316,7 @@ async fn viewers_read_but_cannot_change_anything() {
     let fx = Fixture::new();
     let ep = fx.endpoint("app::index");
     let hash = fmd_dashboard::auth::password::hash("viewer-secret-1").unwrap();
-    fx.conn
+    fx.conn()
         .execute("INSERT INTO fmd_user (username, password_hash, role, created_at) VALUES ('viewer', ?1, 'viewer', 0)", [hash])
         .unwrap();
     let app = app(&fx, Default::default());
@@ -439,7 +439,7 @@ async fn only_the_hash_of_the_first_admin_is_stored() {
     let fx = Fixture::new();
     let _app = app(&fx, Default::default());
     let (name, hash, role): (String, String, String) = fx
-        .conn
+        .conn()
         .query_row(
             "SELECT username, password_hash, role FROM fmd_user",
             [],
@@ -455,7 +455,7 @@ async fn without_configured_credentials_a_password_is_generated() {
     let fx = Fixture::new();
     let _app = Dashboard::new(fx.path()).router();
     let n: i64 = fx
-        .conn
+        .conn()
         .query_row("SELECT count(*) FROM fmd_user", [], |r| r.get(0))
         .unwrap();
     assert_eq!(
@@ -463,7 +463,7 @@ async fn without_configured_credentials_a_password_is_generated() {
         "an admin with a generated password (printed on stderr)"
     );
     let hash: String = fx
-        .conn
+        .conn()
         .query_row("SELECT password_hash FROM fmd_user", [], |r| r.get(0))
         .unwrap();
     assert!(
@@ -526,7 +526,7 @@ async fn admins_create_viewer_accounts() {
         "viewers do not manage accounts"
     );
     let n: i64 = fx
-        .conn
+        .conn()
         .query_row(
             "SELECT count(*) FROM fmd_user WHERE username = 'v'",
             [],

@@ -61,8 +61,13 @@ pub(crate) fn is_stale_reference(e: &postgres::Error) -> bool {
 /// gone, starting, shutting down, out of room or busy with a conflicting writer.
 pub(crate) fn store_error(context: &str, e: postgres::Error) -> StoreError {
     let transient = match e.code() {
-        // No SQLSTATE: the connection itself failed (refused, reset, closed, timed out).
-        None => true,
+        // No SQLSTATE: the connection failed (refused, reset, closed, timed out) — or a
+        // value did not convert, which no retry mends.
+        None => {
+            e.is_closed()
+                || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>())
+                || e.to_string().contains("timeout")
+        }
         Some(code) => {
             let class = &code.code()[..2];
             // 08 connection exception, 53 insufficient resources, 57 operator
@@ -88,5 +93,47 @@ pub(crate) fn text(s: &str) -> Cow<'_, str> {
         Cow::Owned(s.replace('\0', "\u{FFFD}"))
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+/// A client that is closed off any async runtime.
+///
+/// The driver blocks on a runtime of its own, also to close the connection when the client
+/// is dropped, and tokio forbids that on a thread that drives async tasks. The dashboard's
+/// reader may be dropped there (with the router), so closing happens on a short-lived
+/// thread of its own.
+pub(crate) struct Conn(Option<postgres::Client>);
+
+impl Conn {
+    pub(crate) fn new(client: postgres::Client) -> Conn {
+        Conn(Some(client))
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = postgres::Client;
+
+    fn deref(&self) -> &postgres::Client {
+        self.0.as_ref().expect("a Conn holds its client until it is dropped")
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut postgres::Client {
+        self.0.as_mut().expect("a Conn holds its client until it is dropped")
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let closing = std::thread::Builder::new()
+                .name("fmd-pg-close".to_owned())
+                .spawn(move || drop(client));
+            // Without a thread the closure, and so the client, is dropped right here.
+            if let Err(e) = closing {
+                eprintln!("fmd: cannot start a thread to close a PostgreSQL connection: {e}");
+            }
+        }
     }
 }

@@ -295,7 +295,7 @@ impl PerfStore for PgReader {
                 cpu_percent: r.get(8),
                 memory_bytes: r.get(9),
                 stack: match stack_id {
-                    Some(id) => snapshot_frames(&mut self.client, id)?,
+                    Some(id) => snapshot_frames(&mut *self.client, id)?,
                     None => Vec::new(),
                 },
             });
@@ -394,7 +394,7 @@ impl PerfStore for PgReader {
     ) -> Result<Vec<GraphPoint>, postgres::Error> {
         let width = ((to - from) / i64::from(buckets.max(1))).max(1);
         let rows = self.client.query(
-            "SELECT div(time - $2, $4)::bigint AS b, avg(value), min(value), max(value), count(*)
+            "SELECT (time - $2) / $4::bigint AS b, avg(value), min(value), max(value), count(*)
              FROM custom_graph_value WHERE graph_id = $1 AND time >= $2 AND time < $3
              GROUP BY b ORDER BY b",
             &[&graph_id, &from, &to, &width],

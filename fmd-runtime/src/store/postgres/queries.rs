@@ -7,7 +7,7 @@
 
 use postgres::{Client, GenericClient, Row};
 
-use super::{connect, schema};
+use super::{Conn, connect, schema};
 use crate::store::StoreError;
 use crate::store::perf::HOUR_MS;
 use crate::store::queries::{
@@ -26,7 +26,7 @@ use crate::store::queries::{
 /// # Ok::<(), fmd_runtime::store::StoreError>(())
 /// ```
 pub struct PgReader {
-    pub(super) client: Client,
+    pub(super) client: Conn,
 }
 
 impl PgReader {
@@ -34,7 +34,9 @@ impl PgReader {
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let mut client = connect(url)?;
         schema::migrate(&mut client).map_err(|e| super::store_error("migrate", e))?;
-        Ok(PgReader { client })
+        Ok(PgReader {
+            client: Conn::new(client),
+        })
     }
 
     /// The underlying connection (tests and fixtures).
@@ -296,7 +298,8 @@ impl DashboardStore for PgReader {
              WHERE group_id = $1 ORDER BY time DESC LIMIT 1",
             &[&group_id],
         )?;
-        let (kind, chain) = latest.map_or((1, "[]".to_owned()), |r| (r.get(0), r.get(1)));
+        let (kind, chain): (i64, String) =
+            latest.map_or((1, "[]".to_owned()), |r| (r.get(0), r.get(1)));
         let source_chain: Vec<String> = serde_json::from_str(&chain).unwrap_or_default();
         let snapshot_id: i64 = self
             .client
@@ -305,7 +308,7 @@ impl DashboardStore for PgReader {
                 &[&group_id],
             )?
             .get(0);
-        let frames = snapshot_frames(&mut self.client, snapshot_id)?;
+        let frames = snapshot_frames(&mut *self.client, snapshot_id)?;
 
         // Buckets cover the group's life within the last 30 days, at least a minute each.
         let buckets = buckets.max(1) as i64;
@@ -315,7 +318,7 @@ impl DashboardStore for PgReader {
         let start = end - bucket_ms * buckets;
         let mut counts = vec![0u64; buckets as usize];
         for r in self.client.query(
-            "SELECT div(time - $2, $3)::bigint AS b, count(*) FROM exception_occurrence
+            "SELECT (time - $2) / $3::bigint AS b, count(*) FROM exception_occurrence
              WHERE group_id = $1 AND time >= $2 AND time < $4 GROUP BY b",
             &[&group_id, &start, &bucket_ms, &end],
         )? {
