@@ -1,5 +1,5 @@
 //! P5's database: requests over endpoints and days, with exception groups, occurrences and
-//! snapshots, the `request_hourly` rollup and the versions — in a real file whose schema
+//! snapshots, the `request_hourly` and `duration_daily` rollups, the versions and the instance — in a real file whose schema
 //! the real store created (`SqliteStore::open`).
 //!
 //! Rows go in through prepared statements in one transaction, in time order, with the
@@ -12,6 +12,7 @@
 //! an exception occurrence (status 500) of one of its endpoint's groups.
 
 use crate::util;
+use fmd_runtime::store::histogram;
 use fmd_runtime::store::sqlite::SqliteStore;
 use fmd_runtime::store::sqlite::schema::SCHEMA_VERSION;
 use rusqlite::{Connection, params};
@@ -20,7 +21,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// Bumped whenever the generated data changes.
-const GENERATOR_VERSION: u32 = 1;
+const GENERATOR_VERSION: u32 = 2;
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 /// Distinct functions that traces are made of.
@@ -308,6 +309,7 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
     let new_version_from = start + shape.days * DAY_MS * 3 / 5;
     let step = (shape.days * DAY_MS) as f64 / shape.requests as f64;
     let mut hourly: HashMap<(usize, i64, &str), Hourly> = HashMap::new();
+    let mut daily: HashMap<(usize, i64, i64), i64> = HashMap::new();
     let mut last_requested = vec![0i64; shape.endpoints];
     let mut remaining_occurrences = shape.occurrences;
     let groups_per_endpoint = shape.groups.div_ceil(shape.endpoints);
@@ -369,6 +371,9 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
             h.client += i64::from(status == Some(404));
             h.server += i64::from(failed);
             h.cancelled += i64::from(cancelled);
+            *daily
+                .entry((e, time / DAY_MS, histogram::bucket(duration)))
+                .or_default() += 1;
             last_requested[e] = last_requested[e].max(time);
             if failed {
                 remaining_occurrences -= 1;
@@ -415,8 +420,9 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
     }
     {
         let mut insert = tx.prepare(
-            "INSERT INTO request_hourly(endpoint_id, hour, version, hits, duration_us,
-                 client_errors, server_errors, cancelled) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO request_hourly(endpoint_id, hour, version, instance, hits, duration_us,
+                 client_errors, server_errors, cancelled)
+             VALUES (?1, ?2, ?3, 'bench-host:1', ?4, ?5, ?6, ?7, ?8)",
         )?;
         for ((e, hour, version), h) in &hourly {
             insert.execute(params![
@@ -431,6 +437,19 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
             ])?;
         }
     }
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO duration_daily(endpoint_id, day, instance, bucket, hits)
+             VALUES (?1, ?2, 'bench-host:1', ?3, ?4)",
+        )?;
+        for ((e, day, bucket), hits) in &daily {
+            insert.execute(params![*e as i64 + 1, day, bucket, hits])?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO instance(name, first_seen, last_seen) VALUES ('bench-host:1', ?1, ?2)",
+        params![start, now],
+    )?;
     for (e, last) in last_requested.iter().enumerate() {
         tx.execute(
             "UPDATE endpoint SET last_requested = ?2 WHERE id = ?1",

@@ -116,6 +116,38 @@ pub fn child(mode: &str, batch: usize, seconds: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// Pushes exactly `n` events after a warm-up and waits until they are stored. Run under
+/// `valgrind --tool=callgrind` at two `n` and difference the totals: the instructions one
+/// event costs producer and writer together, exact on a noisy machine (P4's profile).
+pub fn count(n: u64) -> Result<(), String> {
+    let database = util::bench_dir().join("scratch/ingest/count.db");
+    let _ = std::fs::remove_file(&database);
+    let config = fmd::Config {
+        database: database.into(),
+        queue_capacity: n as usize + 8192,
+        password: Some("bench-password-1".to_owned()),
+        ..fmd::Config::default()
+    };
+    let monitor = fmd::init(config).map_err(|e| e.to_string())?;
+    let mut maker = EventMaker::new(7);
+    let now = fmd_runtime::clock::now_ms;
+    for _ in 0..4096 {
+        monitor.send_request(maker.next(now()));
+    }
+    if !monitor.flush(Duration::from_secs(600)) {
+        return Err("the writer did not store the warm-up events".into());
+    }
+    for _ in 0..n {
+        monitor.send_request(maker.next(now()));
+    }
+    if !monitor.flush(Duration::from_secs(600)) {
+        return Err("the writer did not store the events".into());
+    }
+    let s = monitor.stats();
+    println!("stored {} dropped {}", s.events_stored, s.events_dropped);
+    Ok(())
+}
+
 fn measure(mode: &str, batch: usize, seconds: f64) -> Result<Outcome, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = Command::new(exe)

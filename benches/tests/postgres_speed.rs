@@ -81,7 +81,7 @@ fn writer_events_per_second_and_overview_latency_on_postgres() {
     let mut times: Vec<Duration> = (0..7)
         .map(|_| {
             let t = Instant::now();
-            let rows = reader.overview(now).expect("overview");
+            let rows = reader.overview(now, None).expect("overview");
             assert_eq!(rows.len(), 20);
             t.elapsed()
         })

@@ -1,6 +1,7 @@
 //! The writer thread: drains the queue in batches into the store.
 //!
-//! It never makes the request path wait. When the store cannot be opened or written, it
+//! It never makes the request path wait, nor wake it: after the first event of a batch it
+//! lets the others gather for [`GATHER`] instead of waiting on the queue for each one. When the store cannot be opened or written, it
 //! reports the problem once on stderr, keeps the batch in hand and retries; meanwhile the
 //! bounded queue fills and the request path drops (and counts) new events. When storage
 //! works again it says so and carries on by itself. A deleted database file is noticed and
@@ -17,6 +18,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
+
+/// How long the writer lets events gather after the first one of a batch arrives (unless
+/// it is a flush request or the last batch was full).
+const GATHER: Duration = Duration::from_millis(50);
 
 /// Failed writes of one batch, for an error that is not about storage, before the batch
 /// is dropped (so one bad batch cannot stop the writer).
@@ -91,6 +96,7 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
     let mut store: Option<Box<dyn Store>> = None;
     let mut batch: Vec<Event> = Vec::with_capacity(config.batch_size);
     let mut attempts = 0;
+    let mut backlog = false;
     let mut side = Side {
         symbolizer: Symbolizer::default(),
         typicals: Typicals::default(),
@@ -108,7 +114,17 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
         if batch.is_empty() {
             // Wake at least once a second to keep the CPU meter's window short.
             match rx.recv_timeout(Duration::from_secs(1)) {
-                Ok(event) => side.receive(event, &mut batch, shared),
+                Ok(event) => {
+                    let urgent = matches!(event, Event::Flush(_));
+                    side.receive(event, &mut batch, shared);
+                    if !urgent && !backlog {
+                        // Let a batch gather. Meanwhile the writer is not parked on the
+                        // queue, so a request's push is a plain store: no futex wake-up, no
+                        // system call on the request path, and one transaction per window
+                        // instead of one per request.
+                        thread::sleep(GATHER);
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => return, // the process is ending
             }
@@ -125,6 +141,8 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
             store = None;
             continue;
         }
+        // A full batch: more are probably waiting, so the next one is not gathered.
+        backlog = batch.len() >= config.batch_size;
         side.prepare(&mut batch);
         let Some(s) = store.as_mut() else { continue };
         // A bug in fmd must not kill the writer: a panic counts as a failed write.

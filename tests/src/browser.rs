@@ -153,6 +153,32 @@ impl Browser {
         assert!(!source.contains(raw), "raw script tag in {path}");
     }
 
+    /// Clicks the first element matching `css` and waits for one matching `then`.
+    pub async fn click_and_wait(&self, css: &str, then: &str) {
+        let c = &self.client;
+        c.find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        c.wait()
+            .for_element(Locator::Css(then))
+            .await
+            .unwrap_or_else(|e| panic!("no {then} after clicking {css}: {e}"));
+    }
+
+    /// The text of the first element matching `css`.
+    pub async fn text(&self, css: &str) -> String {
+        let c = &self.client;
+        c.find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("text of {css}: {e}"))
+    }
+
     /// Ends the browser session and chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

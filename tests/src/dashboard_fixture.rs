@@ -8,6 +8,7 @@ use std::path::Path;
 
 use fmd_runtime::Database;
 use fmd_runtime::store::AnyReader;
+use fmd_runtime::store::sqlite::{RolledRequest, roll_up_request};
 
 use crate::engines::{Db, Engine, V, fresh_database, off_runtime};
 use crate::vals;
@@ -159,7 +160,7 @@ impl Fixture {
         )
     }
 
-    /// Inserts one request and moves the endpoint's `last_requested`.
+    /// Inserts one request with its rollup rows (and moves the endpoint's `last_requested`).
     pub fn request(
         &self,
         endpoint: i64,
@@ -177,17 +178,28 @@ impl Fixture {
                 vals![endpoint, route, time, duration_us, status, group_by],
             )
             .expect("request");
-        self.last_requested(endpoint, time);
+        let rolled = RolledRequest {
+            endpoint_id: endpoint,
+            time_ms: time,
+            duration_us,
+            status: Some(status),
+            cancelled: false,
+        };
+        self.roll_up(&rolled, "1.0.0", "test");
         id
     }
 
-    /// Moves the endpoint's `last_requested` to `time` if that is later.
-    pub fn last_requested(&self, endpoint: i64, time: i64) {
-        self.db.exec(
-            "UPDATE endpoint SET last_requested = ?2
-             WHERE id = ?1 AND (last_requested IS NULL OR last_requested < ?2)",
-            vals![endpoint, time],
-        );
+    /// Adds a request inserted by hand to every rollup, as the engine's writer does.
+    pub fn roll_up(&self, r: &RolledRequest, version: &str, instance: &str) {
+        match &self.db {
+            Db::Sqlite(conn) => roll_up_request(conn, r, version, instance).expect("rollups"),
+            Db::Postgres(client) => off_runtime(|| {
+                let mut client = client.lock();
+                let client = client.as_mut().expect("open");
+                fmd_runtime::store::postgres::roll_up_request(client, r, version, instance)
+                    .expect("rollups")
+            }),
+        }
     }
 
     /// Runs `insert` (which may do nothing on a conflict), then returns `select`'s id.

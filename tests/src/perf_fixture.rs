@@ -5,6 +5,8 @@
 //! This is the one place the performance tests seed data; when the writer stores these
 //! tables itself, [`Perf::record`] and friends can be replaced by real traffic.
 
+use fmd_runtime::store::sqlite::RolledRequest;
+
 use crate::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
 use crate::engines::Engine;
 use crate::vals;
@@ -112,7 +114,7 @@ pub struct OutlierSpec {
 
 /// Schema-v3 writes on a [`Fixture`].
 pub trait Perf {
-    /// Stores a request with its hourly rollup row and version, as the writer does.
+    /// Stores a request with its rollup rows and version, as the writer does.
     /// Returns `request.id`.
     fn record(&self, endpoint: i64, r: &Req) -> i64;
     /// Marks a stored request as an outlier.
@@ -139,27 +141,6 @@ impl Perf for Fixture {
                       &r.version, &r.ip, &r.user],
             )
             .expect("request");
-        let s = status.unwrap_or(0);
-        self.db.exec(
-            "INSERT INTO request_hourly (endpoint_id, hour, version, hits, duration_us,
-                                         client_errors, server_errors, cancelled)
-             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)
-             ON CONFLICT (endpoint_id, hour, version) DO UPDATE SET
-                 hits = request_hourly.hits + 1,
-                 duration_us = request_hourly.duration_us + excluded.duration_us,
-                 client_errors = request_hourly.client_errors + excluded.client_errors,
-                 server_errors = request_hourly.server_errors + excluded.server_errors,
-                 cancelled = request_hourly.cancelled + excluded.cancelled",
-            vals![
-                endpoint,
-                r.time.div_euclid(HOUR),
-                &r.version,
-                r.duration_us,
-                i64::from((400..500).contains(&s)),
-                i64::from((500..600).contains(&s)),
-                i64::from(cancelled)
-            ],
-        );
         self.db.exec(
             "INSERT INTO app_version (version, git_commit, first_seen, last_seen)
              VALUES (?1, ?2, ?3, ?3)
@@ -174,7 +155,14 @@ impl Perf for Fixture {
                 r.time
             ],
         );
-        self.last_requested(endpoint, r.time);
+        let rolled = RolledRequest {
+            endpoint_id: endpoint,
+            time_ms: r.time,
+            duration_us: r.duration_us,
+            status: r.status,
+            cancelled,
+        };
+        self.roll_up(&rolled, &r.version, "test");
         id
     }
 

@@ -20,7 +20,7 @@ fn the_rollup_queries_count_per_hour_day_endpoint_and_version(engine: Engine) {
     let s = seed_on(engine);
     let mut st = s.fx.reader();
     let cells: Vec<_> = st
-        .hourly_load(None, D, D + 2 * DAY)
+        .hourly_load(None, D, D + 2 * DAY, None)
         .unwrap()
         .into_iter()
         .map(|c| (c.day, c.hour, c.hits, c.duration_us))
@@ -35,7 +35,7 @@ fn the_rollup_queries_count_per_hour_day_endpoint_and_version(engine: Engine) {
         ]
     );
     let one: Vec<_> = st
-        .hourly_load(Some(s.a), D, D + 2 * DAY)
+        .hourly_load(Some(s.a), D, D + 2 * DAY, None)
         .unwrap()
         .into_iter()
         .map(|c| (c.day, c.hour, c.hits))
@@ -50,7 +50,7 @@ fn the_rollup_queries_count_per_hour_day_endpoint_and_version(engine: Engine) {
         ]
     );
     assert!(
-        st.hourly_load(None, D + 2 * DAY, D + 3 * DAY)
+        st.hourly_load(None, D + 2 * DAY, D + 3 * DAY, None)
             .unwrap()
             .is_empty()
     );
@@ -72,7 +72,7 @@ fn the_rollup_queries_count_per_hour_day_endpoint_and_version(engine: Engine) {
         ]
     );
     let versions: Vec<_> = st
-        .version_usage(None, D, D + 2 * DAY)
+        .version_usage(None, D, D + 2 * DAY, None)
         .unwrap()
         .into_iter()
         .map(|v| (v.day, v.version, v.hits))
@@ -87,7 +87,7 @@ fn the_rollup_queries_count_per_hour_day_endpoint_and_version(engine: Engine) {
         ]
     );
     let of_a: Vec<_> = st
-        .version_usage(Some(s.a), D, D + 2 * DAY)
+        .version_usage(Some(s.a), D, D + 2 * DAY, None)
         .unwrap()
         .into_iter()
         .map(|v| (v.day, v.version, v.hits))
@@ -169,7 +169,7 @@ fn the_rollup_queries_count_per_hour_day_endpoint_and_version(engine: Engine) {
 fn samples_are_the_latest_requests_of_a_period_or_version(engine: Engine) {
     let s = seed_on(engine);
     let mut st = s.fx.reader();
-    let recent = st.recent_requests(s.a, D, 3).unwrap();
+    let recent = st.recent_requests(s.a, D, 3, None).unwrap();
     assert_eq!(
         recent.iter().map(|r| r.id).collect::<Vec<_>>(),
         vec![s.r[4], s.r[3], s.r[2]]
@@ -181,7 +181,10 @@ fn samples_are_the_latest_requests_of_a_period_or_version(engine: Engine) {
         (Some("alice"), Some("10.0.0.1"))
     );
     assert_eq!(recent[2].version, "1.1.0");
-    assert_eq!(st.recent_requests(s.a, D + DAY, 100).unwrap().len(), 2);
+    assert_eq!(
+        st.recent_requests(s.a, D + DAY, 100, None).unwrap().len(),
+        2
+    );
 
     let period = Selection::Period {
         from: D,
@@ -212,7 +215,7 @@ fn samples_are_the_latest_requests_of_a_period_or_version(engine: Engine) {
 fn failed_requests_outliers_profiles_and_graphs(engine: Engine) {
     let s = seed_on(engine);
     let mut st = s.fx.reader();
-    let failed = st.failed_requests(s.a, 0, 10).unwrap();
+    let failed = st.failed_requests(s.a, 0, 10, None).unwrap();
     assert_eq!(failed.total, 3);
     let rows: Vec<_> = failed
         .rows
@@ -235,10 +238,10 @@ fn failed_requests_outliers_profiles_and_graphs(engine: Engine) {
         ),
         ("GET", "/")
     );
-    let second = st.failed_requests(s.a, 1, 1).unwrap();
+    let second = st.failed_requests(s.a, 1, 1, None).unwrap();
     assert_eq!((second.total, second.rows[0].id), (3, s.r[2]));
 
-    let outliers = st.outliers(s.a, 0, 10).unwrap();
+    let outliers = st.outliers(s.a, 0, 10, None).unwrap();
     assert_eq!(outliers.total, 2);
     let o = &outliers.rows[0];
     assert_eq!(
@@ -261,7 +264,7 @@ fn failed_requests_outliers_profiles_and_graphs(engine: Engine) {
     assert!(o.stack[0].code.as_deref().unwrap().contains("db.query()?"));
     assert!(outliers.rows[1].stack.is_empty());
 
-    let trees = st.profiled_requests(s.a, 10).unwrap();
+    let trees = st.profiled_requests(s.a, 10, None).unwrap();
     assert_eq!(
         trees.iter().map(|t| t.request_id).collect::<Vec<_>>(),
         vec![s.r[4], s.r[2]]
@@ -291,7 +294,7 @@ fn failed_requests_outliers_profiles_and_graphs(engine: Engine) {
             (2, Some(0), 1, "price", 2, 500, 500)
         ]
     );
-    assert_eq!(st.profiled_requests(s.a, 1).unwrap().len(), 1);
+    assert_eq!(st.profiled_requests(s.a, 1, None).unwrap().len(), 1);
 
     // The grouped profiler over both trees.
     let g = group(&trees);
@@ -350,12 +353,12 @@ fn pruning_removes_old_outliers_profiles_rollups_and_graph_values_first(engine: 
         (4, 1, 3, 3, 4, 1, 1)
     );
     // What is left still resolves: the newer outlier's stack and the newer call tree.
-    let outliers = st.outliers(s.a, 0, 10).unwrap();
+    let outliers = st.outliers(s.a, 0, 10, None).unwrap();
     assert_eq!((outliers.total, outliers.rows[0].stack.len()), (1, 2));
-    let trees = st.profiled_requests(s.a, 10).unwrap();
+    let trees = st.profiled_requests(s.a, 10, None).unwrap();
     assert_eq!(trees.len(), 1);
     assert_eq!(trees[0].nodes[1].name, "load_cart");
-    assert_eq!(st.hourly_load(None, D, D + 2 * DAY).unwrap().len(), 2);
+    assert_eq!(st.hourly_load(None, D, D + 2 * DAY, None).unwrap().len(), 2);
     // Pruning again finds nothing more.
     let again = st.prune(D + DAY).unwrap();
     assert_eq!(
@@ -413,11 +416,11 @@ fn utilization_reads_the_rollup_and_samples_read_bounded_index_ranges() {
     let mut st = SqliteReader::open(s.fx.path()).unwrap();
     let (a, b) = (s.a, s.b);
     let rollup = plans(&mut st, |st| {
-        st.hourly_load(None, D, D + 2 * DAY).unwrap();
-        st.hourly_load(Some(a), D, D + 2 * DAY).unwrap();
+        st.hourly_load(None, D, D + 2 * DAY, None).unwrap();
+        st.hourly_load(Some(a), D, D + 2 * DAY, None).unwrap();
         st.daily_hits(D, D + 2 * DAY).unwrap();
-        st.version_usage(None, D, D + 2 * DAY).unwrap();
-        st.version_usage(Some(b), D, D + 2 * DAY).unwrap();
+        st.version_usage(None, D, D + 2 * DAY, None).unwrap();
+        st.version_usage(Some(b), D, D + 2 * DAY, None).unwrap();
         st.status_mix(
             a,
             &Selection::Period {
@@ -441,7 +444,7 @@ fn utilization_reads_the_rollup_and_samples_read_bounded_index_ranges() {
         );
     }
     let samples = plans(&mut st, |st| {
-        st.recent_requests(a, D, 100).unwrap();
+        st.recent_requests(a, D, 100, None).unwrap();
         st.durations(
             a,
             &Selection::Period {
@@ -451,8 +454,8 @@ fn utilization_reads_the_rollup_and_samples_read_bounded_index_ranges() {
             500,
         )
         .unwrap();
-        st.failed_requests(a, 0, 50).unwrap();
-        st.outliers(a, 0, 10).unwrap();
+        st.failed_requests(a, 0, 50, None).unwrap();
+        st.outliers(a, 0, 10, None).unwrap();
     });
     let all: Vec<String> = samples.iter().flat_map(|(_, p)| p.clone()).collect();
     assert!(

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 fn usage() -> String {
     "usage: fmd-bench load | ingest | pages | generate | report | server <plain|fmd|peer> [--fail] \
-     | ingest-child <sustain|overload> <batch> <seconds>"
+     | ingest-child <sustain|overload> <batch> <seconds> | ingest-count <events>"
         .to_owned()
 }
 
@@ -28,6 +28,7 @@ fn run(args: &[String]) -> Result<(), String> {
             let seconds = arg(3).parse().map_err(|_| usage())?;
             ingest::child(arg(1), batch, seconds)
         }
+        "ingest-count" => ingest::count(arg(1).parse().map_err(|_| usage())?),
         "generate" => generate::database(generate::Shape::for_run()).map(|_| ()),
         "pages" => pages::run(),
         "report" => {

@@ -67,16 +67,31 @@ impl From<QueryRejection> for Failure {
     }
 }
 
+/// The query of `GET /api/v1/endpoints`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndpointsQuery {
+    /// Only this instance's requests count (default: all instances).
+    instance: Option<String>,
+}
+
 /// `GET /api/v1/endpoints`: every endpoint with its figures.
 #[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints",
+    params(EndpointsQuery),
     responses(
         (status = 200, description = "Every endpoint, by name", body = EndpointList),
         (status = 401, description = "Missing or wrong token", body = ApiError),
         (status = 503, description = "Database unavailable", body = ApiError),
     ))]
-pub async fn endpoints(State(app): State<Arc<App>>) -> Result<Json<EndpointList>, Failure> {
+pub async fn endpoints(
+    State(app): State<Arc<App>>,
+    q: Result<Query<EndpointsQuery>, QueryRejection>,
+) -> Result<Json<EndpointList>, Failure> {
+    let instance = q?.0.instance.filter(|i| !i.is_empty());
     let now = now_ms();
-    let rows = app.with_store(move |st| st.overview(now)).await?;
+    let rows = app
+        .with_store(move |st| st.overview(now, instance.as_deref()))
+        .await?;
     Ok(Json(EndpointList {
         now,
         endpoints: rows.into_iter().map(Endpoint::from).collect(),

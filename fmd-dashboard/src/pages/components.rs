@@ -3,6 +3,7 @@
 
 use maud::{Markup, html};
 
+use super::Ctx;
 use crate::format;
 use crate::highlight;
 use fmd_runtime::store::queries::Histogram;
@@ -122,6 +123,36 @@ pub fn code_block(code: &str, first_line: u32, mark: u32) -> Markup {
                     span.t { (text) }
                 }
             }
+        }
+    }
+}
+
+/// The instance filter: a GET form with one select (all instances, or one), shown when
+/// there is more than one instance to choose from or a filter is on. `hidden` are the
+/// page's other query parameters, kept when the choice changes.
+pub fn instance_picker(ctx: &Ctx<'_>, action: &str, hidden: &[(&str, &str)]) -> Markup {
+    if ctx.instances.len() < 2 && ctx.instance.is_none() {
+        return html! {};
+    }
+    let selected = ctx.instance.unwrap_or("");
+    let known = ctx.instances.iter().any(|i| i.name == selected);
+    html! {
+        form.toolbar.instances method="get" action=(action) {
+            label for="instance" { "Instance" }
+            select #instance name="instance" data-autosubmit {
+                option value="" selected[selected.is_empty()] { "All instances" }
+                @if !selected.is_empty() && !known {
+                    option value=(selected) selected { (selected) }
+                }
+                @for i in ctx.instances {
+                    option value=(i.name) selected[i.name == selected]
+                        title=(format!("last seen {}", format::datetime(i.last_seen))) { (i.name) }
+                }
+            }
+            @for (k, v) in hidden {
+                @if !v.is_empty() { input type="hidden" name=(k) value=(v); }
+            }
+            noscript { button.small type="submit" { "Show" } }
         }
     }
 }

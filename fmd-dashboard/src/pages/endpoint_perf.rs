@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::when;
+use super::components::{instance_picker, when};
 use super::layout::{Nav, page};
 use super::utilization::{day_series, span_picker};
 use crate::charts::bars::{count_bars, hbars, stacked_days};
@@ -59,8 +59,15 @@ pub fn endpoint_head(ctx: &Ctx<'_>, e: &EndpointInfo, active: Tab) -> Markup {
         }
         nav.tabs aria-label="endpoint pages" {
             @for (tab, path, label) in tabs {
-                a href=(ctx.url(&format!("/endpoint/{}{path}", e.id)))
+                a href=(ctx.keep(&format!("/endpoint/{}{path}", e.id)))
                     class=[(tab == active).then_some("active")] { (label) }
+            }
+        }
+        @if active != Tab::Exceptions {
+            @for (tab, path, _) in tabs {
+                @if tab == active {
+                    (instance_picker(ctx, &ctx.url(&format!("/endpoint/{}{path}", e.id)), &[]))
+                }
             }
         }
     }

@@ -19,6 +19,8 @@ pub mod retention;
 pub mod trace;
 pub mod utilization;
 
+use fmd_runtime::store::queries::InstanceInfo;
+
 /// What every authenticated page needs to know about the request.
 #[derive(Debug, Clone)]
 pub struct Ctx<'a> {
@@ -34,12 +36,28 @@ pub struct Ctx<'a> {
     pub now: i64,
     /// A one-line message after an action ("Group deleted.").
     pub notice: Option<&'a str>,
+    /// The instance the page is filtered to (`?instance=`); `None`: all instances.
+    pub instance: Option<&'a str>,
+    /// The instances to choose from, on pages that can be filtered (empty elsewhere).
+    pub instances: &'a [InstanceInfo],
 }
 
 impl Ctx<'_> {
     /// An absolute link to a dashboard path (`path` starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// Like [`url`](Self::url), keeping the page's instance filter (`path` has no query).
+    pub fn keep(&self, path: &str) -> String {
+        match self.instance {
+            Some(i) => format!(
+                "{}{}",
+                self.url(path),
+                components::query(&[("instance", i)])
+            ),
+            None => self.url(path),
+        }
     }
 
     /// The overview's URL (the mount point itself), followed by `query`.

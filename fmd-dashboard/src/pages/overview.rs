@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::{pager, query, sort_th, when};
+use super::components::{instance_picker, pager, query, sort_th, when};
 use super::layout::{Nav, csrf_field, page};
 use crate::format;
 use fmd_runtime::store::queries::{EndpointOverview, SpanStats};
@@ -118,17 +118,24 @@ pub fn overview_page(
             ("q", &q.q),
             ("sort", k),
             ("dir", if d { "desc" } else { "asc" }),
+            ("instance", ctx.instance.unwrap_or("")),
         ]))
     };
     let body = html! {
         h1 { "Overview" }
-        div.sub { (total) " endpoint" @if total != 1 { "s" } " · medians and errors per span · errors over the last 7 days" }
+        div.sub {
+            (total) " endpoint" @if total != 1 { "s" }
+            @if let Some(i) = ctx.instance { " · instance " span.mono { (i) } }
+            " · medians and errors per span · 7 days: today and the six days before (UTC)"
+        }
         form.toolbar method="get" action=(ctx.home("")) {
             input type="search" name="q" value=(q.q) placeholder="Search endpoints or routes" aria-label="search";
             input type="hidden" name="sort" value=(key);
             input type="hidden" name="dir" value=(if desc { "desc" } else { "asc" });
+            @if let Some(i) = ctx.instance { input type="hidden" name="instance" value=(i); }
             button type="submit" { "Search" }
         }
+        (instance_picker(ctx, &ctx.home(""), &[("q", &q.q), ("sort", &q.sort), ("dir", &q.dir)]))
         table.data.overview {
             thead {
                 tr {
@@ -155,7 +162,7 @@ pub fn overview_page(
                 @for e in rows {
                     tr {
                         td {
-                            a.mono href=(ctx.url(&format!("/endpoint/{}", e.id))) { (e.name) }
+                            a.mono href=(ctx.keep(&format!("/endpoint/{}", e.id))) { (e.name) }
                             @if !e.routes.is_empty() { div.routes { (e.routes.join(", ")) } }
                         }
                         (span_cells(&e.today))
@@ -178,7 +185,13 @@ pub fn overview_page(
             }
         }
         (pager(q.page, PER_PAGE as u64, total as u64, |p| {
-            ctx.home(&query(&[("q", &q.q), ("sort", key), ("dir", &q.dir), ("page", &p.to_string())]))
+            ctx.home(&query(&[
+                ("q", &q.q),
+                ("sort", key),
+                ("dir", &q.dir),
+                ("page", &p.to_string()),
+                ("instance", ctx.instance.unwrap_or("")),
+            ]))
         }))
     };
     page(ctx, "Overview", Nav::Overview, body)

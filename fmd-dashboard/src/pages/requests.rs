@@ -76,7 +76,11 @@ pub fn failed_page(
             }
         }
         (pager(page_no, FAILED_PER_PAGE, list.total, |p| {
-            ctx.url(&format!("/endpoint/{}/requests{}", e.id, query(&[("page", &p.to_string())])))
+            ctx.url(&format!(
+                "/endpoint/{}/requests{}",
+                e.id,
+                query(&[("page", &p.to_string()), ("instance", ctx.instance.unwrap_or(""))])
+            ))
         }))
     };
     page(
@@ -153,7 +157,11 @@ pub fn outliers_page(
         }
         @for o in &list.rows { (outlier_card(ctx, o)) }
         (pager(page_no, OUTLIERS_PER_PAGE, list.total, |p| {
-            ctx.url(&format!("/endpoint/{}/outliers{}", e.id, query(&[("page", &p.to_string())])))
+            ctx.url(&format!(
+                "/endpoint/{}/outliers{}",
+                e.id,
+                query(&[("page", &p.to_string()), ("instance", ctx.instance.unwrap_or(""))])
+            ))
         }))
     };
     page(ctx, &format!("Outliers of {}", e.name), Nav::Overview, body)

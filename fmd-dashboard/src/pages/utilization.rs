@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use maud::{Markup, html};
 
 use super::Ctx;
+use super::components::query;
 use super::layout::{Nav, page};
 use crate::charts::bars::{Series, stacked_days};
 use crate::charts::boxplot::boxplots;
@@ -48,7 +49,12 @@ pub fn span_picker(ctx: &Ctx<'_>, path: &str, days: i64) -> Markup {
             span.muted { "Last " }
             @for d in SPANS {
                 @if d == days { span.current { (d) " days" } }
-                @else { a href=(ctx.url(&format!("{path}?days={d}"))) { (d) " days" } }
+                @else {
+                    a href=(ctx.url(&format!("{path}{}", query(&[
+                        ("days", &d.to_string()),
+                        ("instance", ctx.instance.unwrap_or("")),
+                    ])))) { (d) " days" }
+                }
             }
         }
     }

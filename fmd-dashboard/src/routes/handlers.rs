@@ -55,6 +55,22 @@ pub(super) fn ctx<'a>(app: &'a App, s: &'a Session, notice_key: &str) -> Ctx<'a>
         csrf: &s.csrf,
         now: now_ms(),
         notice: notice(notice_key),
+        instance: None,
+        instances: &[],
+    }
+}
+
+/// The `?instance=` filter of the overview and the endpoint pages.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InstanceQuery {
+    instance: String,
+}
+
+impl InstanceQuery {
+    /// The chosen instance; `None` for all.
+    pub fn get(&self) -> Option<String> {
+        Some(self.instance.clone()).filter(|i| !i.is_empty())
     }
 }
 
@@ -64,17 +80,31 @@ pub async fn overview(
     Extension(s): Extension<Session>,
     Query(q): Query<OverviewQuery>,
     Query(n): Query<NoticeQuery>,
+    Query(i): Query<InstanceQuery>,
 ) -> Result<Markup, AppError> {
     let now = now_ms();
-    let rows = app.with_store(move |st| st.overview(now)).await?;
+    let instance = i.get();
+    let filter = instance.clone();
+    let (rows, instances) = app
+        .with_store(move |st| Ok((st.overview(now, filter.as_deref())?, st.instances()?)))
+        .await?;
     let (rows, total) = overview::select(rows, &q);
-    Ok(overview_page(&ctx(&app, &s, &n.notice), &rows, total, &q))
+    let mut c = ctx(&app, &s, &n.notice);
+    c.instance = instance.as_deref();
+    c.instances = &instances;
+    Ok(overview_page(&c, &rows, total, &q))
 }
 
 /// `GET /api/overview.json`: the overview's rows.
-pub async fn overview_json(State(app): State<Arc<App>>) -> Result<Response, AppError> {
+pub async fn overview_json(
+    State(app): State<Arc<App>>,
+    Query(i): Query<InstanceQuery>,
+) -> Result<Response, AppError> {
     let now = now_ms();
-    let rows = app.with_store(move |st| st.overview(now)).await?;
+    let instance = i.get();
+    let rows = app
+        .with_store(move |st| st.overview(now, instance.as_deref()))
+        .await?;
     Ok(Json(rows).into_response())
 }
 

@@ -7,10 +7,11 @@ use axum::extract::{Extension, Path, Query, State};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::handlers::ctx;
+use super::handlers::{InstanceQuery, ctx};
 use super::state::{App, AppError};
 use crate::auth::session::Session;
 use crate::format::now_ms;
+use crate::pages::Ctx;
 use crate::pages::custom_graphs::{BUCKETS, CustomGraphsView, custom_graphs_page};
 use crate::pages::endpoint_perf::{
     EndpointPerfView, PERF_SAMPLES, SAMPLE_LIMIT, endpoint_perf_page,
@@ -23,7 +24,7 @@ use crate::profile::group;
 use crate::reporting::compare;
 use crate::stats::BoxStats;
 use fmd_runtime::store::perf::{PerfStore, Selection};
-use fmd_runtime::store::queries::{DAY_MS, DashboardStore, EndpointInfo};
+use fmd_runtime::store::queries::{DAY_MS, DashboardStore, EndpointInfo, InstanceInfo};
 use fmd_runtime::store::{AnyReader, StoreError};
 
 /// Endpoints in the API-performance chart (the slowest medians).
@@ -84,9 +85,9 @@ pub async fn utilization(
                 days,
                 first_day,
                 last_day,
-                heat: st.hourly_load(None, from, to)?,
+                heat: st.hourly_load(None, from, to, None)?,
                 daily: st.daily_hits(from, to)?,
-                versions: st.version_usage(None, from, to)?,
+                versions: st.version_usage(None, from, to, None)?,
                 app_versions: st.versions()?,
                 performance,
             })
@@ -95,16 +96,39 @@ pub async fn utilization(
     Ok(utilization_page(&ctx(&app, &s, ""), &view))
 }
 
-/// Runs `f` on the store for an endpoint that exists; a missing one is a 404.
+/// What the per-endpoint pages read besides their own data.
+struct Found<T> {
+    info: EndpointInfo,
+    instances: Vec<InstanceInfo>,
+    value: T,
+}
+
+/// Runs `f` on the store for an endpoint that exists (a missing one is a 404), with the
+/// instances to filter by.
 async fn for_endpoint<T: Send + 'static>(
     app: &Arc<App>,
     id: i64,
     f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError> + Send + 'static,
-) -> Result<(EndpointInfo, T), AppError> {
-    let (info, value) = app
-        .with_store(move |st| Ok((st.endpoint(id)?, f(st)?)))
+) -> Result<Found<T>, AppError> {
+    let (info, instances, value) = app
+        .with_store(move |st| Ok((st.endpoint(id)?, st.instances()?, f(st)?)))
         .await?;
-    Ok((info.ok_or(AppError::NotFound)?, value))
+    Ok(Found {
+        info: info.ok_or(AppError::NotFound)?,
+        instances,
+        value,
+    })
+}
+
+/// A page context filtered to `instance`, choosing among `instances`.
+fn filtered<'a>(
+    mut c: Ctx<'a>,
+    instance: &'a Option<String>,
+    instances: &'a [InstanceInfo],
+) -> Ctx<'a> {
+    c.instance = instance.as_deref();
+    c.instances = instances;
+    c
 }
 
 /// `GET /endpoint/{id}`: the endpoint's performance.
@@ -113,20 +137,25 @@ pub async fn endpoint_perf(
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
     Query(q): Query<SpanQuery>,
+    Query(i): Query<InstanceQuery>,
 ) -> Result<Markup, AppError> {
     let days = q.days();
     let (first_day, last_day) = day_span(now_ms(), days);
     let (from, to) = (first_day * DAY_MS, (last_day + 1) * DAY_MS);
-    let (info, (heat, versions, samples)) = for_endpoint(&app, id, move |st| {
+    let instance = i.get();
+    let filter = instance.clone();
+    let found = for_endpoint(&app, id, move |st| {
+        let i = filter.as_deref();
         Ok((
-            st.hourly_load(Some(id), from, to)?,
-            st.version_usage(Some(id), from, to)?,
-            st.recent_requests(id, from, SAMPLE_LIMIT)?,
+            st.hourly_load(Some(id), from, to, i)?,
+            st.version_usage(Some(id), from, to, i)?,
+            st.recent_requests(id, from, SAMPLE_LIMIT, i)?,
         ))
     })
     .await?;
+    let (heat, versions, samples) = found.value;
     let view = EndpointPerfView {
-        info,
+        info: found.info,
         days,
         first_day,
         last_day,
@@ -134,7 +163,8 @@ pub async fn endpoint_perf(
         versions,
         samples,
     };
-    Ok(endpoint_perf_page(&ctx(&app, &s, ""), &view))
+    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    Ok(endpoint_perf_page(&c, &view))
 }
 
 /// `GET /endpoint/{id}/requests`: failed requests.
@@ -143,13 +173,17 @@ pub async fn failed(
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
     Query(q): Query<PageNo>,
+    Query(i): Query<InstanceQuery>,
 ) -> Result<Markup, AppError> {
     let offset = q.page * FAILED_PER_PAGE;
-    let (info, list) = for_endpoint(&app, id, move |st| {
-        st.failed_requests(id, offset, FAILED_PER_PAGE)
+    let instance = i.get();
+    let filter = instance.clone();
+    let found = for_endpoint(&app, id, move |st| {
+        st.failed_requests(id, offset, FAILED_PER_PAGE, filter.as_deref())
     })
     .await?;
-    Ok(failed_page(&ctx(&app, &s, ""), &info, &list, q.page))
+    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    Ok(failed_page(&c, &found.info, &found.value, q.page))
 }
 
 /// `GET /endpoint/{id}/outliers`.
@@ -158,13 +192,17 @@ pub async fn outliers(
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
     Query(q): Query<PageNo>,
+    Query(i): Query<InstanceQuery>,
 ) -> Result<Markup, AppError> {
     let offset = q.page * OUTLIERS_PER_PAGE;
-    let (info, list) = for_endpoint(&app, id, move |st| {
-        st.outliers(id, offset, OUTLIERS_PER_PAGE)
+    let instance = i.get();
+    let filter = instance.clone();
+    let found = for_endpoint(&app, id, move |st| {
+        st.outliers(id, offset, OUTLIERS_PER_PAGE, filter.as_deref())
     })
     .await?;
-    Ok(outliers_page(&ctx(&app, &s, ""), &info, &list, q.page))
+    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    Ok(outliers_page(&c, &found.info, &found.value, q.page))
 }
 
 /// `GET /endpoint/{id}/profiler`.
@@ -172,12 +210,16 @@ pub async fn profiler(
     State(app): State<Arc<App>>,
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
+    Query(i): Query<InstanceQuery>,
 ) -> Result<Markup, AppError> {
-    let (info, requests) = for_endpoint(&app, id, move |st| {
-        st.profiled_requests(id, PROFILER_REQUESTS)
+    let instance = i.get();
+    let filter = instance.clone();
+    let found = for_endpoint(&app, id, move |st| {
+        st.profiled_requests(id, PROFILER_REQUESTS, filter.as_deref())
     })
     .await?;
-    Ok(profiler_page(&ctx(&app, &s, ""), &info, &requests))
+    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    Ok(profiler_page(&c, &found.info, &found.value))
 }
 
 /// `GET /endpoint/{id}/grouped-profiler`.
@@ -185,12 +227,16 @@ pub async fn grouped_profiler(
     State(app): State<Arc<App>>,
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
+    Query(i): Query<InstanceQuery>,
 ) -> Result<Markup, AppError> {
-    let (info, requests) = for_endpoint(&app, id, move |st| {
-        st.profiled_requests(id, GROUPED_REQUESTS)
+    let instance = i.get();
+    let filter = instance.clone();
+    let found = for_endpoint(&app, id, move |st| {
+        st.profiled_requests(id, GROUPED_REQUESTS, filter.as_deref())
     })
     .await?;
-    Ok(grouped_page(&ctx(&app, &s, ""), &info, &group(&requests)))
+    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    Ok(grouped_page(&c, &found.info, &group(&found.value)))
 }
 
 /// `GET /custom-graphs`.

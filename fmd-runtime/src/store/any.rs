@@ -7,8 +7,8 @@ use super::perf::{
     ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
 };
 use super::queries::{
-    DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary, Page,
-    PruneReport, StoreTotals, User,
+    DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
+    InstanceInfo, Page, PruneReport, StoreTotals, User,
 };
 use super::request_log::{RequestLog, RequestRow, RequestWindow};
 use super::sqlite::{self, SqliteReader};
@@ -22,7 +22,7 @@ use crate::config::Database;
 /// use fmd_runtime::store::queries::DashboardStore;
 ///
 /// let mut store = AnyReader::open(&Database::parse("fmd.db"))?;
-/// let endpoints = store.overview(0)?;
+/// let endpoints = store.overview(0, None)?;
 /// # Ok::<(), fmd_runtime::store::StoreError>(())
 /// ```
 pub enum AnyReader {
@@ -68,8 +68,16 @@ macro_rules! each_engine {
 impl DashboardStore for AnyReader {
     type Error = StoreError;
 
-    fn overview(&mut self, now: i64) -> Result<Vec<EndpointOverview>, StoreError> {
-        each_engine!(self, "overview", |r| r.overview(now))
+    fn overview(
+        &mut self,
+        now: i64,
+        instance: Option<&str>,
+    ) -> Result<Vec<EndpointOverview>, StoreError> {
+        each_engine!(self, "overview", |r| r.overview(now, instance))
+    }
+
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, StoreError> {
+        each_engine!(self, "instances", |r| r.instances())
     }
 
     fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError> {
@@ -160,8 +168,14 @@ impl PerfStore for AnyReader {
         endpoint_id: Option<i64>,
         from: i64,
         to: i64,
+        instance: Option<&str>,
     ) -> Result<Vec<HourCell>, StoreError> {
-        each_engine!(self, "hourly load", |r| r.hourly_load(endpoint_id, from, to))
+        each_engine!(self, "hourly load", |r| r.hourly_load(
+            endpoint_id,
+            from,
+            to,
+            instance
+        ))
     }
 
     fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, StoreError> {
@@ -173,8 +187,14 @@ impl PerfStore for AnyReader {
         endpoint_id: Option<i64>,
         from: i64,
         to: i64,
+        instance: Option<&str>,
     ) -> Result<Vec<VersionDay>, StoreError> {
-        each_engine!(self, "version usage", |r| r.version_usage(endpoint_id, from, to))
+        each_engine!(self, "version usage", |r| r.version_usage(
+            endpoint_id,
+            from,
+            to,
+            instance
+        ))
     }
 
     fn versions(&mut self) -> Result<Vec<AppVersion>, StoreError> {
@@ -186,11 +206,13 @@ impl PerfStore for AnyReader {
         endpoint_id: i64,
         since: i64,
         limit: u32,
+        instance: Option<&str>,
     ) -> Result<Vec<RequestSample>, StoreError> {
         each_engine!(self, "recent requests", |r| r.recent_requests(
             endpoint_id,
             since,
-            limit
+            limit,
+            instance
         ))
     }
 
@@ -216,11 +238,13 @@ impl PerfStore for AnyReader {
         endpoint_id: i64,
         offset: u64,
         limit: u64,
+        instance: Option<&str>,
     ) -> Result<Page<FailedRequest>, StoreError> {
         each_engine!(self, "failed requests", |r| r.failed_requests(
             endpoint_id,
             offset,
-            limit
+            limit,
+            instance
         ))
     }
 
@@ -229,18 +253,26 @@ impl PerfStore for AnyReader {
         endpoint_id: i64,
         offset: u64,
         limit: u64,
+        instance: Option<&str>,
     ) -> Result<Page<Outlier>, StoreError> {
-        each_engine!(self, "outliers", |r| r.outliers(endpoint_id, offset, limit))
+        each_engine!(self, "outliers", |r| r.outliers(
+            endpoint_id,
+            offset,
+            limit,
+            instance
+        ))
     }
 
     fn profiled_requests(
         &mut self,
         endpoint_id: i64,
         limit: u32,
+        instance: Option<&str>,
     ) -> Result<Vec<ProfiledRequest>, StoreError> {
         each_engine!(self, "profiled requests", |r| r.profiled_requests(
             endpoint_id,
-            limit
+            limit,
+            instance
         ))
     }
 

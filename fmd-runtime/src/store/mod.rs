@@ -6,6 +6,7 @@
 //! [`Database`].
 
 mod any;
+pub mod histogram;
 pub mod perf;
 #[cfg(feature = "postgres")]
 pub mod postgres;

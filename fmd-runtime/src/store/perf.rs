@@ -233,34 +233,40 @@ pub trait PerfStore: DashboardStore {
     /// Every endpoint, by name.
     fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, Self::Error>;
 
-    /// Requests per UTC day and hour in `[from, to)`, of one endpoint or of all.
+    /// Requests per UTC day and hour in `[from, to)`, of one endpoint or of all, of one
+    /// instance or of all.
     fn hourly_load(
         &mut self,
         endpoint_id: Option<i64>,
         from: i64,
         to: i64,
+        instance: Option<&str>,
     ) -> Result<Vec<HourCell>, Self::Error>;
 
     /// Requests per UTC day and endpoint in `[from, to)`, oldest day first.
     fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, Self::Error>;
 
-    /// Requests per UTC day and version in `[from, to)`, of one endpoint or of all.
+    /// Requests per UTC day and version in `[from, to)`, of one endpoint or of all, of
+    /// one instance or of all.
     fn version_usage(
         &mut self,
         endpoint_id: Option<i64>,
         from: i64,
         to: i64,
+        instance: Option<&str>,
     ) -> Result<Vec<VersionDay>, Self::Error>;
 
     /// Every version seen, newest first.
     fn versions(&mut self) -> Result<Vec<AppVersion>, Self::Error>;
 
-    /// At most `limit` of the endpoint's requests since `since`, newest first.
+    /// At most `limit` of the endpoint's requests since `since`, newest first (of one
+    /// instance, or of all).
     fn recent_requests(
         &mut self,
         endpoint_id: i64,
         since: i64,
         limit: u32,
+        instance: Option<&str>,
     ) -> Result<Vec<RequestSample>, Self::Error>;
 
     /// Durations (µs) of at most `limit` of the latest requests in a selection.
@@ -278,27 +284,32 @@ pub trait PerfStore: DashboardStore {
         selection: &Selection,
     ) -> Result<StatusMix, Self::Error>;
 
-    /// Failed requests (status ≥ 400 or cancelled), newest first.
+    /// Failed requests (status ≥ 400 or cancelled), newest first (of one instance, or of
+    /// all).
     fn failed_requests(
         &mut self,
         endpoint_id: i64,
         offset: u64,
         limit: u64,
+        instance: Option<&str>,
     ) -> Result<Page<FailedRequest>, Self::Error>;
 
-    /// Outliers, newest first, each with its stack.
+    /// Outliers, newest first, each with its stack (of one instance, or of all).
     fn outliers(
         &mut self,
         endpoint_id: i64,
         offset: u64,
         limit: u64,
+        instance: Option<&str>,
     ) -> Result<Page<Outlier>, Self::Error>;
 
-    /// The call trees of the endpoint's last `limit` profiled requests, newest first.
+    /// The call trees of the endpoint's last `limit` profiled requests, newest first (of
+    /// one instance, or of all).
     fn profiled_requests(
         &mut self,
         endpoint_id: i64,
         limit: u32,
+        instance: Option<&str>,
     ) -> Result<Vec<ProfiledRequest>, Self::Error>;
 
     /// Every custom graph, by name.

@@ -9,12 +9,24 @@ use serde::Serialize;
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// An instance of the service (a process) that stored requests.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InstanceInfo {
+    /// Its name (`FMD_INSTANCE`, else host name and pid).
+    pub name: String,
+    /// First request it stored.
+    pub first_seen: i64,
+    /// Latest request it stored.
+    pub last_seen: i64,
+}
+
 /// Hits, median duration and errors of one endpoint over one span of time.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct SpanStats {
     /// Requests in the span.
     pub hits: u64,
-    /// Median request duration in the span (µs); `None` without requests.
+    /// Median request duration in the span (µs), read from the daily duration histogram
+    /// (within about 2 % of the exact median); `None` without requests.
     pub median_us: Option<i64>,
 }
 
@@ -33,11 +45,11 @@ pub struct EndpointOverview {
     pub last_requested: Option<i64>,
     /// Since midnight UTC today.
     pub today: SpanStats,
-    /// The last 7 days.
+    /// The last 7 days: today and the six UTC days before it.
     pub week: SpanStats,
     /// Everything stored.
     pub all: SpanStats,
-    /// Responses with status 400–499 in the last 7 days.
+    /// Responses with status 400–499 in the last 7 days (as `week`).
     pub client_errors_week: u64,
     /// Responses with status 500–599 in the last 7 days (panics count as 500).
     pub server_errors_week: u64,
@@ -172,6 +184,8 @@ pub struct PruneReport {
     pub profile_nodes: u64,
     /// Hourly rollup rows of hours before the cutoff.
     pub hourly_rows: u64,
+    /// Daily duration-histogram rows of days before the cutoff.
+    pub duration_rows: u64,
     /// Custom-graph values before the cutoff.
     pub graph_values: u64,
 }
@@ -213,8 +227,16 @@ pub trait DashboardStore {
     /// Engine error type.
     type Error: std::error::Error + Send + Sync + 'static;
 
-    /// Every endpoint with its counters; `now` decides "today" and "7 days".
-    fn overview(&mut self, now: i64) -> Result<Vec<EndpointOverview>, Self::Error>;
+    /// Every endpoint with its counters; `now` decides "today" and "7 days". With an
+    /// `instance`, the counters cover only that instance's requests.
+    fn overview(
+        &mut self,
+        now: i64,
+        instance: Option<&str>,
+    ) -> Result<Vec<EndpointOverview>, Self::Error>;
+
+    /// Every instance that stored requests, most recently seen first.
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, Self::Error>;
 
     /// One endpoint by id.
     fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, Self::Error>;
@@ -253,8 +275,8 @@ pub trait DashboardStore {
     /// orphaned. Returns `false` when the group does not belong to that endpoint.
     fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, Self::Error>;
 
-    /// Deletes requests (with their outlier and call-tree rows), occurrences, hourly rollup
-    /// rows and custom-graph values older than `cutoff`, groups left empty, orphans.
+    /// Deletes requests (with their outlier and call-tree rows), occurrences, rollup rows
+    /// and custom-graph values older than `cutoff`, groups left empty, orphans.
     fn prune(&mut self, cutoff: i64) -> Result<PruneReport, Self::Error>;
 
     /// Number of dashboard accounts.

@@ -18,7 +18,7 @@ pub mod schema;
 mod write;
 
 pub use queries::PgReader;
-pub use write::PgStore;
+pub use write::{PgStore, roll_up_request};
 
 use super::StoreError;
 use postgres::error::SqlState;

@@ -62,13 +62,15 @@ impl PerfStore for PgReader {
         endpoint_id: Option<i64>,
         from: i64,
         to: i64,
+        instance: Option<&str>,
     ) -> Result<Vec<HourCell>, postgres::Error> {
         let (a, b) = hours(from, to);
         let rows = self.client.query(
             "SELECT hour, sum(hits)::bigint, sum(duration_us)::bigint FROM request_hourly
              WHERE hour >= $1 AND hour < $2 AND ($3::bigint IS NULL OR endpoint_id = $3)
+               AND ($4::text IS NULL OR instance = $4)
              GROUP BY hour ORDER BY hour",
-            &[&a, &b, &endpoint_id],
+            &[&a, &b, &endpoint_id, &instance],
         )?;
         Ok(rows
             .iter()
@@ -109,13 +111,15 @@ impl PerfStore for PgReader {
         endpoint_id: Option<i64>,
         from: i64,
         to: i64,
+        instance: Option<&str>,
     ) -> Result<Vec<VersionDay>, postgres::Error> {
         let (a, b) = hours(from, to);
         let rows = self.client.query(
             "SELECT div(hour, 24)::bigint AS day, version, sum(hits)::bigint FROM request_hourly
              WHERE hour >= $1 AND hour < $2 AND ($3::bigint IS NULL OR endpoint_id = $3)
+               AND ($4::text IS NULL OR instance = $4)
              GROUP BY day, version ORDER BY day, version",
-            &[&a, &b, &endpoint_id],
+            &[&a, &b, &endpoint_id, &instance],
         )?;
         Ok(rows
             .iter()
@@ -149,12 +153,14 @@ impl PerfStore for PgReader {
         endpoint_id: i64,
         since: i64,
         limit: u32,
+        instance: Option<&str>,
     ) -> Result<Vec<RequestSample>, postgres::Error> {
         let rows = self.client.query(
             "SELECT id, time, duration_us, status, cancelled, version, group_by, ip
              FROM request WHERE endpoint_id = $1 AND time >= $2
+               AND ($4::text IS NULL OR instance = $4)
              ORDER BY time DESC LIMIT $3",
-            &[&endpoint_id, &since, &i64::from(limit)],
+            &[&endpoint_id, &since, &i64::from(limit), &instance],
         )?;
         Ok(rows
             .iter()
@@ -228,6 +234,7 @@ impl PerfStore for PgReader {
         endpoint_id: i64,
         offset: u64,
         limit: u64,
+        instance: Option<&str>,
     ) -> Result<Page<FailedRequest>, postgres::Error> {
         // The condition is spelled as in the partial index `request_failed`.
         let rows = self.client.query(
@@ -236,8 +243,9 @@ impl PerfStore for PgReader {
                      WHERE o.request_id = r.id ORDER BY o.id LIMIT 1)
              FROM request r
              WHERE r.endpoint_id = $1 AND (r.status >= 400 OR r.cancelled)
+               AND ($4::text IS NULL OR r.instance = $4)
              ORDER BY r.time DESC LIMIT $2 OFFSET $3",
-            &[&endpoint_id, &clamp(limit), &clamp(offset)],
+            &[&endpoint_id, &clamp(limit), &clamp(offset), &instance],
         )?;
         let rows = rows
             .iter()
@@ -256,8 +264,9 @@ impl PerfStore for PgReader {
             .client
             .query_one(
                 "SELECT count(*) FROM request
-                 WHERE endpoint_id = $1 AND (status >= 400 OR cancelled)",
-                &[&endpoint_id],
+                 WHERE endpoint_id = $1 AND (status >= 400 OR cancelled)
+                   AND ($2::text IS NULL OR instance = $2)",
+                &[&endpoint_id, &instance],
             )?
             .get(0);
         Ok(Page {
@@ -271,13 +280,15 @@ impl PerfStore for PgReader {
         endpoint_id: i64,
         offset: u64,
         limit: u64,
+        instance: Option<&str>,
     ) -> Result<Page<Outlier>, postgres::Error> {
         let rows = self.client.query(
             "SELECT o.request_id, o.time, o.url, o.headers, r.duration_us, r.status,
                     o.typical_us, o.threshold_us, o.cpu_percent, o.memory_bytes, o.stack_id
              FROM outlier o JOIN request r ON r.id = o.request_id
-             WHERE o.endpoint_id = $1 ORDER BY o.time DESC LIMIT $2 OFFSET $3",
-            &[&endpoint_id, &clamp(limit), &clamp(offset)],
+             WHERE o.endpoint_id = $1 AND ($4::text IS NULL OR r.instance = $4)
+             ORDER BY o.time DESC LIMIT $2 OFFSET $3",
+            &[&endpoint_id, &clamp(limit), &clamp(offset), &instance],
         )?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -303,8 +314,9 @@ impl PerfStore for PgReader {
         let total: i64 = self
             .client
             .query_one(
-                "SELECT count(*) FROM outlier WHERE endpoint_id = $1",
-                &[&endpoint_id],
+                "SELECT count(*) FROM outlier o JOIN request r ON r.id = o.request_id
+                 WHERE o.endpoint_id = $1 AND ($2::text IS NULL OR r.instance = $2)",
+                &[&endpoint_id, &instance],
             )?
             .get(0);
         Ok(Page {
@@ -317,13 +329,16 @@ impl PerfStore for PgReader {
         &mut self,
         endpoint_id: i64,
         limit: u32,
+        instance: Option<&str>,
     ) -> Result<Vec<ProfiledRequest>, postgres::Error> {
         let ids: Vec<i64> = self
             .client
             .query(
-                "SELECT DISTINCT request_id FROM profile_node WHERE endpoint_id = $1
-                 ORDER BY request_id DESC LIMIT $2",
-                &[&endpoint_id, &i64::from(limit)],
+                "SELECT DISTINCT p.request_id FROM profile_node p
+                 WHERE p.endpoint_id = $1 AND ($3::text IS NULL OR EXISTS (
+                     SELECT 1 FROM request r WHERE r.id = p.request_id AND r.instance = $3))
+                 ORDER BY p.request_id DESC LIMIT $2",
+                &[&endpoint_id, &i64::from(limit), &instance],
             )?
             .iter()
             .map(|r| r.get(0))

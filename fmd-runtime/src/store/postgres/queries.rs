@@ -5,14 +5,17 @@
 //! read `exception_group` (whose counters the writer keeps). Differences are PostgreSQL's:
 //! `sum` over `BIGINT` is `NUMERIC` (cast back), `FILTER` counts, typed parameters.
 
-use postgres::{Client, GenericClient, Row};
+use std::collections::HashMap;
+
+use postgres::{GenericClient, Row};
 
 use super::{Conn, connect, schema};
 use crate::store::StoreError;
+use crate::store::histogram;
 use crate::store::perf::HOUR_MS;
 use crate::store::queries::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
-    Histogram, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
+    Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
 };
 
 /// The dashboard's connection to an fmd PostgreSQL database.
@@ -22,7 +25,7 @@ use crate::store::queries::{
 /// use fmd_runtime::store::queries::DashboardStore;
 ///
 /// let mut store = PgReader::open("postgres://fmd@127.0.0.1/fmd")?;
-/// let endpoints = store.overview(0).map_err(|e| e.to_string());
+/// let endpoints = store.overview(0, None).map_err(|e| e.to_string());
 /// # Ok::<(), fmd_runtime::store::StoreError>(())
 /// ```
 pub struct PgReader {
@@ -40,35 +43,8 @@ impl PgReader {
     }
 
     /// The underlying connection (tests and fixtures).
-    pub fn client(&mut self) -> &mut Client {
+    pub fn client(&mut self) -> &mut postgres::Client {
         &mut self.client
-    }
-
-    /// Hits and median of one endpoint since `since` (`None`: everything stored).
-    fn span(&mut self, endpoint_id: i64, since: Option<i64>) -> Result<SpanStats, postgres::Error> {
-        let since = since.unwrap_or(i64::MIN);
-        let hits: i64 = self
-            .client
-            .query_one(
-                "SELECT count(*) FROM request WHERE endpoint_id = $1 AND time >= $2",
-                &[&endpoint_id, &since],
-            )?
-            .get(0);
-        let median_us = if hits == 0 {
-            None
-        } else {
-            self.client
-                .query_opt(
-                    "SELECT duration_us FROM request WHERE endpoint_id = $1 AND time >= $2
-                     ORDER BY duration_us LIMIT 1 OFFSET $3",
-                    &[&endpoint_id, &since, &(hits / 2)],
-                )?
-                .map(|r| r.get(0))
-        };
-        Ok(SpanStats {
-            hits: hits as u64,
-            median_us,
-        })
     }
 }
 
@@ -177,9 +153,13 @@ fn clean_orphans(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Err
 impl DashboardStore for PgReader {
     type Error = postgres::Error;
 
-    fn overview(&mut self, now: i64) -> Result<Vec<EndpointOverview>, postgres::Error> {
-        let today = now - now.rem_euclid(DAY_MS);
-        let week = now - 7 * DAY_MS;
+    fn overview(
+        &mut self,
+        now: i64,
+        instance: Option<&str>,
+    ) -> Result<Vec<EndpointOverview>, postgres::Error> {
+        let today = now.div_euclid(DAY_MS);
+        let week = today - 6;
         let endpoints: Vec<EndpointInfo> = self
             .client
             .query(
@@ -189,6 +169,47 @@ impl DashboardStore for PgReader {
             .iter()
             .map(endpoint_row)
             .collect();
+        // Hits per duration bucket of each endpoint over the three spans, summed by the
+        // server from the daily histogram (a few dozen rows per endpoint and day).
+        let mut spans: HashMap<i64, [Vec<(i64, u64)>; 3]> = HashMap::new();
+        for r in self.client.query(
+            "SELECT endpoint_id, bucket, sum(hits)::bigint,
+                    coalesce(sum(hits) FILTER (WHERE day >= $2), 0)::bigint,
+                    coalesce(sum(hits) FILTER (WHERE day >= $3), 0)::bigint
+             FROM duration_daily WHERE $1::text IS NULL OR instance = $1
+             GROUP BY endpoint_id, bucket",
+            &[&instance, &week, &today],
+        )? {
+            let s = spans.entry(r.get(0)).or_default();
+            let bucket: i64 = r.get(1);
+            for (span, column) in s.iter_mut().zip(2..) {
+                span.push((bucket, r.get::<_, i64>(column).max(0) as u64));
+            }
+        }
+        let errors: HashMap<i64, (i64, i64)> = self
+            .client
+            .query(
+                "SELECT endpoint_id, sum(client_errors)::bigint, sum(server_errors)::bigint
+                 FROM request_hourly WHERE hour >= $1 AND ($2::text IS NULL OR instance = $2)
+                 GROUP BY endpoint_id",
+                &[&(week * 24), &instance],
+            )?
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        let groups: HashMap<i64, i64> = self
+            .client
+            .query(
+                "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let stats = |buckets: &[(i64, u64)]| SpanStats {
+            hits: buckets.iter().map(|&(_, hits)| hits).sum(),
+            median_us: histogram::median(buckets.iter().copied()),
+        };
         let mut out = Vec::with_capacity(endpoints.len());
         for e in endpoints {
             let id = e.id;
@@ -203,29 +224,40 @@ impl DashboardStore for PgReader {
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
-            let counts = self.client.query_one(
-                "SELECT count(*) FILTER (WHERE status BETWEEN 400 AND 499),
-                        count(*) FILTER (WHERE status >= 500),
-                        (SELECT count(*) FROM exception_group WHERE endpoint_id = $1)
-                 FROM request WHERE endpoint_id = $1 AND time >= $2",
-                &[&id, &week],
-            )?;
-            let n = |i: usize| counts.get::<_, i64>(i).max(0) as u64;
+            let (client, server) = errors.get(&id).copied().unwrap_or_default();
+            let [all, week, today] = spans.remove(&id).unwrap_or_default();
             out.push(EndpointOverview {
                 id,
                 routes,
                 level: e.level,
                 last_requested: e.last_requested,
-                today: self.span(id, Some(today))?,
-                week: self.span(id, Some(week))?,
-                all: self.span(id, None)?,
-                client_errors_week: n(0),
-                server_errors_week: n(1),
-                exception_groups: n(2),
+                today: stats(&today),
+                week: stats(&week),
+                all: stats(&all),
+                client_errors_week: client.max(0) as u64,
+                server_errors_week: server.max(0) as u64,
+                exception_groups: groups.get(&id).copied().unwrap_or(0).max(0) as u64,
                 name: e.name,
             });
         }
         Ok(out)
+    }
+
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, postgres::Error> {
+        Ok(self
+            .client
+            .query(
+                "SELECT name, first_seen, last_seen FROM instance
+                 ORDER BY last_seen DESC, name LIMIT 1000",
+                &[],
+            )?
+            .iter()
+            .map(|r| InstanceInfo {
+                name: r.get(0),
+                first_seen: r.get(1),
+                last_seen: r.get(2),
+            })
+            .collect())
     }
 
     fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, postgres::Error> {
@@ -421,6 +453,28 @@ impl DashboardStore for PgReader {
             "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < $1)",
             &[&cutoff],
         )?;
+        // The cutoff's own day keeps its histogram rows, less the requests deleted from it.
+        let cutoff_day = cutoff.div_euclid(DAY_MS);
+        let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
+        for r in tx.query(
+            "SELECT endpoint_id, instance, duration_us FROM request
+             WHERE time >= $1 AND time < $2",
+            &[&(cutoff_day * DAY_MS), &cutoff],
+        )? {
+            let key = (r.get(0), r.get(1), histogram::bucket(r.get(2)));
+            *partial.entry(key).or_default() += 1;
+        }
+        for ((endpoint, instance, bucket), n) in partial {
+            tx.execute(
+                "UPDATE duration_daily SET hits = greatest(hits - $5, 0)
+                 WHERE endpoint_id = $1 AND day = $2 AND instance = $3 AND bucket = $4",
+                &[&endpoint, &cutoff_day, &instance, &bucket, &n],
+            )?;
+        }
+        let duration_rows = tx.execute(
+            "DELETE FROM duration_daily WHERE day < $1 OR hits <= 0",
+            &[&cutoff_day],
+        )?;
         let requests = tx.execute("DELETE FROM request WHERE time < $1", &[&cutoff])?;
         // Whole hours before the cutoff; the hour holding it stays.
         let hourly_rows = tx.execute(
@@ -440,6 +494,7 @@ impl DashboardStore for PgReader {
             outliers,
             profile_nodes,
             hourly_rows,
+            duration_rows,
             graph_values,
         })
     }

@@ -16,7 +16,7 @@
 use postgres::Client;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The advisory lock migrations hold (per database): "fmd" and a version-free suffix.
 pub const MIGRATION_LOCK: i64 = 0x666d_645f_6d69_6772;
@@ -224,6 +224,90 @@ SELECT version, NULL, min(time), max(time) FROM request GROUP BY version
 ON CONFLICT DO NOTHING;
 "#;
 
+/// Version 4: instances. The hourly rollup gains `instance` (rebuilt from the request
+/// rows, which always carried it), the instances seen are listed, and a per-day duration
+/// histogram per endpoint and instance (`store::histogram` buckets) lets the overview read
+/// medians without the request rows, whose `(endpoint_id, duration_us)` index goes. The
+/// histogram of the requests already stored is filled by [`backfill_durations`].
+const V4: &str = r#"
+CREATE TABLE request_hourly_v4 (
+    endpoint_id   BIGINT NOT NULL REFERENCES endpoint(id),
+    hour          BIGINT NOT NULL,
+    version       TEXT NOT NULL,
+    instance      TEXT NOT NULL,
+    hits          BIGINT NOT NULL,
+    duration_us   BIGINT NOT NULL,
+    client_errors BIGINT NOT NULL,
+    server_errors BIGINT NOT NULL,
+    cancelled     BIGINT NOT NULL,
+    PRIMARY KEY (endpoint_id, hour, version, instance)
+);
+INSERT INTO request_hourly_v4
+    (endpoint_id, hour, version, instance, hits, duration_us, client_errors, server_errors,
+     cancelled)
+SELECT endpoint_id, div(time, 3600000)::bigint, version, instance, count(*),
+       sum(duration_us)::bigint,
+       count(*) FILTER (WHERE status BETWEEN 400 AND 499),
+       count(*) FILTER (WHERE status BETWEEN 500 AND 599),
+       count(*) FILTER (WHERE cancelled)
+FROM request GROUP BY 1, 2, 3, 4;
+DROP TABLE IF EXISTS request_hourly;
+ALTER TABLE request_hourly_v4 RENAME TO request_hourly;
+CREATE INDEX IF NOT EXISTS request_hourly_hour ON request_hourly(hour);
+
+CREATE TABLE IF NOT EXISTS instance (
+    name       TEXT PRIMARY KEY,
+    first_seen BIGINT NOT NULL,
+    last_seen  BIGINT NOT NULL
+);
+INSERT INTO instance (name, first_seen, last_seen)
+SELECT instance, min(hour) * 3600000, max(hour) * 3600000 + 3599999
+FROM request_hourly GROUP BY instance
+ON CONFLICT DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS duration_daily (
+    endpoint_id BIGINT NOT NULL REFERENCES endpoint(id),
+    day         BIGINT NOT NULL,
+    instance    TEXT NOT NULL,
+    bucket      BIGINT NOT NULL,
+    hits        BIGINT NOT NULL,
+    PRIMARY KEY (endpoint_id, day, instance, bucket)
+);
+CREATE INDEX IF NOT EXISTS duration_daily_day ON duration_daily(day);
+
+DROP INDEX IF EXISTS request_endpoint_duration;
+"#;
+
+/// Fills `duration_daily` from the stored request rows, bucketed in Rust exactly as the
+/// writer buckets (see [`crate::store::histogram`]). One pass; used by the v4 upgrade.
+pub fn backfill_durations(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+    use crate::store::histogram::bucket;
+    use std::collections::BTreeMap;
+    let mut sums: BTreeMap<(i64, i64, String, i64), i64> = BTreeMap::new();
+    for r in tx.query(
+        "SELECT endpoint_id, div(time, 86400000)::bigint, instance, duration_us FROM request
+         WHERE NOT EXISTS (SELECT 1 FROM duration_daily)",
+        &[],
+    )? {
+        let key = (r.get(0), r.get(1), r.get(2), bucket(r.get(3)));
+        *sums.entry(key).or_default() += 1;
+    }
+    let mut cols: (Vec<i64>, Vec<i64>, Vec<String>, Vec<i64>, Vec<i64>) = Default::default();
+    for ((endpoint, day, instance, bucket), hits) in sums {
+        cols.0.push(endpoint);
+        cols.1.push(day);
+        cols.2.push(instance);
+        cols.3.push(bucket);
+        cols.4.push(hits);
+    }
+    tx.execute(
+        "INSERT INTO duration_daily (endpoint_id, day, instance, bucket, hits)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[])",
+        &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4],
+    )?;
+    Ok(())
+}
+
 /// Creates or upgrades the schema. Safe to call from many processes at once.
 pub fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
     let mut tx = client.transaction()?;
@@ -242,10 +326,13 @@ pub fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
         // A newer fmd wrote this database: leave it alone, write what still fits.
         return tx.commit();
     }
-    for (version, sql) in [(1, V1), (2, V2), (3, V3)] {
+    for (version, sql) in [(1, V1), (2, V2), (3, V3), (4, V4)] {
         if current < version {
             tx.batch_execute(sql)?;
         }
+    }
+    if current < 4 {
+        backfill_durations(&mut tx)?;
     }
     if current < SCHEMA_VERSION {
         tx.execute(

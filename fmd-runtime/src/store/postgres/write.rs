@@ -17,7 +17,8 @@
 //! - this file: the store, requests and errors;
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
 //! - [`levels`]: level 2 outliers and level 3 call trees;
-//! - [`rollup`]: `last_requested`, the hourly rollup, the version seen, graph values.
+//! - [`rollup`]: `last_requested`, the hourly rollup, the daily duration histogram, the
+//!   version and instance seen, graph values.
 
 mod levels;
 mod rollup;
@@ -32,7 +33,8 @@ use crate::store::sqlite::BACKGROUND;
 use crate::store::{Store, StoreError, WriteOptions};
 use levels::{OutlierRows, ProfileRows};
 use postgres::{Client, Transaction};
-use rollup::{GraphRows, Rollup};
+pub use rollup::roll_up_request;
+use rollup::{GraphRows, Rollup, Stamp};
 use statements::Statements;
 use std::collections::HashMap;
 
@@ -111,7 +113,12 @@ impl PgStore {
         }
         let (rows, rollup) = (std::mem::take(&mut w.rows), std::mem::take(&mut w.rollup));
         rows.insert(w.tx, w.st, options)?;
-        rollup.store(w.tx, w.st, options, !self.version_stored)?;
+        rollup.store(
+            w.tx,
+            &w.st.rollup(),
+            &Stamp::of(options),
+            !self.version_stored,
+        )?;
         tx.commit()?;
         self.version_stored = true;
         Ok(stored)

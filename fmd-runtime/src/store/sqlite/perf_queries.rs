@@ -60,18 +60,22 @@ impl PerfStore for SqliteReader {
         endpoint_id: Option<i64>,
         from: i64,
         to: i64,
+        instance: Option<&str>,
     ) -> rusqlite::Result<Vec<HourCell>> {
         let (a, b) = hours(from, to);
         let sql = if endpoint_id.is_some() {
             "SELECT hour / 24, hour % 24, sum(hits), sum(duration_us) FROM request_hourly
-             WHERE endpoint_id = ?3 AND hour >= ?1 AND hour < ?2 GROUP BY hour ORDER BY hour"
+             WHERE endpoint_id = ?3 AND hour >= ?1 AND hour < ?2
+               AND (?4 IS NULL OR instance = ?4)
+             GROUP BY hour ORDER BY hour"
         } else {
             "SELECT hour / 24, hour % 24, sum(hits), sum(duration_us) FROM request_hourly
-             WHERE hour >= ?1 AND hour < ?2 AND ?3 IS NULL GROUP BY hour ORDER BY hour"
+             WHERE hour >= ?1 AND hour < ?2 AND ?3 IS NULL AND (?4 IS NULL OR instance = ?4)
+             GROUP BY hour ORDER BY hour"
         };
         self.conn
             .prepare_cached(sql)?
-            .query_map(params![a, b, endpoint_id], |r| {
+            .query_map(params![a, b, endpoint_id, instance], |r| {
                 Ok(HourCell {
                     day: r.get(0)?,
                     hour: r.get::<_, i64>(1)? as u8,
@@ -107,20 +111,22 @@ impl PerfStore for SqliteReader {
         endpoint_id: Option<i64>,
         from: i64,
         to: i64,
+        instance: Option<&str>,
     ) -> rusqlite::Result<Vec<VersionDay>> {
         let (a, b) = hours(from, to);
         let sql = if endpoint_id.is_some() {
             "SELECT hour / 24 AS day, version, sum(hits) FROM request_hourly
              WHERE endpoint_id = ?3 AND hour >= ?1 AND hour < ?2
+               AND (?4 IS NULL OR instance = ?4)
              GROUP BY day, version ORDER BY day, version"
         } else {
             "SELECT hour / 24 AS day, version, sum(hits) FROM request_hourly
-             WHERE hour >= ?1 AND hour < ?2 AND ?3 IS NULL
+             WHERE hour >= ?1 AND hour < ?2 AND ?3 IS NULL AND (?4 IS NULL OR instance = ?4)
              GROUP BY day, version ORDER BY day, version"
         };
         self.conn
             .prepare_cached(sql)?
-            .query_map(params![a, b, endpoint_id], |r| {
+            .query_map(params![a, b, endpoint_id, instance], |r| {
                 Ok(VersionDay {
                     day: r.get(0)?,
                     version: r.get(1)?,
@@ -152,14 +158,16 @@ impl PerfStore for SqliteReader {
         endpoint_id: i64,
         since: i64,
         limit: u32,
+        instance: Option<&str>,
     ) -> rusqlite::Result<Vec<RequestSample>> {
         self.conn
             .prepare_cached(
                 "SELECT id, time, duration_us, status, cancelled, version, group_by, ip
                  FROM request WHERE endpoint_id = ?1 AND time >= ?2
+                   AND (?4 IS NULL OR instance = ?4)
                  ORDER BY time DESC LIMIT ?3",
             )?
-            .query_map(params![endpoint_id, since, limit], |r| {
+            .query_map(params![endpoint_id, since, limit, instance], |r| {
                 Ok(RequestSample {
                     id: r.get(0)?,
                     time: r.get(1)?,
@@ -236,6 +244,7 @@ impl PerfStore for SqliteReader {
         endpoint_id: i64,
         offset: u64,
         limit: u64,
+        instance: Option<&str>,
     ) -> rusqlite::Result<Page<FailedRequest>> {
         // The condition is spelled as in the partial index `request_failed`.
         let rows = self
@@ -246,28 +255,33 @@ impl PerfStore for SqliteReader {
                          WHERE o.request_id = r.id ORDER BY o.id LIMIT 1)
                  FROM request r
                  WHERE r.endpoint_id = ?1 AND (r.status >= 400 OR r.cancelled = 1)
+                   AND (?4 IS NULL OR r.instance = ?4)
                  ORDER BY r.time DESC LIMIT ?2 OFFSET ?3",
             )?
-            .query_map(params![endpoint_id, limit as i64, offset as i64], |r| {
-                Ok(FailedRequest {
-                    id: r.get(0)?,
-                    time: r.get(1)?,
-                    method: r.get(2)?,
-                    route: r.get(3)?,
-                    status: status_from_sql(r.get(4)?),
-                    cancelled: r.get(5)?,
-                    duration_us: r.get(6)?,
-                    group_id: r.get(7)?,
-                })
-            })?
+            .query_map(
+                params![endpoint_id, limit as i64, offset as i64, instance],
+                |r| {
+                    Ok(FailedRequest {
+                        id: r.get(0)?,
+                        time: r.get(1)?,
+                        method: r.get(2)?,
+                        route: r.get(3)?,
+                        status: status_from_sql(r.get(4)?),
+                        cancelled: r.get(5)?,
+                        duration_us: r.get(6)?,
+                        group_id: r.get(7)?,
+                    })
+                },
+            )?
             .collect::<Result<_, _>>()?;
         let total: i64 = self
             .conn
             .prepare_cached(
                 "SELECT count(*) FROM request
-                 WHERE endpoint_id = ?1 AND (status >= 400 OR cancelled = 1)",
+                 WHERE endpoint_id = ?1 AND (status >= 400 OR cancelled = 1)
+                   AND (?2 IS NULL OR instance = ?2)",
             )?
-            .query_row([endpoint_id], |r| r.get(0))?;
+            .query_row(params![endpoint_id, instance], |r| r.get(0))?;
         Ok(Page {
             rows,
             total: total.max(0) as u64,
@@ -279,6 +293,7 @@ impl PerfStore for SqliteReader {
         endpoint_id: i64,
         offset: u64,
         limit: u64,
+        instance: Option<&str>,
     ) -> rusqlite::Result<Page<Outlier>> {
         let rows: Vec<(Outlier, Option<i64>)> = self
             .conn
@@ -286,27 +301,31 @@ impl PerfStore for SqliteReader {
                 "SELECT o.request_id, o.time, o.url, o.headers, r.duration_us, r.status,
                         o.typical_us, o.threshold_us, o.cpu_percent, o.memory_bytes, o.stack_id
                  FROM outlier o JOIN request r ON r.id = o.request_id
-                 WHERE o.endpoint_id = ?1 ORDER BY o.time DESC LIMIT ?2 OFFSET ?3",
+                 WHERE o.endpoint_id = ?1 AND (?4 IS NULL OR r.instance = ?4)
+                 ORDER BY o.time DESC LIMIT ?2 OFFSET ?3",
             )?
-            .query_map(params![endpoint_id, limit as i64, offset as i64], |r| {
-                let headers: String = r.get(3)?;
-                Ok((
-                    Outlier {
-                        request_id: r.get(0)?,
-                        time: r.get(1)?,
-                        url: r.get(2)?,
-                        headers: serde_json::from_str(&headers).unwrap_or_default(),
-                        duration_us: r.get(4)?,
-                        status: status_from_sql(r.get(5)?),
-                        typical_us: r.get(6)?,
-                        threshold_us: r.get(7)?,
-                        cpu_percent: r.get(8)?,
-                        memory_bytes: r.get(9)?,
-                        stack: Vec::new(),
-                    },
-                    r.get(10)?,
-                ))
-            })?
+            .query_map(
+                params![endpoint_id, limit as i64, offset as i64, instance],
+                |r| {
+                    let headers: String = r.get(3)?;
+                    Ok((
+                        Outlier {
+                            request_id: r.get(0)?,
+                            time: r.get(1)?,
+                            url: r.get(2)?,
+                            headers: serde_json::from_str(&headers).unwrap_or_default(),
+                            duration_us: r.get(4)?,
+                            status: status_from_sql(r.get(5)?),
+                            typical_us: r.get(6)?,
+                            threshold_us: r.get(7)?,
+                            cpu_percent: r.get(8)?,
+                            memory_bytes: r.get(9)?,
+                            stack: Vec::new(),
+                        },
+                        r.get(10)?,
+                    ))
+                },
+            )?
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(rows.len());
         for (mut o, stack_id) in rows {
@@ -317,8 +336,12 @@ impl PerfStore for SqliteReader {
         }
         let total: i64 = self
             .conn
-            .prepare_cached("SELECT count(*) FROM outlier WHERE endpoint_id = ?1")?
-            .query_row([endpoint_id], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT count(*) FROM outlier o
+                 WHERE o.endpoint_id = ?1 AND (?2 IS NULL OR EXISTS (
+                     SELECT 1 FROM request r WHERE r.id = o.request_id AND r.instance = ?2))",
+            )?
+            .query_row(params![endpoint_id, instance], |r| r.get(0))?;
         Ok(Page {
             rows: out,
             total: total.max(0) as u64,
@@ -329,14 +352,17 @@ impl PerfStore for SqliteReader {
         &mut self,
         endpoint_id: i64,
         limit: u32,
+        instance: Option<&str>,
     ) -> rusqlite::Result<Vec<ProfiledRequest>> {
         let ids: Vec<i64> = self
             .conn
             .prepare_cached(
-                "SELECT DISTINCT request_id FROM profile_node WHERE endpoint_id = ?1
-                 ORDER BY request_id DESC LIMIT ?2",
+                "SELECT DISTINCT p.request_id FROM profile_node p
+                 WHERE p.endpoint_id = ?1 AND (?3 IS NULL OR EXISTS (
+                     SELECT 1 FROM request r WHERE r.id = p.request_id AND r.instance = ?3))
+                 ORDER BY p.request_id DESC LIMIT ?2",
             )?
-            .query_map(params![endpoint_id, limit], |r| r.get(0))?
+            .query_map(params![endpoint_id, limit, instance], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(ids.len());
         for request_id in ids {

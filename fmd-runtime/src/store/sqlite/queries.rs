@@ -5,15 +5,17 @@
 //! writer keeps), histograms scan `exception_occurrence_group_time`. Orphan clean-up uses
 //! non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per statement.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::schema;
+use crate::store::histogram;
 use crate::store::perf::HOUR_MS;
 use crate::store::queries::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
-    Histogram, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
+    Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
 };
 
 /// The dashboard's connection to an fmd SQLite file.
@@ -23,7 +25,7 @@ use crate::store::queries::{
 /// use fmd_runtime::store::sqlite::queries::SqliteReader;
 ///
 /// let mut store = SqliteReader::open(std::path::Path::new("fmd.db"))?;
-/// let endpoints = store.overview(0)?;
+/// let endpoints = store.overview(0, None)?;
 /// # Ok::<(), rusqlite::Error>(())
 /// ```
 pub struct SqliteReader {
@@ -49,45 +51,44 @@ impl SqliteReader {
         &mut self.conn
     }
 
-    /// Hits and median of one endpoint since `since` (`None`: everything stored).
-    fn span(&self, endpoint_id: i64, since: Option<i64>) -> rusqlite::Result<SpanStats> {
-        // Without a time bound the queries name no `time`, so SQLite can pick an index on
-        // (endpoint_id, duration_us) if the schema has one.
-        let (count_sql, median_sql) = match since {
-            Some(_) => (
-                "SELECT count(*) FROM request WHERE endpoint_id = ?1 AND time >= ?2",
-                "SELECT duration_us FROM request WHERE endpoint_id = ?1 AND time >= ?2
-                 ORDER BY duration_us LIMIT 1 OFFSET ?3",
-            ),
-            None => (
-                "SELECT count(*) FROM request WHERE endpoint_id = ?1 AND ?2 IS NULL",
-                "SELECT duration_us FROM request WHERE endpoint_id = ?1 AND ?2 IS NULL
-                 ORDER BY duration_us LIMIT 1 OFFSET ?3",
-            ),
-        };
-        let hits: i64 = self
-            .conn
-            .prepare_cached(count_sql)?
-            .query_row(params![endpoint_id, since], |r| r.get(0))?;
-        let median_us = if hits == 0 {
-            None
-        } else {
-            self.conn
-                .prepare_cached(median_sql)?
-                .query_row(params![endpoint_id, since, hits / 2], |r| r.get(0))
-                .optional()?
-        };
-        Ok(SpanStats {
-            hits: hits as u64,
-            median_us,
-        })
-    }
-
     fn group_summary(&self, group_id: i64) -> rusqlite::Result<Option<GroupSummary>> {
         self.conn
             .prepare_cached(&format!("{GROUP_SELECT} WHERE g.id = ?1"))?
             .query_row([group_id], group_row)
             .optional()
+    }
+}
+
+/// One span's histogram: hits per duration bucket.
+#[derive(Default)]
+struct SpanHistogram(HashMap<i64, u64>);
+
+impl SpanHistogram {
+    fn stats(&self) -> SpanStats {
+        SpanStats {
+            hits: self.0.values().sum(),
+            median_us: histogram::median(self.0.iter().map(|(&b, &h)| (b, h))),
+        }
+    }
+}
+
+/// The overview's three spans of one endpoint.
+#[derive(Default)]
+struct Spans {
+    today: SpanHistogram,
+    week: SpanHistogram,
+    all: SpanHistogram,
+}
+
+impl Spans {
+    fn add(&mut self, day: i64, bucket: i64, hits: u64, today: i64, week: i64) {
+        *self.all.0.entry(bucket).or_default() += hits;
+        if day >= week {
+            *self.week.0.entry(bucket).or_default() += hits;
+        }
+        if day >= today {
+            *self.today.0.entry(bucket).or_default() += hits;
+        }
     }
 }
 
@@ -195,13 +196,55 @@ fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 impl DashboardStore for SqliteReader {
     type Error = rusqlite::Error;
 
-    fn overview(&mut self, now: i64) -> rusqlite::Result<Vec<EndpointOverview>> {
-        let today = now - now.rem_euclid(DAY_MS);
-        let week = now - 7 * DAY_MS;
+    fn overview(
+        &mut self,
+        now: i64,
+        instance: Option<&str>,
+    ) -> rusqlite::Result<Vec<EndpointOverview>> {
+        let today = now.div_euclid(DAY_MS);
+        let week = today - 6;
         let endpoints: Vec<(i64, String, Option<i64>, Option<i64>)> = self
             .conn
             .prepare_cached("SELECT id, name, level, last_requested FROM endpoint ORDER BY name")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        // Hits and medians: one pass over the daily histogram (a few dozen rows per
+        // endpoint and day, whatever the number of requests).
+        let mut spans: HashMap<i64, Spans> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT endpoint_id, day, bucket, hits FROM duration_daily
+                 WHERE ?1 IS NULL OR instance = ?1",
+            )?;
+            let mut rows = stmt.query(params![instance])?;
+            while let Some(r) = rows.next()? {
+                let (endpoint, day, bucket, hits): (i64, i64, i64, i64) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                spans.entry(endpoint).or_default().add(
+                    day,
+                    bucket,
+                    hits.max(0) as u64,
+                    today,
+                    week,
+                );
+            }
+        }
+        let errors: HashMap<i64, (i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT endpoint_id, sum(client_errors), sum(server_errors) FROM request_hourly
+                 WHERE hour >= ?1 AND (?2 IS NULL OR instance = ?2) GROUP BY endpoint_id",
+            )?
+            .query_map(params![week * 24, instance], |r| {
+                Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+            })?
+            .collect::<Result<_, _>>()?;
+        let groups: HashMap<i64, i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(endpoints.len());
         for (id, name, level, last_requested) in endpoints {
@@ -214,33 +257,39 @@ impl DashboardStore for SqliteReader {
                 )?
                 .query_map([id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            let (client, server): (i64, i64) = self
-                .conn
-                .prepare_cached(
-                    "SELECT coalesce(sum(status BETWEEN 400 AND 499), 0),
-                            coalesce(sum(status >= 500), 0)
-                     FROM request WHERE endpoint_id = ?1 AND time >= ?2",
-                )?
-                .query_row(params![id, week], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            let groups: i64 = self
-                .conn
-                .prepare_cached("SELECT count(*) FROM exception_group WHERE endpoint_id = ?1")?
-                .query_row([id], |r| r.get(0))?;
+            let (client, server) = errors.get(&id).copied().unwrap_or_default();
+            let s = spans.remove(&id).unwrap_or_default();
             out.push(EndpointOverview {
                 id,
                 routes,
                 level: level_from_sql(level),
                 last_requested,
-                today: self.span(id, Some(today))?,
-                week: self.span(id, Some(week))?,
-                all: self.span(id, None)?,
-                client_errors_week: client as u64,
-                server_errors_week: server as u64,
-                exception_groups: groups as u64,
+                today: s.today.stats(),
+                week: s.week.stats(),
+                all: s.all.stats(),
+                client_errors_week: client.max(0) as u64,
+                server_errors_week: server.max(0) as u64,
+                exception_groups: groups.get(&id).copied().unwrap_or(0).max(0) as u64,
                 name,
             });
         }
         Ok(out)
+    }
+
+    fn instances(&mut self) -> rusqlite::Result<Vec<InstanceInfo>> {
+        self.conn
+            .prepare_cached(
+                "SELECT name, first_seen, last_seen FROM instance
+                 ORDER BY last_seen DESC, name LIMIT 1000",
+            )?
+            .query_map([], |r| {
+                Ok(InstanceInfo {
+                    name: r.get(0)?,
+                    first_seen: r.get(1)?,
+                    last_seen: r.get(2)?,
+                })
+            })?
+            .collect()
     }
 
     fn endpoint(&mut self, id: i64) -> rusqlite::Result<Option<EndpointInfo>> {
@@ -430,6 +479,31 @@ impl DashboardStore for SqliteReader {
             "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < ?1)",
             [cutoff],
         )?;
+        // The cutoff's own day keeps its histogram row, less the requests deleted from it.
+        let cutoff_day = cutoff.div_euclid(DAY_MS);
+        let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT endpoint_id, instance, duration_us FROM request
+                 WHERE time >= ?1 AND time < ?2",
+            )?;
+            let mut rows = stmt.query(params![cutoff_day * DAY_MS, cutoff])?;
+            while let Some(r) = rows.next()? {
+                let key = (r.get(0)?, r.get(1)?, histogram::bucket(r.get(2)?));
+                *partial.entry(key).or_default() += 1;
+            }
+        }
+        for ((endpoint, instance, bucket), n) in partial {
+            tx.execute(
+                "UPDATE duration_daily SET hits = max(hits - ?5, 0)
+                 WHERE endpoint_id = ?1 AND day = ?2 AND instance = ?3 AND bucket = ?4",
+                params![endpoint, cutoff_day, instance, bucket, n],
+            )?;
+        }
+        let duration_rows = tx.execute(
+            "DELETE FROM duration_daily WHERE day < ?1 OR hits <= 0",
+            [cutoff_day],
+        )?;
         let requests = tx.execute("DELETE FROM request WHERE time < ?1", [cutoff])?;
         // Whole hours before the cutoff; the hour holding it stays.
         let hourly_rows = tx.execute(
@@ -450,6 +524,7 @@ impl DashboardStore for SqliteReader {
             outliers: outliers as u64,
             profile_nodes: profile_nodes as u64,
             hourly_rows: hourly_rows as u64,
+            duration_rows: duration_rows as u64,
             graph_values: graph_values as u64,
         })
     }

@@ -11,7 +11,64 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
+
+/// Version 4: instances. The hourly rollup gains an `instance` column (rebuilt from the
+/// request rows, which always carried it), the instances seen are listed, and a per-day
+/// duration histogram per endpoint and instance lets the overview read medians without
+/// walking the request rows (whose `(endpoint_id, duration_us)` index of version 2 goes).
+/// The histogram of the requests already stored is filled by
+/// [`backfill_durations`] in the same transaction, so an upgrade loses nothing.
+const V4: &str = r#"
+CREATE TABLE IF NOT EXISTS request_hourly_v4 (
+    endpoint_id  INTEGER NOT NULL REFERENCES endpoint(id),
+    hour         INTEGER NOT NULL,     -- unix ms / 3 600 000
+    version      TEXT NOT NULL,
+    instance     TEXT NOT NULL,
+    hits         INTEGER NOT NULL,
+    duration_us  INTEGER NOT NULL,     -- sum of durations
+    client_errors INTEGER NOT NULL,    -- status 400-499
+    server_errors INTEGER NOT NULL,    -- status 500-599
+    cancelled    INTEGER NOT NULL,
+    PRIMARY KEY (endpoint_id, hour, version, instance)
+);
+INSERT OR IGNORE INTO request_hourly_v4
+    (endpoint_id, hour, version, instance, hits, duration_us, client_errors, server_errors,
+     cancelled)
+SELECT endpoint_id, time / 3600000, version, instance, count(*), sum(duration_us),
+       sum(CASE WHEN status BETWEEN 400 AND 499 THEN 1 ELSE 0 END),
+       sum(CASE WHEN status BETWEEN 500 AND 599 THEN 1 ELSE 0 END),
+       sum(cancelled)
+FROM request GROUP BY endpoint_id, time / 3600000, version, instance;
+DROP TABLE IF EXISTS request_hourly;
+ALTER TABLE request_hourly_v4 RENAME TO request_hourly;
+CREATE INDEX IF NOT EXISTS request_hourly_hour ON request_hourly(hour);
+
+-- Every instance (FMD_INSTANCE, else host name and pid) that stored requests.
+CREATE TABLE IF NOT EXISTS instance (
+    name       TEXT PRIMARY KEY,
+    first_seen INTEGER NOT NULL,       -- unix ms
+    last_seen  INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO instance (name, first_seen, last_seen)
+SELECT instance, min(hour) * 3600000, max(hour) * 3600000 + 3599999
+FROM request_hourly GROUP BY instance;
+
+-- Requests per endpoint, UTC day, instance and duration bucket (store::histogram: buckets
+-- 2^(1/16) apart). The overview's hits and medians read this.
+CREATE TABLE IF NOT EXISTS duration_daily (
+    endpoint_id INTEGER NOT NULL REFERENCES endpoint(id),
+    day         INTEGER NOT NULL,      -- unix ms / 86 400 000
+    instance    TEXT NOT NULL,
+    bucket      INTEGER NOT NULL,
+    hits        INTEGER NOT NULL,
+    PRIMARY KEY (endpoint_id, day, instance, bucket)
+);
+CREATE INDEX IF NOT EXISTS duration_daily_day ON duration_daily(day);
+
+-- Medians no longer walk the request rows, so every request insert saves a B-tree.
+DROP INDEX IF EXISTS request_endpoint_duration;
+"#;
 
 /// Version 3: levels 2 and 3 (outliers, profiler), custom graphs, versions with their git
 /// commit, and the hourly rollup the utilization pages read instead of the request rows.
@@ -271,6 +328,33 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Fills `duration_daily` from the stored request rows (the buckets are computed in Rust,
+/// see [`crate::store::histogram`]). One pass over the requests; used by the v4 upgrade.
+pub fn backfill_durations(conn: &Connection) -> rusqlite::Result<()> {
+    use crate::store::histogram::bucket;
+    use std::collections::HashMap;
+    let mut sums: HashMap<(i64, i64, String, i64), i64> = HashMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT endpoint_id, time / 86400000, instance, duration_us FROM request
+             WHERE NOT EXISTS (SELECT 1 FROM duration_daily)",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let key = (r.get(0)?, r.get(1)?, r.get(2)?, bucket(r.get(3)?));
+            *sums.entry(key).or_default() += 1;
+        }
+    }
+    let mut insert = conn.prepare(
+        "INSERT INTO duration_daily (endpoint_id, day, instance, bucket, hits)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for ((endpoint, day, instance, bucket), hits) in sums {
+        insert.execute(rusqlite::params![endpoint, day, instance, bucket, hits])?;
+    }
+    Ok(())
+}
+
 /// Creates or upgrades the schema. Safe to call from many processes at once.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -296,6 +380,10 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     }
     if current < 3 {
         tx.execute_batch(V3)?;
+    }
+    if current < 4 {
+        tx.execute_batch(V4)?;
+        backfill_durations(&tx)?;
     }
     tx.execute(
         "INSERT INTO fmd_meta(key, value) VALUES ('schema_version', ?1)

@@ -9,7 +9,7 @@
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
 //! - [`levels`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: what is kept up to date per batch — `last_requested`, the hourly rollup,
-//!   the version seen — and custom graph values.
+//!   the daily duration histogram, the version and instance seen — and custom graph values.
 
 mod levels;
 mod rollup;
@@ -22,7 +22,8 @@ use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::grouping;
 use crate::request::UNMATCHED;
 use crate::store::{Store, StoreError, WriteOptions};
-use rollup::Rollup;
+pub use rollup::{RolledRequest, roll_up_request};
+use rollup::{Rollup, Stamp};
 use rusqlite::{Connection, Transaction, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -93,7 +94,7 @@ impl SqliteStore {
             stored += 1;
         }
         let rollup = std::mem::take(&mut w.rollup);
-        rollup.store(&tx, options, !self.version_stored)?;
+        rollup.store(&tx, &Stamp::of(options), !self.version_stored)?;
         tx.commit()?;
         self.version_stored = true;
         Ok(stored)

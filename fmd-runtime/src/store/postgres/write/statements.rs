@@ -1,6 +1,7 @@
 //! The writer's statements, prepared once per connection. Bulk inserts take one array per
 //! column and `unnest` them, so one prepared statement serves every batch size.
 
+use super::rollup;
 use postgres::{Client, Statement};
 
 /// Every statement the writer runs.
@@ -30,7 +31,9 @@ pub(super) struct Statements {
     pub insert_profile: Statement,
     pub last_requested: Statement,
     pub upsert_hourly: Statement,
+    pub upsert_daily: Statement,
     pub upsert_version: Statement,
+    pub upsert_instance: Statement,
     pub insert_graph: Statement,
     pub select_graph: Statement,
     pub insert_graph_values: Statement,
@@ -162,35 +165,11 @@ impl Statements {
                  SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
                      $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])",
             )?,
-            last_requested: c.prepare(
-                "UPDATE endpoint AS e
-                 SET last_requested = greatest(coalesce(e.last_requested, 0), u.t)
-                 FROM unnest($1::bigint[], $2::bigint[]) AS u(id, t) WHERE e.id = u.id",
-            )?,
-            upsert_hourly: c.prepare(
-                "INSERT INTO request_hourly AS h(endpoint_id, hour, version, hits, duration_us,
-                     client_errors, server_errors, cancelled)
-                 SELECT u.endpoint_id, u.hour, $3::text, u.hits, u.duration_us,
-                        u.client_errors, u.server_errors, u.cancelled
-                 FROM unnest($1::bigint[], $2::bigint[], $4::bigint[], $5::bigint[],
-                     $6::bigint[], $7::bigint[], $8::bigint[])
-                     AS u(endpoint_id, hour, hits, duration_us, client_errors, server_errors,
-                          cancelled)
-                 ON CONFLICT (endpoint_id, hour, version) DO UPDATE SET
-                     hits = h.hits + excluded.hits,
-                     duration_us = h.duration_us + excluded.duration_us,
-                     client_errors = h.client_errors + excluded.client_errors,
-                     server_errors = h.server_errors + excluded.server_errors,
-                     cancelled = h.cancelled + excluded.cancelled",
-            )?,
-            upsert_version: c.prepare(
-                "INSERT INTO app_version AS v(version, git_commit, first_seen, last_seen)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (version) DO UPDATE SET
-                     git_commit = coalesce(excluded.git_commit, v.git_commit),
-                     first_seen = least(v.first_seen, excluded.first_seen),
-                     last_seen = greatest(v.last_seen, excluded.last_seen)",
-            )?,
+            last_requested: c.prepare(rollup::LAST_REQUESTED)?,
+            upsert_hourly: c.prepare(rollup::UPSERT_HOURLY)?,
+            upsert_daily: c.prepare(rollup::UPSERT_DAILY)?,
+            upsert_version: c.prepare(rollup::UPSERT_VERSION)?,
+            upsert_instance: c.prepare(rollup::UPSERT_INSTANCE)?,
             insert_graph: c.prepare(
                 "INSERT INTO custom_graph(name, created_at) VALUES ($1, $2)
                  ON CONFLICT (name) DO NOTHING RETURNING id",
