@@ -63,6 +63,8 @@ pub struct PgStore {
     cache: Cache,
     /// This process's version is in `app_version`.
     version_stored: bool,
+    /// A transient failure: the connection is gone or unusable, make a new one.
+    lost: bool,
 }
 
 impl PgStore {
@@ -76,6 +78,7 @@ impl PgStore {
             statements,
             cache: Cache::default(),
             version_stored: false,
+            lost: false,
         })
     }
 
@@ -143,7 +146,9 @@ impl Store for PgStore {
                     } else if is_stale_reference(&e) && !cleared {
                         cleared = true;
                     } else {
-                        return Err(store_error("write", e));
+                        let e = store_error("write", e);
+                        self.lost = e.transient;
+                        return Err(e);
                     }
                 }
             }
@@ -168,7 +173,7 @@ impl Store for PgStore {
     }
 
     fn needs_reopen(&self) -> bool {
-        self.client.is_closed()
+        self.lost || self.client.is_closed()
     }
 }
 

@@ -1,0 +1,114 @@
+//! PostgreSQL faults the writer must ride out: a server it cannot reach is a transient
+//! error (retried, never fatal); a connection lost mid-run is noticed and replaced; many
+//! processes migrating one database at once create one schema.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use fmd_runtime::Database;
+use fmd_runtime::event::{Event, RequestEvent};
+use fmd_runtime::store::{WriteOptions, open_store};
+use fmd_tests::engines::{Db, fresh_postgres_database, postgres_url};
+use fmd_tests::vals;
+
+fn options() -> WriteOptions {
+    WriteOptions {
+        version: "1.0.0".into(),
+        instance: "faults".into(),
+        store_source: true,
+        normalize_messages: false,
+        git_commit: None,
+    }
+}
+
+fn request(time_ms: i64) -> Event {
+    Event::Request(Box::new(RequestEvent {
+        endpoint: Cow::Borrowed("app::index"),
+        route: Arc::from("/"),
+        method: Cow::Borrowed("GET"),
+        time_ms,
+        duration_us: 1_000,
+        status: Some(200),
+        cancelled: false,
+        level: 1,
+        ip: None,
+        group_by: None,
+        errors: Vec::new(),
+        outlier: None,
+        profile: None,
+    }))
+}
+
+#[test]
+fn an_unreachable_server_is_a_transient_error_without_the_password() {
+    // Port 1 on loopback: nothing listens there.
+    let url = "postgres://fmd:s3cret-pass@127.0.0.1:1/fmd";
+    let Err(e) = open_store(&Database::parse(url)) else {
+        panic!("connected to nothing");
+    };
+    assert!(e.transient, "retry later: {e}");
+    assert!(!e.message.contains("s3cret-pass"), "{e}");
+    let Err(e) = open_store(&Database::parse("postgres://127.0.0.1:notaport/x")) else {
+        panic!("a malformed URL opened");
+    };
+    assert!(!e.transient, "a malformed URL is not retried: {e}");
+}
+
+#[test]
+fn a_lost_connection_is_noticed_and_a_new_one_carries_on() {
+    let url = fresh_postgres_database();
+    let database = Database::Postgres(url.clone());
+    let mut store = open_store(&database).expect("open");
+    assert_eq!(store.write_batch(&[request(1_000)], &options()).unwrap(), 1);
+    let db_name = url.rsplit('/').next().unwrap_or_default().to_owned();
+    let admin = Db::open(&Database::Postgres(postgres_url()));
+    let killed = admin
+        .query_i64(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = ?1 AND application_name = 'fmd'",
+            vals![db_name.as_str()],
+        )
+        .unwrap_or(0);
+    assert_eq!(killed, 1, "the writer's connection is ended by the server");
+    let e = store
+        .write_batch(&[request(2_000)], &options())
+        .expect_err("the connection is gone");
+    assert!(e.transient, "{e}");
+    assert!(store.needs_reopen(), "the writer reconnects before the next try");
+    let mut store = open_store(&database).expect("reconnect");
+    assert_eq!(store.write_batch(&[request(2_000)], &options()).unwrap(), 1);
+    let db = Db::open(&database);
+    assert_eq!(db.count("request"), 2, "the retried batch is stored once");
+}
+
+#[test]
+fn eight_writers_migrating_one_database_at_once_create_one_schema() {
+    let url = fresh_postgres_database();
+    let database = Database::Postgres(url);
+    let barrier = Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let (database, barrier) = (database.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut store = open_store(&database).expect("open while others migrate");
+                store
+                    .write_batch(&[request(1_000 + i)], &options())
+                    .expect("write")
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().expect("writer"), 1);
+    }
+    let db = Db::open(&database);
+    assert_eq!(db.count("request"), 8);
+    assert_eq!(db.count("endpoint"), 1, "one endpoint row, not eight");
+    assert_eq!(
+        db.query_i64(
+            "SELECT count(*) FROM fmd_meta WHERE key = 'schema_version'",
+            &[]
+        ),
+        Some(1)
+    );
+}
