@@ -60,7 +60,10 @@ pub fn with_dbname(url: &str, name: &str) -> String {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, ""),
     };
-    let query = tail.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let query = tail
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     format!("{scheme}://{authority}/{name}{query}")
 }
 
@@ -263,9 +266,11 @@ impl Db {
                     .expect("busy timeout");
                 Db::Sqlite(conn)
             }
-            Database::Postgres(url) => Db::Postgres(parking_lot::Mutex::new(Some(off_runtime(
-                || postgres::Client::connect(url, postgres::NoTls).expect("connect PostgreSQL"),
-            )))),
+            Database::Postgres(url) => {
+                Db::Postgres(parking_lot::Mutex::new(Some(off_runtime(|| {
+                    postgres::Client::connect(url, postgres::NoTls).expect("connect PostgreSQL")
+                }))))
+            }
         }
     }
 

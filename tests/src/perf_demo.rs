@@ -6,8 +6,8 @@
 //! schema-v3 rows.
 
 use crate::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
-use crate::vals;
 use crate::perf_fixture::{DAY, HOUR, Node, OutlierSpec, Perf, Req, function, node};
+use crate::vals;
 
 /// The ids the browser test visits.
 #[derive(Debug, Clone, Copy)]

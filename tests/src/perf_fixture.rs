@@ -203,14 +203,7 @@ impl Perf for Fixture {
                                            location_id, calls, total_us, self_us)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 vals![
-                    request,
-                    endpoint,
-                    position,
-                    n.parent,
-                    d,
-                    location,
-                    n.calls,
-                    n.total_us,
+                    request, endpoint, position, n.parent, d, location, n.calls, n.total_us,
                     n.self_us
                 ],
             );

@@ -12,17 +12,17 @@ use std::sync::Arc;
 
 use fantoccini::Locator;
 use fmd_dashboard::Dashboard;
+use fmd_runtime::Database;
 use fmd_runtime::event::{Event, RequestEvent};
 use fmd_runtime::store::histogram::{bucket, bucket_value};
 use fmd_runtime::store::perf::PerfStore;
 use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
-use fmd_runtime::Database;
 use fmd_runtime::store::sqlite::{SqliteReader, SqliteStore};
 use fmd_runtime::store::{AnyReader, Store, WriteOptions, open_store};
 use fmd_tests::both_engines;
-use fmd_tests::engines::{Engine, fresh_database};
 use fmd_tests::browser::Browser;
 use fmd_tests::dashboard_fixture::{now_ms, serve};
+use fmd_tests::engines::{Engine, fresh_database};
 
 fn options(instance: &str) -> WriteOptions {
     WriteOptions {

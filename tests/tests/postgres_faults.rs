@@ -74,7 +74,10 @@ fn a_lost_connection_is_noticed_and_a_new_one_carries_on() {
         .write_batch(&[request(2_000)], &options())
         .expect_err("the connection is gone");
     assert!(e.transient, "{e}");
-    assert!(store.needs_reopen(), "the writer reconnects before the next try");
+    assert!(
+        store.needs_reopen(),
+        "the writer reconnects before the next try"
+    );
     let mut store = open_store(&database).expect("reconnect");
     assert_eq!(store.write_batch(&[request(2_000)], &options()).unwrap(), 1);
     let db = Db::open(&database);

@@ -66,7 +66,10 @@ async fn three_processes_write_into_one_postgres_at_once() {
     assert_eq!(stored, sent, "every event of every process stored");
     for name in names {
         let own = db
-            .query_i64("SELECT count(*) FROM request WHERE instance = ?1", vals![name])
+            .query_i64(
+                "SELECT count(*) FROM request WHERE instance = ?1",
+                vals![name],
+            )
             .unwrap_or(0);
         assert!(own > 0, "{name} stored its requests under its own name");
     }

@@ -5,8 +5,8 @@ use fmd_dashboard::reporting::{compare, latency_change, mix_changes};
 use fmd_dashboard::stats::mood_median_test;
 use fmd_runtime::store::perf::{Selection, StatusMix};
 use fmd_tests::both_engines;
-use fmd_tests::engines::Engine;
 use fmd_tests::dashboard_fixture::Fixture;
+use fmd_tests::engines::Engine;
 use fmd_tests::perf_fixture::{DAY, HOUR, Perf, Req};
 
 /// Reference values computed with SciPy 1.17.1 (NumPy 2.4.6), Python 3.11:

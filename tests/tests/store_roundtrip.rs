@@ -160,8 +160,16 @@ fn the_writer_stores_what_the_pages_read(engine: Engine) {
     let names: Vec<&str> = overview.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["(background)", "app::handle"]);
     let e = &overview[1];
-    assert_eq!((e.today.hits, e.all.hits), (3, 3), "level 0 stores no request row");
-    assert_eq!(e.last_requested, Some(now - 10), "every request moves last_requested");
+    assert_eq!(
+        (e.today.hits, e.all.hits),
+        (3, 3),
+        "level 0 stores no request row"
+    );
+    assert_eq!(
+        e.last_requested,
+        Some(now - 10),
+        "every request moves last_requested"
+    );
     assert_eq!((e.server_errors_week, e.exception_groups), (2, 1));
 
     let groups = st
@@ -176,7 +184,10 @@ fn the_writer_stores_what_the_pages_read(engine: Engine) {
         // PostgreSQL text cannot hold NUL: it is stored as U+FFFD, the rest kept.
         assert!(g.message.ends_with('\u{FFFD}'), "{}", &g.message[10_000..]);
     }
-    let detail = st.group_detail(g.id, now, 10).expect("detail").expect("group");
+    let detail = st
+        .group_detail(g.id, now, 10)
+        .expect("detail")
+        .expect("group");
     assert_eq!(detail.source_chain.len(), 1);
     assert_eq!(detail.histogram.counts.iter().sum::<u64>(), 3);
     let frames: Vec<(&str, bool, u32)> = detail
@@ -192,17 +203,28 @@ fn the_writer_stores_what_the_pages_read(engine: Engine) {
             ("tokio::runtime::poll", false, 1)
         ]
     );
-    assert!(detail.frames[0].code.as_deref().unwrap_or("").contains("fn lookup"));
+    assert!(
+        detail.frames[0]
+            .code
+            .as_deref()
+            .unwrap_or("")
+            .contains("fn lookup")
+    );
 
     let outliers = st.outliers(e.id, 0, 10, None).expect("outliers");
     assert_eq!(outliers.total, 1);
     let o = &outliers.rows[0];
     assert_eq!((o.duration_us, o.threshold_us), (90_000, 25_000));
-    assert_eq!(o.headers, vec![("accept".to_owned(), "text/html".to_owned())]);
+    assert_eq!(
+        o.headers,
+        vec![("accept".to_owned(), "text/html".to_owned())]
+    );
     assert_eq!(o.cpu_percent, Some(12.5));
     assert_eq!(o.stack.len(), 1);
 
-    let trees = st.profiled_requests(e.id, 10, Some("web-1")).expect("profiles");
+    let trees = st
+        .profiled_requests(e.id, 10, Some("web-1"))
+        .expect("profiles");
     assert_eq!(trees.len(), 1);
     let nodes: Vec<(u32, Option<u32>, &str, u64)> = trees[0]
         .nodes
@@ -211,7 +233,11 @@ fn the_writer_stores_what_the_pages_read(engine: Engine) {
         .collect();
     assert_eq!(nodes[0], (0, None, "handle", 1));
     assert_eq!(nodes[1], (1, Some(0), "lookup", 3));
-    assert_eq!((nodes[2].1, nodes[2].3), (None, 2), "the cut calls as one last root");
+    assert_eq!(
+        (nodes[2].1, nodes[2].3),
+        (None, 2),
+        "the cut calls as one last root"
+    );
 
     let graphs = st.custom_graphs().expect("graphs");
     assert_eq!(graphs.len(), 1);

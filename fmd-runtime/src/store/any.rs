@@ -41,7 +41,9 @@ impl AnyReader {
                 .map(AnyReader::Sqlite)
                 .map_err(|e| sqlite::store_error("open", e)),
             #[cfg(feature = "postgres")]
-            Database::Postgres(url) => super::postgres::PgReader::open(url).map(AnyReader::Postgres),
+            Database::Postgres(url) => {
+                super::postgres::PgReader::open(url).map(AnyReader::Postgres)
+            }
             #[cfg(not(feature = "postgres"))]
             Database::Postgres(_) => Err(StoreError::without_postgres()),
         }
@@ -107,7 +109,8 @@ impl DashboardStore for AnyReader {
         now: i64,
         buckets: u32,
     ) -> Result<Option<GroupDetail>, StoreError> {
-        each_engine!(self, "group detail", |r| r.group_detail(group_id, now, buckets))
+        each_engine!(self, "group detail", |r| r
+            .group_detail(group_id, now, buckets))
     }
 
     fn totals(&mut self) -> Result<StoreTotals, StoreError> {
@@ -119,11 +122,13 @@ impl DashboardStore for AnyReader {
         endpoint_id: i64,
         level: Option<u8>,
     ) -> Result<Option<String>, StoreError> {
-        each_engine!(self, "set level", |r| r.set_endpoint_level(endpoint_id, level))
+        each_engine!(self, "set level", |r| r
+            .set_endpoint_level(endpoint_id, level))
     }
 
     fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, StoreError> {
-        each_engine!(self, "delete group", |r| r.delete_group(endpoint_id, group_id))
+        each_engine!(self, "delete group", |r| r
+            .delete_group(endpoint_id, group_id))
     }
 
     fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
@@ -222,7 +227,11 @@ impl PerfStore for AnyReader {
         selection: &Selection,
         limit: u32,
     ) -> Result<Vec<i64>, StoreError> {
-        each_engine!(self, "durations", |r| r.durations(endpoint_id, selection, limit))
+        each_engine!(self, "durations", |r| r.durations(
+            endpoint_id,
+            selection,
+            limit
+        ))
     }
 
     fn status_mix(
@@ -287,16 +296,18 @@ impl PerfStore for AnyReader {
         to: i64,
         buckets: u32,
     ) -> Result<Vec<GraphPoint>, StoreError> {
-        each_engine!(self, "graph points", |r| r.graph_points(
-            graph_id, from, to, buckets
-        ))
+        each_engine!(self, "graph points", |r| r
+            .graph_points(graph_id, from, to, buckets))
     }
 }
 
 impl RequestLog for AnyReader {
     type Error = StoreError;
 
-    fn requests_in_window(&mut self, window: &RequestWindow) -> Result<Vec<RequestRow>, StoreError> {
+    fn requests_in_window(
+        &mut self,
+        window: &RequestWindow,
+    ) -> Result<Vec<RequestRow>, StoreError> {
         each_engine!(self, "request log", |r| r.requests_in_window(window))
     }
 }

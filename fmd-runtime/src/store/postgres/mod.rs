@@ -114,13 +114,17 @@ impl std::ops::Deref for Conn {
     type Target = postgres::Client;
 
     fn deref(&self) -> &postgres::Client {
-        self.0.as_ref().expect("a Conn holds its client until it is dropped")
+        self.0
+            .as_ref()
+            .expect("a Conn holds its client until it is dropped")
     }
 }
 
 impl std::ops::DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut postgres::Client {
-        self.0.as_mut().expect("a Conn holds its client until it is dropped")
+        self.0
+            .as_mut()
+            .expect("a Conn holds its client until it is dropped")
     }
 }
 

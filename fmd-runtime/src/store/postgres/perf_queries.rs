@@ -31,16 +31,22 @@ fn clamp(v: u64) -> i64 {
 
 impl PgReader {
     /// The hours a version served an endpoint, as a request time range `[from, to)`.
-    fn version_span(&mut self, endpoint_id: i64, version: &str) -> Result<(i64, i64), postgres::Error> {
+    fn version_span(
+        &mut self,
+        endpoint_id: i64,
+        version: &str,
+    ) -> Result<(i64, i64), postgres::Error> {
         let r = self.client.query_one(
             "SELECT min(hour), max(hour) FROM request_hourly
              WHERE endpoint_id = $1 AND version = $2",
             &[&endpoint_id, &version],
         )?;
-        Ok(match (r.get::<_, Option<i64>>(0), r.get::<_, Option<i64>>(1)) {
-            (Some(a), Some(b)) => (a * HOUR_MS, (b + 1) * HOUR_MS),
-            _ => (0, 0),
-        })
+        Ok(
+            match (r.get::<_, Option<i64>>(0), r.get::<_, Option<i64>>(1)) {
+                (Some(a), Some(b)) => (a * HOUR_MS, (b + 1) * HOUR_MS),
+                _ => (0, 0),
+            },
+        )
     }
 }
 

@@ -120,7 +120,9 @@ pub(super) fn endpoint_row(r: &Row) -> EndpointInfo {
     EndpointInfo {
         id: r.get(0),
         name: r.get(1),
-        level: r.get::<_, Option<i64>>(2).and_then(|l| u8::try_from(l).ok()),
+        level: r
+            .get::<_, Option<i64>>(2)
+            .and_then(|l| u8::try_from(l).ok()),
         last_requested: r.get(3),
     }
 }
@@ -291,7 +293,10 @@ impl DashboardStore for PgReader {
             "{GROUP_SELECT} WHERE ($1::bigint IS NULL OR g.endpoint_id = $1)
              ORDER BY {key} {dir}, g.id {dir} LIMIT $2 OFFSET $3"
         );
-        let (limit, offset) = (limit.min(i64::MAX as u64) as i64, offset.min(i64::MAX as u64) as i64);
+        let (limit, offset) = (
+            limit.min(i64::MAX as u64) as i64,
+            offset.min(i64::MAX as u64) as i64,
+        );
         let rows = self
             .client
             .query(&sql, &[&endpoint_id, &limit, &offset])?
@@ -481,10 +486,8 @@ impl DashboardStore for PgReader {
             "DELETE FROM request_hourly WHERE hour < $1",
             &[&cutoff.div_euclid(HOUR_MS)],
         )?;
-        let graph_values = tx.execute(
-            "DELETE FROM custom_graph_value WHERE time < $1",
-            &[&cutoff],
-        )?;
+        let graph_values =
+            tx.execute("DELETE FROM custom_graph_value WHERE time < $1", &[&cutoff])?;
         clean_orphans(&mut tx)?;
         tx.commit()?;
         Ok(PruneReport {

@@ -7,7 +7,10 @@ use crate::store::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow}
 impl RequestLog for PgReader {
     type Error = postgres::Error;
 
-    fn requests_in_window(&mut self, w: &RequestWindow) -> Result<Vec<RequestRow>, postgres::Error> {
+    fn requests_in_window(
+        &mut self,
+        w: &RequestWindow,
+    ) -> Result<Vec<RequestRow>, postgres::Error> {
         let (after_time, after_id) = w.after.unwrap_or((i64::MIN, i64::MIN));
         let from = w.from.max(after_time);
         let limit = i64::from(w.limit.min(MAX_PAGE));

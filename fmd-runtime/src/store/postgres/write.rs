@@ -328,8 +328,14 @@ impl Writer<'_, '_> {
     /// the row, else the select finds the row someone stored before.
     fn insert_or_select(
         &mut self,
-        insert: (&postgres::Statement, &[&(dyn postgres::types::ToSql + Sync)]),
-        select: (&postgres::Statement, &[&(dyn postgres::types::ToSql + Sync)]),
+        insert: (
+            &postgres::Statement,
+            &[&(dyn postgres::types::ToSql + Sync)],
+        ),
+        select: (
+            &postgres::Statement,
+            &[&(dyn postgres::types::ToSql + Sync)],
+        ),
     ) -> Result<i64, postgres::Error> {
         if let Some(row) = self.tx.query_opt(insert.0, insert.1)? {
             return Ok(row.get(0));
@@ -378,7 +384,8 @@ impl Writer<'_, '_> {
         rows.route.push(text(route).into_owned());
         rows.method.push(text(&r.method).into_owned());
         rows.time.push(r.time_ms);
-        rows.duration_us.push(r.duration_us.min(i64::MAX as u64) as i64);
+        rows.duration_us
+            .push(r.duration_us.min(i64::MAX as u64) as i64);
         rows.status.push(r.status.map(i64::from));
         rows.cancelled.push(r.cancelled);
         rows.ip.push(r.ip.as_deref().map(|s| text(s).into_owned()));

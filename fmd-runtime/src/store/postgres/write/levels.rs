@@ -135,7 +135,8 @@ impl Writer<'_, '_> {
         rows.headers.push(text(&headers).into_owned());
         rows.typical_us.push(clamp(o.typical_us));
         rows.threshold_us.push(clamp(o.threshold_us));
-        rows.cpu_percent.push(o.cpu_percent.filter(|c| c.is_finite()));
+        rows.cpu_percent
+            .push(o.cpu_percent.filter(|c| c.is_finite()));
         rows.memory_bytes.push(o.memory_bytes.map(clamp));
         rows.stack.push(stack);
         Ok(())

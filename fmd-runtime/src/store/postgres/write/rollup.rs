@@ -165,7 +165,8 @@ impl Rollup {
         }
         let (version, instance) = (text(stamp.version), text(stamp.instance));
         if !self.hourly.is_empty() {
-            let key = |f: fn(&(i64, i64)) -> i64| -> Vec<i64> { self.hourly.keys().map(f).collect() };
+            let key =
+                |f: fn(&(i64, i64)) -> i64| -> Vec<i64> { self.hourly.keys().map(f).collect() };
             let sum = |f: fn(&Hourly) -> i64| -> Vec<i64> { self.hourly.values().map(f).collect() };
             db.execute(
                 sql.hourly,
@@ -183,13 +184,18 @@ impl Rollup {
             )?;
         }
         if !self.daily.is_empty() {
-            let key = |f: fn(&(i64, i64, i64)) -> i64| -> Vec<i64> {
-                self.daily.keys().map(f).collect()
-            };
+            let key =
+                |f: fn(&(i64, i64, i64)) -> i64| -> Vec<i64> { self.daily.keys().map(f).collect() };
             let hits: Vec<i64> = self.daily.values().copied().collect();
             db.execute(
                 sql.daily,
-                &[&key(|k| k.0), &key(|k| k.1), &&*instance, &key(|k| k.2), &hits],
+                &[
+                    &key(|k| k.0),
+                    &key(|k| k.1),
+                    &&*instance,
+                    &key(|k| k.2),
+                    &hits,
+                ],
             )?;
         }
         let seen = self.seen.or_else(|| {
@@ -198,7 +204,10 @@ impl Rollup {
         });
         if let Some((first, last)) = seen {
             let commit = stamp.git_commit.map(text);
-            db.execute(sql.version, &[&&*version, &commit.as_deref(), &first, &last])?;
+            db.execute(
+                sql.version,
+                &[&&*version, &commit.as_deref(), &first, &last],
+            )?;
         }
         if let Some((first, last)) = self.seen {
             db.execute(sql.instance, &[&&*instance, &first, &last])?;
@@ -260,7 +269,12 @@ impl GraphRows {
         }
         tx.execute(
             &st.insert_graph_values,
-            &[&self.graph, &self.time, &self.value, &&*text(&options.instance)],
+            &[
+                &self.graph,
+                &self.time,
+                &self.value,
+                &&*text(&options.instance),
+            ],
         )?;
         Ok(())
     }

@@ -65,9 +65,8 @@ impl Statements {
             )?,
             select_endpoint: c.prepare("SELECT id FROM endpoint WHERE name = $1")?,
             intern_types: c.prepare(&intern_sql("exception_type", "name", "name"))?,
-            select_types: c.prepare(
-                "SELECT id, name FROM exception_type WHERE name = ANY($1::text[])",
-            )?,
+            select_types: c
+                .prepare("SELECT id, name FROM exception_type WHERE name = ANY($1::text[])")?,
             intern_messages: c.prepare(&intern_sql(
                 "exception_message",
                 "message",
@@ -120,16 +119,14 @@ impl Statements {
                 "INSERT INTO exception_frame(location_id, line) VALUES ($1, $2)
                  ON CONFLICT (location_id, line) DO NOTHING RETURNING id",
             )?,
-            select_frame: c.prepare(
-                "SELECT id FROM exception_frame WHERE location_id = $1 AND line = $2",
-            )?,
+            select_frame: c
+                .prepare("SELECT id FROM exception_frame WHERE location_id = $1 AND line = $2")?,
             insert_definition: c.prepare(
                 "INSERT INTO function_definition(code_hash, code, verbatim) VALUES ($1, $2, $3)
                  ON CONFLICT (code_hash) DO NOTHING RETURNING id",
             )?,
-            select_definition: c.prepare(
-                "SELECT id FROM function_definition WHERE code_hash = $1",
-            )?,
+            select_definition: c
+                .prepare("SELECT id FROM function_definition WHERE code_hash = $1")?,
             insert_app_location: c.prepare(
                 "INSERT INTO function_location(definition_id, module, name, file, start_line,
                      end_line, in_app)

@@ -30,7 +30,9 @@ impl Writer<'_, '_> {
             }
         }
         let st = self.st;
-        intern(self, &st.intern_types, &st.select_types, types, |c| &mut c.types)?;
+        intern(self, &st.intern_types, &st.select_types, types, |c| {
+            &mut c.types
+        })?;
         intern(
             self,
             &st.intern_messages,
@@ -65,7 +67,12 @@ impl Writer<'_, '_> {
                     vec![message],
                     |c| &mut c.messages,
                 )?;
-                Ok(self.cache.messages.get(message).copied().unwrap_or_default())
+                Ok(self
+                    .cache
+                    .messages
+                    .get(message)
+                    .copied()
+                    .unwrap_or_default())
             }
         }
     }
@@ -150,7 +157,10 @@ impl Writer<'_, '_> {
         let st = self.st;
         let code_hash = info.code_hash as i64;
         let definition = self.insert_or_select(
-            (&st.insert_definition, &[&code_hash, &&*code, &info.verbatim]),
+            (
+                &st.insert_definition,
+                &[&code_hash, &&*code, &info.verbatim],
+            ),
             (&st.select_definition, &[&code_hash]),
         )?;
         let (module, name, file) = (text(info.module), text(info.name), text(info.file));
@@ -169,7 +179,11 @@ impl Writer<'_, '_> {
         Ok(id)
     }
 
-    pub(super) fn other_location(&mut self, name: &str, file: &str) -> Result<i64, postgres::Error> {
+    pub(super) fn other_location(
+        &mut self,
+        name: &str,
+        file: &str,
+    ) -> Result<i64, postgres::Error> {
         let key = (name.to_owned(), file.to_owned());
         if let Some(&id) = self.cache.other_locations.get(&key) {
             return Ok(id);
@@ -201,12 +215,11 @@ fn intern(
     }
     let clean: Vec<Cow<'_, str>> = values.iter().map(|v| text(v)).collect();
     let params: Vec<&str> = clean.iter().map(|c| &**c).collect();
-    let mut found: HashMap<String, i64> = w
-        .tx
-        .query(insert, &[&params])?
-        .iter()
-        .map(|r| (r.get(1), r.get(0)))
-        .collect();
+    let mut found: HashMap<String, i64> =
+        w.tx.query(insert, &[&params])?
+            .iter()
+            .map(|r| (r.get(1), r.get(0)))
+            .collect();
     if found.len() < params.len() {
         // Stored by another writer after this statement's snapshot: visible now.
         for r in w.tx.query(select, &[&params])? {
