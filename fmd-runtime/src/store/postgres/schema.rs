@@ -292,18 +292,19 @@ pub fn backfill_durations(tx: &mut postgres::Transaction<'_>) -> Result<(), post
         let key = (r.get(0), r.get(1), r.get(2), bucket(r.get(3)));
         *sums.entry(key).or_default() += 1;
     }
-    let mut cols: (Vec<i64>, Vec<i64>, Vec<String>, Vec<i64>, Vec<i64>) = Default::default();
-    for ((endpoint, day, instance, bucket), hits) in sums {
-        cols.0.push(endpoint);
-        cols.1.push(day);
-        cols.2.push(instance);
-        cols.3.push(bucket);
-        cols.4.push(hits);
+    let (mut endpoints, mut days, mut instances) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut buckets, mut hits) = (Vec::new(), Vec::new());
+    for ((endpoint, day, instance, bucket), n) in sums {
+        endpoints.push(endpoint);
+        days.push(day);
+        instances.push(instance);
+        buckets.push(bucket);
+        hits.push(n);
     }
     tx.execute(
         "INSERT INTO duration_daily (endpoint_id, day, instance, bucket, hits)
          SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[])",
-        &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4],
+        &[&endpoints, &days, &instances, &buckets, &hits],
     )?;
     Ok(())
 }
