@@ -56,8 +56,22 @@ fn intern_sql(table: &str, column: &str, key: &str) -> String {
     )
 }
 
+/// Draws `$1` ids from `request.id`'s sequence, named once here rather than looked up
+/// for every id.
+fn request_ids_sql(c: &mut Client) -> Result<String, postgres::Error> {
+    let sequence: Option<String> = c
+        .query_one("SELECT pg_get_serial_sequence('request', 'id')", &[])?
+        .get(0);
+    let sequence = sequence.unwrap_or_else(|| "request_id_seq".to_owned());
+    Ok(format!(
+        "SELECT nextval('{}'::regclass) FROM generate_series(1, $1::bigint)",
+        sequence.replace('\'', "''")
+    ))
+}
+
 impl Statements {
     pub(super) fn prepare(c: &mut Client) -> Result<Statements, postgres::Error> {
+        let ids = request_ids_sql(c)?;
         Ok(Statements {
             insert_endpoint: c.prepare(
                 "INSERT INTO endpoint(name, created_at) VALUES ($1, $2)
@@ -76,10 +90,7 @@ impl Statements {
                 "SELECT id, message FROM exception_message
                  WHERE md5(message) IN (SELECT md5(v) FROM unnest($1::text[]) AS u(v))",
             )?,
-            request_ids: c.prepare(
-                "SELECT nextval(pg_get_serial_sequence('request', 'id'))
-                 FROM generate_series(1, $1::bigint)",
-            )?,
+            request_ids: c.prepare(&ids)?,
             insert_requests: c.prepare(
                 "INSERT INTO request(id, endpoint_id, route, method, time, duration_us, status,
                      cancelled, ip, group_by, version, instance)
