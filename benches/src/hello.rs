@@ -191,3 +191,47 @@ pub fn serve(variant: Variant, port: u16, failing: bool) -> std::io::Result<()> 
         Ok(())
     })
 }
+
+/// Sends `n` GET /hello requests in-process through the variant's `Router` (one
+/// `oneshot` each, body read to the end) on a single-threaded runtime, after 200 to warm
+/// up. Run under `valgrind --tool=callgrind --separate-threads=yes` at two `n`: the main
+/// thread's difference is the request path's instructions, exact on a noisy machine (the
+/// writer thread is counted apart).
+pub fn oneshot(variant: Variant, n: u64, failing: bool) -> std::io::Result<()> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    set_failing(failing);
+    // `with_state` turns the handlers into routes once, as `axum::serve` does.
+    let router = match variant {
+        Variant::Plain => plain_router(),
+        Variant::Fmd => fmd_router(),
+        Variant::Peer => peer_router(),
+    }
+    .with_state(());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        for _ in 0..200 + n {
+            let request = axum::http::Request::get("/hello")
+                .body(axum::body::Body::empty())
+                .map_err(std::io::Error::other)?;
+            let response = router
+                .clone()
+                .oneshot(request)
+                .await
+                .map_err(std::io::Error::other)?;
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(std::io::Error::other)?;
+            std::hint::black_box(body.to_bytes());
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
+    if variant == Variant::Fmd {
+        fmd::shutdown();
+    }
+    Ok(())
+}

@@ -39,6 +39,8 @@
 
 use crate::event::{ErrorKind, Event, RequestEvent};
 use crate::monitor::Stats;
+use foldhash::HashMap;
+use parking_lot::Mutex;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
@@ -81,6 +83,22 @@ fn duration_histogram() -> Histogram {
     Histogram::new(DURATION_BUCKETS)
 }
 
+/// Methods with a label of their own (the rest are `other`).
+const METHODS: [&str; 10] = [
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "CALL",
+];
+/// Status classes, in the order of [`status_index`].
+const STATUSES: [&str; 7] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other", "cancelled"];
+
+/// One endpoint's series, looked up once and then kept: the families' own lookup hashes
+/// the whole label set with SipHash, a cost per event the writer need not pay.
+#[derive(Debug)]
+struct EndpointSeries {
+    duration: Histogram,
+    /// By method index (the last one is `other`), then status index.
+    requests: [[Option<Counter>; STATUSES.len()]; METHODS.len() + 1],
+}
+
 /// The series of one process. Lives in the monitor; fed by the writer thread.
 #[derive(Debug)]
 pub struct Metrics {
@@ -88,6 +106,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     durations: Family<EndpointLabels, Histogram>,
     exceptions: Family<ExceptionLabels, Counter>,
+    series: Mutex<HashMap<Cow<'static, str>, EndpointSeries>>,
 }
 
 impl Default for Metrics {
@@ -120,28 +139,37 @@ impl Default for Metrics {
             requests,
             durations,
             exceptions,
+            series: Mutex::default(),
         }
     }
 }
 
-/// A method as a label: the standard ones, or `other` (a client may send any token).
-fn method_label(method: &str) -> &'static str {
-    const KNOWN: [&str; 10] = [
-        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "CALL",
-    ];
-    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
+/// A method's index in [`METHODS`], or `METHODS.len()` for `other`.
+fn method_index(method: &str) -> usize {
+    METHODS
+        .iter()
+        .position(|m| *m == method)
+        .unwrap_or(METHODS.len())
 }
 
-/// A status as a label: its class, or `cancelled` when the request never finished.
-fn status_label(status: Option<u16>) -> &'static str {
+/// A method as a label: the standard ones, or `other` (a client may send any token).
+fn method_label(method: &str) -> &'static str {
+    METHODS
+        .get(method_index(method))
+        .copied()
+        .unwrap_or("other")
+}
+
+/// A status class's index in [`STATUSES`]; `cancelled` when the request never finished.
+fn status_index(status: Option<u16>) -> usize {
     match status {
-        None => "cancelled",
-        Some(100..=199) => "1xx",
-        Some(200..=299) => "2xx",
-        Some(300..=399) => "3xx",
-        Some(400..=499) => "4xx",
-        Some(500..=599) => "5xx",
-        Some(_) => "other",
+        Some(100..=199) => 0,
+        Some(200..=299) => 1,
+        Some(300..=399) => 2,
+        Some(400..=499) => 3,
+        Some(500..=599) => 4,
+        Some(_) => 5,
+        None => 6,
     }
 }
 
@@ -165,20 +193,35 @@ impl Metrics {
     }
 
     fn observe_request(&self, r: &RequestEvent) {
-        let labels = RequestLabels {
-            endpoint: r.endpoint.clone(),
-            method: method_label(&r.method),
-            status: status_label(r.status),
-        };
-        self.requests.get_or_create(&labels).inc();
-        let endpoint = EndpointLabels {
-            endpoint: labels.endpoint,
-        };
-        self.durations
-            .get_or_create(&endpoint)
-            .observe(r.duration_us as f64 / 1e6);
+        let (m, st) = (method_index(&r.method), status_index(r.status));
+        {
+            let mut series = self.series.lock();
+            if !series.contains_key(&*r.endpoint) {
+                let labels = EndpointLabels {
+                    endpoint: r.endpoint.clone(),
+                };
+                let found = EndpointSeries {
+                    duration: self.durations.get_or_create(&labels).clone(),
+                    requests: Default::default(),
+                };
+                series.insert(r.endpoint.clone(), found);
+            }
+            if let Some(found) = series.get_mut(&*r.endpoint) {
+                found.duration.observe(r.duration_us as f64 / 1e6);
+                found.requests[m][st]
+                    .get_or_insert_with(|| {
+                        let labels = RequestLabels {
+                            endpoint: r.endpoint.clone(),
+                            method: method_label(&r.method),
+                            status: STATUSES[st],
+                        };
+                        self.requests.get_or_create(&labels).clone()
+                    })
+                    .inc();
+            }
+        }
         for e in &r.errors {
-            self.exception(endpoint.endpoint.clone(), e.kind);
+            self.exception(r.endpoint.clone(), e.kind);
         }
     }
 
@@ -226,6 +269,10 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status_label(status: Option<u16>) -> &'static str {
+        STATUSES[status_index(status)]
+    }
 
     #[test]
     fn labels_are_bounded() {

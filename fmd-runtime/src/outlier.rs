@@ -10,8 +10,8 @@
 
 use crate::event::{OutlierEvent, RequestEvent, TraceFrame};
 use crate::stack::Frame;
+use foldhash::HashMap;
 use parking_lot::RwLock;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -10,7 +10,7 @@
 use crate::event::{ProfileCall, ProfileEvent};
 use crate::function::FnInfo;
 use crate::request;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::time::Instant;
 
 /// Node id of a frame that is not in a call tree; as a parent: "a root".

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 fn usage() -> String {
     "usage: fmd-bench load | ingest | pages | generate | report | server <plain|fmd|peer> [--fail] \
-     | ingest-child <sustain|overload> <batch> <seconds> | ingest-count <events>"
+     | ingest-child <sustain|overload> <batch> <seconds> | ingest-count <events> \
+     | oneshot <plain|fmd|peer> <requests> [--fail]"
         .to_owned()
 }
 
@@ -27,6 +28,11 @@ fn run(args: &[String]) -> Result<(), String> {
             let batch = arg(2).parse().map_err(|_| usage())?;
             let seconds = arg(3).parse().map_err(|_| usage())?;
             ingest::child(arg(1), batch, seconds)
+        }
+        "oneshot" => {
+            let variant = hello::Variant::parse(arg(1)).ok_or_else(usage)?;
+            let n = arg(2).parse().map_err(|_| usage())?;
+            hello::oneshot(variant, n, arg(3) == "--fail").map_err(|e| e.to_string())
         }
         "ingest-count" => ingest::count(arg(1).parse().map_err(|_| usage())?),
         "generate" => generate::database(generate::Shape::for_run()).map(|_| ()),

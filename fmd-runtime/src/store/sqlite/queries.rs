@@ -5,7 +5,7 @@
 //! writer keeps), histograms scan `exception_occurrence_group_time`. Orphan clean-up uses
 //! non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per statement.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -210,7 +210,7 @@ impl DashboardStore for SqliteReader {
             .collect::<Result<_, _>>()?;
         // Hits and medians: one pass over the daily histogram (a few dozen rows per
         // endpoint and day, whatever the number of requests).
-        let mut spans: HashMap<i64, Spans> = HashMap::new();
+        let mut spans: HashMap<i64, Spans> = HashMap::default();
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT endpoint_id, day, bucket, hits FROM duration_daily
@@ -481,7 +481,7 @@ impl DashboardStore for SqliteReader {
         )?;
         // The cutoff's own day keeps its histogram row, less the requests deleted from it.
         let cutoff_day = cutoff.div_euclid(DAY_MS);
-        let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
+        let mut partial: HashMap<(i64, String, i64), i64> = HashMap::default();
         {
             let mut stmt = tx.prepare(
                 "SELECT endpoint_id, instance, duration_us FROM request

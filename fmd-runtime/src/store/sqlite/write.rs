@@ -22,10 +22,10 @@ use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::grouping;
 use crate::request::UNMATCHED;
 use crate::store::{Store, StoreError, WriteOptions};
+use foldhash::HashMap;
 pub use rollup::{RolledRequest, roll_up_request};
 use rollup::{Rollup, Stamp};
-use rusqlite::{Connection, Transaction, params};
-use std::collections::HashMap;
+use rusqlite::{CachedStatement, Connection, Transaction, params};
 use std::path::{Path, PathBuf};
 
 /// Endpoint name of errors captured outside any request.
@@ -76,6 +76,7 @@ impl SqliteStore {
         let tx = self.conn.transaction()?;
         let mut w = Writer {
             tx: &tx,
+            insert_request: tx.prepare_cached(INSERT_REQUEST)?,
             cache: &mut self.cache,
             options,
             rollup: Rollup::default(),
@@ -94,6 +95,7 @@ impl SqliteStore {
             stored += 1;
         }
         let rollup = std::mem::take(&mut w.rollup);
+        drop(w);
         rollup.store(&tx, &Stamp::of(options), !self.version_stored)?;
         tx.commit()?;
         self.version_stored = true;
@@ -129,8 +131,14 @@ impl Store for SqliteStore {
     }
 }
 
+/// The one statement every stored request runs, prepared once per batch.
+const INSERT_REQUEST: &str = "INSERT INTO request(endpoint_id, route, method, time, duration_us,
+        status, cancelled, version, ip, group_by, instance)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
 struct Writer<'a> {
     tx: &'a Transaction<'a>,
+    insert_request: CachedStatement<'a>,
     cache: &'a mut Cache,
     options: &'a WriteOptions,
     rollup: Rollup,
@@ -163,25 +171,19 @@ impl Writer<'_> {
         } else {
             &r.route
         };
-        self.tx
-            .prepare_cached(
-                "INSERT INTO request(endpoint_id, route, method, time, duration_us, status,
-                     cancelled, version, ip, group_by, instance)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                endpoint,
-                route,
-                &*r.method,
-                r.time_ms,
-                r.duration_us as i64,
-                r.status,
-                r.cancelled,
-                self.options.version,
-                r.ip,
-                r.group_by,
-                self.options.instance,
-            ])?;
+        self.insert_request.execute(params![
+            endpoint,
+            route,
+            &*r.method,
+            r.time_ms,
+            r.duration_us as i64,
+            r.status,
+            r.cancelled,
+            self.options.version,
+            r.ip,
+            r.group_by,
+            self.options.instance,
+        ])?;
         let request_id = self.tx.last_insert_rowid();
         self.rollup.stored(endpoint, r);
         for e in &r.errors {

@@ -9,8 +9,8 @@ use crate::event::{RequestEvent, Sample};
 use crate::store::WriteOptions;
 use crate::store::histogram;
 use crate::store::queries::DAY_MS;
+use foldhash::HashMap;
 use rusqlite::{Connection, params};
-use std::collections::HashMap;
 
 /// Milliseconds in an hour: `request_hourly.hour` is `time / HOUR_MS`.
 pub const HOUR_MS: i64 = 3_600_000;

@@ -4,9 +4,9 @@
 use super::{TEXT_CACHE, Writer};
 use crate::event::TraceFrame;
 use crate::grouping;
+use foldhash::HashMap;
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// The id of `value` in a table of distinct texts (`upsert` returns it), cached in `cache`.
 /// Texts are often unique (messages), so the cache is emptied when it is full.
