@@ -1,6 +1,7 @@
 //! PostgreSQL faults the writer must ride out: a server it cannot reach is a transient
 //! error (retried, never fatal); a connection lost mid-run is noticed and replaced; many
-//! processes migrating one database at once create one schema.
+//! processes migrating one database at once create one schema; a schema-3 database
+//! upgrades to 4 with its rollups rebuilt.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -114,4 +115,60 @@ fn eight_writers_migrating_one_database_at_once_create_one_schema() {
         ),
         Some(1)
     );
+}
+
+#[test]
+fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows() {
+    let url = fresh_postgres_database();
+    let database = Database::Postgres(url);
+    let mut store = open_store(&database).expect("open");
+    let now = fmd_tests::dashboard_fixture::now_ms();
+    let mut web2 = options();
+    web2.instance = "web-2".into();
+    store
+        .write_batch(&[request(now - 2), request(now - 1)], &options())
+        .expect("web-1");
+    store.write_batch(&[request(now)], &web2).expect("web-2");
+    drop(store);
+    // Back to what a schema-3 fmd left: no instances in the rollup, no histogram.
+    let db = Db::open(&database);
+    db.batch(
+        "DROP TABLE duration_daily;
+         DROP TABLE instance;
+         ALTER TABLE request_hourly DROP CONSTRAINT request_hourly_v4_pkey;
+         ALTER TABLE request_hourly DROP COLUMN instance;
+         UPDATE fmd_meta SET value = '3' WHERE key = 'schema_version';",
+    );
+    let mut reader = fmd_runtime::store::AnyReader::open(&database).expect("upgrade");
+    use fmd_runtime::store::queries::DashboardStore;
+    assert_eq!(
+        db.query_i64(
+            "SELECT value::bigint FROM fmd_meta WHERE key = 'schema_version'",
+            &[]
+        ),
+        Some(4)
+    );
+    let one = &reader.overview(now, Some("faults")).expect("overview")[0];
+    assert_eq!(
+        (one.today.hits, one.all.hits),
+        (2, 2),
+        "the histogram is rebuilt"
+    );
+    let b = fmd_runtime::store::histogram::bucket(1_000);
+    assert_eq!(
+        one.today.median_us,
+        Some(fmd_runtime::store::histogram::bucket_value(b))
+    );
+    assert_eq!(reader.instances().expect("instances").len(), 2);
+    assert_eq!(
+        db.query_i64("SELECT sum(hits)::bigint FROM request_hourly", &[]),
+        Some(3)
+    );
+    // The writer carries on into the upgraded database.
+    let mut store = open_store(&database).expect("reopen");
+    store
+        .write_batch(&[request(now)], &options())
+        .expect("write");
+    let one = &reader.overview(now, Some("faults")).expect("overview")[0];
+    assert_eq!(one.all.hits, 3);
 }
