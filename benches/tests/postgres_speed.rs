@@ -1,11 +1,12 @@
-//! PostgreSQL speed, kept out of the default run (it writes a million rows):
+//! PostgreSQL speed, kept out of the default run (it writes a million rows), with the
+//! same measurement on SQLite beside it:
 //!
 //! ```text
 //! scripts/test.d/pre-40-postgres.sh starts a server; with FMD_TEST_POSTGRES_URL set:
-//! cargo test --release -p fmd-bench --test postgres_speed -- --ignored --nocapture
+//! cargo test --release -p fmd-bench --test postgres_speed -- --ignored --nocapture --test-threads 1
 //! ```
 //!
-//! - the writer's store: events per second `PgStore::write_batch` takes from realistic
+//! - the writer's store: events per second `Store::write_batch` takes from realistic
 //!   events (20 endpoints, one in five with a 5-frame error trace, 500 distinct messages)
 //!   in batches of 2 048, the writer's default;
 //! - the overview's latency over what was written (two weeks of those events).
@@ -15,9 +16,8 @@ use std::time::{Duration, Instant};
 use fmd_bench::events::EventMaker;
 use fmd_runtime::Database;
 use fmd_runtime::event::Event;
-use fmd_runtime::store::postgres::PgStore;
 use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
-use fmd_runtime::store::{AnyReader, Store, WriteOptions};
+use fmd_runtime::store::{AnyReader, WriteOptions, open_store};
 
 /// Events written in the measurement.
 const EVENTS: usize = 1_000_000;
@@ -41,8 +41,19 @@ fn fresh_database() -> String {
 #[test]
 #[ignore = "slow: writes a million events into PostgreSQL; see the module docs"]
 fn writer_events_per_second_and_overview_latency_on_postgres() {
-    let url = fresh_database();
-    let mut store = PgStore::open(&url).expect("open");
+    measure("postgres", Database::Postgres(fresh_database()));
+}
+
+/// The same on SQLite, for comparison on the same machine and moment.
+#[test]
+#[ignore = "slow: writes a million events into SQLite; see the module docs"]
+fn writer_events_per_second_and_overview_latency_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    measure("sqlite", Database::Sqlite(dir.path().join("fmd.db")));
+}
+
+fn measure(engine: &str, database: Database) {
+    let mut store = open_store(&database).expect("open");
     let options = WriteOptions {
         version: "1.0.0".into(),
         instance: "bench".into(),
@@ -72,12 +83,12 @@ fn writer_events_per_second_and_overview_latency_on_postgres() {
     }
     let elapsed = start.elapsed();
     println!(
-        "FIGURES postgres writer: {stored} events in {:.2} s = {:.0} events/s (batches of {BATCH})",
+        "FIGURES {engine} writer: {stored} events in {:.2} s = {:.0} events/s (batches of {BATCH})",
         elapsed.as_secs_f64(),
         stored as f64 / elapsed.as_secs_f64()
     );
 
-    let mut reader = AnyReader::open(&Database::Postgres(url)).expect("reader");
+    let mut reader = AnyReader::open(&database).expect("reader");
     let mut times: Vec<Duration> = (0..7)
         .map(|_| {
             let t = Instant::now();
@@ -88,7 +99,7 @@ fn writer_events_per_second_and_overview_latency_on_postgres() {
         .collect();
     times.sort();
     println!(
-        "FIGURES postgres overview over {} requests, 20 endpoints: median {:?}, min {:?}, max {:?}",
+        "FIGURES {engine} overview over {} requests, 20 endpoints: median {:?}, min {:?}, max {:?}",
         stored + BATCH as u64,
         times[times.len() / 2],
         times[0],
