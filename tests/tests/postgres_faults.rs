@@ -1,7 +1,8 @@
 //! PostgreSQL faults the writer must ride out: a server it cannot reach is a transient
 //! error (retried, never fatal); a connection lost mid-run is noticed and replaced; many
 //! processes migrating one database at once create one schema; a schema-3 database
-//! upgrades to 4 with its rollups rebuilt.
+//! upgrades to 4 with its rollups rebuilt; concurrent writers sharing endpoints and groups
+//! (upserts in key order) count every occurrence once.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -171,4 +172,73 @@ fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows(
         .expect("write");
     let one = &reader.overview(now, Some("faults")).expect("overview")[0];
     assert_eq!(one.all.hits, 3);
+}
+
+#[test]
+fn concurrent_writers_sharing_groups_and_endpoints_count_every_occurrence() {
+    use fmd_runtime::event::{ErrorKind, ErrorRecord, TraceFrame};
+    let database = Database::Postgres(fresh_postgres_database());
+    const WRITERS: usize = 4;
+    const BATCHES: usize = 15;
+    const PER_BATCH: usize = 200;
+    let barrier = Arc::new(std::sync::Barrier::new(WRITERS));
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (database, barrier) = (database.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut store = open_store(&database).expect("open");
+                let mut opts = options();
+                opts.instance = format!("w{w}");
+                barrier.wait();
+                let mut stored = 0;
+                for b in 0..BATCHES {
+                    let events: Vec<Event> = (0..PER_BATCH)
+                        .map(|i| {
+                            let Event::Request(mut r) = request((b * PER_BATCH + i) as i64) else {
+                                unreachable!()
+                            };
+                            // Endpoints and groups in an order that differs per writer.
+                            let k = (i * (w + 1) + b) % 7;
+                            r.endpoint = Cow::Owned(format!("app::e{}", k % 3));
+                            r.errors = vec![ErrorRecord {
+                                kind: ErrorKind::Captured,
+                                type_name: Cow::Borrowed("app::Error"),
+                                message: format!("failure {k}"),
+                                sources: Vec::new(),
+                                frames: vec![TraceFrame::Other {
+                                    name: format!("lib::f{k}").into(),
+                                    file: "lib.rs".into(),
+                                    line: k as u32,
+                                }],
+                                omitted_frames: 0,
+                                time_ms: r.time_ms,
+                                native: None,
+                            }];
+                            Event::Request(r)
+                        })
+                        .collect();
+                    stored += store.write_batch(&events, &opts).expect("write");
+                }
+                stored
+            })
+        })
+        .collect();
+    let total: u64 = threads.into_iter().map(|t| t.join().expect("writer")).sum();
+    let expected = (WRITERS * BATCHES * PER_BATCH) as i64;
+    assert_eq!(total as i64, expected);
+    let db = Db::open(&database);
+    assert_eq!(db.count("request"), expected);
+    assert_eq!(db.count("exception_occurrence"), expected);
+    assert_eq!(
+        db.query_i64("SELECT sum(count)::bigint FROM exception_group", &[]),
+        Some(expected),
+        "the groups' counters add up to their occurrences"
+    );
+    assert_eq!(db.count("endpoint"), 3);
+    assert_eq!(db.count("exception_type"), 1);
+    assert_eq!(db.count("stack_trace_snapshot"), 7);
+    assert_eq!(
+        db.query_i64("SELECT sum(hits)::bigint FROM duration_daily", &[]),
+        Some(expected)
+    );
 }
