@@ -27,7 +27,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Connects to `url` (a libpq-style `postgres://` URL) without TLS, as `application_name`
-/// `fmd` unless the URL names one.
+/// `fmd` unless the URL names one, with JIT compilation off.
 pub(crate) fn connect(url: &str) -> Result<postgres::Client, StoreError> {
     let mut config = postgres::Config::from_str(url).map_err(|e| StoreError {
         message: format!("invalid PostgreSQL URL: {e}"),
@@ -39,9 +39,14 @@ pub(crate) fn connect(url: &str) -> Result<postgres::Client, StoreError> {
     if config.get_application_name().is_none() {
         config.application_name("fmd");
     }
-    config
+    let mut client = config
         .connect(postgres::NoTls)
-        .map_err(|e| store_error("connect", e))
+        .map_err(|e| store_error("connect", e))?;
+    // fmd's statements are short; compiling one with JIT costs more than running it (an
+    // overview at a million requests: 3 ms to run, 90 ms to compile). A server without
+    // the setting refuses it, which changes nothing.
+    let _ = client.batch_execute("SET jit = off");
+    Ok(client)
 }
 
 /// Whether retrying the whole transaction at once may succeed (a concurrent writer won).

@@ -212,20 +212,22 @@ impl DashboardStore for PgReader {
             hits: buckets.iter().map(|&(_, hits)| hits).sum(),
             median_us: histogram::median(buckets.iter().copied()),
         };
+        // Routes of each endpoint's latest requests (bounded, whatever the table size), for
+        // every endpoint in one statement.
+        let mut routes: HashMap<i64, Vec<String>> = HashMap::new();
+        for r in self.client.query(
+            "SELECT e.id, r.route FROM endpoint e CROSS JOIN LATERAL (
+                 SELECT DISTINCT route FROM (SELECT route FROM request
+                     WHERE endpoint_id = e.id ORDER BY time DESC LIMIT 200) latest) r
+             ORDER BY e.id, r.route",
+            &[],
+        )? {
+            routes.entry(r.get(0)).or_default().push(r.get(1));
+        }
         let mut out = Vec::with_capacity(endpoints.len());
         for e in endpoints {
             let id = e.id;
-            // Routes of the latest requests: bounded, whatever the table size.
-            let routes: Vec<String> = self
-                .client
-                .query(
-                    "SELECT DISTINCT route FROM (SELECT route FROM request
-                     WHERE endpoint_id = $1 ORDER BY time DESC LIMIT 200) r ORDER BY route",
-                    &[&id],
-                )?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+            let routes = routes.remove(&id).unwrap_or_default();
             let (client, server) = errors.get(&id).copied().unwrap_or_default();
             let [all, week, today] = spans.remove(&id).unwrap_or_default();
             out.push(EndpointOverview {
