@@ -5,10 +5,11 @@
 //! ids of distinct things (endpoints, types, messages, locations, frames, snapshots,
 //! graphs) are found or stored once — all uncached texts of the batch in one statement —
 //! and cached; request ids are drawn from the sequence in one query, so errors, outliers
-//! and call trees can refer to their request before it is written. Then the rows go in
-//! with one `INSERT .. SELECT FROM unnest(..)` per table, exception groups and the hourly
-//! rollup as one upsert each of the batch's sums, sorted by key so concurrent instances
-//! lock shared rows in one order. The statements are prepared once per connection.
+//! and call trees can refer to their request before it is written. Then the rows go in:
+//! the requests with `COPY .. FROM STDIN BINARY`, the other tables with one
+//! `INSERT .. SELECT FROM unnest(..)` each, exception groups and the rollups as one upsert
+//! each of the batch's sums, sorted by key so concurrent instances lock shared rows in one
+//! order. The statements are prepared once per connection.
 //!
 //! A failed transaction empties the caches (an id stored in it was rolled back). Deadlocks
 //! and serialization failures — another instance won a race — retry the batch at once; a
@@ -32,6 +33,8 @@ use crate::request::UNMATCHED;
 use crate::store::sqlite::BACKGROUND;
 use crate::store::{Store, StoreError, WriteOptions};
 use levels::{OutlierRows, ProfileRows};
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::Type;
 use postgres::{Client, Transaction};
 pub use rollup::roll_up_request;
 use rollup::{GraphRows, Rollup, Stamp};
@@ -203,6 +206,57 @@ struct RequestRows {
     group_by: Vec<Option<String>>,
 }
 
+impl RequestRows {
+    /// Streams the rows with `COPY .. FROM STDIN BINARY`: the request table takes most
+    /// rows of a batch, and COPY stores them faster than any `INSERT`.
+    fn copy(
+        &self,
+        tx: &mut Transaction<'_>,
+        st: &Statements,
+        options: &WriteOptions,
+    ) -> Result<(), postgres::Error> {
+        if self.id.is_empty() {
+            return Ok(());
+        }
+        let mut w = BinaryCopyInWriter::new(tx.copy_in(&st.copy_requests)?, &REQUEST_COLUMNS);
+        let (version, instance) = (text(&options.version), text(&options.instance));
+        for i in 0..self.id.len() {
+            w.write(&[
+                &self.id[i],
+                &self.endpoint[i],
+                &self.route[i],
+                &self.method[i],
+                &self.time[i],
+                &self.duration_us[i],
+                &self.status[i],
+                &self.cancelled[i],
+                &self.ip[i],
+                &self.group_by[i],
+                &&*version,
+                &&*instance,
+            ])?;
+        }
+        w.finish()?;
+        Ok(())
+    }
+}
+
+/// The types of `Statements::copy_requests`' columns, in order.
+const REQUEST_COLUMNS: [Type; 12] = [
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::BOOL,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+];
+
 /// One exception group's occurrences in the batch; the latest message and trace win.
 struct GroupSums {
     endpoint: i64,
@@ -236,26 +290,7 @@ impl Rows {
         st: &Statements,
         options: &WriteOptions,
     ) -> Result<(), postgres::Error> {
-        let r = &self.requests;
-        if !r.id.is_empty() {
-            tx.execute(
-                &st.insert_requests,
-                &[
-                    &r.id,
-                    &r.endpoint,
-                    &r.route,
-                    &r.method,
-                    &r.time,
-                    &r.duration_us,
-                    &r.status,
-                    &r.cancelled,
-                    &r.ip,
-                    &r.group_by,
-                    &text(&options.version),
-                    &text(&options.instance),
-                ],
-            )?;
-        }
+        self.requests.copy(tx, st, options)?;
         if !self.groups.is_empty() {
             let group_ids = self.upsert_groups(tx, st)?;
             let o = &self.occurrences;

@@ -1,5 +1,6 @@
 //! The writer's statements, prepared once per connection. Bulk inserts take one array per
-//! column and `unnest` them, so one prepared statement serves every batch size.
+//! column and `unnest` them, so one prepared statement serves every batch size; requests
+//! are copied in binary.
 
 use super::rollup;
 use postgres::{Client, Statement};
@@ -13,7 +14,7 @@ pub(super) struct Statements {
     pub intern_messages: Statement,
     pub select_messages: Statement,
     pub request_ids: Statement,
-    pub insert_requests: Statement,
+    pub copy_requests: Statement,
     pub upsert_groups: Statement,
     pub insert_occurrences: Statement,
     pub insert_snapshot: Statement,
@@ -91,12 +92,9 @@ impl Statements {
                  WHERE md5(message) IN (SELECT md5(v) FROM unnest($1::text[]) AS u(v))",
             )?,
             request_ids: c.prepare(&ids)?,
-            insert_requests: c.prepare(
-                "INSERT INTO request(id, endpoint_id, route, method, time, duration_us, status,
-                     cancelled, ip, group_by, version, instance)
-                 SELECT u.*, $11::text, $12::text FROM unnest($1::bigint[], $2::bigint[],
-                     $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
-                     $8::boolean[], $9::text[], $10::text[]) AS u",
+            copy_requests: c.prepare(
+                "COPY request (id, endpoint_id, route, method, time, duration_us, status,
+                     cancelled, ip, group_by, version, instance) FROM STDIN BINARY",
             )?,
             upsert_groups: c.prepare(
                 "INSERT INTO exception_group AS g(endpoint_id, hash, type_id, message_id,
