@@ -49,7 +49,7 @@ pub fn child(mode: &str, batch: usize, seconds: f64) -> Result<(), String> {
         .join(format!("{mode}-{batch}.db"));
     let _ = std::fs::remove_file(&database);
     let config = fmd::Config {
-        database,
+        database: database.into(),
         batch_size: batch,
         password: Some("bench-password-1".to_owned()),
         ..fmd::Config::default()
@@ -123,7 +123,7 @@ pub fn count(n: u64) -> Result<(), String> {
     let database = util::bench_dir().join("scratch/ingest/count.db");
     let _ = std::fs::remove_file(&database);
     let config = fmd::Config {
-        database,
+        database: database.into(),
         queue_capacity: n as usize + 8192,
         password: Some("bench-password-1".to_owned()),
         ..fmd::Config::default()

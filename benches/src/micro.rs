@@ -20,7 +20,7 @@ pub fn start_fmd(bench: &str) {
     std::panic::set_hook(Box::new(|_| {}));
     let database = util::scratch_dir(bench).join("fmd.db");
     let config = fmd::Config {
-        database,
+        database: database.into(),
         password: Some("bench-password-1".to_owned()),
         ..fmd::Config::default()
     };

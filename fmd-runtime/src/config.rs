@@ -6,14 +6,15 @@
 
 use serde::Deserialize;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Everything fmd can be told. Every field has a working default.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The SQLite file (`FMD_DATABASE`, default `./fmd.db`).
-    pub database: PathBuf,
+    /// Where the data goes (`FMD_DATABASE`): a SQLite file (default `./fmd.db`) or a
+    /// `postgres://` URL (with the cargo feature `postgres`).
+    pub database: Database,
     /// Default monitoring level 0–3 for endpoints that do not set one (`FMD_LEVEL`, 1).
     pub level: u8,
     /// Where the dashboard is mounted (`FMD_DASHBOARD_PATH`, `/dashboard`).
@@ -51,7 +52,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            database: PathBuf::from("fmd.db"),
+            database: Database::default(),
             level: 1,
             dashboard_path: "/dashboard".to_owned(),
             username: None,
@@ -98,11 +99,145 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Where fmd stores its data: the engine and its address.
+///
+/// `postgres://` and `postgresql://` URLs choose PostgreSQL (cargo feature `postgres`);
+/// anything else is the path of a SQLite file. [`Display`](fmt::Display) and
+/// [`Debug`](fmt::Debug) never show a URL's password.
+///
+/// ```
+/// use fmd_runtime::config::Database;
+///
+/// let db = Database::parse("postgres://fmd:secret@127.0.0.1:5432/fmd");
+/// assert!(matches!(db, Database::Postgres(_)));
+/// assert_eq!(db.to_string(), "postgres://fmd:***@127.0.0.1:5432/fmd");
+/// assert_eq!(Database::parse("data/fmd.db"), Database::Sqlite("data/fmd.db".into()));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file, created if missing.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://user:password@host:port/dbname?...`).
+    Postgres(String),
+}
+
+impl Database {
+    /// Reads a `FMD_DATABASE` value: a `postgres://` URL or a file path.
+    pub fn parse(value: &str) -> Database {
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Database::Postgres(value.trim().to_owned())
+        } else {
+            Database::Sqlite(PathBuf::from(value))
+        }
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Database::Sqlite(p) => Some(p),
+            Database::Postgres(_) => None,
+        }
+    }
+
+    /// Something to print (the password of a URL replaced by `***`).
+    pub fn display(&self) -> impl fmt::Display + '_ {
+        self
+    }
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database::Sqlite(PathBuf::from("fmd.db"))
+    }
+}
+
+/// `url` with the password of its user-info part and any `password=` parameter hidden.
+fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "{}", p.display()),
+            Database::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite(p) => f.debug_tuple("Sqlite").field(p).finish(),
+            Database::Postgres(_) => f
+                .debug_tuple("Postgres")
+                .field(&format_args!("{self}"))
+                .finish(),
+        }
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(path: PathBuf) -> Self {
+        Database::Sqlite(path)
+    }
+}
+
+impl From<&Path> for Database {
+    fn from(path: &Path) -> Self {
+        Database::Sqlite(path.to_owned())
+    }
+}
+
+impl From<&PathBuf> for Database {
+    fn from(path: &PathBuf) -> Self {
+        Database::Sqlite(path.clone())
+    }
+}
+
+impl From<&str> for Database {
+    /// Like [`Database::parse`].
+    fn from(value: &str) -> Self {
+        Database::parse(value)
+    }
+}
+
+impl From<String> for Database {
+    /// Like [`Database::parse`].
+    fn from(value: String) -> Self {
+        Database::parse(&value)
+    }
+}
+
 /// The keys `fmd.toml` accepts; unknown keys are an error.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    database: Option<PathBuf>,
+    database: Option<String>,
     level: Option<u8>,
     dashboard_path: Option<String>,
     username: Option<String>,
@@ -193,8 +328,10 @@ impl Config {
         macro_rules! take {
             ($($field:ident),*) => { $( if let Some(v) = file.$field { self.$field = v.into(); } )* };
         }
+        if let Some(v) = file.database {
+            self.database = Database::parse(&v);
+        }
         take!(
-            database,
             level,
             dashboard_path,
             version,
@@ -213,7 +350,7 @@ impl Config {
 
     fn apply_env(&mut self, var: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = var("FMD_DATABASE") {
-            self.database = PathBuf::from(v);
+            self.database = Database::parse(&v);
         }
         if let Some(v) = var("FMD_LEVEL") {
             self.level = parse("FMD_LEVEL", &v, "a level: 0, 1, 2 or 3")?;
@@ -279,8 +416,18 @@ impl Config {
         if !(self.outlier_factor.is_finite() && self.outlier_factor > 1.0) {
             return bad("outlier_factor", "must be a number greater than 1");
         }
-        if self.database.as_os_str().is_empty() {
-            return bad("database", "must be a file path");
+        match &self.database {
+            Database::Sqlite(path) if path.as_os_str().is_empty() => {
+                return bad("database", "must be a file path or a postgres:// URL");
+            }
+            Database::Postgres(_) if !cfg!(feature = "postgres") => {
+                return bad(
+                    "database",
+                    "a postgres:// URL needs fmd built with the cargo feature `postgres` \
+                     (fmd = { features = [\"postgres\"] })",
+                );
+            }
+            _ => {}
         }
         for (name, token) in [
             ("metrics_token", &self.metrics_token),
@@ -319,7 +466,7 @@ mod tests {
     fn defaults_need_nothing() {
         let c = with(&[]).unwrap();
         assert_eq!(c.level, 1);
-        assert_eq!(c.database, PathBuf::from("fmd.db"));
+        assert_eq!(c.database, Database::Sqlite(PathBuf::from("fmd.db")));
         assert_eq!(c.dashboard_path, "/dashboard");
         assert!(c.password.is_none());
     }
@@ -342,7 +489,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!((c.level, c.version.as_str()), (3, "2.0"));
-        assert_eq!(c.database, PathBuf::from("/tmp/x.db"));
+        assert_eq!(c.database, Database::Sqlite(PathBuf::from("/tmp/x.db")));
     }
 
     #[test]
@@ -361,6 +508,25 @@ mod tests {
         );
         std::fs::write(&path, "levle = 2\n").unwrap();
         assert!(with(&[("FMD_CONFIG", p)]).is_err());
+    }
+
+    #[test]
+    fn a_postgres_url_chooses_postgres_and_never_shows_its_password() {
+        let url = "postgresql://fmd:s3cret@127.0.0.1:5433/fmd?password=s3cret&sslmode=disable";
+        let db = Database::parse(url);
+        assert_eq!(db, Database::Postgres(url.to_owned()));
+        for shown in [db.to_string(), format!("{db:?}")] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("127.0.0.1:5433/fmd"), "{shown}");
+        }
+        let result = with(&[("FMD_DATABASE", url)]);
+        if cfg!(feature = "postgres") {
+            assert_eq!(result.unwrap().database, db);
+        } else {
+            let e = result.unwrap_err().to_string();
+            assert!(e.contains("feature `postgres`"), "{e}");
+            assert!(!e.contains("s3cret"), "{e}");
+        }
     }
 
     #[test]

@@ -60,7 +60,7 @@ mod writer;
 #[doc(hidden)]
 pub mod private;
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Database};
 pub use function::{FnInfo, FnKind, registry};
 pub use graphs::add_graph;
 pub use hooks::group_by;

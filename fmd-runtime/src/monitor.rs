@@ -4,7 +4,7 @@
 //! needs it, or explicitly with [`init`]. Starting spawns the writer thread and chains fmd's
 //! panic hook in front of the existing one; it does no database I/O on the caller's thread.
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Database};
 use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::function::{FnInfo, FnKind, registry};
 use crate::metrics::Metrics;
@@ -13,7 +13,6 @@ use foldhash::HashMap;
 use once_cell::sync::OnceCell;
 use parking_lot::{Mutex, RwLock};
 use std::fmt;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
@@ -50,8 +49,8 @@ impl Shared {
         self.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn storage_failed(&self, path: &Path, e: &StoreError) {
-        let message = format!("{}: {e}", path.display());
+    pub(crate) fn storage_failed(&self, database: &Database, e: &StoreError) {
+        let message = format!("{database}: {e}");
         if !self.failing.swap(true, Ordering::Relaxed) {
             eprintln!(
                 "fmd: cannot store monitoring data in {message}. The application is not \

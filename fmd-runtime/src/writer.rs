@@ -13,7 +13,6 @@ use crate::event::{ErrorRecord, Event};
 use crate::monitor::Shared;
 use crate::outlier::Typicals;
 use crate::process::{self, CpuMeter};
-use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, WriteOptions};
 use crate::symbolize::Symbolizer;
 use std::sync::Arc;
@@ -40,8 +39,8 @@ pub(crate) fn spawn(
         .spawn(move || run(rx, &shared, &config, &options))
 }
 
-fn open(config: &Config, shared: &Shared) -> Option<SqliteStore> {
-    match SqliteStore::open(&config.database) {
+fn open(config: &Config, shared: &Shared) -> Option<Box<dyn Store>> {
+    match crate::store::open_store(&config.database) {
         Ok(mut store) => {
             if let Ok(levels) = store.stored_levels() {
                 shared.apply_stored_levels(levels);
@@ -112,7 +111,7 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
         options.git_commit = crate::version::git_commit(config);
     }
     let options = &options;
-    let mut store: Option<SqliteStore> = None;
+    let mut store: Option<Box<dyn Store>> = None;
     let mut batch: Vec<Event> = Vec::with_capacity(config.batch_size);
     let mut attempts = 0;
     let mut backlog = false;
@@ -182,7 +181,7 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
                 attempts += 1;
                 shared.storage_failed(&config.database, &e);
                 if e.transient {
-                    store = None; // reopen: the file may have changed under us
+                    store = None; // reopen: the file may have changed, the connection gone
                     thread::sleep(config.retry_interval());
                 } else if attempts >= MAX_ATTEMPTS {
                     give_up(&mut batch, shared, &e);

@@ -1,21 +1,28 @@
-//! A dashboard database filled with rusqlite, row by row, exactly as the schema says.
+//! A dashboard database filled with SQL, row by row, exactly as the schema says — on
+//! either engine ([`Engine`]): the statements are written in the SQL both understand.
 //!
 //! Lets the dashboard tests build any state (hostile strings, deep traces, old data)
 //! without running the capture pipeline.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use fmd_runtime::Database;
+use fmd_runtime::store::AnyReader;
 use fmd_runtime::store::sqlite::{RolledRequest, roll_up_request};
-use rusqlite::{Connection, params};
+
+use crate::engines::{Db, Engine, V, fresh_database, off_runtime};
+use crate::vals;
 
 /// A temporary fmd database.
 pub struct Fixture {
-    /// Keeps the directory alive.
-    pub dir: tempfile::TempDir,
-    /// The database file.
-    pub path: PathBuf,
+    /// Which engine holds it.
+    pub engine: Engine,
+    /// Keeps a SQLite file's directory alive.
+    pub dir: Option<tempfile::TempDir>,
+    /// Where it is.
+    pub database: Database,
     /// An open connection to it.
-    pub conn: Connection,
+    pub db: Db,
 }
 
 /// One frame of a trace to insert.
@@ -93,31 +100,64 @@ pub struct ExceptionSpec {
 }
 
 impl Fixture {
-    /// A fresh database with the current schema.
+    /// A fresh SQLite database with the current schema.
     pub fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("fmd.db");
-        let mut conn = Connection::open(&path).expect("open");
-        fmd_runtime::store::sqlite::schema::configure(&conn).expect("configure");
-        fmd_runtime::store::sqlite::schema::migrate(&mut conn).expect("migrate");
-        Fixture { dir, path, conn }
+        Fixture::on(Engine::Sqlite)
     }
 
-    /// The database file.
+    /// A fresh database of `engine` with the current schema.
+    pub fn on(engine: Engine) -> Fixture {
+        let (database, dir) = fresh_database(engine);
+        let reader = off_runtime(|| AnyReader::open(&database).expect("create the schema"));
+        drop(reader);
+        let db = Db::open(&database);
+        Fixture {
+            engine,
+            dir,
+            database,
+            db,
+        }
+    }
+
+    /// Where the database is, for a dashboard or reader of either engine.
+    pub fn database(&self) -> Database {
+        self.database.clone()
+    }
+
+    /// The dashboard's reader on this database (connected off any async runtime).
+    pub fn reader(&self) -> AnyReader {
+        let database = &self.database;
+        off_runtime(|| AnyReader::open(database).expect("open the store"))
+    }
+
+    /// The SQLite file (tests of SQLite itself: query plans, file faults).
     pub fn path(&self) -> &Path {
-        &self.path
+        self.database
+            .sqlite_path()
+            .expect("this test reads the SQLite file; it has no PostgreSQL variant")
+    }
+
+    /// The SQLite connection (tests of SQLite itself).
+    pub fn conn(&self) -> &rusqlite::Connection {
+        match &self.db {
+            Db::Sqlite(c) => c,
+            Db::Postgres(_) => panic!("this test reads SQLite; it has no PostgreSQL variant"),
+        }
+    }
+
+    /// Rows in `table`.
+    pub fn count(&self, table: &str) -> i64 {
+        self.db.count(table)
     }
 
     /// Inserts (or finds) an endpoint.
     pub fn endpoint(&self, name: &str) -> i64 {
-        self.conn
-            .query_row(
-                "INSERT INTO endpoint (name, created_at) VALUES (?1, 0)
-                 ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
-                [name],
-                |r| r.get(0),
-            )
-            .expect("endpoint")
+        self.id(
+            "INSERT INTO endpoint (name, created_at) VALUES (?1, 0) ON CONFLICT (name) DO NOTHING",
+            vals![name],
+            "SELECT id FROM endpoint WHERE name = ?1",
+            vals![name],
+        )
     }
 
     /// Inserts one request with its rollup rows (and moves the endpoint's `last_requested`).
@@ -130,14 +170,14 @@ impl Fixture {
         status: u16,
         group_by: &str,
     ) -> i64 {
-        self.conn
-            .execute(
+        let id = self
+            .db
+            .query_i64(
                 "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
-                 VALUES (?1, ?2, 'GET', ?3, ?4, ?5, '1.0.0', '127.0.0.1', ?6, 'test')",
-                params![endpoint, route, time, duration_us, status, group_by],
+                 VALUES (?1, ?2, 'GET', ?3, ?4, ?5, '1.0.0', '127.0.0.1', ?6, 'test') RETURNING id",
+                vals![endpoint, route, time, duration_us, status, group_by],
             )
             .expect("request");
-        let id = self.conn.last_insert_rowid();
         let rolled = RolledRequest {
             endpoint_id: endpoint,
             time_ms: time,
@@ -145,13 +185,27 @@ impl Fixture {
             status: Some(status),
             cancelled: false,
         };
-        roll_up_request(&self.conn, &rolled, "1.0.0", "test").expect("rollups");
+        self.roll_up(&rolled, "1.0.0", "test");
         id
     }
 
-    fn id(&self, insert: &str, select: &str, p: &[&dyn rusqlite::ToSql]) -> i64 {
-        self.conn.execute(insert, p).expect(insert);
-        self.conn.query_row(select, p, |r| r.get(0)).expect(select)
+    /// Adds a request inserted by hand to every rollup, as the engine's writer does.
+    pub fn roll_up(&self, r: &RolledRequest, version: &str, instance: &str) {
+        match &self.db {
+            Db::Sqlite(conn) => roll_up_request(conn, r, version, instance).expect("rollups"),
+            Db::Postgres(client) => off_runtime(|| {
+                let mut client = client.lock();
+                let client = client.as_mut().expect("open");
+                fmd_runtime::store::postgres::roll_up_request(client, r, version, instance)
+                    .expect("rollups")
+            }),
+        }
+    }
+
+    /// Runs `insert` (which may do nothing on a conflict), then returns `select`'s id.
+    pub fn id(&self, insert: &str, insert_params: &[V], select: &str, params: &[V]) -> i64 {
+        self.db.exec(insert, insert_params);
+        self.db.query_i64(select, params).expect(select)
     }
 
     /// Inserts (or finds) the function of a frame: its definition (when it has code) and
@@ -160,9 +214,11 @@ impl Fixture {
         let def_id: Option<i64> = f.code.as_ref().map(|code| {
             let h = hash(code);
             self.id(
-                "INSERT OR IGNORE INTO function_definition (code_hash, code, verbatim) VALUES (?1, ?2, 1)",
-                "SELECT id FROM function_definition WHERE code_hash = ?1 AND ?2 = ?2",
-                &[&h, code],
+                "INSERT INTO function_definition (code_hash, code, verbatim) VALUES (?1, ?2, TRUE)
+                 ON CONFLICT DO NOTHING",
+                vals![h, code],
+                "SELECT id FROM function_definition WHERE code_hash = ?1",
+                vals![h],
             )
         });
         let end_line = f.start_line
@@ -171,11 +227,12 @@ impl Fixture {
                 .map_or(0, |c| c.lines().count() as u32)
                 .saturating_sub(1);
         self.id(
-            "INSERT OR IGNORE INTO function_location (definition_id, module, name, file, start_line, end_line, in_app)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            "SELECT id FROM function_location WHERE definition_id IS ?1 AND module = ?2 AND name = ?3
-             AND file = ?4 AND start_line = ?5 AND ?6 = ?6 AND ?7 = ?7",
-            &[&def_id, &f.module, &f.name, &f.file, &f.start_line, &end_line, &f.in_app],
+            "INSERT INTO function_location (definition_id, module, name, file, start_line, end_line, in_app)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            vals![def_id, &f.module, &f.name, &f.file, f.start_line, end_line, f.in_app],
+            "SELECT id FROM function_location WHERE definition_id IS NOT DISTINCT FROM ?1
+             AND module = ?2 AND name = ?3 AND file = ?4 AND start_line = ?5",
+            vals![def_id, &f.module, &f.name, &f.file, f.start_line],
         )
     }
 
@@ -184,23 +241,24 @@ impl Fixture {
     pub fn snapshot(&self, salt: &str, frames: &[FrameSpec]) -> i64 {
         let snap_hash = hash(&format!("snap{salt}"));
         let snapshot_id = self.id(
-            "INSERT OR IGNORE INTO stack_trace_snapshot (hash, depth) VALUES (?1, ?2)",
-            "SELECT id FROM stack_trace_snapshot WHERE hash = ?1 AND ?2 = ?2",
-            &[&snap_hash, &(frames.len() as i64)],
+            "INSERT INTO stack_trace_snapshot (hash, depth) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            vals![snap_hash, frames.len()],
+            "SELECT id FROM stack_trace_snapshot WHERE hash = ?1",
+            vals![snap_hash],
         );
         for (pos, f) in frames.iter().enumerate() {
             let loc_id = self.location(f);
             let frame_id = self.id(
-                "INSERT OR IGNORE INTO exception_frame (location_id, line) VALUES (?1, ?2)",
+                "INSERT INTO exception_frame (location_id, line) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                vals![loc_id, f.line],
                 "SELECT id FROM exception_frame WHERE location_id = ?1 AND line = ?2",
-                &[&loc_id, &f.line],
+                vals![loc_id, f.line],
             );
-            self.conn
-                .execute(
-                    "INSERT OR IGNORE INTO exception_stackline (snapshot_id, position, frame_id, repeat) VALUES (?1, ?2, ?3, ?4)",
-                    params![snapshot_id, pos as i64, frame_id, f.repeat],
-                )
-                .expect("stackline");
+            self.db.exec(
+                "INSERT INTO exception_stackline (snapshot_id, position, frame_id, repeat)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                vals![snapshot_id, pos, frame_id, f.repeat],
+            );
         }
         snapshot_id
     }
@@ -210,24 +268,28 @@ impl Fixture {
     pub fn exception(&self, endpoint: i64, route: &str, e: &ExceptionSpec) -> i64 {
         let salt = format!("{}{}{}", endpoint, e.type_name, e.message);
         let type_id = self.id(
-            "INSERT OR IGNORE INTO exception_type (name) VALUES (?1)",
+            "INSERT INTO exception_type (name) VALUES (?1) ON CONFLICT DO NOTHING",
+            vals![&e.type_name],
             "SELECT id FROM exception_type WHERE name = ?1",
-            &[&e.type_name],
+            vals![&e.type_name],
         );
         let message_id = self.id(
-            "INSERT OR IGNORE INTO exception_message (message) VALUES (?1)",
+            "INSERT INTO exception_message (message) VALUES (?1) ON CONFLICT DO NOTHING",
+            vals![&e.message],
             "SELECT id FROM exception_message WHERE message = ?1",
-            &[&e.message],
+            vals![&e.message],
         );
         let snapshot_id = self.snapshot(&salt, &e.frames);
         let first = e.times.iter().copied().min().unwrap_or(0);
         let last = e.times.iter().copied().max().unwrap_or(0);
-        let group_id = self.id(
-            "INSERT INTO exception_group (endpoint_id, hash, type_id, message_id, snapshot_id, first_seen, last_seen, count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            "SELECT id FROM exception_group WHERE endpoint_id = ?1 AND hash = ?2 AND ?3=?3 AND ?4=?4 AND ?5=?5 AND ?6=?6 AND ?7=?7 AND ?8=?8",
-            &[&endpoint, &hash(&salt), &type_id, &message_id, &snapshot_id, &first, &last, &(e.times.len() as i64)],
-        );
+        let group_id = self
+            .db
+            .query_i64(
+                "INSERT INTO exception_group (endpoint_id, hash, type_id, message_id, snapshot_id, first_seen, last_seen, count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+                vals![endpoint, hash(&salt), type_id, message_id, snapshot_id, first, last, e.times.len()],
+            )
+            .expect("group");
         let chain = serde_json::to_string(&e.chain).expect("chain");
         for t in &e.times {
             let request_id = self.request(
@@ -238,13 +300,11 @@ impl Fixture {
                 if e.kind == 2 { 200 } else { 500 },
                 "user",
             );
-            self.conn
-                .execute(
-                    "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time, source_chain)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![group_id, request_id, type_id, message_id, snapshot_id, e.kind, t, chain],
-                )
-                .expect("occurrence");
+            self.db.exec(
+                "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time, source_chain)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                vals![group_id, request_id, type_id, message_id, snapshot_id, e.kind, *t, &chain],
+            );
         }
         group_id
     }

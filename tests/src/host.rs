@@ -6,6 +6,7 @@
 //! and run several at once against one file.
 
 use serde_json::Value;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -28,9 +29,10 @@ pub struct HostProcess {
 }
 
 impl HostProcess {
-    /// Starts `exe` (pass `env!("CARGO_BIN_EXE_fault_host")`) on `database`, with extra
-    /// `FMD_*` variables, and waits until it listens.
-    pub fn start(exe: &str, database: &Path, env: &[(&str, &str)]) -> HostProcess {
+    /// Starts `exe` (pass `env!("CARGO_BIN_EXE_fault_host")`) on `database` (a SQLite
+    /// path or a `postgres://` URL), with extra `FMD_*` variables, and waits until it
+    /// listens.
+    pub fn start(exe: &str, database: impl AsRef<OsStr>, env: &[(&str, &str)]) -> HostProcess {
         let mut cmd = Command::new(exe);
         cmd.env("FMD_DATABASE", database)
             .env("FMD_PASSWORD", PASSWORD)

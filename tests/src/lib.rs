@@ -1,6 +1,7 @@
 //! Shared helpers for fmd's end-to-end tests.
 pub mod browser;
 pub mod dashboard_fixture;
+pub mod engines;
 pub mod host;
 pub mod http;
 pub mod levels;

@@ -7,6 +7,7 @@
 
 use crate::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
 use crate::perf_fixture::{DAY, HOUR, Node, OutlierSpec, Perf, Req, function, node};
+use crate::vals;
 
 /// The ids the browser test visits.
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +77,7 @@ fn tree(rng: &mut Lcg, total: i64) -> Vec<Node> {
 
 /// Fills `fx` with two weeks of traffic ending at `now`.
 pub fn weather_demo(fx: &Fixture, now: i64) -> Demo {
-    fx.conn.execute_batch("BEGIN").expect("begin");
+    fx.db.batch("BEGIN");
     let forecast = fx.endpoint("weather::handlers::forecast");
     let index = fx.endpoint("weather::handlers::index");
     let radar = fx.endpoint("weather::handlers::radar");
@@ -164,25 +165,21 @@ pub fn weather_demo(fx: &Fixture, now: i64) -> Demo {
         fx.profile(forecast, *id, &tree(&mut rng, *duration));
     }
     for (id, t) in &failed {
-        fx.conn
-            .execute(
-                "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time)
-                 SELECT id, ?2, type_id, message_id, snapshot_id, 1, ?3 FROM exception_group WHERE id = ?1",
-                rusqlite::params![group, id, t],
-            )
-            .expect("occurrence");
+        fx.db.exec(
+            "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time)
+             SELECT id, ?2, type_id, message_id, snapshot_id, 1, ?3 FROM exception_group WHERE id = ?1",
+            vals![group, *id, *t],
+        );
     }
-    fx.conn
-        .execute(
-            "UPDATE exception_group SET count = ?2, first_seen = ?3, last_seen = ?4 WHERE id = ?1",
-            rusqlite::params![
-                group,
-                failed.len() as i64,
-                failed.first().map_or(now, |f| f.1),
-                failed.last().map_or(now, |f| f.1)
-            ],
-        )
-        .expect("group counters");
+    fx.db.exec(
+        "UPDATE exception_group SET count = ?2, first_seen = ?3, last_seen = ?4 WHERE id = ?1",
+        vals![
+            group,
+            failed.len(),
+            failed.first().map_or(now, |f| f.1),
+            failed.last().map_or(now, |f| f.1)
+        ],
+    );
     let stack = vec![
         FrameSpec::app(
             "weather::source",
@@ -202,12 +199,10 @@ pub fn weather_demo(fx: &Fixture, now: i64) -> Demo {
         ),
     ];
     for (k, (id, duration)) in profiled.iter().rev().step_by(97).take(3).enumerate() {
-        fx.conn
-            .execute(
-                "UPDATE request SET duration_us = ?2 WHERE id = ?1",
-                rusqlite::params![id, duration * 6],
-            )
-            .expect("slow request");
+        fx.db.exec(
+            "UPDATE request SET duration_us = ?2 WHERE id = ?1",
+            vals![*id, duration * 6],
+        );
         fx.outlier(
             forecast,
             *id,
@@ -244,7 +239,7 @@ pub fn weather_demo(fx: &Fixture, now: i64) -> Demo {
         start,
         &samples(&|t| 180.0 + ((t - start) / HOUR) as f64 * 0.08 + hour_of(t)),
     );
-    fx.conn.execute_batch("COMMIT").expect("commit");
+    fx.db.batch("COMMIT");
     Demo {
         forecast,
         index,

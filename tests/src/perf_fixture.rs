@@ -5,10 +5,11 @@
 //! This is the one place the performance tests seed data; when the writer stores these
 //! tables itself, [`Perf::record`] and friends can be replaced by real traffic.
 
-use fmd_runtime::store::sqlite::{RolledRequest, roll_up_request};
-use rusqlite::params;
+use fmd_runtime::store::sqlite::RolledRequest;
 
 use crate::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
+use crate::engines::Engine;
+use crate::vals;
 
 /// Milliseconds in an hour.
 pub const HOUR: i64 = 3_600_000;
@@ -130,30 +131,30 @@ impl Perf for Fixture {
     fn record(&self, endpoint: i64, r: &Req) -> i64 {
         let status = r.status.map(i64::from);
         let cancelled = r.status.is_none();
-        self.conn
-            .execute(
+        let id = self
+            .db
+            .query_i64(
                 "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, cancelled,
                                       version, ip, group_by, instance)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'test')",
-                params![endpoint, r.route, r.method, r.time, r.duration_us, status, cancelled,
-                        r.version, r.ip, r.user],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'test') RETURNING id",
+                vals![endpoint, &r.route, &r.method, r.time, r.duration_us, status, cancelled,
+                      &r.version, &r.ip, &r.user],
             )
             .expect("request");
-        let id = self.conn.last_insert_rowid();
-        self.conn
-            .execute(
-                "INSERT INTO app_version (version, git_commit, first_seen, last_seen)
-                 VALUES (?1, ?2, ?3, ?3)
-                 ON CONFLICT (version) DO UPDATE SET
-                     first_seen = min(first_seen, excluded.first_seen),
-                     last_seen = max(last_seen, excluded.last_seen)",
-                params![
-                    r.version,
-                    format!("{:0>7}", r.version.replace('.', "")),
-                    r.time
-                ],
-            )
-            .expect("app_version");
+        self.db.exec(
+            "INSERT INTO app_version (version, git_commit, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT (version) DO UPDATE SET
+                 first_seen = CASE WHEN excluded.first_seen < app_version.first_seen
+                              THEN excluded.first_seen ELSE app_version.first_seen END,
+                 last_seen = CASE WHEN excluded.last_seen > app_version.last_seen
+                             THEN excluded.last_seen ELSE app_version.last_seen END",
+            vals![
+                &r.version,
+                format!("{:0>7}", r.version.replace('.', "")),
+                r.time
+            ],
+        );
         let rolled = RolledRequest {
             endpoint_id: endpoint,
             time_ms: r.time,
@@ -161,38 +162,34 @@ impl Perf for Fixture {
             status: r.status,
             cancelled,
         };
-        roll_up_request(&self.conn, &rolled, &r.version, "test").expect("rollups");
+        self.roll_up(&rolled, &r.version, "test");
         id
     }
 
     fn outlier(&self, endpoint: i64, request: i64, o: &OutlierSpec) {
-        let time: i64 = self
-            .conn
-            .query_row("SELECT time FROM request WHERE id = ?1", [request], |r| {
-                r.get(0)
-            })
+        let time = self
+            .db
+            .query_i64("SELECT time FROM request WHERE id = ?1", vals![request])
             .expect("the outlier's request");
         let stack =
             (!o.stack.is_empty()).then(|| self.snapshot(&format!("outlier{request}"), &o.stack));
-        self.conn
-            .execute(
-                "INSERT INTO outlier (request_id, endpoint_id, time, url, headers, typical_us,
-                                      threshold_us, cpu_percent, memory_bytes, stack_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    request,
-                    endpoint,
-                    time,
-                    o.url,
-                    serde_json::to_string(&o.headers).expect("headers"),
-                    o.typical_us,
-                    o.threshold_us,
-                    o.cpu_percent,
-                    o.memory_bytes,
-                    stack
-                ],
-            )
-            .expect("outlier");
+        self.db.exec(
+            "INSERT INTO outlier (request_id, endpoint_id, time, url, headers, typical_us,
+                                  threshold_us, cpu_percent, memory_bytes, stack_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            vals![
+                request,
+                endpoint,
+                time,
+                &o.url,
+                serde_json::to_string(&o.headers).expect("headers"),
+                o.typical_us,
+                o.threshold_us,
+                o.cpu_percent,
+                o.memory_bytes,
+                stack
+            ],
+        );
     }
 
     fn profile(&self, endpoint: i64, request: i64, nodes: &[Node]) {
@@ -201,56 +198,40 @@ impl Perf for Fixture {
             let d = n.parent.map_or(0, |p| depth[p as usize] + 1);
             depth.push(d);
             let location = self.location(&n.function);
-            self.conn
-                .execute(
-                    "INSERT INTO profile_node (request_id, endpoint_id, position, parent, depth,
-                                               location_id, calls, total_us, self_us)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        request,
-                        endpoint,
-                        position as i64,
-                        n.parent,
-                        d,
-                        location,
-                        n.calls,
-                        n.total_us,
-                        n.self_us
-                    ],
-                )
-                .expect("profile_node");
+            self.db.exec(
+                "INSERT INTO profile_node (request_id, endpoint_id, position, parent, depth,
+                                           location_id, calls, total_us, self_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                vals![
+                    request, endpoint, position, n.parent, d, location, n.calls, n.total_us,
+                    n.self_us
+                ],
+            );
         }
     }
 
     fn graph(&self, name: &str, created_at: i64, values: &[(i64, f64)]) -> i64 {
-        let id: i64 = self
-            .conn
-            .query_row(
-                "INSERT INTO custom_graph (name, created_at) VALUES (?1, ?2)
-                 ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
-                params![name, created_at],
-                |r| r.get(0),
-            )
-            .expect("custom_graph");
+        let id = self.id(
+            "INSERT INTO custom_graph (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            vals![name, created_at],
+            "SELECT id FROM custom_graph WHERE name = ?1",
+            vals![name],
+        );
         for (t, v) in values {
-            self.conn
-                .execute(
-                    "INSERT INTO custom_graph_value (graph_id, time, value, instance)
-                     VALUES (?1, ?2, ?3, 'test')",
-                    params![id, t, v],
-                )
-                .expect("custom_graph_value");
+            self.db.exec(
+                "INSERT INTO custom_graph_value (graph_id, time, value, instance)
+                 VALUES (?1, ?2, ?3, 'test')",
+                vals![id, *t, *v],
+            );
         }
         id
     }
 
     fn level(&self, endpoint: i64, level: u8) {
-        self.conn
-            .execute(
-                "UPDATE endpoint SET level = ?2 WHERE id = ?1",
-                params![endpoint, level],
-            )
-            .expect("level");
+        self.db.exec(
+            "UPDATE endpoint SET level = ?2 WHERE id = ?1",
+            vals![endpoint, level],
+        );
     }
 }
 
@@ -298,9 +279,14 @@ pub struct Seeded {
     pub group: i64,
 }
 
-/// Two days of a shop: see each field of [`Seeded`].
+/// Two days of a shop in SQLite: see each field of [`Seeded`].
 pub fn seed() -> Seeded {
-    let fx = Fixture::new();
+    seed_on(Engine::Sqlite)
+}
+
+/// Two days of a shop in a fresh database of `engine`.
+pub fn seed_on(engine: Engine) -> Seeded {
+    let fx = Fixture::on(engine);
     let a = fx.endpoint("shop::checkout");
     let b = fx.endpoint("shop::index");
     let r = vec![
@@ -362,13 +348,11 @@ pub fn seed() -> Seeded {
             kind: 1,
         },
     );
-    fx.conn
-        .execute(
-            "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time)
-             SELECT id, ?2, type_id, message_id, snapshot_id, 1, ?3 FROM exception_group WHERE id = ?1",
-            rusqlite::params![group, r[2], D + 14 * HOUR + 5 * MIN],
-        )
-        .unwrap();
+    fx.db.exec(
+        "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time)
+         SELECT id, ?2, type_id, message_id, snapshot_id, 1, ?3 FROM exception_group WHERE id = ?1",
+        vals![group, r[2], D + 14 * HOUR + 5 * MIN],
+    );
     let checkout = function("shop", "checkout", 10);
     let load_cart = function("shop::cart", "load_cart", 20);
     let price = function("shop::pricing", "price", 30);

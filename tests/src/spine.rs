@@ -18,7 +18,7 @@ pub fn start_with(adjust: impl FnOnce(&mut fmd::Config)) -> &'static Path {
         let dir = tempfile::tempdir().expect("temp dir").keep();
         let database = dir.join("fmd.db");
         let mut config = fmd::Config {
-            database: database.clone(),
+            database: database.clone().into(),
             password: Some("test-password".to_owned()),
             ..fmd::Config::default()
         };

@@ -1,7 +1,8 @@
 //! Every dashboard route needs a session, admin routes an admin, every POST a CSRF token.
 //!
 //! The routes come from `fmd_dashboard::route_table()`, the same table the router is built
-//! from, so a route added later is checked here without editing this file.
+//! from, so a route added later is checked here without editing this file. The tests that
+//! need no SQLite file of their own run over both engines.
 
 use std::sync::Arc;
 
@@ -11,6 +12,8 @@ use axum::http::{Request, StatusCode, header};
 use fmd_dashboard::host::{Host, HostStatus};
 use fmd_dashboard::{Access, Dashboard, route_table};
 use fmd_tests::dashboard_fixture::{Fixture, csrf_in};
+use fmd_tests::engines::Engine;
+use fmd_tests::{both_engines, vals};
 use parking_lot::Mutex;
 use tower::ServiceExt;
 
@@ -32,7 +35,7 @@ impl Host for RecordingHost {
 fn app(fx: &Fixture, host: Arc<RecordingHost>) -> Router {
     Router::new().nest(
         BASE,
-        Dashboard::new(fx.path())
+        Dashboard::new(fx.database())
             .admin("admin", "admin-secret-1")
             .host(host)
             .router(),
@@ -141,9 +144,8 @@ async fn login(app: &Router, user: &str, pass: &str) -> (String, String) {
     )
 }
 
-#[tokio::test]
-async fn every_route_rejects_requests_without_a_session() {
-    let fx = Fixture::new();
+async fn every_route_rejects_requests_without_a_session(engine: Engine) {
+    let fx = Fixture::on(engine);
     fx.endpoint("app::index");
     let app = app(&fx, Default::default());
     let routes = route_table();
@@ -192,9 +194,8 @@ async fn every_route_rejects_requests_without_a_session() {
     }
 }
 
-#[tokio::test]
-async fn every_post_rejects_a_missing_or_wrong_csrf_token() {
-    let fx = Fixture::new();
+async fn every_post_rejects_a_missing_or_wrong_csrf_token(engine: Engine) {
+    let fx = Fixture::on(engine);
     let ep = fx.endpoint("app::index");
     let host = Arc::new(RecordingHost::default());
     let app = app(&fx, host.clone());
@@ -250,9 +251,8 @@ async fn the_login_form_needs_its_own_token() {
     assert!(set_cookie(&res, "fmd_session").is_none());
 }
 
-#[tokio::test]
-async fn level_changes_are_stored_and_pushed_to_the_running_application() {
-    let fx = Fixture::new();
+async fn level_changes_are_stored_and_pushed_to_the_running_application(engine: Engine) {
+    let fx = Fixture::on(engine);
     let ep = fx.endpoint("app::forecast");
     let host = Arc::new(RecordingHost::default());
     let app = app(&fx, host.clone());
@@ -271,12 +271,9 @@ async fn level_changes_are_stored_and_pushed_to_the_running_application() {
         host.0.lock().as_slice(),
         &[("app::forecast".to_owned(), Some(3))]
     );
-    let stored: Option<i64> = fx
-        .conn
-        .query_row("SELECT level FROM endpoint WHERE id = ?1", [ep], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let stored = fx
+        .db
+        .query_i64("SELECT level FROM endpoint WHERE id = ?1", vals![ep]);
     assert_eq!(
         stored,
         Some(3),
@@ -292,12 +289,9 @@ async fn level_changes_are_stored_and_pushed_to_the_running_application() {
     )
     .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let stored: Option<i64> = fx
-        .conn
-        .query_row("SELECT level FROM endpoint WHERE id = ?1", [ep], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let stored = fx
+        .db
+        .query_i64("SELECT level FROM endpoint WHERE id = ?1", vals![ep]);
     assert_eq!(stored, None, "back to the default");
     let bad = send(
         &app,
@@ -311,14 +305,14 @@ async fn level_changes_are_stored_and_pushed_to_the_running_application() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn viewers_read_but_cannot_change_anything() {
-    let fx = Fixture::new();
+async fn viewers_read_but_cannot_change_anything(engine: Engine) {
+    let fx = Fixture::on(engine);
     let ep = fx.endpoint("app::index");
     let hash = fmd_dashboard::auth::password::hash("viewer-secret-1").unwrap();
-    fx.conn
-        .execute("INSERT INTO fmd_user (username, password_hash, role, created_at) VALUES ('viewer', ?1, 'viewer', 0)", [hash])
-        .unwrap();
+    fx.db.exec(
+        "INSERT INTO fmd_user (username, password_hash, role, created_at) VALUES ('viewer', ?1, 'viewer', 0)",
+        vals![hash],
+    );
     let app = app(&fx, Default::default());
     let (cookie, csrf) = login(&app, "viewer", "viewer-secret-1").await;
     // Logout last: it ends the session.
@@ -342,6 +336,13 @@ async fn viewers_read_but_cannot_change_anything() {
             assert_ne!(res.status, StatusCode::FORBIDDEN, "{} {uri}", r.method);
             assert_ne!(res.status, StatusCode::UNAUTHORIZED, "{} {uri}", r.method);
         }
+        assert_ne!(
+            res.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{} {uri}: the store failed: {}",
+            r.method,
+            res.body
+        );
     }
     let page = send(&app, "GET", BASE, Some(&cookie), None, &[]).await;
     assert!(
@@ -439,7 +440,7 @@ async fn only_the_hash_of_the_first_admin_is_stored() {
     let fx = Fixture::new();
     let _app = app(&fx, Default::default());
     let (name, hash, role): (String, String, String) = fx
-        .conn
+        .conn()
         .query_row(
             "SELECT username, password_hash, role FROM fmd_user",
             [],
@@ -455,7 +456,7 @@ async fn without_configured_credentials_a_password_is_generated() {
     let fx = Fixture::new();
     let _app = Dashboard::new(fx.path()).router();
     let n: i64 = fx
-        .conn
+        .conn()
         .query_row("SELECT count(*) FROM fmd_user", [], |r| r.get(0))
         .unwrap();
     assert_eq!(
@@ -463,7 +464,7 @@ async fn without_configured_credentials_a_password_is_generated() {
         "an admin with a generated password (printed on stderr)"
     );
     let hash: String = fx
-        .conn
+        .conn()
         .query_row("SELECT password_hash FROM fmd_user", [], |r| r.get(0))
         .unwrap();
     assert!(
@@ -526,7 +527,7 @@ async fn admins_create_viewer_accounts() {
         "viewers do not manage accounts"
     );
     let n: i64 = fx
-        .conn
+        .conn()
         .query_row(
             "SELECT count(*) FROM fmd_user WHERE username = 'v'",
             [],
@@ -535,3 +536,11 @@ async fn admins_create_viewer_accounts() {
         .unwrap();
     assert_eq!(n, 0, "too-short passwords are refused");
 }
+
+both_engines!(
+    async
+    every_route_rejects_requests_without_a_session,
+    every_post_rejects_a_missing_or_wrong_csrf_token,
+    level_changes_are_stored_and_pushed_to_the_running_application,
+    viewers_read_but_cannot_change_anything,
+);

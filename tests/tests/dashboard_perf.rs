@@ -1,5 +1,6 @@
-//! The performance pages' queries on a real SQLite file: exact numbers for seeded data,
-//! query plans that read the rollup and bounded index ranges, pruning of the new tables.
+//! The performance pages' queries on both engines: exact numbers for seeded data, pruning
+//! of the new tables; and on SQLite, query plans that read the rollup and bounded index
+//! ranges.
 
 use std::sync::Arc;
 
@@ -7,16 +8,17 @@ use fmd_dashboard::profile::group;
 use fmd_runtime::store::perf::{PerfStore, Selection, StatusMix};
 use fmd_runtime::store::queries::DashboardStore;
 use fmd_runtime::store::sqlite::SqliteReader;
-use fmd_tests::perf_fixture::{D, DAY, HOUR, MIN, seed};
+use fmd_tests::both_engines;
+use fmd_tests::engines::Engine;
+use fmd_tests::perf_fixture::{D, DAY, HOUR, MIN, seed, seed_on};
 use parking_lot::Mutex;
 use rusqlite::trace::{TraceEvent, TraceEventCodes};
 
 const DAY_NO: i64 = 20_759;
 
-#[test]
-fn the_rollup_queries_count_per_hour_day_endpoint_and_version() {
-    let s = seed();
-    let mut st = SqliteReader::open(s.fx.path()).unwrap();
+fn the_rollup_queries_count_per_hour_day_endpoint_and_version(engine: Engine) {
+    let s = seed_on(engine);
+    let mut st = s.fx.reader();
     let cells: Vec<_> = st
         .hourly_load(None, D, D + 2 * DAY, None)
         .unwrap()
@@ -164,10 +166,9 @@ fn the_rollup_queries_count_per_hour_day_endpoint_and_version() {
     );
 }
 
-#[test]
-fn samples_are_the_latest_requests_of_a_period_or_version() {
-    let s = seed();
-    let mut st = SqliteReader::open(s.fx.path()).unwrap();
+fn samples_are_the_latest_requests_of_a_period_or_version(engine: Engine) {
+    let s = seed_on(engine);
+    let mut st = s.fx.reader();
     let recent = st.recent_requests(s.a, D, 3, None).unwrap();
     assert_eq!(
         recent.iter().map(|r| r.id).collect::<Vec<_>>(),
@@ -211,10 +212,9 @@ fn samples_are_the_latest_requests_of_a_period_or_version() {
     );
 }
 
-#[test]
-fn failed_requests_outliers_profiles_and_graphs() {
-    let s = seed();
-    let mut st = SqliteReader::open(s.fx.path()).unwrap();
+fn failed_requests_outliers_profiles_and_graphs(engine: Engine) {
+    let s = seed_on(engine);
+    let mut st = s.fx.reader();
     let failed = st.failed_requests(s.a, 0, 10, None).unwrap();
     assert_eq!(failed.total, 3);
     let rows: Vec<_> = failed
@@ -336,10 +336,9 @@ fn failed_requests_outliers_profiles_and_graphs() {
     );
 }
 
-#[test]
-fn pruning_removes_old_outliers_profiles_rollups_and_graph_values_first() {
-    let s = seed();
-    let mut st = SqliteReader::open(s.fx.path()).unwrap();
+fn pruning_removes_old_outliers_profiles_rollups_and_graph_values_first(engine: Engine) {
+    let s = seed_on(engine);
+    let mut st = s.fx.reader();
     let report = st.prune(D + DAY).unwrap();
     assert_eq!(
         (
@@ -479,3 +478,10 @@ fn utilization_reads_the_rollup_and_samples_read_bounded_index_ranges() {
         );
     }
 }
+
+both_engines!(
+    the_rollup_queries_count_per_hour_day_endpoint_and_version,
+    samples_are_the_latest_requests_of_a_period_or_version,
+    failed_requests_outliers_profiles_and_graphs,
+    pruning_removes_old_outliers_profiles_rollups_and_graph_values_first,
+);

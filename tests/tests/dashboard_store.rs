@@ -1,10 +1,13 @@
-//! The dashboard's store operations on a real SQLite file: deleting one group touches only
-//! that group on that endpoint; pruning removes old data and whatever it leaves orphaned.
+//! The dashboard's store operations on both engines (a SQLite file, a PostgreSQL
+//! database): deleting one group touches only that group on that endpoint; pruning
+//! removes old data and whatever it leaves orphaned.
 
 use fmd_runtime::store::histogram::{bucket, bucket_value};
 use fmd_runtime::store::queries::{DAY_MS, DashboardStore, GroupSort};
 use fmd_runtime::store::sqlite::SqliteReader;
+use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec, now_ms};
+use fmd_tests::engines::Engine;
 
 fn spec(message: &str, times: Vec<i64>, shared_fn: bool) -> ExceptionSpec {
     let mut frames = vec![FrameSpec::app(
@@ -45,21 +48,18 @@ fn spec(message: &str, times: Vec<i64>, shared_fn: bool) -> ExceptionSpec {
 }
 
 fn count(fx: &Fixture, table: &str) -> i64 {
-    fx.conn
-        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-        .unwrap()
+    fx.count(table)
 }
 
-#[test]
-fn deleting_a_group_keeps_the_same_error_on_other_endpoints() {
-    let fx = Fixture::new();
+fn deleting_a_group_keeps_the_same_error_on_other_endpoints(engine: Engine) {
+    let fx = Fixture::on(engine);
     let now = now_ms();
     let a = fx.endpoint("a");
     let b = fx.endpoint("b");
     let ga = fx.exception(a, "/a", &spec("same", vec![now - 1000, now - 500], true));
     let gb = fx.exception(b, "/b", &spec("same", vec![now - 800], true));
     let other = fx.exception(a, "/a", &spec("lonely", vec![now - 100], false));
-    let mut store = SqliteReader::open(fx.path()).unwrap();
+    let mut store = fx.reader();
 
     assert!(
         !store.delete_group(b, ga).unwrap(),
@@ -97,9 +97,8 @@ fn deleting_a_group_keeps_the_same_error_on_other_endpoints() {
     assert_eq!(count(&fx, "stack_trace_snapshot"), 1);
 }
 
-#[test]
-fn pruning_removes_old_requests_occurrences_empty_groups_and_orphans() {
-    let fx = Fixture::new();
+fn pruning_removes_old_requests_occurrences_empty_groups_and_orphans(engine: Engine) {
+    let fx = Fixture::on(engine);
     let now = now_ms();
     let old = now - 30 * DAY_MS;
     let e = fx.endpoint("e");
@@ -107,7 +106,7 @@ fn pruning_removes_old_requests_occurrences_empty_groups_and_orphans() {
     fx.request(e, "/e", now, 10, 200, "u");
     let gone = fx.exception(e, "/e", &spec("old", vec![old, old + 1], false));
     let mixed = fx.exception(e, "/e", &spec("mixed", vec![old, now - 10], true));
-    let mut store = SqliteReader::open(fx.path()).unwrap();
+    let mut store = fx.reader();
     let report = store.prune(now - 7 * DAY_MS).unwrap();
     assert_eq!(report.groups, 1);
     assert_eq!(report.occurrences, 3);
@@ -135,9 +134,8 @@ fn pruning_removes_old_requests_occurrences_empty_groups_and_orphans() {
     );
 }
 
-#[test]
-fn the_overview_counts_spans_medians_errors_and_groups() {
-    let fx = Fixture::new();
+fn the_overview_counts_spans_medians_errors_and_groups(engine: Engine) {
+    let fx = Fixture::on(engine);
     let now = now_ms();
     let e = fx.endpoint("e");
     for (i, d) in [100, 300, 200].iter().enumerate() {
@@ -146,7 +144,7 @@ fn the_overview_counts_spans_medians_errors_and_groups() {
     fx.request(e, "/e", now - 3 * DAY_MS, 900, 503, "u");
     fx.request(e, "/e", now - 30 * DAY_MS, 50, 404, "u");
     fx.exception(e, "/e", &spec("x", vec![now - 60 * DAY_MS], true));
-    let mut store = SqliteReader::open(fx.path()).unwrap();
+    let mut store = fx.reader();
     let o = store.overview(now, None).unwrap();
     assert_eq!(o.len(), 1);
     let o = &o[0];
@@ -161,10 +159,9 @@ fn the_overview_counts_spans_medians_errors_and_groups() {
     assert_eq!(o.routes, vec!["/e".to_owned()]);
 }
 
-#[test]
-fn users_are_stored_once_by_name() {
-    let fx = Fixture::new();
-    let mut store = SqliteReader::open(fx.path()).unwrap();
+fn users_are_stored_once_by_name(engine: Engine) {
+    let fx = Fixture::on(engine);
+    let mut store = fx.reader();
     assert_eq!(store.count_users().unwrap(), 0);
     assert!(
         store
@@ -189,7 +186,7 @@ fn overview_at_a_million_requests() {
     let endpoints: Vec<i64> = (0..20)
         .map(|i| fx.endpoint(&format!("app::e{i}")))
         .collect();
-    let tx = fx.conn.unchecked_transaction().unwrap();
+    let tx = fx.conn().unchecked_transaction().unwrap();
     {
         let mut stmt = tx
             .prepare(
@@ -211,7 +208,7 @@ fn overview_at_a_million_requests() {
     }
     tx.commit().unwrap();
     // Rows inserted by hand: fill the duration histogram the overview reads.
-    fmd_runtime::store::sqlite::schema::backfill_durations(&fx.conn).unwrap();
+    fmd_runtime::store::sqlite::schema::backfill_durations(fx.conn()).unwrap();
     let mut store = SqliteReader::open(fx.path()).unwrap();
     for _ in 0..2 {
         let t = std::time::Instant::now();
@@ -223,7 +220,7 @@ fn overview_at_a_million_requests() {
         );
     }
     if std::env::var_os("FMD_TRY_DURATION_INDEX").is_some() {
-        fx.conn
+        fx.conn()
             .execute(
                 "CREATE INDEX request_endpoint_duration ON request(endpoint_id, duration_us)",
                 [],
@@ -238,3 +235,10 @@ fn overview_at_a_million_requests() {
         );
     }
 }
+
+both_engines!(
+    deleting_a_group_keeps_the_same_error_on_other_endpoints,
+    pruning_removes_old_requests_occurrences_empty_groups_and_orphans,
+    the_overview_counts_spans_medians_errors_and_groups,
+    users_are_stored_once_by_name,
+);

@@ -1,25 +1,28 @@
 //! Several instances of one service in one database: every row knows its instance; the
-//! overview and the endpoint pages show all instances together or one at a time (queries,
-//! then real HTTP in headless Chromium); a schema-v3 file upgrades with its rollups rebuilt
-//! from the request rows, nothing lost.
+//! overview and the endpoint pages show all instances together or one at a time (queries
+//! on both engines, written through each engine's store; then real HTTP in headless
+//! Chromium); a schema-v3 file upgrades with its rollups rebuilt from the request rows,
+//! nothing lost.
 //!
 //! The browser test needs Debian's `chromium` and `chromium-driver`; it fails (never
 //! skips) without them.
 
 use std::borrow::Cow;
-use std::path::Path;
 use std::sync::Arc;
 
 use fantoccini::Locator;
 use fmd_dashboard::Dashboard;
+use fmd_runtime::Database;
 use fmd_runtime::event::{Event, RequestEvent};
 use fmd_runtime::store::histogram::{bucket, bucket_value};
 use fmd_runtime::store::perf::PerfStore;
 use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
 use fmd_runtime::store::sqlite::{SqliteReader, SqliteStore};
-use fmd_runtime::store::{Store, WriteOptions};
+use fmd_runtime::store::{AnyReader, Store, WriteOptions, open_store};
+use fmd_tests::both_engines;
 use fmd_tests::browser::Browser;
 use fmd_tests::dashboard_fixture::{now_ms, serve};
+use fmd_tests::engines::{Engine, fresh_database};
 
 fn options(instance: &str) -> WriteOptions {
     WriteOptions {
@@ -51,9 +54,9 @@ fn request(endpoint: &'static str, time_ms: i64, duration_us: u64, status: u16) 
 
 /// Two instances write through the real store: `web-1` three fast requests today and one
 /// failing request three days ago, `web-2` two slow requests today (one failing).
-fn two_instances(path: &Path, now: i64) {
-    let mut web1 = SqliteStore::open(path).expect("open web-1");
-    let mut web2 = SqliteStore::open(path).expect("open web-2");
+fn two_instances(database: &Database, now: i64) {
+    let mut web1 = open_store(database).expect("open web-1");
+    let mut web2 = open_store(database).expect("open web-2");
     let batch1 = [
         request("weather::forecast", now - 3, 1_000, 200),
         request("weather::forecast", now - 2, 1_200, 200),
@@ -72,13 +75,11 @@ fn near(median: Option<i64>, exact: i64) -> bool {
     median.is_some_and(|m| (m - exact).abs() <= exact * 22 / 1000 + 1)
 }
 
-#[test]
-fn the_overview_and_endpoint_queries_show_all_instances_or_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fmd.db");
+fn the_overview_and_endpoint_queries_show_all_instances_or_one(engine: Engine) {
+    let (database, _dir) = fresh_database(engine);
     let now = now_ms();
-    two_instances(&path, now);
-    let mut st = SqliteReader::open(&path).unwrap();
+    two_instances(&database, now);
+    let mut st = AnyReader::open(&database).unwrap();
 
     let names: Vec<String> = st
         .instances()
@@ -144,7 +145,7 @@ fn a_version_3_file_upgrades_with_its_rollups_rebuilt_from_the_request_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fmd.db");
     let now = now_ms();
-    two_instances(&path, now);
+    two_instances(&Database::Sqlite(path.clone()), now);
     // Turn the file back into what fmd 0.1 with schema 3 left: an hourly rollup without
     // instances, no duration histogram, no instance list.
     {
@@ -201,7 +202,7 @@ async fn the_instance_picker_filters_the_overview_and_the_endpoint_pages_in_chro
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fmd.db");
     let now = now_ms();
-    two_instances(&path, now);
+    two_instances(&Database::Sqlite(path.clone()), now);
     let router = axum::Router::new().nest(
         "/dashboard",
         Dashboard::new(&path)
@@ -272,3 +273,5 @@ async fn wait_for_query(c: &fantoccini::Client, query: &str) {
     }
     panic!("the page never reached ?{query}");
 }
+
+both_engines!(the_overview_and_endpoint_queries_show_all_instances_or_one);

@@ -29,7 +29,7 @@ fn setup() -> std::path::PathBuf {
             .tempdir()
             .expect("temp dir");
         fmd::init(fmd::Config {
-            database: dir.path().join("fmd.db"),
+            database: dir.path().join("fmd.db").into(),
             password: Some("macro-shapes".to_owned()),
             ..Default::default()
         })

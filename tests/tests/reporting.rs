@@ -1,11 +1,12 @@
 //! Reporting: Mood's median test against reference values, and period and version
-//! comparisons over a real SQLite file.
+//! comparisons over both engines.
 
 use fmd_dashboard::reporting::{compare, latency_change, mix_changes};
 use fmd_dashboard::stats::mood_median_test;
 use fmd_runtime::store::perf::{Selection, StatusMix};
-use fmd_runtime::store::sqlite::SqliteReader;
+use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::Fixture;
+use fmd_tests::engines::Engine;
 use fmd_tests::perf_fixture::{DAY, HOUR, Perf, Req};
 
 /// Reference values computed with SciPy 1.17.1 (NumPy 2.4.6), Python 3.11:
@@ -143,12 +144,13 @@ fn two_weeks(fx: &Fixture, start: i64) -> (i64, i64) {
     (slow, steady)
 }
 
-#[test]
-fn comparing_two_periods_and_two_versions_finds_the_slower_endpoint_only() {
-    let fx = Fixture::new();
+fn comparing_two_periods_and_two_versions_finds_the_slower_endpoint_only(engine: Engine) {
+    let fx = Fixture::on(engine);
     let start = 1_793_577_600_000; // 2026-11-02 00:00 UTC
+    fx.db.batch("BEGIN");
     let (slow, steady) = two_weeks(&fx, start);
-    let mut st = SqliteReader::open(fx.path()).unwrap();
+    fx.db.batch("COMMIT");
+    let mut st = fx.reader();
     let week = |n: i64| Selection::Period {
         from: start + n * 7 * DAY,
         to: start + (n + 1) * 7 * DAY,
@@ -182,3 +184,5 @@ fn comparing_two_periods_and_two_versions_finds_the_slower_endpoint_only() {
         assert!(!other.has_findings(), "{other:?}");
     }
 }
+
+both_engines!(comparing_two_periods_and_two_versions_finds_the_slower_endpoint_only);

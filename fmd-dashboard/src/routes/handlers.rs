@@ -246,12 +246,15 @@ pub async fn config(
         .with_store(move |st| Ok((st.totals()?, if admin { Some(st.users()?) } else { None })))
         .await?;
     let size = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| m.len());
-    let db = app.database.clone();
-    let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+    // The file's size for SQLite (with its WAL); a server database's is not shown.
+    let database_bytes = app.database.sqlite_path().and_then(|db| {
+        let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+        size(db).map(|b| b + size(&wal).unwrap_or(0))
+    });
     let view = ConfigView {
         host: app.host.status(),
-        database: db.display().to_string(),
-        database_bytes: size(&db).map(|b| b + size(&wal).unwrap_or(0)),
+        database: app.database.to_string(),
+        database_bytes,
         totals,
         users,
     };

@@ -12,7 +12,7 @@ mod metrics;
 mod perf;
 pub(crate) mod state;
 
-use std::path::PathBuf;
+use fmd_runtime::Database;
 use std::sync::Arc;
 
 use axum::Router;
@@ -163,7 +163,7 @@ pub fn route_table() -> Vec<RouteInfo> {
 ///     .nest("/dashboard", fmd_dashboard::Dashboard::new("fmd.db").router());
 /// ```
 pub struct Dashboard {
-    database: PathBuf,
+    database: Database,
     base: String,
     username: Option<String>,
     password: Option<String>,
@@ -173,9 +173,10 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-    /// A dashboard over `database`, mounted at `/dashboard`, with no running application
-    /// behind it (level changes are stored and apply at the application's next start).
-    pub fn new(database: impl Into<PathBuf>) -> Self {
+    /// A dashboard over `database` (a SQLite path or a [`Database`]), mounted at
+    /// `/dashboard`, with no running application behind it (level changes are stored and
+    /// apply at the application's next start).
+    pub fn new(database: impl Into<Database>) -> Self {
         Dashboard {
             database: database.into(),
             base: "/dashboard".into(),

@@ -25,7 +25,7 @@ use crate::reporting::compare;
 use crate::stats::BoxStats;
 use fmd_runtime::store::perf::{PerfStore, Selection};
 use fmd_runtime::store::queries::{DAY_MS, DashboardStore, EndpointInfo, InstanceInfo};
-use fmd_runtime::store::sqlite::SqliteReader;
+use fmd_runtime::store::{AnyReader, StoreError};
 
 /// Endpoints in the API-performance chart (the slowest medians).
 const PERF_ENDPOINTS: usize = 25;
@@ -108,7 +108,7 @@ struct Found<T> {
 async fn for_endpoint<T: Send + 'static>(
     app: &Arc<App>,
     id: i64,
-    f: impl FnOnce(&mut SqliteReader) -> rusqlite::Result<T> + Send + 'static,
+    f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<Found<T>, AppError> {
     let (info, instances, value) = app
         .with_store(move |st| Ok((st.endpoint(id)?, st.instances()?, f(st)?)))

@@ -1,6 +1,5 @@
 //! Shared state of the dashboard router: the store connection, sessions, throttling.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,12 +11,13 @@ use super::bearer::Tokens;
 use crate::auth::{self, session::Sessions, throttle::Throttle};
 use crate::format::now_ms;
 use crate::host::Host;
+use fmd_runtime::Database;
 use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
-use fmd_runtime::store::sqlite::queries::SqliteReader;
+use fmd_runtime::store::{AnyReader, StoreError};
 
 /// State behind every handler.
 pub struct App {
-    pub database: PathBuf,
+    pub database: Database,
     pub base: String,
     username: Option<String>,
     password: Option<String>,
@@ -28,7 +28,7 @@ pub struct App {
     /// Bearer tokens of `/metrics` and the JSON API.
     pub tokens: Tokens,
     /// One connection, opened on first use and reopened after a failure.
-    store: Mutex<Option<SqliteReader>>,
+    store: Mutex<Option<AnyReader>>,
 }
 
 /// A failure a handler reports as a page.
@@ -58,7 +58,7 @@ impl IntoResponse for AppError {
 
 impl App {
     pub fn new(
-        database: PathBuf,
+        database: Database,
         base: String,
         username: Option<String>,
         password: Option<String>,
@@ -81,24 +81,30 @@ impl App {
 
     /// Opens the database and creates the first admin now, so a generated password is
     /// printed at start-up rather than on the first visit. Failures are retried later.
+    /// The router may be built inside an async runtime, where a blocking client (the
+    /// PostgreSQL driver runs its own) must not run: the first connection is made on a
+    /// thread of its own.
     pub fn warm_up(&self) {
-        if let Err(e) = self.run(|_| Ok(())) {
-            eprintln!(
-                "fmd dashboard: cannot open {}: {e:?}",
-                self.database.display()
-            );
+        let result = std::thread::scope(|scope| {
+            scope
+                .spawn(|| self.run(|_| Ok(())))
+                .join()
+                .unwrap_or_else(|_| Err(AppError::Store("panic while connecting".into())))
+        });
+        if let Err(e) = result {
+            eprintln!("fmd dashboard: cannot open {}: {e:?}", self.database);
         }
     }
 
     /// Runs `f` on the (lazily opened) connection, on the calling thread.
     pub fn run<T>(
         &self,
-        f: impl FnOnce(&mut SqliteReader) -> rusqlite::Result<T>,
+        f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError>,
     ) -> Result<T, AppError> {
         let mut guard = self.store.lock();
         if guard.is_none() {
             let mut reader =
-                SqliteReader::open(&self.database).map_err(|e| AppError::Store(e.to_string()))?;
+                AnyReader::open(&self.database).map_err(|e| AppError::Store(e.to_string()))?;
             auth::bootstrap_admin(
                 &mut reader,
                 self.username.as_deref(),
@@ -113,9 +119,7 @@ impl App {
         };
         f(reader).map_err(|e| {
             // A broken connection is reopened next time.
-            if !matches!(e, rusqlite::Error::QueryReturnedNoRows) {
-                *guard = None;
-            }
+            *guard = None;
             AppError::Store(e.to_string())
         })
     }
@@ -123,7 +127,7 @@ impl App {
     /// Runs `f` on the connection from a blocking thread.
     pub async fn with_store<T: Send + 'static>(
         self: &Arc<Self>,
-        f: impl FnOnce(&mut SqliteReader) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, AppError> {
         let app = self.clone();
         tokio::task::spawn_blocking(move || app.run(f))
@@ -134,14 +138,14 @@ impl App {
 
 /// Prunes data older than `weeks` one minute after start and then every hour, on its own
 /// thread and connection (so it needs no async runtime).
-pub fn start_retention(database: PathBuf, weeks: u32) {
+pub fn start_retention(database: Database, weeks: u32) {
     let spawned = std::thread::Builder::new()
         .name("fmd-retention".into())
         .spawn(move || {
             std::thread::sleep(Duration::from_secs(60));
             loop {
                 let cutoff = now_ms() - i64::from(weeks) * 7 * DAY_MS;
-                match SqliteReader::open(&database).and_then(|mut s| s.prune(cutoff)) {
+                match AnyReader::open(&database).and_then(|mut s| s.prune(cutoff)) {
                     Ok(r) if r.requests + r.occurrences > 0 => eprintln!(
                         "fmd: retention removed {} requests, {} exception occurrences, {} groups",
                         r.requests, r.occurrences, r.groups

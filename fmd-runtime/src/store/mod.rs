@@ -1,16 +1,38 @@
 //! Storage behind one interface: the writer writes batches, the dashboard reads.
 //!
-//! SQL specific to an engine stays inside that engine's module (`sqlite`, later
-//! `postgres`); the writer thread and the dashboard only see these traits.
+//! SQL specific to an engine stays inside that engine's module (`sqlite`, `postgres`
+//! behind the cargo feature of that name); the writer thread and the dashboard only see
+//! these traits, through [`open_store`] and [`AnyReader`], chosen by the configured
+//! [`Database`].
 
+mod any;
 pub mod histogram;
 pub mod perf;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod queries;
 pub mod request_log;
 pub mod sqlite;
 
+pub use any::AnyReader;
+
+use crate::config::Database;
 use crate::event::Event;
 use std::fmt;
+
+/// Opens the writer's store for `database` (creating and migrating its schema).
+///
+/// A PostgreSQL URL in a build without the `postgres` feature is an error here too
+/// (configuration validation reports it first).
+pub fn open_store(database: &Database) -> Result<Box<dyn Store>, StoreError> {
+    match database {
+        Database::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path)?)),
+        #[cfg(feature = "postgres")]
+        Database::Postgres(url) => Ok(Box::new(postgres::PgStore::open(url)?)),
+        #[cfg(not(feature = "postgres"))]
+        Database::Postgres(_) => Err(StoreError::without_postgres()),
+    }
+}
 
 /// What a store needs to know besides the events themselves.
 #[derive(Debug, Clone)]
@@ -43,6 +65,19 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+impl StoreError {
+    /// A PostgreSQL URL given to a build without the `postgres` feature.
+    #[cfg_attr(feature = "postgres", allow(dead_code))]
+    pub(crate) fn without_postgres() -> StoreError {
+        StoreError {
+            message: "this build of fmd has no PostgreSQL support: enable the cargo feature \
+                      `postgres`"
+                .to_owned(),
+            transient: false,
+        }
+    }
+}
 
 /// The writer's side of a store.
 pub trait Store: Send {

@@ -15,6 +15,8 @@ mod levels;
 mod rollup;
 mod trace;
 
+pub use levels::CUT_NODE;
+
 use super::{is_stale_reference, schema, store_error};
 use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::grouping;

@@ -1,0 +1,552 @@
+//! PostgreSQL implementation of [`DashboardStore`]: every SQL statement the dashboard runs.
+//!
+//! The queries follow the SQLite engine's, index for index: per-endpoint counts are range
+//! scans of `request_endpoint_time`, medians read `request_endpoint_duration`, group lists
+//! read `exception_group` (whose counters the writer keeps). Differences are PostgreSQL's:
+//! `sum` over `BIGINT` is `NUMERIC` (cast back), `FILTER` counts, typed parameters.
+
+use std::collections::HashMap;
+
+use postgres::{GenericClient, Row};
+
+use super::{Conn, connect, schema};
+use crate::store::StoreError;
+use crate::store::histogram;
+use crate::store::perf::HOUR_MS;
+use crate::store::queries::{
+    DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
+    Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
+};
+
+/// The dashboard's connection to an fmd PostgreSQL database.
+///
+/// ```no_run
+/// use fmd_runtime::store::postgres::PgReader;
+/// use fmd_runtime::store::queries::DashboardStore;
+///
+/// let mut store = PgReader::open("postgres://fmd@127.0.0.1/fmd")?;
+/// let endpoints = store.overview(0, None).map_err(|e| e.to_string());
+/// # Ok::<(), fmd_runtime::store::StoreError>(())
+/// ```
+pub struct PgReader {
+    pub(super) client: Conn,
+}
+
+impl PgReader {
+    /// Connects to `url`, creating and migrating the schema if needed.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let mut client = connect(url)?;
+        schema::migrate(&mut client).map_err(|e| super::store_error("migrate", e))?;
+        Ok(PgReader {
+            client: Conn::new(client),
+        })
+    }
+
+    /// The underlying connection (tests and fixtures).
+    pub fn client(&mut self) -> &mut postgres::Client {
+        &mut self.client
+    }
+}
+
+const GROUP_SELECT: &str = "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
+        g.first_seen, g.last_seen
+    FROM exception_group g
+    JOIN endpoint e ON e.id = g.endpoint_id
+    JOIN exception_type t ON t.id = g.type_id
+    JOIN exception_message m ON m.id = g.message_id";
+
+fn group_row(r: &Row) -> GroupSummary {
+    GroupSummary {
+        id: r.get(0),
+        endpoint_id: r.get(1),
+        endpoint: r.get(2),
+        type_name: r.get(3),
+        message: r.get(4),
+        count: r.get::<_, i64>(5).max(0) as u64,
+        first_seen: r.get(6),
+        last_seen: r.get(7),
+    }
+}
+
+fn user_row(r: &Row) -> User {
+    User {
+        id: r.get(0),
+        username: r.get(1),
+        password_hash: r.get(2),
+        role: r.get(3),
+    }
+}
+
+/// A non-negative count or line number as `u32`.
+pub(super) fn small(v: i64) -> u32 {
+    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
+}
+
+/// The frames of one stack-trace snapshot, innermost first, with their functions' code.
+pub(super) fn snapshot_frames(
+    client: &mut impl GenericClient,
+    snapshot_id: i64,
+) -> Result<Vec<StackFrame>, postgres::Error> {
+    let rows = client.query(
+        "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
+                l.in_app, d.code, d.verbatim, s.repeat
+         FROM exception_stackline s
+         JOIN exception_frame f ON f.id = s.frame_id
+         JOIN function_location l ON l.id = f.location_id
+         LEFT JOIN function_definition d ON d.id = l.definition_id
+         WHERE s.snapshot_id = $1 ORDER BY s.position",
+        &[&snapshot_id],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| StackFrame {
+            location_id: r.get(0),
+            module: r.get(1),
+            name: r.get(2),
+            file: r.get(3),
+            line: small(r.get(4)),
+            start_line: small(r.get(5)),
+            end_line: small(r.get(6)),
+            in_app: r.get(7),
+            code: r.get::<_, Option<String>>(8).filter(|c| !c.is_empty()),
+            verbatim: r.get::<_, Option<bool>>(9).unwrap_or(false),
+            repeat: small(r.get(10)).max(1),
+        })
+        .collect())
+}
+
+/// An `EndpointInfo` from `SELECT id, name, level, last_requested FROM endpoint`.
+pub(super) fn endpoint_row(r: &Row) -> EndpointInfo {
+    EndpointInfo {
+        id: r.get(0),
+        name: r.get(1),
+        level: r
+            .get::<_, Option<i64>>(2)
+            .and_then(|l| u8::try_from(l).ok()),
+        last_requested: r.get(3),
+    }
+}
+
+/// Deletes everything no group, occurrence, outlier or profile refers to any more,
+/// innermost tables last.
+fn clean_orphans(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+    tx.batch_execute(
+        "DELETE FROM exception_stackline WHERE snapshot_id NOT IN (
+             SELECT snapshot_id FROM exception_group
+             UNION SELECT snapshot_id FROM exception_occurrence
+             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
+         DELETE FROM stack_trace_snapshot WHERE id NOT IN (
+             SELECT snapshot_id FROM exception_group
+             UNION SELECT snapshot_id FROM exception_occurrence
+             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
+         DELETE FROM exception_frame WHERE id NOT IN (SELECT frame_id FROM exception_stackline);
+         DELETE FROM function_location WHERE id NOT IN (
+             SELECT location_id FROM exception_frame UNION SELECT location_id FROM profile_node);
+         DELETE FROM function_definition WHERE id NOT IN (
+             SELECT definition_id FROM function_location WHERE definition_id IS NOT NULL);
+         DELETE FROM exception_type WHERE id NOT IN (
+             SELECT type_id FROM exception_group UNION SELECT type_id FROM exception_occurrence);
+         DELETE FROM exception_message WHERE id NOT IN (
+             SELECT message_id FROM exception_group
+             UNION SELECT message_id FROM exception_occurrence);",
+    )
+}
+
+impl DashboardStore for PgReader {
+    type Error = postgres::Error;
+
+    fn overview(
+        &mut self,
+        now: i64,
+        instance: Option<&str>,
+    ) -> Result<Vec<EndpointOverview>, postgres::Error> {
+        let today = now.div_euclid(DAY_MS);
+        let week = today - 6;
+        let endpoints: Vec<EndpointInfo> = self
+            .client
+            .query(
+                "SELECT id, name, level, last_requested FROM endpoint ORDER BY name",
+                &[],
+            )?
+            .iter()
+            .map(endpoint_row)
+            .collect();
+        // Hits per duration bucket of each endpoint over the three spans, summed by the
+        // server from the daily histogram (a few dozen rows per endpoint and day).
+        let mut spans: HashMap<i64, [Vec<(i64, u64)>; 3]> = HashMap::new();
+        for r in self.client.query(
+            "SELECT endpoint_id, bucket, sum(hits)::bigint,
+                    coalesce(sum(hits) FILTER (WHERE day >= $2), 0)::bigint,
+                    coalesce(sum(hits) FILTER (WHERE day >= $3), 0)::bigint
+             FROM duration_daily WHERE $1::text IS NULL OR instance = $1
+             GROUP BY endpoint_id, bucket",
+            &[&instance, &week, &today],
+        )? {
+            let s = spans.entry(r.get(0)).or_default();
+            let bucket: i64 = r.get(1);
+            for (span, column) in s.iter_mut().zip(2..) {
+                span.push((bucket, r.get::<_, i64>(column).max(0) as u64));
+            }
+        }
+        let errors: HashMap<i64, (i64, i64)> = self
+            .client
+            .query(
+                "SELECT endpoint_id, sum(client_errors)::bigint, sum(server_errors)::bigint
+                 FROM request_hourly WHERE hour >= $1 AND ($2::text IS NULL OR instance = $2)
+                 GROUP BY endpoint_id",
+                &[&(week * 24), &instance],
+            )?
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        let groups: HashMap<i64, i64> = self
+            .client
+            .query(
+                "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let stats = |buckets: &[(i64, u64)]| SpanStats {
+            hits: buckets.iter().map(|&(_, hits)| hits).sum(),
+            median_us: histogram::median(buckets.iter().copied()),
+        };
+        // Routes of each endpoint's latest requests (bounded, whatever the table size), for
+        // every endpoint in one statement.
+        let mut routes: HashMap<i64, Vec<String>> = HashMap::new();
+        for r in self.client.query(
+            "SELECT e.id, r.route FROM endpoint e CROSS JOIN LATERAL (
+                 SELECT DISTINCT route FROM (SELECT route FROM request
+                     WHERE endpoint_id = e.id ORDER BY time DESC LIMIT 200) latest) r
+             ORDER BY e.id, r.route",
+            &[],
+        )? {
+            routes.entry(r.get(0)).or_default().push(r.get(1));
+        }
+        let mut out = Vec::with_capacity(endpoints.len());
+        for e in endpoints {
+            let id = e.id;
+            let routes = routes.remove(&id).unwrap_or_default();
+            let (client, server) = errors.get(&id).copied().unwrap_or_default();
+            let [all, week, today] = spans.remove(&id).unwrap_or_default();
+            out.push(EndpointOverview {
+                id,
+                routes,
+                level: e.level,
+                last_requested: e.last_requested,
+                today: stats(&today),
+                week: stats(&week),
+                all: stats(&all),
+                client_errors_week: client.max(0) as u64,
+                server_errors_week: server.max(0) as u64,
+                exception_groups: groups.get(&id).copied().unwrap_or(0).max(0) as u64,
+                name: e.name,
+            });
+        }
+        Ok(out)
+    }
+
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, postgres::Error> {
+        Ok(self
+            .client
+            .query(
+                "SELECT name, first_seen, last_seen FROM instance
+                 ORDER BY last_seen DESC, name LIMIT 1000",
+                &[],
+            )?
+            .iter()
+            .map(|r| InstanceInfo {
+                name: r.get(0),
+                first_seen: r.get(1),
+                last_seen: r.get(2),
+            })
+            .collect())
+    }
+
+    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, postgres::Error> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT id, name, level, last_requested FROM endpoint WHERE id = $1",
+                &[&id],
+            )?
+            .as_ref()
+            .map(endpoint_row))
+    }
+
+    fn groups(
+        &mut self,
+        endpoint_id: Option<i64>,
+        sort: GroupSort,
+        descending: bool,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<GroupSummary>, postgres::Error> {
+        let key = match sort {
+            GroupSort::LastSeen => "g.last_seen",
+            GroupSort::FirstSeen => "g.first_seen",
+            GroupSort::Count => "g.count",
+            GroupSort::Endpoint => "e.name",
+            GroupSort::Type => "t.name",
+        };
+        let dir = if descending { "DESC" } else { "ASC" };
+        let sql = format!(
+            "{GROUP_SELECT} WHERE ($1::bigint IS NULL OR g.endpoint_id = $1)
+             ORDER BY {key} {dir}, g.id {dir} LIMIT $2 OFFSET $3"
+        );
+        let (limit, offset) = (
+            limit.min(i64::MAX as u64) as i64,
+            offset.min(i64::MAX as u64) as i64,
+        );
+        let rows = self
+            .client
+            .query(&sql, &[&endpoint_id, &limit, &offset])?
+            .iter()
+            .map(group_row)
+            .collect();
+        let total: i64 = self
+            .client
+            .query_one(
+                "SELECT count(*) FROM exception_group
+                 WHERE $1::bigint IS NULL OR endpoint_id = $1",
+                &[&endpoint_id],
+            )?
+            .get(0);
+        Ok(Page {
+            rows,
+            total: total as u64,
+        })
+    }
+
+    fn group_detail(
+        &mut self,
+        group_id: i64,
+        now: i64,
+        buckets: u32,
+    ) -> Result<Option<GroupDetail>, postgres::Error> {
+        let Some(row) = self
+            .client
+            .query_opt(&format!("{GROUP_SELECT} WHERE g.id = $1"), &[&group_id])?
+        else {
+            return Ok(None);
+        };
+        let summary = group_row(&row);
+        let latest = self.client.query_opt(
+            "SELECT kind, source_chain FROM exception_occurrence
+             WHERE group_id = $1 ORDER BY time DESC LIMIT 1",
+            &[&group_id],
+        )?;
+        let (kind, chain): (i64, String) =
+            latest.map_or((1, "[]".to_owned()), |r| (r.get(0), r.get(1)));
+        let source_chain: Vec<String> = serde_json::from_str(&chain).unwrap_or_default();
+        let snapshot_id: i64 = self
+            .client
+            .query_one(
+                "SELECT snapshot_id FROM exception_group WHERE id = $1",
+                &[&group_id],
+            )?
+            .get(0);
+        let frames = snapshot_frames(&mut *self.client, snapshot_id)?;
+
+        // Buckets cover the group's life within the last 30 days, at least a minute each.
+        let buckets = buckets.max(1) as i64;
+        let end = now + 1;
+        let from = summary.first_seen.max(now - 30 * DAY_MS);
+        let bucket_ms = ((end - from + buckets - 1) / buckets).max(60_000);
+        let start = end - bucket_ms * buckets;
+        let mut counts = vec![0u64; buckets as usize];
+        for r in self.client.query(
+            "SELECT (time - $2) / $3::bigint AS b, count(*) FROM exception_occurrence
+             WHERE group_id = $1 AND time >= $2 AND time < $4 GROUP BY b",
+            &[&group_id, &start, &bucket_ms, &end],
+        )? {
+            let b: i64 = r.get(0);
+            if let Some(c) = usize::try_from(b).ok().and_then(|b| counts.get_mut(b)) {
+                *c = r.get::<_, i64>(1) as u64;
+            }
+        }
+        Ok(Some(GroupDetail {
+            summary,
+            source_chain,
+            kind: kind as u8,
+            frames,
+            histogram: Histogram {
+                start,
+                bucket_ms,
+                counts,
+            },
+        }))
+    }
+
+    fn totals(&mut self) -> Result<StoreTotals, postgres::Error> {
+        let r = self.client.query_one(
+            "SELECT (SELECT count(*) FROM request), (SELECT count(*) FROM exception_occurrence),
+                    (SELECT count(*) FROM exception_group), (SELECT count(*) FROM endpoint),
+                    (SELECT min(time) FROM request)",
+            &[],
+        )?;
+        let n = |i: usize| r.get::<_, i64>(i) as u64;
+        Ok(StoreTotals {
+            requests: n(0),
+            occurrences: n(1),
+            groups: n(2),
+            endpoints: n(3),
+            oldest_request: r.get(4),
+        })
+    }
+
+    fn set_endpoint_level(
+        &mut self,
+        endpoint_id: i64,
+        level: Option<u8>,
+    ) -> Result<Option<String>, postgres::Error> {
+        Ok(self
+            .client
+            .query_opt(
+                "UPDATE endpoint SET level = $2 WHERE id = $1 RETURNING name",
+                &[&endpoint_id, &level.map(i64::from)],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, postgres::Error> {
+        let mut tx = self.client.transaction()?;
+        let found = tx
+            .query_opt(
+                "SELECT 1 FROM exception_group WHERE id = $1 AND endpoint_id = $2 FOR UPDATE",
+                &[&group_id, &endpoint_id],
+            )?
+            .is_some();
+        if !found {
+            return Ok(false);
+        }
+        tx.execute(
+            "DELETE FROM exception_occurrence WHERE group_id = $1",
+            &[&group_id],
+        )?;
+        tx.execute("DELETE FROM exception_group WHERE id = $1", &[&group_id])?;
+        clean_orphans(&mut tx)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, postgres::Error> {
+        let mut tx = self.client.transaction()?;
+        let mut occurrences = tx.execute(
+            "DELETE FROM exception_occurrence WHERE time < $1",
+            &[&cutoff],
+        )?;
+        // An occurrence recorded late for an old request still hangs off that request.
+        occurrences += tx.execute(
+            "DELETE FROM exception_occurrence WHERE request_id IN (
+                 SELECT id FROM request WHERE time < $1)",
+            &[&cutoff],
+        )?;
+        tx.execute(
+            "UPDATE exception_group g SET
+                 count = (SELECT count(*) FROM exception_occurrence o WHERE o.group_id = g.id),
+                 first_seen = coalesce((SELECT min(time) FROM exception_occurrence o
+                          WHERE o.group_id = g.id), g.first_seen)
+             WHERE g.first_seen < $1",
+            &[&cutoff],
+        )?;
+        let groups = tx.execute("DELETE FROM exception_group WHERE count <= 0", &[])?;
+        let outliers = tx.execute(
+            "DELETE FROM outlier WHERE request_id IN (SELECT id FROM request WHERE time < $1)",
+            &[&cutoff],
+        )?;
+        let profile_nodes = tx.execute(
+            "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < $1)",
+            &[&cutoff],
+        )?;
+        // The cutoff's own day keeps its histogram rows, less the requests deleted from it.
+        let cutoff_day = cutoff.div_euclid(DAY_MS);
+        let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
+        for r in tx.query(
+            "SELECT endpoint_id, instance, duration_us FROM request
+             WHERE time >= $1 AND time < $2",
+            &[&(cutoff_day * DAY_MS), &cutoff],
+        )? {
+            let key = (r.get(0), r.get(1), histogram::bucket(r.get(2)));
+            *partial.entry(key).or_default() += 1;
+        }
+        for ((endpoint, instance, bucket), n) in partial {
+            tx.execute(
+                "UPDATE duration_daily SET hits = greatest(hits - $5, 0)
+                 WHERE endpoint_id = $1 AND day = $2 AND instance = $3 AND bucket = $4",
+                &[&endpoint, &cutoff_day, &instance, &bucket, &n],
+            )?;
+        }
+        let duration_rows = tx.execute(
+            "DELETE FROM duration_daily WHERE day < $1 OR hits <= 0",
+            &[&cutoff_day],
+        )?;
+        let requests = tx.execute("DELETE FROM request WHERE time < $1", &[&cutoff])?;
+        // Whole hours before the cutoff; the hour holding it stays.
+        let hourly_rows = tx.execute(
+            "DELETE FROM request_hourly WHERE hour < $1",
+            &[&cutoff.div_euclid(HOUR_MS)],
+        )?;
+        let graph_values =
+            tx.execute("DELETE FROM custom_graph_value WHERE time < $1", &[&cutoff])?;
+        clean_orphans(&mut tx)?;
+        tx.commit()?;
+        Ok(PruneReport {
+            requests,
+            occurrences,
+            groups,
+            outliers,
+            profile_nodes,
+            hourly_rows,
+            duration_rows,
+            graph_values,
+        })
+    }
+
+    fn count_users(&mut self) -> Result<u64, postgres::Error> {
+        let n: i64 = self
+            .client
+            .query_one("SELECT count(*) FROM fmd_user", &[])?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn users(&mut self) -> Result<Vec<User>, postgres::Error> {
+        Ok(self
+            .client
+            .query(
+                "SELECT id, username, password_hash, role FROM fmd_user ORDER BY username",
+                &[],
+            )?
+            .iter()
+            .map(user_row)
+            .collect())
+    }
+
+    fn user(&mut self, username: &str) -> Result<Option<User>, postgres::Error> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT id, username, password_hash, role FROM fmd_user WHERE username = $1",
+                &[&username],
+            )?
+            .as_ref()
+            .map(user_row))
+    }
+
+    fn create_user(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+        now: i64,
+    ) -> Result<bool, postgres::Error> {
+        let n = self.client.execute(
+            "INSERT INTO fmd_user (username, password_hash, role, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
+            &[&username, &password_hash, &role, &now],
+        )?;
+        Ok(n == 1)
+    }
+}

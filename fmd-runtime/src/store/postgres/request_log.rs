@@ -1,0 +1,57 @@
+//! PostgreSQL implementation of [`RequestLog`]: keyset pages on `(time, id)`, read in
+//! order from `request_time` or `request_endpoint_time` (both end in `id`).
+
+use super::PgReader;
+use crate::store::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
+
+impl RequestLog for PgReader {
+    type Error = postgres::Error;
+
+    fn requests_in_window(
+        &mut self,
+        w: &RequestWindow,
+    ) -> Result<Vec<RequestRow>, postgres::Error> {
+        let (after_time, after_id) = w.after.unwrap_or((i64::MIN, i64::MIN));
+        let from = w.from.max(after_time);
+        let limit = i64::from(w.limit.min(MAX_PAGE));
+        let rows = self.client.query(
+            "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time, r.duration_us,
+                    r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
+             FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+             WHERE ($3::bigint IS NULL OR r.endpoint_id = $3)
+               AND r.time >= $1 AND r.time < $2
+               AND (r.time, r.id) > ($4, $5)
+               AND ($6::text IS NULL OR r.instance = $6)
+             ORDER BY r.time, r.id LIMIT $7",
+            &[
+                &from,
+                &w.to,
+                &w.endpoint_id,
+                &after_time,
+                &after_id,
+                &w.instance,
+                &limit,
+            ],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| RequestRow {
+                id: r.get(0),
+                endpoint_id: r.get(1),
+                endpoint: r.get(2),
+                route: r.get(3),
+                method: r.get(4),
+                time: r.get(5),
+                duration_us: r.get(6),
+                status: r
+                    .get::<_, Option<i64>>(7)
+                    .and_then(|s| u16::try_from(s).ok()),
+                cancelled: r.get(8),
+                version: r.get(9),
+                instance: r.get(10),
+                ip: r.get(11),
+                group_by: r.get(12),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,190 @@
+//! The writer's statements, prepared once per connection. Bulk inserts take one array per
+//! column and `unnest` them, so one prepared statement serves every batch size; requests
+//! are copied in binary.
+
+use super::rollup;
+use postgres::{Client, Statement};
+
+/// Every statement the writer runs.
+pub(super) struct Statements {
+    pub insert_endpoint: Statement,
+    pub select_endpoint: Statement,
+    pub intern_types: Statement,
+    pub select_types: Statement,
+    pub intern_messages: Statement,
+    pub select_messages: Statement,
+    pub request_ids: Statement,
+    pub copy_requests: Statement,
+    pub upsert_groups: Statement,
+    pub insert_occurrences: Statement,
+    pub insert_snapshot: Statement,
+    pub select_snapshot: Statement,
+    pub insert_stacklines: Statement,
+    pub insert_frame: Statement,
+    pub select_frame: Statement,
+    pub insert_definition: Statement,
+    pub select_definition: Statement,
+    pub insert_app_location: Statement,
+    pub select_app_location: Statement,
+    pub insert_other_location: Statement,
+    pub select_other_location: Statement,
+    pub insert_outliers: Statement,
+    pub insert_profile: Statement,
+    pub last_requested: Statement,
+    pub upsert_hourly: Statement,
+    pub upsert_daily: Statement,
+    pub upsert_version: Statement,
+    pub upsert_instance: Statement,
+    pub insert_graph: Statement,
+    pub select_graph: Statement,
+    pub insert_graph_values: Statement,
+}
+
+/// Stores the distinct texts of `$1` missing from `table(column)` and returns `(id, text)`
+/// of all of them; `key` is the unique expression (`column` or `md5(column)`).
+fn intern_sql(table: &str, column: &str, key: &str) -> String {
+    let key_of = |t: &str| key.replace(column, &format!("{t}.{column}"));
+    format!(
+        "WITH input AS (SELECT DISTINCT v FROM unnest($1::text[]) AS u(v)),
+         ins AS (INSERT INTO {table}({column}) SELECT v FROM input ORDER BY v
+                 ON CONFLICT ({key}) DO NOTHING RETURNING id, {column})
+         SELECT id, {column} FROM ins
+         UNION ALL
+         SELECT t.id, t.{column} FROM {table} t JOIN input i
+             ON {} = {} AND t.{column} = i.v",
+        key_of("t"),
+        key.replace(column, "i.v"),
+    )
+}
+
+/// Draws `$1` ids from `request.id`'s sequence, named once here rather than looked up
+/// for every id.
+fn request_ids_sql(c: &mut Client) -> Result<String, postgres::Error> {
+    let sequence: Option<String> = c
+        .query_one("SELECT pg_get_serial_sequence('request', 'id')", &[])?
+        .get(0);
+    let sequence = sequence.unwrap_or_else(|| "request_id_seq".to_owned());
+    Ok(format!(
+        "SELECT nextval('{}'::regclass) FROM generate_series(1, $1::bigint)",
+        sequence.replace('\'', "''")
+    ))
+}
+
+impl Statements {
+    pub(super) fn prepare(c: &mut Client) -> Result<Statements, postgres::Error> {
+        let ids = request_ids_sql(c)?;
+        Ok(Statements {
+            insert_endpoint: c.prepare(
+                "INSERT INTO endpoint(name, created_at) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING RETURNING id",
+            )?,
+            select_endpoint: c.prepare("SELECT id FROM endpoint WHERE name = $1")?,
+            intern_types: c.prepare(&intern_sql("exception_type", "name", "name"))?,
+            select_types: c
+                .prepare("SELECT id, name FROM exception_type WHERE name = ANY($1::text[])")?,
+            intern_messages: c.prepare(&intern_sql(
+                "exception_message",
+                "message",
+                "md5(message)",
+            ))?,
+            select_messages: c.prepare(
+                "SELECT id, message FROM exception_message
+                 WHERE md5(message) IN (SELECT md5(v) FROM unnest($1::text[]) AS u(v))",
+            )?,
+            request_ids: c.prepare(&ids)?,
+            copy_requests: c.prepare(
+                "COPY request (id, endpoint_id, route, method, time, duration_us, status,
+                     cancelled, ip, group_by, version, instance) FROM STDIN BINARY",
+            )?,
+            upsert_groups: c.prepare(
+                "INSERT INTO exception_group AS g(endpoint_id, hash, type_id, message_id,
+                     snapshot_id, first_seen, last_seen, count)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
+                     $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+                 ON CONFLICT (endpoint_id, hash) DO UPDATE SET
+                     count = g.count + excluded.count,
+                     last_seen = greatest(g.last_seen, excluded.last_seen),
+                     first_seen = least(g.first_seen, excluded.first_seen),
+                     message_id = excluded.message_id,
+                     snapshot_id = excluded.snapshot_id
+                 RETURNING g.id, g.endpoint_id, g.hash",
+            )?,
+            insert_occurrences: c.prepare(
+                "INSERT INTO exception_occurrence(group_id, request_id, type_id, message_id,
+                     snapshot_id, kind, time, source_chain)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
+                     $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])",
+            )?,
+            insert_snapshot: c.prepare(
+                "INSERT INTO stack_trace_snapshot(hash, depth) VALUES ($1, $2)
+                 ON CONFLICT (hash) DO NOTHING RETURNING id",
+            )?,
+            select_snapshot: c.prepare("SELECT id FROM stack_trace_snapshot WHERE hash = $1")?,
+            insert_stacklines: c.prepare(
+                "INSERT INTO exception_stackline(snapshot_id, position, frame_id, repeat)
+                 SELECT $1::bigint, u.* FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS u",
+            )?,
+            insert_frame: c.prepare(
+                "INSERT INTO exception_frame(location_id, line) VALUES ($1, $2)
+                 ON CONFLICT (location_id, line) DO NOTHING RETURNING id",
+            )?,
+            select_frame: c
+                .prepare("SELECT id FROM exception_frame WHERE location_id = $1 AND line = $2")?,
+            insert_definition: c.prepare(
+                "INSERT INTO function_definition(code_hash, code, verbatim) VALUES ($1, $2, $3)
+                 ON CONFLICT (code_hash) DO NOTHING RETURNING id",
+            )?,
+            select_definition: c
+                .prepare("SELECT id FROM function_definition WHERE code_hash = $1")?,
+            insert_app_location: c.prepare(
+                "INSERT INTO function_location(definition_id, module, name, file, start_line,
+                     end_line, in_app)
+                 VALUES ($1, $2, $3, $4, $5, $6, TRUE)
+                 ON CONFLICT (definition_id, module, name, file, start_line) DO NOTHING
+                 RETURNING id",
+            )?,
+            select_app_location: c.prepare(
+                "SELECT id FROM function_location WHERE definition_id = $1 AND module = $2
+                     AND name = $3 AND file = $4 AND start_line = $5",
+            )?,
+            insert_other_location: c.prepare(
+                "INSERT INTO function_location(definition_id, module, name, file, start_line,
+                     end_line, in_app)
+                 VALUES (NULL, '', $1, $2, 0, 0, FALSE)
+                 ON CONFLICT (module, name, file, start_line) WHERE definition_id IS NULL
+                 DO NOTHING RETURNING id",
+            )?,
+            select_other_location: c.prepare(
+                "SELECT id FROM function_location WHERE definition_id IS NULL AND module = ''
+                     AND name = $1 AND file = $2 AND start_line = 0",
+            )?,
+            insert_outliers: c.prepare(
+                "INSERT INTO outlier(request_id, endpoint_id, time, url, headers, typical_us,
+                     threshold_us, cpu_percent, memory_bytes, stack_id)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],
+                     $5::text[], $6::bigint[], $7::bigint[], $8::float8[], $9::bigint[],
+                     $10::bigint[])",
+            )?,
+            insert_profile: c.prepare(
+                "INSERT INTO profile_node(request_id, endpoint_id, position, parent, depth,
+                     location_id, calls, total_us, self_us)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
+                     $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])",
+            )?,
+            last_requested: c.prepare(rollup::LAST_REQUESTED)?,
+            upsert_hourly: c.prepare(rollup::UPSERT_HOURLY)?,
+            upsert_daily: c.prepare(rollup::UPSERT_DAILY)?,
+            upsert_version: c.prepare(rollup::UPSERT_VERSION)?,
+            upsert_instance: c.prepare(rollup::UPSERT_INSTANCE)?,
+            insert_graph: c.prepare(
+                "INSERT INTO custom_graph(name, created_at) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING RETURNING id",
+            )?,
+            select_graph: c.prepare("SELECT id FROM custom_graph WHERE name = $1")?,
+            insert_graph_values: c.prepare(
+                "INSERT INTO custom_graph_value(graph_id, time, value, instance)
+                 SELECT u.*, $4::text FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS u",
+            )?,
+        })
+    }
+}
