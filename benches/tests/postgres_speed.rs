@@ -8,7 +8,7 @@
 //!
 //! - the writer's store: events per second `Store::write_batch` takes from realistic
 //!   events (20 endpoints, one in five with a 5-frame error trace, 500 distinct messages)
-//!   in batches of 2 048, the writer's default;
+//!   in batches of 2 048, the writer's default (`FMD_BATCH_SIZE` for others);
 //! - the overview's latency over what was written (two weeks of those events), right
 //!   after the load and, on PostgreSQL, after a `VACUUM`.
 
@@ -22,7 +22,13 @@ use fmd_runtime::store::{AnyReader, WriteOptions, open_store};
 
 /// Events written in the measurement.
 const EVENTS: usize = 1_000_000;
-const BATCH: usize = 2_048;
+/// Events per transaction: `FMD_BATCH_SIZE`, else the writer's default.
+fn batch_size() -> usize {
+    std::env::var("FMD_BATCH_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_048)
+}
 
 /// A fresh database on the server of `FMD_TEST_POSTGRES_URL`.
 fn fresh_database() -> String {
@@ -54,6 +60,7 @@ fn writer_events_per_second_and_overview_latency_on_sqlite() {
 }
 
 fn measure(engine: &str, database: Database) {
+    let batch_len = batch_size();
     let mut store = open_store(&database).expect("open");
     let options = WriteOptions {
         version: "1.0.0".into(),
@@ -66,9 +73,9 @@ fn measure(engine: &str, database: Database) {
     let now = fmd_runtime::clock::now_ms();
     let span = 14 * DAY_MS;
     let mut batch = |i: usize| -> Vec<Event> {
-        (0..BATCH)
+        (0..batch_len)
             .map(|j| {
-                let k = (i * BATCH + j) as i64;
+                let k = (i * batch_len + j) as i64;
                 let t = now - span + k * span / EVENTS as i64;
                 Event::Request(Box::new(maker.next(t)))
             })
@@ -76,7 +83,7 @@ fn measure(engine: &str, database: Database) {
     };
     // Warm-up: endpoints, functions, snapshots and most messages are stored and cached.
     store.write_batch(&batch(0), &options).expect("warm-up");
-    let batches: Vec<Vec<Event>> = (1..EVENTS / BATCH).map(&mut batch).collect();
+    let batches: Vec<Vec<Event>> = (1..EVENTS / batch_len).map(&mut batch).collect();
     let start = Instant::now();
     let mut stored = 0;
     for b in &batches {
@@ -84,13 +91,13 @@ fn measure(engine: &str, database: Database) {
     }
     let elapsed = start.elapsed();
     println!(
-        "FIGURES {engine} writer: {stored} events in {:.2} s = {:.0} events/s (batches of {BATCH})",
+        "FIGURES {engine} writer: {stored} events in {:.2} s = {:.0} events/s (batches of {batch_len})",
         elapsed.as_secs_f64(),
         stored as f64 / elapsed.as_secs_f64()
     );
 
     let mut reader = AnyReader::open(&database).expect("reader");
-    let requests = stored + BATCH as u64;
+    let requests = stored + batch_len as u64;
     overview_latency(
         &mut reader,
         now,
