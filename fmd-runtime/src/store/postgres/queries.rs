@@ -130,26 +130,7 @@ pub(super) fn endpoint_row(r: &Row) -> EndpointInfo {
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
 /// innermost tables last.
 fn clean_orphans(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
-    tx.batch_execute(
-        "DELETE FROM exception_stackline WHERE snapshot_id NOT IN (
-             SELECT snapshot_id FROM exception_group
-             UNION SELECT snapshot_id FROM exception_occurrence
-             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
-         DELETE FROM stack_trace_snapshot WHERE id NOT IN (
-             SELECT snapshot_id FROM exception_group
-             UNION SELECT snapshot_id FROM exception_occurrence
-             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
-         DELETE FROM exception_frame WHERE id NOT IN (SELECT frame_id FROM exception_stackline);
-         DELETE FROM function_location WHERE id NOT IN (
-             SELECT location_id FROM exception_frame UNION SELECT location_id FROM profile_node);
-         DELETE FROM function_definition WHERE id NOT IN (
-             SELECT definition_id FROM function_location WHERE definition_id IS NOT NULL);
-         DELETE FROM exception_type WHERE id NOT IN (
-             SELECT type_id FROM exception_group UNION SELECT type_id FROM exception_occurrence);
-         DELETE FROM exception_message WHERE id NOT IN (
-             SELECT message_id FROM exception_group
-             UNION SELECT message_id FROM exception_occurrence);",
-    )
+    tx.batch_execute(crate::store::CLEAN_ORPHANS)
 }
 
 impl DashboardStore for PgReader {
