@@ -19,9 +19,8 @@ find_pg_bin() {
 find_pg_bin
 if [ -z "$pg_bin" ]; then
     echo "pre-40-postgres: installing postgresql"
-    if [ "$(id -u)" -eq 0 ]; then pg_sudo=""; else pg_sudo="sudo"; fi
-    DEBIAN_FRONTEND=noninteractive $pg_sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $pg_sudo apt-get install -y -qq postgresql >/dev/null
+    declare -F apt_install >/dev/null || source scripts/lib/apt.sh
+    apt_install postgresql
     find_pg_bin
 fi
 [ -n "$pg_bin" ] || { echo "pre-40-postgres: no initdb/pg_ctl after installing postgresql" >&2; exit 1; }
