@@ -42,7 +42,8 @@ impl Write for Capped {
 /// panics yields what it wrote so far.
 pub fn message_of(value: &dyn Display) -> String {
     let mut w = Capped {
-        out: String::new(),
+        // Most messages fit: one allocation instead of a growth per `write_str`.
+        out: String::with_capacity(64),
         truncated: false,
     };
     let _ = crate::panic::contain(|| {
@@ -161,31 +162,28 @@ fn same_file(a: &str, b: &str) -> bool {
     a == b || a.ends_with(b) || b.ends_with(a)
 }
 
-/// Collapses consecutive identical frames into one with a repeat count (recursion).
-pub(crate) fn collapse(frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
-    let mut out: Vec<TraceFrame> = Vec::with_capacity(frames.len());
-    for f in frames {
-        if let (
-            Some(TraceFrame::App {
+/// Collapses consecutive identical frames into one with a repeat count (recursion), in
+/// place.
+pub(crate) fn collapse(mut frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
+    frames.dedup_by(|next, kept| match (kept, next) {
+        (
+            TraceFrame::App {
                 info: a,
                 line: la,
                 repeat,
-            }),
+            },
             TraceFrame::App {
                 info: b,
                 line: lb,
                 repeat: rb,
             },
-        ) = (out.last_mut(), &f)
-            && std::ptr::eq(*a, *b)
-            && la == lb
-        {
+        ) if std::ptr::eq(*a, *b) && la == lb => {
             *repeat = repeat.saturating_add(*rb);
-            continue;
+            true
         }
-        out.push(f);
-    }
-    out
+        _ => false,
+    });
+    frames
 }
 
 /// The trace of something that happened at `file:line` in the current frame: the error
@@ -203,12 +201,16 @@ pub(crate) fn trace_at(file: Cow<'static, str>, line: u32, label: &'static str) 
             prefix: 0,
         };
     };
-    let (hops, omitted) = trace::take_for(top.id).unwrap_or_default();
-    let mut from_hops: Vec<TraceFrame> = hop_frames(&hops).collect();
-    if trace::ends_in(&hops, top.id) {
-        from_hops.pop(); // the site itself is added below, at the line where it happened
-    }
-    let mut frames = collapse(from_hops);
+    let mut frames: Vec<TraceFrame> = Vec::with_capacity(8 + stack.len());
+    let omitted = trace::take_for(top.id, |hops, omitted| {
+        frames.extend(hop_frames(hops));
+        if trace::ends_in(hops, top.id) {
+            frames.pop(); // the site itself is added below, at the line where it happened
+        }
+        omitted
+    })
+    .unwrap_or(0);
+    let mut frames = collapse(frames);
     let prefix = frames.len();
     if same_file(top.info.file, &file) && top.info.contains_line(line) {
         frames.push(app(top, line));
@@ -238,14 +240,20 @@ pub(crate) struct SiteTrace {
 
 /// The trace of an `Err` returned by the activation `frame` (a monitored handler).
 pub(crate) fn trace_of_return(frame: Frame) -> (Vec<TraceFrame>, u32) {
-    let (hops, omitted) = trace::take_for(frame.id).unwrap_or_default();
-    let mut frames: Vec<TraceFrame> = hop_frames(&hops).collect();
-    if !trace::ends_in(&hops, frame.id) {
+    let stack = stack::snapshot();
+    let callers = match stack.iter().position(|f| f.id == frame.id) {
+        Some(pos) => &stack[pos + 1..],
+        None => &[],
+    };
+    let mut frames: Vec<TraceFrame> = Vec::with_capacity(9 + callers.len());
+    let (ends_here, omitted) = trace::take_for(frame.id, |hops, omitted| {
+        frames.extend(hop_frames(hops));
+        (trace::ends_in(hops, frame.id), omitted)
+    })
+    .unwrap_or((false, 0));
+    if !ends_here {
         frames.push(app(&frame, 0));
     }
-    let stack = stack::snapshot();
-    if let Some(pos) = stack.iter().position(|f| f.id == frame.id) {
-        frames.extend(stack[pos + 1..].iter().map(|f| app(f, 0)));
-    }
+    frames.extend(callers.iter().map(|f| app(f, 0)));
     (collapse(frames), omitted)
 }

@@ -17,7 +17,7 @@ use crate::profile::Profile;
 use crate::stack::{self, Frame, Modes};
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 /// Endpoint name of requests that matched no route.
@@ -206,7 +206,7 @@ impl RequestCtx {
         };
         let route = ctx
             .route
-            .unwrap_or_else(|| Arc::from(ctx.handler.map_or(UNMATCHED, |_| "(no route)")));
+            .unwrap_or_else(|| fallback_route(ctx.handler.is_some()));
         RequestEvent {
             endpoint,
             route,
@@ -223,6 +223,16 @@ impl RequestCtx {
             profile,
         }
     }
+}
+
+/// The route of a request without a route template: `(no route)` for a `#[monitored]`
+/// function called outside a framework, [`UNMATCHED`] otherwise. Shared, not allocated per
+/// request.
+fn fallback_route(handled: bool) -> Arc<str> {
+    static NO_ROUTE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("(no route)"));
+    static NO_MATCH: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(UNMATCHED));
+    let shared: &Arc<str> = if handled { &NO_ROUTE } else { &NO_MATCH };
+    shared.clone()
 }
 
 /// Runs `f` on the current request, if there is one on this thread.

@@ -121,6 +121,9 @@ fn record(info: &'static FnInfo, line: u32) {
             }
             return;
         }
+        if c.hops.capacity() == 0 {
+            c.hops.reserve(8); // most chains are short: one allocation per thread
+        }
         c.hops.push(Hop {
             info,
             line,
@@ -131,17 +134,19 @@ fn record(info: &'static FnInfo, line: u32) {
     });
 }
 
-/// Takes the chain if it belongs to the frame `frame_id`: its last hop was made in that
-/// frame or in a function that frame called directly. The buffer is emptied either way.
-pub(crate) fn take_for(frame_id: u64) -> Option<(Vec<Hop>, u32)> {
+/// Hands the chain and its count of omitted hops to `f` if it belongs to the frame
+/// `frame_id`: its last hop was made in that frame or in a function that frame called
+/// directly. The buffer is emptied either way; it keeps its capacity for the next error.
+pub(crate) fn take_for<R>(frame_id: u64, f: impl FnOnce(&[Hop], u32) -> R) -> Option<R> {
     CHAIN
         .try_with(|c| {
             let mut c = c.try_borrow_mut().ok()?;
             let last = *c.hops.last()?;
-            let hops = std::mem::take(&mut c.hops);
             let omitted = std::mem::replace(&mut c.omitted, 0);
-            (frame_id != 0 && (last.frame_id == frame_id || last.parent_id == frame_id))
-                .then_some((hops, omitted))
+            let ours = frame_id != 0 && (last.frame_id == frame_id || last.parent_id == frame_id);
+            let out = ours.then(|| f(&c.hops, omitted));
+            c.hops.clear();
+            out
         })
         .ok()
         .flatten()
