@@ -17,6 +17,7 @@ use fmd_runtime::event::{Event, RequestEvent};
 use fmd_runtime::store::histogram::{bucket, bucket_value};
 use fmd_runtime::store::perf::PerfStore;
 use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
+use fmd_runtime::store::sqlite::schema::SCHEMA_VERSION;
 use fmd_runtime::store::sqlite::{SqliteReader, SqliteStore};
 use fmd_runtime::store::{AnyReader, Store, WriteOptions, open_store};
 use fmd_tests::both_engines;
@@ -147,12 +148,14 @@ fn a_version_3_file_upgrades_with_its_rollups_rebuilt_from_the_request_rows() {
     let now = now_ms();
     two_instances(&Database::Sqlite(path.clone()), now);
     // Turn the file back into what fmd 0.1 with schema 3 left: an hourly rollup without
-    // instances, no duration histogram, no instance list.
+    // instances, no duration histogram, no instance list, the request index of version 1.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TABLE duration_daily;
              DROP TABLE instance;
+             DROP INDEX request_endpoint_time_sample;
+             CREATE INDEX request_endpoint_time ON request(endpoint_id, time);
              CREATE TABLE request_hourly_v3 (
                  endpoint_id INTEGER NOT NULL REFERENCES endpoint(id), hour INTEGER NOT NULL,
                  version TEXT NOT NULL, hits INTEGER NOT NULL, duration_us INTEGER NOT NULL,
@@ -176,7 +179,20 @@ fn a_version_3_file_upgrades_with_its_rollups_rebuilt_from_the_request_rows() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "4");
+    assert_eq!(version, SCHEMA_VERSION.to_string());
+    let indexes: Vec<String> = st
+        .connection()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'request'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        indexes.iter().any(|i| i == "request_endpoint_time_sample")
+            && !indexes.iter().any(|i| i == "request_endpoint_time"),
+        "version 5 replaces the request index: {indexes:?}"
+    );
     let requests: i64 = st
         .connection()
         .query_row("SELECT count(*) FROM request", [], |r| r.get(0))

@@ -138,6 +138,8 @@ fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows(
          DROP TABLE instance;
          ALTER TABLE request_hourly DROP CONSTRAINT request_hourly_v4_pkey;
          ALTER TABLE request_hourly DROP COLUMN instance;
+         DROP INDEX request_endpoint_time_sample;
+         CREATE INDEX request_endpoint_time ON request(endpoint_id, time, id);
          UPDATE fmd_meta SET value = '3' WHERE key = 'schema_version';",
     );
     let mut reader = fmd_runtime::store::AnyReader::open(&database).expect("upgrade");
@@ -147,7 +149,17 @@ fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows(
             "SELECT value::bigint FROM fmd_meta WHERE key = 'schema_version'",
             &[]
         ),
-        Some(4)
+        Some(fmd_runtime::store::postgres::schema::SCHEMA_VERSION)
+    );
+    assert_eq!(
+        db.query_i64(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'request'
+               AND indexname IN ('request_endpoint_time_sample', 'request_endpoint_time')
+               AND indexdef LIKE '%INCLUDE (duration_us, version)%'",
+            &[]
+        ),
+        Some(1),
+        "version 5 replaces the request index"
     );
     let one = &reader.overview(now, Some("faults")).expect("overview")[0];
     assert_eq!(

@@ -1,6 +1,6 @@
 //! PostgreSQL implementation of [`PerfStore`]: the performance pages' SQL, reading the
 //! same indexes as the SQLite engine's (`request_hourly` for utilization, bounded range
-//! scans of `request_endpoint_time` for samples, the partial `request_failed`).
+//! scans of `request_endpoint_time_sample` for samples, the partial `request_failed`).
 
 use super::queries::{PgReader, endpoint_row, small, snapshot_frames};
 use crate::store::perf::{

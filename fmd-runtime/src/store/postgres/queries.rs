@@ -1,9 +1,10 @@
 //! PostgreSQL implementation of [`DashboardStore`]: every SQL statement the dashboard runs.
 //!
 //! The queries follow the SQLite engine's, index for index: per-endpoint counts are range
-//! scans of `request_endpoint_time`, medians read `request_endpoint_duration`, group lists
-//! read `exception_group` (whose counters the writer keeps). Differences are PostgreSQL's:
-//! `sum` over `BIGINT` is `NUMERIC` (cast back), `FILTER` counts, typed parameters.
+//! scans of `request_endpoint_time_sample`, medians read the `duration_daily` histogram,
+//! group lists read `exception_group` (whose counters the writer keeps). Differences are
+//! PostgreSQL's: `sum` over `BIGINT` is `NUMERIC` (cast back), `FILTER` counts, typed
+//! parameters.
 
 use std::collections::HashMap;
 

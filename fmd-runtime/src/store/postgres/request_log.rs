@@ -1,5 +1,5 @@
 //! PostgreSQL implementation of [`RequestLog`]: keyset pages on `(time, id)`, read in
-//! order from `request_time` or `request_endpoint_time` (both end in `id`).
+//! order from `request_time` or `request_endpoint_time_sample` (both end in `id`).
 
 use super::PgReader;
 use crate::store::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};

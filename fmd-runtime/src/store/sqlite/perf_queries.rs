@@ -2,7 +2,7 @@
 //!
 //! Utilization reads `request_hourly` (by its `hour` index, or its primary key when one
 //! endpoint is asked for), never `request`. Per-endpoint samples are bounded `LIMIT`
-//! range scans of `request_endpoint_time`; failed requests read the partial index
+//! range scans of `request_endpoint_time_sample`; failed requests read the partial index
 //! `request_failed`; outliers `outlier_endpoint_time`; call trees
 //! `profile_node_endpoint_request` and the primary key; custom graphs
 //! `custom_graph_value_graph_time`.

@@ -1,9 +1,10 @@
 //! SQLite implementation of [`DashboardStore`]: every SQL statement the dashboard runs.
 //!
 //! Each query is written against an index of `schema.rs`: per-endpoint counts are range
-//! scans of `request_endpoint_time`, group lists read `exception_group` (whose counters the
-//! writer keeps), histograms scan `exception_occurrence_group_time`. Orphan clean-up uses
-//! non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per statement.
+//! scans of `request_endpoint_time_sample`, group lists read `exception_group` (whose
+//! counters the writer keeps), histograms scan `exception_occurrence_group_time`. Orphan
+//! clean-up uses non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per
+//! statement.
 
 use foldhash::HashMap;
 use std::path::Path;

@@ -1,9 +1,9 @@
 //! SQLite implementation of [`RequestLog`].
 //!
 //! The page starts at `max(from, cursor time)` on `request_time` (or
-//! `request_endpoint_time` for one endpoint); both indexes end in the rowid, so rows come
-//! out in `(time, id)` order without a sort, and only the rows sharing the cursor's
-//! millisecond are skipped by the residual filter.
+//! `request_endpoint_time_sample` for one endpoint); both order by time, then the rowid,
+//! so rows come out in `(time, id)` order without a sort, and only the rows sharing the
+//! cursor's millisecond are skipped by the residual filter.
 
 use rusqlite::params;
 
