@@ -261,6 +261,35 @@ fn the_writer_stores_what_the_pages_read(engine: Engine) {
     assert_eq!(failed.total, 2);
     assert_eq!(failed.rows[0].group_id, Some(g.id));
     let _ = handle(1);
+
+    // The SQLite writer leaves foreign-key enforcement off for speed: every reference it
+    // writes must still hold, also after retention removed the older rows.
+    if let AnyReader::Sqlite(reader) = &mut st {
+        assert_eq!(dangling_references(reader), Vec::<String>::new());
+        let report = st.prune(now - 1_500).expect("prune");
+        assert!(report.requests >= 1, "{report:?}");
+        let AnyReader::Sqlite(reader) = &mut st else {
+            unreachable!()
+        };
+        assert_eq!(dangling_references(reader), Vec::<String>::new());
+    }
+}
+
+/// `PRAGMA foreign_key_check`: every row whose reference points nowhere, as text.
+fn dangling_references(reader: &mut fmd_runtime::store::sqlite::SqliteReader) -> Vec<String> {
+    let conn = reader.connection();
+    let mut stmt = conn.prepare("PRAGMA foreign_key_check").unwrap();
+    stmt.query_map([], |r| {
+        Ok(format!(
+            "{} row {:?} -> {}",
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<i64>>(1)?,
+            r.get::<_, String>(2)?
+        ))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
 }
 
 both_engines!(the_writer_stores_what_the_pages_read);
