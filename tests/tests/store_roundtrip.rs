@@ -262,8 +262,7 @@ fn the_writer_stores_what_the_pages_read(engine: Engine) {
     assert_eq!(failed.rows[0].group_id, Some(g.id));
     let _ = handle(1);
 
-    // The SQLite writer leaves foreign-key enforcement off for speed: every reference it
-    // writes must still hold, also after retention removed the older rows.
+    // Every reference stored holds, also after retention removed the older rows.
     if let AnyReader::Sqlite(reader) = &mut st {
         assert_eq!(dangling_references(reader), Vec::<String>::new());
         let report = st.prune(now - 1_500).expect("prune");

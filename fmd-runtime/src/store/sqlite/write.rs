@@ -64,12 +64,6 @@ impl SqliteStore {
         let mut conn = Connection::open(path).map_err(|e| store_error("open", e))?;
         schema::configure(&conn).map_err(|e| store_error("configure", e))?;
         schema::migrate(&mut conn).map_err(|e| store_error("migrate", e))?;
-        // Every reference the writer stores points at a row it looked up or inserted in the
-        // same transaction; checking each one again costs an index probe per foreign key
-        // (about 7 % of the writer's work). Readers, which delete, keep the checks on;
-        // tests run `PRAGMA foreign_key_check` after writing.
-        conn.execute_batch("PRAGMA foreign_keys=OFF;")
-            .map_err(|e| store_error("configure", e))?;
         Ok(SqliteStore {
             conn,
             path: path.to_owned(),
