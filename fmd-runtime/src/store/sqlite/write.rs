@@ -198,6 +198,48 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Counts the occurrence `e` in its group, creating the group if it is new (most are,
+    /// when messages carry ids); returns the group's id.
+    fn group(
+        &mut self,
+        endpoint: i64,
+        group_hash: i64,
+        type_id: i64,
+        message_id: i64,
+        snapshot_id: i64,
+        e: &ErrorRecord,
+    ) -> rusqlite::Result<i64> {
+        let (id, new) = trace::insert_or_find(
+            self.tx,
+            "INSERT INTO exception_group(endpoint_id, hash, type_id, message_id, snapshot_id,
+                 first_seen, last_seen, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)
+             ON CONFLICT(endpoint_id, hash) DO NOTHING",
+            params![
+                endpoint,
+                group_hash,
+                type_id,
+                message_id,
+                snapshot_id,
+                e.time_ms
+            ],
+            "SELECT id FROM exception_group WHERE endpoint_id = ?1 AND hash = ?2",
+            params![endpoint, group_hash],
+        )?;
+        if new {
+            return Ok(id);
+        }
+        self.tx
+            .prepare_cached(
+                "UPDATE exception_group SET count = count + 1,
+                     last_seen = max(last_seen, ?2), first_seen = min(first_seen, ?2),
+                     message_id = ?3, snapshot_id = ?4
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, e.time_ms, message_id, snapshot_id])?;
+        Ok(id)
+    }
+
     fn error(
         &mut self,
         request: Option<i64>,
@@ -208,31 +250,7 @@ impl Writer<'_> {
         let message_id = self.message_id(&e.message)?;
         let snapshot_id = self.snapshot(&e.frames, e.omitted_frames)?;
         let group_hash = grouping::group_hash(e, self.options.normalize_messages);
-        let group_id: i64 = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO exception_group(endpoint_id, hash, type_id, message_id, snapshot_id,
-                     first_seen, last_seen, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)
-                 ON CONFLICT(endpoint_id, hash) DO UPDATE SET
-                     count = count + 1,
-                     last_seen = max(last_seen, excluded.last_seen),
-                     first_seen = min(first_seen, excluded.first_seen),
-                     message_id = excluded.message_id,
-                     snapshot_id = excluded.snapshot_id
-                 RETURNING id",
-            )?
-            .query_row(
-                params![
-                    endpoint,
-                    group_hash,
-                    type_id,
-                    message_id,
-                    snapshot_id,
-                    e.time_ms
-                ],
-                |r| r.get(0),
-            )?;
+        let group_id = self.group(endpoint, group_hash, type_id, message_id, snapshot_id, e)?;
         let chain = serde_json::to_string(&e.sources).unwrap_or_else(|_| "[]".to_owned());
         self.tx
             .prepare_cached(

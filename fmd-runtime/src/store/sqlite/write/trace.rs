@@ -5,23 +5,40 @@ use super::{TEXT_CACHE, Writer};
 use crate::event::TraceFrame;
 use crate::grouping;
 use foldhash::HashMap;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use std::borrow::Cow;
 
-/// The id of `value` in a table of distinct texts (`upsert` returns it), cached in `cache`.
+/// The id of a row with a unique key: `insert` (which ends in `ON CONFLICT DO NOTHING`)
+/// adds it if it is new, else `select` finds it; returns the id and whether it was new.
+/// Plain statements: an upsert with `RETURNING` costs SQLite a temporary table per row.
+pub(super) fn insert_or_find(
+    tx: &Transaction<'_>,
+    insert: &str,
+    insert_values: &[&dyn ToSql],
+    select: &str,
+    select_values: &[&dyn ToSql],
+) -> rusqlite::Result<(i64, bool)> {
+    if tx.prepare_cached(insert)?.execute(insert_values)? == 1 {
+        return Ok((tx.last_insert_rowid(), true));
+    }
+    let id = tx
+        .prepare_cached(select)?
+        .query_row(select_values, |r| r.get(0))?;
+    Ok((id, false))
+}
+
+/// The id of `value` in `table`, a table of distinct texts in `column`, cached in `cache`.
 /// Texts are often unique (messages), so the cache is emptied when it is full.
-pub(super) fn intern(
+fn intern(
     tx: &Transaction<'_>,
     cache: &mut HashMap<String, i64>,
-    upsert: &str,
+    (insert, select): (&str, &str),
     value: &str,
 ) -> rusqlite::Result<i64> {
     if let Some(&id) = cache.get(value) {
         return Ok(id);
     }
-    let id = tx
-        .prepare_cached(upsert)?
-        .query_row([value], |r| r.get(0))?;
+    let (id, _) = insert_or_find(tx, insert, &[&value], select, &[&value])?;
     if cache.len() >= TEXT_CACHE {
         cache.clear();
     }
@@ -34,8 +51,10 @@ impl Writer<'_> {
         intern(
             self.tx,
             &mut self.cache.types,
-            "INSERT INTO exception_type(name) VALUES (?1)
-             ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
+            (
+                "INSERT INTO exception_type(name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
+                "SELECT id FROM exception_type WHERE name = ?1",
+            ),
             name,
         )
     }
@@ -44,8 +63,11 @@ impl Writer<'_> {
         intern(
             self.tx,
             &mut self.cache.messages,
-            "INSERT INTO exception_message(message) VALUES (?1)
-             ON CONFLICT(message) DO UPDATE SET message = excluded.message RETURNING id",
+            (
+                "INSERT INTO exception_message(message) VALUES (?1)
+                 ON CONFLICT(message) DO NOTHING",
+                "SELECT id FROM exception_message WHERE message = ?1",
+            ),
             message,
         )
     }
