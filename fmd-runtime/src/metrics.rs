@@ -39,6 +39,7 @@
 
 use crate::event::{ErrorKind, Event, RequestEvent};
 use crate::monitor::Stats;
+use crate::store::BACKGROUND;
 use foldhash::HashMap;
 use parking_lot::Mutex;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -49,9 +50,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::borrow::Cow;
-
-/// The endpoint of errors captured outside any request (as the store names it).
-const BACKGROUND: &str = "(background)";
 
 /// Upper bounds of the duration buckets, in seconds: 0.5 ms to 10 s.
 const DURATION_BUCKETS: [f64; 14] = [

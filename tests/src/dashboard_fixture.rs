@@ -8,7 +8,8 @@ use std::path::Path;
 
 use fmd_runtime::Database;
 use fmd_runtime::store::AnyReader;
-use fmd_runtime::store::sqlite::{RolledRequest, roll_up_request};
+use fmd_runtime::store::RolledRequest;
+use fmd_runtime::store::sqlite::roll_up_request;
 
 use crate::engines::{Db, Engine, V, fresh_database, off_runtime};
 use crate::vals;

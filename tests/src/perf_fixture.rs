@@ -5,7 +5,7 @@
 //! This is the one place the performance tests seed data; when the writer stores these
 //! tables itself, [`Perf::record`] and friends can be replaced by real traffic.
 
-use fmd_runtime::store::sqlite::RolledRequest;
+use fmd_runtime::store::RolledRequest;
 
 use crate::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
 use crate::engines::Engine;

@@ -20,6 +20,27 @@ use crate::config::Database;
 use crate::event::Event;
 use std::fmt;
 
+/// Endpoint name of errors captured outside any request.
+pub const BACKGROUND: &str = "(background)";
+
+/// Name of the node that stands for the calls left out of a full call tree.
+pub const CUT_NODE: &str = "(more calls, not recorded: the call tree is full)";
+
+/// One stored request as the rollups see it.
+#[derive(Debug, Clone, Copy)]
+pub struct RolledRequest {
+    /// `endpoint.id`.
+    pub endpoint_id: i64,
+    /// Start of the request (Unix ms).
+    pub time_ms: i64,
+    /// Its duration (µs).
+    pub duration_us: i64,
+    /// Response status; `None` when cancelled.
+    pub status: Option<u16>,
+    /// Dropped before it finished.
+    pub cancelled: bool,
+}
+
 /// Opens the writer's store for `database` (creating and migrating its schema).
 ///
 /// A PostgreSQL URL in a build without the `postgres` feature is an error here too

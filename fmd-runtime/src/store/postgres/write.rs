@@ -30,7 +30,7 @@ use super::{connect, is_conflict, is_stale_reference, schema, store_error, text}
 use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::grouping;
 use crate::request::UNMATCHED;
-use crate::store::sqlite::BACKGROUND;
+use crate::store::BACKGROUND;
 use crate::store::{Store, StoreError, WriteOptions};
 use levels::{OutlierRows, ProfileRows};
 use postgres::binary_copy::BinaryCopyInWriter;

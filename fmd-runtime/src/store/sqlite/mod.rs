@@ -7,8 +7,7 @@ pub mod schema;
 mod write;
 
 pub use queries::SqliteReader;
-pub use write::{BACKGROUND, CUT_NODE};
-pub use write::{RolledRequest, SqliteStore, roll_up_request};
+pub use write::{SqliteStore, roll_up_request};
 
 use super::StoreError;
 use rusqlite::ErrorCode;

@@ -15,21 +15,16 @@ mod levels;
 mod rollup;
 mod trace;
 
-pub use levels::CUT_NODE;
-
 use super::{is_stale_reference, schema, store_error};
 use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::grouping;
 use crate::request::UNMATCHED;
-use crate::store::{Store, StoreError, WriteOptions};
+use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
 use foldhash::HashMap;
-pub use rollup::{RolledRequest, roll_up_request};
+pub use rollup::roll_up_request;
 use rollup::{Rollup, Stamp};
 use rusqlite::{CachedStatement, Connection, Transaction, params};
 use std::path::{Path, PathBuf};
-
-/// Endpoint name of errors captured outside any request.
-pub const BACKGROUND: &str = "(background)";
 
 /// Most cached type names or messages.
 const TEXT_CACHE: usize = 4096;

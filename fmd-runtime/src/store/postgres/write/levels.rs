@@ -5,7 +5,7 @@ use super::statements::Statements;
 use super::{Writer, text};
 use crate::event::{OutlierEvent, ProfileEvent};
 use crate::profile;
-use crate::store::sqlite::CUT_NODE;
+use crate::store::CUT_NODE;
 use postgres::Transaction;
 
 fn clamp(v: u64) -> i64 {

@@ -7,11 +7,11 @@
 use super::statements::Statements;
 use super::{Writer, text};
 use crate::event::{RequestEvent, Sample};
+use crate::store::RolledRequest;
 use crate::store::WriteOptions;
 use crate::store::histogram;
 use crate::store::perf::HOUR_MS;
 use crate::store::queries::DAY_MS;
-use crate::store::sqlite::RolledRequest;
 use postgres::{GenericClient, ToStatement, Transaction};
 use std::collections::BTreeMap;
 

@@ -3,10 +3,8 @@
 use super::Writer;
 use crate::event::{OutlierEvent, ProfileEvent};
 use crate::profile;
+use crate::store::CUT_NODE;
 use rusqlite::params;
-
-/// Name of the node that stands for the calls left out of a full call tree.
-pub const CUT_NODE: &str = "(more calls, not recorded: the call tree is full)";
 
 impl Writer<'_> {
     pub(super) fn outlier(

@@ -6,9 +6,9 @@
 
 use super::Writer;
 use crate::event::{RequestEvent, Sample};
-use crate::store::WriteOptions;
 use crate::store::histogram;
 use crate::store::queries::DAY_MS;
+use crate::store::{RolledRequest, WriteOptions};
 use foldhash::HashMap;
 use rusqlite::{Connection, params};
 
@@ -22,21 +22,6 @@ struct Hourly {
     client_errors: i64,
     server_errors: i64,
     cancelled: i64,
-}
-
-/// One stored request as the rollups see it.
-#[derive(Debug, Clone, Copy)]
-pub struct RolledRequest {
-    /// `endpoint.id`.
-    pub endpoint_id: i64,
-    /// Start of the request (Unix ms).
-    pub time_ms: i64,
-    /// Its duration (µs).
-    pub duration_us: i64,
-    /// Response status; `None` when cancelled.
-    pub status: Option<u16>,
-    /// Dropped before it finished.
-    pub cancelled: bool,
 }
 
 /// Who wrote a batch: stamped on its rollup rows.
