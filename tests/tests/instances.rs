@@ -291,3 +291,24 @@ async fn wait_for_query(c: &fantoccini::Client, query: &str) {
 }
 
 both_engines!(the_overview_and_endpoint_queries_show_all_instances_or_one);
+
+#[test]
+fn a_current_file_opens_while_another_process_holds_the_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fmd.db");
+    drop(SqliteStore::open(&path).unwrap());
+    // Another process in the middle of a batch.
+    let mut writer = rusqlite::Connection::open(&path).unwrap();
+    let tx = writer
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    tx.execute(
+        "UPDATE fmd_meta SET value = value WHERE key = 'schema_version'",
+        [],
+    )
+    .unwrap();
+    let mut reader =
+        SqliteReader::open(&path).expect("a current schema is only read, without the write lock");
+    assert!(reader.instances().unwrap().is_empty());
+    tx.rollback().unwrap();
+}

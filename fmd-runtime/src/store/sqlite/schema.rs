@@ -9,6 +9,7 @@
 //! Times are Unix milliseconds (UTC); durations are microseconds.
 
 use rusqlite::{Connection, TransactionBehavior};
+use std::time::Duration;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
 pub const SCHEMA_VERSION: i64 = 5;
@@ -312,9 +313,26 @@ CREATE TABLE IF NOT EXISTS fmd_user (
 );
 "#;
 
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long opening a store waits for another process's migration: an upgrade that builds
+/// an index over 10 M request rows takes about 15 s.
+const MIGRATION_WAIT: Duration = Duration::from_secs(300);
+
+/// The schema version stored in the file, read without taking any lock (0 when new).
+fn stored_version(conn: &Connection) -> i64 {
+    conn.query_row(
+        "SELECT CAST(value AS INTEGER) FROM fmd_meta WHERE key = 'schema_version'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap_or(0)
+}
+
 /// Sets the connection-level pragmas every fmd connection uses.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // journal_mode is persistent in the file; setting it again is a no-op. Switching a new
     // file to WAL needs an exclusive lock and SQLite answers "locked" at once, without the
     // busy handler, while another process does the same: several processes starting
@@ -367,18 +385,27 @@ pub fn backfill_durations(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Creates or upgrades the schema. Safe to call from many processes at once.
+///
+/// A file that is already current is only read, so opening it never queues behind the
+/// writer's batches for the write lock. Otherwise the upgrade takes the write lock,
+/// waiting up to [`MIGRATION_WAIT`] for another process's upgrade (the dashboard's first
+/// page after an upgrade of a large file waits for it instead of failing after 5 s).
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    if stored_version(conn) >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    conn.busy_timeout(MIGRATION_WAIT)?;
+    let migrated = migrate_locked(conn);
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    migrated
+}
+
+fn migrate_locked(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS fmd_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     )?;
-    let current: i64 = tx
-        .query_row(
-            "SELECT CAST(value AS INTEGER) FROM fmd_meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap_or(0);
+    let current = stored_version(&tx);
     if current > SCHEMA_VERSION {
         // A newer fmd wrote this file: leave it alone, write what still fits.
         return tx.commit();
