@@ -388,7 +388,7 @@ pub fn backfill_durations(conn: &Connection) -> rusqlite::Result<()> {
 ///
 /// A file that is already current is only read, so opening it never queues behind the
 /// writer's batches for the write lock. Otherwise the upgrade takes the write lock,
-/// waiting up to [`MIGRATION_WAIT`] for another process's upgrade (the dashboard's first
+/// waiting up to five minutes for another process's upgrade (the dashboard's first
 /// page after an upgrade of a large file waits for it instead of failing after 5 s).
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if stored_version(conn) >= SCHEMA_VERSION {
