@@ -12,6 +12,7 @@ pub mod perf;
 pub mod postgres;
 pub mod queries;
 pub mod request_log;
+pub(crate) mod rollup;
 pub mod sqlite;
 
 pub use any::AnyReader;

@@ -31,13 +31,14 @@ use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::grouping;
 use crate::request::UNMATCHED;
 use crate::store::BACKGROUND;
+use crate::store::rollup::{Rollup, Stamp};
 use crate::store::{Store, StoreError, WriteOptions};
 use levels::{OutlierRows, ProfileRows};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 use postgres::{Client, Transaction};
+use rollup::GraphRows;
 pub use rollup::roll_up_request;
-use rollup::{GraphRows, Rollup, Stamp};
 use statements::Statements;
 use std::collections::HashMap;
 
@@ -119,7 +120,8 @@ impl PgStore {
         }
         let (rows, rollup) = (std::mem::take(&mut w.rows), std::mem::take(&mut w.rollup));
         rows.insert(w.tx, w.st, options)?;
-        rollup.store(
+        rollup::store(
+            &rollup,
             w.tx,
             &w.st.rollup(),
             &Stamp::of(options),

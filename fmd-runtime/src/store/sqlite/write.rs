@@ -19,10 +19,10 @@ use super::{is_stale_reference, schema, store_error};
 use crate::event::{ErrorRecord, Event, RequestEvent};
 use crate::grouping;
 use crate::request::UNMATCHED;
+use crate::store::rollup::{Rollup, Stamp};
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
 use foldhash::HashMap;
 pub use rollup::roll_up_request;
-use rollup::{Rollup, Stamp};
 use rusqlite::{CachedStatement, Connection, Transaction, params};
 use std::path::{Path, PathBuf};
 
@@ -91,7 +91,7 @@ impl SqliteStore {
         }
         let rollup = std::mem::take(&mut w.rollup);
         drop(w);
-        rollup.store(&tx, &Stamp::of(options), !self.version_stored)?;
+        rollup::store(&rollup, &tx, &Stamp::of(options), !self.version_stored)?;
         tx.commit()?;
         self.version_stored = true;
         Ok(stored)

@@ -1,19 +1,13 @@
-//! What each batch keeps up to date besides its rows: `endpoint.last_requested`, the
-//! hourly rollup `request_hourly`, the daily duration histogram `duration_daily`,
-//! `app_version` and `instance` — added up in memory over the batch, then written as one
-//! statement each, in key order, last in the batch's transaction (so the rows every
-//! instance shares stay locked only until the commit). Also custom graph values.
+//! The batch's rollup sums ([`crate::store::rollup`]) written as one statement each, in key
+//! order, last in the batch's transaction (so the rows every instance shares stay locked
+//! only until the commit); and custom graph values.
 
 use super::statements::Statements;
 use super::{Writer, text};
-use crate::event::{RequestEvent, Sample};
-use crate::store::RolledRequest;
-use crate::store::WriteOptions;
-use crate::store::histogram;
-use crate::store::perf::HOUR_MS;
-use crate::store::queries::DAY_MS;
+use crate::event::Sample;
+use crate::store::rollup::{Hourly, Rollup, Stamp};
+use crate::store::{RolledRequest, WriteOptions};
 use postgres::{GenericClient, ToStatement, Transaction};
-use std::collections::BTreeMap;
 
 pub(super) const LAST_REQUESTED: &str = "UPDATE endpoint AS e
      SET last_requested = greatest(coalesce(e.last_requested, 0), u.t)
@@ -73,147 +67,64 @@ const TEXT: RollupSql<'static, str> = RollupSql {
     instance: UPSERT_INSTANCE,
 };
 
-#[derive(Default)]
-struct Hourly {
-    hits: i64,
-    duration_us: i64,
-    client_errors: i64,
-    server_errors: i64,
-    cancelled: i64,
-}
-
-/// The batch's sums, ordered by key.
-#[derive(Default)]
-pub(super) struct Rollup {
-    last_requested: BTreeMap<i64, i64>,
-    hourly: BTreeMap<(i64, i64), Hourly>,
-    daily: BTreeMap<(i64, i64, i64), i64>,
-    seen: Option<(i64, i64)>,
-}
-
-/// Who wrote a batch: stamped on its rollup rows.
-pub(super) struct Stamp<'a> {
-    pub version: &'a str,
-    pub instance: &'a str,
-    pub git_commit: Option<&'a str>,
-}
-
-impl<'a> Stamp<'a> {
-    pub(super) fn of(options: &'a WriteOptions) -> Self {
-        Stamp {
-            version: &options.version,
-            instance: &options.instance,
-            git_commit: options.git_commit.as_deref(),
-        }
+/// Writes a batch's sums. `first_batch`: record the version even without requests.
+pub(super) fn store<S: ToStatement + ?Sized>(
+    rollup: &Rollup,
+    db: &mut impl GenericClient,
+    sql: &RollupSql<'_, S>,
+    stamp: &Stamp<'_>,
+    first_batch: bool,
+) -> Result<(), postgres::Error> {
+    if !rollup.last_requested.is_empty() {
+        let ids: Vec<i64> = rollup.last_requested.keys().copied().collect();
+        let times: Vec<i64> = rollup.last_requested.values().copied().collect();
+        db.execute(sql.last_requested, &[&ids, &times])?;
     }
-}
-
-impl Rollup {
-    /// A request of `endpoint` at `time_ms`, stored or not (level 0).
-    pub(super) fn requested(&mut self, endpoint: i64, time_ms: i64) {
-        let last = self.last_requested.entry(endpoint).or_insert(time_ms);
-        *last = (*last).max(time_ms);
-        self.seen = Some(match self.seen {
-            Some((first, last)) => (first.min(time_ms), last.max(time_ms)),
-            None => (time_ms, time_ms),
-        });
+    let (version, instance) = (text(stamp.version), text(stamp.instance));
+    if !rollup.hourly.is_empty() {
+        let key = |f: fn(&(i64, i64)) -> i64| -> Vec<i64> { rollup.hourly.keys().map(f).collect() };
+        let sum = |f: fn(&Hourly) -> i64| -> Vec<i64> { rollup.hourly.values().map(f).collect() };
+        db.execute(
+            sql.hourly,
+            &[
+                &key(|k| k.0),
+                &key(|k| k.1),
+                &&*version,
+                &&*instance,
+                &sum(|h| h.hits),
+                &sum(|h| h.duration_us),
+                &sum(|h| h.client_errors),
+                &sum(|h| h.server_errors),
+                &sum(|h| h.cancelled),
+            ],
+        )?;
     }
-
-    /// A request row stored for `endpoint`.
-    pub(super) fn stored(&mut self, endpoint: i64, r: &RequestEvent) {
-        self.add(&RolledRequest {
-            endpoint_id: endpoint,
-            time_ms: r.time_ms,
-            duration_us: r.duration_us.min(i64::MAX as u64) as i64,
-            status: r.status,
-            cancelled: r.cancelled,
-        });
+    if !rollup.daily.is_empty() {
+        let key =
+            |f: fn(&(i64, i64, i64)) -> i64| -> Vec<i64> { rollup.daily.keys().map(f).collect() };
+        let hits: Vec<i64> = rollup.daily.values().copied().collect();
+        db.execute(
+            sql.daily,
+            &[
+                &key(|k| k.0),
+                &key(|k| k.1),
+                &&*instance,
+                &key(|k| k.2),
+                &hits,
+            ],
+        )?;
     }
-
-    fn add(&mut self, r: &RolledRequest) {
-        let h = self
-            .hourly
-            .entry((r.endpoint_id, r.time_ms.div_euclid(HOUR_MS)))
-            .or_default();
-        h.hits += 1;
-        h.duration_us = h.duration_us.saturating_add(r.duration_us);
-        match r.status {
-            Some(400..=499) => h.client_errors += 1,
-            Some(500..=599) => h.server_errors += 1,
-            _ => {}
-        }
-        h.cancelled += i64::from(r.cancelled);
-        let day = r.time_ms.div_euclid(DAY_MS);
-        *self
-            .daily
-            .entry((r.endpoint_id, day, histogram::bucket(r.duration_us)))
-            .or_default() += 1;
+    if let Some((first, last)) = rollup.version_seen(first_batch) {
+        let commit = stamp.git_commit.map(text);
+        db.execute(
+            sql.version,
+            &[&&*version, &commit.as_deref(), &first, &last],
+        )?;
     }
-
-    /// Writes the sums. `first_batch`: record the version even without requests.
-    pub(super) fn store<S: ToStatement + ?Sized>(
-        self,
-        db: &mut impl GenericClient,
-        sql: &RollupSql<'_, S>,
-        stamp: &Stamp<'_>,
-        first_batch: bool,
-    ) -> Result<(), postgres::Error> {
-        if !self.last_requested.is_empty() {
-            let ids: Vec<i64> = self.last_requested.keys().copied().collect();
-            let times: Vec<i64> = self.last_requested.values().copied().collect();
-            db.execute(sql.last_requested, &[&ids, &times])?;
-        }
-        let (version, instance) = (text(stamp.version), text(stamp.instance));
-        if !self.hourly.is_empty() {
-            let key =
-                |f: fn(&(i64, i64)) -> i64| -> Vec<i64> { self.hourly.keys().map(f).collect() };
-            let sum = |f: fn(&Hourly) -> i64| -> Vec<i64> { self.hourly.values().map(f).collect() };
-            db.execute(
-                sql.hourly,
-                &[
-                    &key(|k| k.0),
-                    &key(|k| k.1),
-                    &&*version,
-                    &&*instance,
-                    &sum(|h| h.hits),
-                    &sum(|h| h.duration_us),
-                    &sum(|h| h.client_errors),
-                    &sum(|h| h.server_errors),
-                    &sum(|h| h.cancelled),
-                ],
-            )?;
-        }
-        if !self.daily.is_empty() {
-            let key =
-                |f: fn(&(i64, i64, i64)) -> i64| -> Vec<i64> { self.daily.keys().map(f).collect() };
-            let hits: Vec<i64> = self.daily.values().copied().collect();
-            db.execute(
-                sql.daily,
-                &[
-                    &key(|k| k.0),
-                    &key(|k| k.1),
-                    &&*instance,
-                    &key(|k| k.2),
-                    &hits,
-                ],
-            )?;
-        }
-        let seen = self.seen.or_else(|| {
-            let now = crate::clock::now_ms();
-            first_batch.then_some((now, now))
-        });
-        if let Some((first, last)) = seen {
-            let commit = stamp.git_commit.map(text);
-            db.execute(
-                sql.version,
-                &[&&*version, &commit.as_deref(), &first, &last],
-            )?;
-        }
-        if let Some((first, last)) = self.seen {
-            db.execute(sql.instance, &[&&*instance, &first, &last])?;
-        }
-        Ok(())
+    if let Some((first, last)) = rollup.seen {
+        db.execute(sql.instance, &[&&*instance, &first, &last])?;
     }
+    Ok(())
 }
 
 impl Statements {
@@ -238,15 +149,12 @@ pub fn roll_up_request(
     version: &str,
     instance: &str,
 ) -> Result<(), postgres::Error> {
-    let mut rollup = Rollup::default();
-    rollup.requested(r.endpoint_id, r.time_ms);
-    rollup.add(r);
     let stamp = Stamp {
         version,
         instance,
         git_commit: None,
     };
-    rollup.store(client, &TEXT, &stamp, false)
+    store(&Rollup::of_one(r), client, &TEXT, &stamp, false)
 }
 
 /// Custom graph values of the batch.

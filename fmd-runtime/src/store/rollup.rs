@@ -1,0 +1,114 @@
+//! What each batch keeps up to date besides its rows, added up in memory over the batch:
+//! `endpoint.last_requested`, the hourly rollup `request_hourly`, the daily duration
+//! histogram `duration_daily`, and when the version and the instance were seen. Each
+//! engine writes the sums in the batch's transaction (`write/rollup.rs` of `sqlite` and
+//! `postgres`), so the rollups always match the request rows. Keys are kept in order:
+//! PostgreSQL takes the row locks the instances share in that order.
+
+use super::histogram;
+use super::perf::HOUR_MS;
+use super::queries::DAY_MS;
+use super::{RolledRequest, WriteOptions};
+use crate::event::RequestEvent;
+use std::collections::BTreeMap;
+
+/// Who wrote a batch: stamped on its rollup rows.
+pub(crate) struct Stamp<'a> {
+    pub version: &'a str,
+    pub instance: &'a str,
+    pub git_commit: Option<&'a str>,
+}
+
+impl<'a> Stamp<'a> {
+    pub(crate) fn of(options: &'a WriteOptions) -> Self {
+        Stamp {
+            version: &options.version,
+            instance: &options.instance,
+            git_commit: options.git_commit.as_deref(),
+        }
+    }
+}
+
+/// One `request_hourly` row's sums.
+#[derive(Default)]
+pub(crate) struct Hourly {
+    pub hits: i64,
+    pub duration_us: i64,
+    pub client_errors: i64,
+    pub server_errors: i64,
+    pub cancelled: i64,
+}
+
+/// The batch's sums.
+#[derive(Default)]
+pub(crate) struct Rollup {
+    /// Endpoint id → its latest request.
+    pub last_requested: BTreeMap<i64, i64>,
+    /// `(endpoint id, hour)` → sums.
+    pub hourly: BTreeMap<(i64, i64), Hourly>,
+    /// `(endpoint id, day, duration bucket)` → hits.
+    pub daily: BTreeMap<(i64, i64, i64), i64>,
+    /// First and last request time of the batch.
+    pub seen: Option<(i64, i64)>,
+}
+
+impl Rollup {
+    /// A request of `endpoint` at `time_ms`, stored or not (level 0).
+    pub(crate) fn requested(&mut self, endpoint: i64, time_ms: i64) {
+        let last = self.last_requested.entry(endpoint).or_insert(time_ms);
+        *last = (*last).max(time_ms);
+        self.seen = Some(match self.seen {
+            Some((first, last)) => (first.min(time_ms), last.max(time_ms)),
+            None => (time_ms, time_ms),
+        });
+    }
+
+    /// A request row stored for `endpoint`.
+    pub(crate) fn stored(&mut self, endpoint: i64, r: &RequestEvent) {
+        self.add(&RolledRequest {
+            endpoint_id: endpoint,
+            time_ms: r.time_ms,
+            duration_us: r.duration_us.min(i64::MAX as u64) as i64,
+            status: r.status,
+            cancelled: r.cancelled,
+        });
+    }
+
+    /// A stored request row, as the rollups see it.
+    pub(crate) fn add(&mut self, r: &RolledRequest) {
+        let h = self
+            .hourly
+            .entry((r.endpoint_id, r.time_ms.div_euclid(HOUR_MS)))
+            .or_default();
+        h.hits += 1;
+        h.duration_us = h.duration_us.saturating_add(r.duration_us);
+        match r.status {
+            Some(400..=499) => h.client_errors += 1,
+            Some(500..=599) => h.server_errors += 1,
+            _ => {}
+        }
+        h.cancelled += i64::from(r.cancelled);
+        let day = r.time_ms.div_euclid(DAY_MS);
+        *self
+            .daily
+            .entry((r.endpoint_id, day, histogram::bucket(r.duration_us)))
+            .or_default() += 1;
+    }
+
+    /// The span the version was seen in: the batch's requests, or now for the first batch
+    /// of a process (the version is recorded even before any request).
+    pub(crate) fn version_seen(&self, first_batch: bool) -> Option<(i64, i64)> {
+        self.seen.or_else(|| {
+            let now = crate::clock::now_ms();
+            first_batch.then_some((now, now))
+        })
+    }
+
+    /// A batch of one hand-inserted request row (fixtures, generated databases).
+    pub(crate) fn of_one(r: &RolledRequest) -> Rollup {
+        let mut rollup = Rollup::default();
+        rollup.requested(r.endpoint_id, r.time_ms);
+        rollup.add(r);
+        rollup
+    }
+}
