@@ -27,6 +27,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "axum")]
+pub(crate) mod app;
 pub mod auth;
 pub mod charts;
 pub mod format;

@@ -5,7 +5,15 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{self, Server};
 use utoipa::{Modify, OpenApi};
 
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
 use super::handlers;
+use super::types::ApiError;
+use crate::app::App;
 
 /// The API's description; [`document`] adds where it is mounted.
 #[derive(OpenApi)]
@@ -22,7 +30,7 @@ use super::handlers;
         handlers::requests,
         handlers::exceptions,
         handlers::exception,
-        handlers::openapi
+        openapi
     ),
     modifiers(&BearerToken),
     security(("api_token" = []))
@@ -52,4 +60,14 @@ pub fn document(base: &str) -> openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.servers = Some(vec![Server::new(if base.is_empty() { "/" } else { base })]);
     doc
+}
+
+/// `GET /api/v1/openapi.json`: this API's OpenAPI document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of this API", body = Object),
+        (status = 401, description = "Missing or wrong token", body = ApiError),
+    ))]
+pub async fn openapi(State(app): State<Arc<App>>) -> Response {
+    Json(document(&app.base)).into_response()
 }

@@ -16,7 +16,7 @@ use super::types::{
     RequestPage,
 };
 use crate::format::now_ms;
-use crate::routes::state::{App, AppError};
+use crate::app::{App, AppError};
 use fmd_runtime::store::queries::{DashboardStore, GroupSort};
 use fmd_runtime::store::request_log::{MAX_PAGE, RequestLog, RequestWindow};
 
@@ -245,16 +245,6 @@ pub async fn exception(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(detail.into()))
-}
-
-/// `GET /api/v1/openapi.json`: this API's OpenAPI document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
-    responses(
-        (status = 200, description = "The OpenAPI 3.1 document of this API", body = Object),
-        (status = 401, description = "Missing or wrong token", body = ApiError),
-    ))]
-pub async fn openapi(State(app): State<Arc<App>>) -> Response {
-    Json(super::doc::document(&app.base)).into_response()
 }
 
 #[cfg(test)]

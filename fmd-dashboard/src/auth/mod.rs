@@ -4,11 +4,13 @@
 //! - [`session`]: server-side sessions keyed by a random id in an HttpOnly cookie, each with
 //!   its own CSRF token.
 //! - [`throttle`]: failed logins per account slow further attempts down.
+//! - [`tokens`]: the bearer tokens of `/metrics` and the JSON API.
 //! - [`bootstrap_admin`]: the first admin account, never with a default password.
 
 pub mod password;
 pub mod session;
 pub mod throttle;
+pub mod tokens;
 
 use fmd_runtime::store::queries::DashboardStore;
 use serde::Serialize;

@@ -1,12 +1,24 @@
 //! Small pieces shared by several pages: pagination, sortable headers, times, the
-//! occurrences sparkline and highlighted code blocks.
+//! occurrences sparkline, highlighted code blocks, the time-span picker and per-day series.
+
+use std::collections::BTreeMap;
 
 use maud::{Markup, html};
 
 use super::Ctx;
+use crate::charts::bars::Series;
 use crate::format;
 use crate::highlight;
 use fmd_runtime::store::queries::Histogram;
+
+/// Series drawn separately in stacked charts; the rest is summed into "other".
+pub const STACKED: usize = 8;
+
+/// The spans a page can show, in days.
+pub const SPANS: [i64; 4] = [7, 14, 30, 90];
+
+/// Requests read per endpoint for the API-performance box plots.
+pub const PERF_SAMPLES: u32 = 500;
 
 /// A query string from pairs, values percent-encoded (`?a=1&b=x%20y`).
 pub fn query(pairs: &[(&str, &str)]) -> String {
@@ -155,6 +167,67 @@ pub fn instance_picker(ctx: &Ctx<'_>, action: &str, hidden: &[(&str, &str)]) -> 
             noscript { button.small type="submit" { "Show" } }
         }
     }
+}
+
+/// The `?days=` selector shared by the time-span pages.
+pub fn span_picker(ctx: &Ctx<'_>, path: &str, days: i64) -> Markup {
+    html! {
+        nav.spans aria-label="time span" {
+            span.muted { "Last " }
+            @for d in SPANS {
+                @if d == days { span.current { (d) " days" } }
+                @else {
+                    a href=(ctx.url(&format!("{path}{}", query(&[
+                        ("days", &d.to_string()),
+                        ("instance", ctx.instance.unwrap_or("")),
+                    ])))) { (d) " days" }
+                }
+            }
+        }
+    }
+}
+
+/// Per-day series of `rows` keyed by `key`: the [`STACKED`] largest by total, then
+/// "other" for the rest, each with one value per day from `first_day` to `last_day`.
+pub fn day_series<T>(
+    rows: &[T],
+    first_day: i64,
+    last_day: i64,
+    key: impl Fn(&T) -> &str,
+    day: impl Fn(&T) -> i64,
+    hits: impl Fn(&T) -> u64,
+) -> Vec<Series> {
+    let days = (last_day - first_day + 1).max(1) as usize;
+    let mut by_key: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for r in rows {
+        let d = day(r) - first_day;
+        if (0..days as i64).contains(&d) {
+            by_key.entry(key(r)).or_insert_with(|| vec![0; days])[d as usize] += hits(r);
+        }
+    }
+    let mut all: Vec<(&str, Vec<u64>)> = by_key.into_iter().collect();
+    all.sort_by_key(|(_, v)| std::cmp::Reverse(v.iter().sum::<u64>()));
+    let mut out: Vec<Series> = all
+        .iter()
+        .take(STACKED)
+        .map(|(k, v)| Series {
+            name: (*k).to_owned(),
+            values: v.clone(),
+        })
+        .collect();
+    if all.len() > STACKED {
+        let mut other = vec![0; days];
+        for (_, v) in &all[STACKED..] {
+            for (o, x) in other.iter_mut().zip(v) {
+                *o += x;
+            }
+        }
+        out.push(Series {
+            name: format!("other ({} more)", all.len() - STACKED),
+            values: other,
+        });
+    }
+    out
 }
 
 #[cfg(test)]

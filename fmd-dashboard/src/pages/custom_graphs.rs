@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use super::Ctx;
 use super::layout::{Nav, page};
-use super::utilization::span_picker;
+use super::components::span_picker;
 use crate::charts::line::line;
 use crate::format;
 use fmd_runtime::store::perf::{CustomGraph, GraphPoint};

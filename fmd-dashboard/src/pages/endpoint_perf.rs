@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::{instance_picker, when};
+use super::components::{day_series, instance_picker, span_picker, when};
 use super::layout::{Nav, page};
-use super::utilization::{day_series, span_picker};
 use crate::charts::bars::{count_bars, hbars, stacked_days};
 use crate::charts::boxplot::boxplots;
 use crate::charts::heatmap::heatmap;
@@ -19,8 +18,6 @@ use fmd_runtime::store::queries::EndpointInfo;
 
 /// Requests read per endpoint for its distributions (the latest ones in the span).
 pub const SAMPLE_LIMIT: u32 = 5000;
-/// Requests read per endpoint for the API-performance box plots.
-pub const PERF_SAMPLES: u32 = 500;
 /// Users or IPs shown (the busiest).
 pub const TOP_GROUPS: usize = 15;
 

@@ -12,37 +12,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::guard::{Guard, SESSION_COOKIE, cookie};
+use super::cookies::{SESSION_COOKIE, cookie};
+use crate::app::App;
+use crate::auth::tokens::Token;
 use crate::api::types::ApiError;
 use crate::auth::session::constant_time_eq;
 use crate::format::now_ms;
-
-/// Which configured token a route accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Token {
-    /// `metrics_token` / `FMD_METRICS_TOKEN`: Prometheus scraping `/metrics`.
-    Metrics,
-    /// `api_token` / `FMD_API_TOKEN`: the read-only JSON API under `/api/v1`.
-    Api,
-}
-
-/// The configured tokens; `None` is "not configured".
-#[derive(Debug, Clone, Default)]
-pub struct Tokens {
-    /// Accepted by `/metrics` besides a session.
-    pub metrics: Option<String>,
-    /// Accepted by the JSON API; unset switches the API off.
-    pub api: Option<String>,
-}
-
-impl Tokens {
-    fn get(&self, token: Token) -> Option<&str> {
-        match token {
-            Token::Metrics => self.metrics.as_deref(),
-            Token::Api => self.api.as_deref(),
-        }
-    }
-}
 
 /// What the `Authorization` header says: `None` without one, `Some(None)` when it is not
 /// a bearer credential.
@@ -83,13 +58,13 @@ fn refuse(token: Token, status: StatusCode, message: &str, invalid: bool) -> Res
 
 /// The guard of routes that take a bearer token (`session_too`: or a dashboard session).
 pub async fn guard(
-    g: &Guard,
+    app: &App,
     token: Token,
     session_too: bool,
     req: Request,
     next: Next,
 ) -> Response {
-    let configured = g.app.tokens.get(token);
+    let configured = app.tokens.get(token);
     if token == Token::Api && configured.is_none() {
         return refuse(
             token,
@@ -111,7 +86,7 @@ pub async fn guard(
         ),
         None => {
             let session = cookie(req.headers(), SESSION_COOKIE)
-                .and_then(|id| g.app.sessions.get(id, now_ms()));
+                .and_then(|id| app.sessions.get(id, now_ms()));
             match session {
                 Some(session) if session_too => {
                     let mut req = req;

@@ -9,7 +9,7 @@ use axum::{Form, Json};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::state::{App, AppError};
+use crate::app::{App, AppError};
 use crate::auth::Role;
 use crate::auth::session::Session;
 use crate::format::now_ms;

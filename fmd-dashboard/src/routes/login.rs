@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use once_cell::sync::Lazy;
 use serde::Deserialize;
 
-use super::guard::{LOGIN_COOKIE, SESSION_COOKIE, cookie, set_cookie};
-use super::state::App;
+use super::cookies::{LOGIN_COOKIE, SESSION_COOKIE, cookie, set_cookie};
+use crate::app::App;
 use crate::auth::session::{Session, constant_time_eq, random_token};
 use crate::auth::{Role, password};
 use crate::format::now_ms;
@@ -57,7 +57,7 @@ pub async fn submit(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Form(c): Form<Credentials>,
-) -> Result<Response, super::state::AppError> {
+) -> Result<Response, crate::app::AppError> {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !constant_time_eq(expected, &c.csrf) {
         return Ok(render(

@@ -5,12 +5,12 @@
 //! cannot be added without an access rule.
 
 mod bearer;
+mod cookies;
 mod guard;
 mod handlers;
 mod login;
 mod metrics;
 mod perf;
-pub(crate) mod state;
 
 use fmd_runtime::Database;
 use std::sync::Arc;
@@ -19,10 +19,10 @@ use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 
-pub use bearer::Token;
+pub use crate::auth::tokens::Token;
 pub use guard::Access;
 use guard::Guard;
-use state::App;
+use crate::app::App;
 
 use crate::host::{Host, MonitorHost, StaticHost};
 
@@ -140,7 +140,7 @@ fn machine_table() -> Vec<(RouteInfo, Handler)> {
         route("/api/v1/requests", api_token, get(api::requests)),
         route("/api/v1/exceptions", api_token, get(api::exceptions)),
         route("/api/v1/exceptions/{id}", api_token, get(api::exception)),
-        route("/api/v1/openapi.json", api_token, get(api::openapi)),
+        route("/api/v1/openapi.json", api_token, get(crate::api::doc::openapi)),
     ]
 }
 
@@ -169,7 +169,7 @@ pub struct Dashboard {
     password: Option<String>,
     retention_weeks: Option<u32>,
     host: Arc<dyn Host>,
-    tokens: bearer::Tokens,
+    tokens: crate::auth::tokens::Tokens,
 }
 
 impl Dashboard {
@@ -198,7 +198,7 @@ impl Dashboard {
             password: c.password.clone(),
             retention_weeks: c.retention_weeks,
             host: Arc::new(MonitorHost),
-            tokens: bearer::Tokens {
+            tokens: crate::auth::tokens::Tokens {
                 metrics: c.metrics_token.clone(),
                 api: c.api_token.clone(),
             },
@@ -258,7 +258,7 @@ impl Dashboard {
         let app = Arc::new(app);
         app.warm_up();
         if let Some(weeks) = app.retention_weeks {
-            state::start_retention(app.database.clone(), weeks);
+            crate::app::start_retention(app.database.clone(), weeks);
         }
         let mut router = Router::new();
         for (info, handler) in all_routes() {

@@ -1,4 +1,4 @@
-//! Shared state of the dashboard router: the store connection, sessions, throttling.
+//! The dashboard's state, below the routes and the API that use it: the store connection, sessions, throttling.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,8 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 
-use super::bearer::Tokens;
-use crate::auth::{self, session::Sessions, throttle::Throttle};
+use crate::auth::{self, session::Sessions, throttle::Throttle, tokens::Tokens};
 use crate::format::now_ms;
 use crate::host::Host;
 use fmd_runtime::Database;
