@@ -7,7 +7,7 @@
 
 use fmd::prelude::*;
 use fmd_runtime::FnInfo;
-use fmd_runtime::event::{ErrorKind, ErrorRecord, RequestEvent, TraceFrame};
+use fmd_runtime::model::event::{ErrorKind, ErrorRecord, RequestEvent, TraceFrame};
 use std::borrow::Cow;
 use std::sync::Arc;
 

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use fmd_bench::events::EventMaker;
 use fmd_runtime::Database;
-use fmd_runtime::event::Event;
-use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
+use fmd_runtime::model::event::Event;
+use fmd_runtime::store::read::{DAY_MS, DashboardStore};
 use fmd_runtime::store::{AnyReader, WriteOptions, open_store};
 
 /// Events written in the measurement: `FMD_BENCH_EVENTS`, else a million.

@@ -11,7 +11,7 @@ use crate::auth::{self, session::Sessions, throttle::Throttle, tokens::Tokens};
 use crate::format::now_ms;
 use crate::host::Host;
 use fmd_runtime::Database;
-use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
+use fmd_runtime::store::read::{DAY_MS, DashboardStore};
 use fmd_runtime::store::{AnyReader, StoreError};
 
 /// State behind every handler.

@@ -17,7 +17,7 @@
 //! | [`host`] | what the dashboard asks of the running application |
 //! | `axum` | the adapter that records requests and mounts the dashboard (feature `axum`) |
 //!
-//! Queries live in `fmd_runtime::store::queries` (the engine-independent read model) and
+//! Queries live in `fmd_runtime::store::read` (the engine-independent read model) and
 //! its SQLite implementation; this crate never writes SQL.
 //!
 //! ```no_run

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use statrs::statistics::Statistics;
 
-use fmd_runtime::store::perf::ProfiledRequest;
+use fmd_runtime::store::read::ProfiledRequest;
 
 /// One function path over the profiled requests.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,8 +9,8 @@
 use serde::Serialize;
 
 use crate::stats::{BoxStats, MoodTest, mood_median_test};
-use fmd_runtime::store::perf::{PerfStore, Selection, StatusMix};
-use fmd_runtime::store::queries::EndpointInfo;
+use fmd_runtime::store::read::EndpointInfo;
+use fmd_runtime::store::read::{PerfStore, Selection, StatusMix};
 
 /// Latency samples per side.
 pub const SAMPLES: u32 = 500;

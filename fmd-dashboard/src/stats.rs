@@ -7,7 +7,7 @@
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 use statrs::statistics::{Data, Max, Min, OrderStatistics};
 
-use fmd_runtime::store::perf::RequestSample;
+use fmd_runtime::store::read::RequestSample;
 
 /// The summary a box plot draws, in µs.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,26 +1,23 @@
-//! The runtime of fmd: from an annotated function to a row in SQLite.
+//! The runtime of fmd: from an annotated function to a row in the store.
 //!
-//! Most users never name this crate: they use the `fmd` facade. The modules follow the
-//! data flow:
+//! Most users never name this crate: they use the `fmd` facade. The folders follow the
+//! data flow, and each file runs on one side of it:
 //!
-//! 1. [`function`] — the compile-time descriptor of each annotated function (name, file,
-//!    lines, verbatim source, code hash), registered with `inventory`.
-//! 2. [`stack`] and [`trace`] — the logical stack of annotated frames (right across
-//!    `.await`) and the error return trace recorded at every `?` / `Err(..)`.
-//! 3. [`instrument`], [`request`], [`capture`](mod@capture), [`panic`](mod@panic) and [`error`] — the
-//!    request path: wrappers, the request in flight, `capture!`, the panic hook, and
-//!    turning errors into records. No I/O, no contended lock.
-//! 4. [`event`] and [`monitor`](mod@monitor) — one event per request into a bounded queue (full queue:
-//!    drop and count); configuration from [`config`]; [`metrics`] counted as events arrive
-//!    on the writer thread.
-//! 5. `writer` — the writer thread: batches into transactions, retries, reports.
-//! 6. [`grouping`] and [`store`] — grouping hashes and the store interface with its SQLite
-//!    engine; the dashboard reads through [`store::queries`].
+//! 1. [`model`] — plain data that flows: the compile-time descriptor of each annotated
+//!    function ([`FnInfo`], registered with `inventory`) and the events handed to the
+//!    writer. Imports nothing above it.
+//! 2. [`request`] — the host's threads: the wrappers the macros generate, the request in
+//!    flight, the logical stack (right across `.await`), the error return trace, `capture!`,
+//!    the panic hook, the outlier threshold, the call tree. No I/O, no contended lock.
+//! 3. [`pipeline`] — one event per request into a bounded queue (full: drop and count), the
+//!    process-wide [`Monitor`], and the writer thread that batches events into the store,
+//!    symbolizing panics and keeping typical durations and metrics on the way.
+//! 4. [`store`] — the only place with SQL: the write contract, grouping hashes, rollups,
+//!    the dashboard's read model, and the SQLite and PostgreSQL engines.
 //!
-//! Levels 2 and 3 and the extras: [`outlier`] (typical durations, the slow-request rule),
-//! [`scrub`] (secrets out of URLs and headers), [`profile`] (per-request call trees),
-//! [`process`] (CPU and memory of the process), [`hooks`] (the group-by hook) and
-//! [`graphs`] (custom graphs sampled on a background thread).
+//! Beside the flow: [`config`] (`fmd.toml`, `FMD_*`), [`start`] (the monitor and the panic
+//! hook, started together by every entry point), [`fence`] (nothing of fmd's unwinds into
+//! the host) and [`clock`].
 //!
 //! ```no_run
 //! // Start explicitly (optional: the first monitored call starts fmd with the defaults).
@@ -32,36 +29,20 @@
 
 #![warn(missing_docs)]
 
-pub mod capture;
 pub mod clock;
 pub mod config;
-pub mod error;
-pub mod event;
-pub mod function;
-pub mod graphs;
-pub mod grouping;
-pub mod hooks;
-pub mod instrument;
-pub mod metrics;
-pub mod monitor;
-pub mod outlier;
-pub mod panic;
-pub mod process;
-pub mod profile;
+pub mod fence;
+pub mod model;
+pub mod pipeline;
 pub mod request;
-pub mod scrub;
-pub mod stack;
+pub mod start;
 pub mod store;
-pub mod symbolize;
-pub mod trace;
-mod version;
-mod writer;
 
 #[doc(hidden)]
 pub mod private;
 
 pub use config::{Config, ConfigError, Database};
-pub use function::{FnInfo, FnKind, registry};
-pub use graphs::add_graph;
-pub use hooks::group_by;
-pub use monitor::{InitError, Monitor, Stats, init, init_from_env, monitor, shutdown};
+pub use model::function::{FnInfo, FnKind, registry};
+pub use pipeline::{InitError, Monitor, Stats, add_graph, process, shutdown};
+pub use request::group_by;
+pub use start::{ensure_started, init, init_from_env, monitor};

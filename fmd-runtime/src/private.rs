@@ -6,12 +6,11 @@
 //! the value's type allows (a `std::error::Error`, something that dereferences to one,
 //! `Display`, `Debug`, or nothing at all).
 
-pub use crate::capture::capture;
-pub use crate::error::Described;
-pub use crate::function::{FnInfo, FnKind, Registration};
-pub use crate::instrument::{Captured, Monitored, monitored_sync};
-pub use crate::stack::SyncFrame;
-pub use crate::trace::hop;
+pub use crate::model::function::{FnInfo, FnKind, Registration};
+pub use crate::request::error::Described;
+pub use crate::request::handled::capture;
+pub use crate::request::trace::hop;
+pub use crate::request::wrappers::{Captured, Monitored, SyncFrame, monitored_sync};
 pub use inventory;
 
 /// Builds the `Described` of a value given to `capture!`.

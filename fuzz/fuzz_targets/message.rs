@@ -1,8 +1,8 @@
 //! Error messages: capping (any length, any text) and normalization for grouping.
 #![no_main]
 
-use fmd_runtime::error::{MAX_MESSAGE, TRUNCATED, cap_message};
-use fmd_runtime::grouping::normalize_message;
+use fmd_runtime::request::{MAX_MESSAGE, TRUNCATED, cap_message};
+use fmd_runtime::store::grouping::normalize_message;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,9 +3,9 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use fmd_runtime::event::{ErrorKind, ErrorRecord, Event, RequestEvent, TraceFrame};
-use fmd_runtime::function::{FnInfo, FnKind};
-use fmd_runtime::grouping::{group_hash, snapshot_hash};
+use fmd_runtime::model::event::{ErrorKind, ErrorRecord, Event, RequestEvent, TraceFrame};
+use fmd_runtime::model::function::{FnInfo, FnKind};
+use fmd_runtime::store::grouping::{group_hash, snapshot_hash};
 use fmd_runtime::store::sqlite::SqliteStore;
 use fmd_runtime::store::{Store, WriteOptions};
 use libfuzzer_sys::fuzz_target;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use fantoccini::Locator;
 use fmd::prelude::*;
-use fmd_runtime::error::{MAX_MESSAGE, TRUNCATED};
+use fmd_runtime::request::{MAX_MESSAGE, TRUNCATED};
 use fmd_tests::browser::Browser;
 use fmd_tests::{host, spine};
 use std::fmt;

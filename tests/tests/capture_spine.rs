@@ -150,7 +150,7 @@ async fn probe_outer(id: u32) -> String {
 async fn probe_inner(id: u32) -> String {
     tokio::task::yield_now().await;
     tokio::time::sleep(std::time::Duration::from_millis(u64::from(id % 5))).await;
-    let names: Vec<&str> = fmd_runtime::stack::snapshot()
+    let names: Vec<&str> = fmd_runtime::request::snapshot()
         .iter()
         .map(|f| f.info.name)
         .collect();

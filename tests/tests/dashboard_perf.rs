@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use fmd_dashboard::profile::group;
-use fmd_runtime::store::perf::{PerfStore, Selection, StatusMix};
-use fmd_runtime::store::queries::DashboardStore;
+use fmd_runtime::store::read::DashboardStore;
+use fmd_runtime::store::read::{PerfStore, Selection, StatusMix};
 use fmd_runtime::store::sqlite::SqliteReader;
 use fmd_tests::both_engines;
 use fmd_tests::engines::Engine;

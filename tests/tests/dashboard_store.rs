@@ -3,7 +3,7 @@
 //! removes old data and whatever it leaves orphaned.
 
 use fmd_runtime::store::histogram::{bucket, bucket_value};
-use fmd_runtime::store::queries::{DAY_MS, DashboardStore, GroupSort};
+use fmd_runtime::store::read::{DAY_MS, DashboardStore, GroupSort};
 use fmd_runtime::store::sqlite::SqliteReader;
 use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec, now_ms};

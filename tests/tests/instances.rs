@@ -13,10 +13,10 @@ use std::sync::Arc;
 use fantoccini::Locator;
 use fmd_dashboard::Dashboard;
 use fmd_runtime::Database;
-use fmd_runtime::event::{Event, RequestEvent};
+use fmd_runtime::model::event::{Event, RequestEvent};
 use fmd_runtime::store::histogram::{bucket, bucket_value};
-use fmd_runtime::store::perf::PerfStore;
-use fmd_runtime::store::queries::{DAY_MS, DashboardStore};
+use fmd_runtime::store::read::PerfStore;
+use fmd_runtime::store::read::{DAY_MS, DashboardStore};
 use fmd_runtime::store::sqlite::schema::SCHEMA_VERSION;
 use fmd_runtime::store::sqlite::{SqliteReader, SqliteStore};
 use fmd_runtime::store::{AnyReader, Store, WriteOptions, open_store};
@@ -109,7 +109,7 @@ fn the_overview_and_endpoint_queries_show_all_instances_or_one(engine: Engine) {
 
     let id = all.id;
     let from = now - 7 * DAY_MS;
-    let hits = |cells: Vec<fmd_runtime::store::perf::HourCell>| -> u64 {
+    let hits = |cells: Vec<fmd_runtime::store::read::HourCell>| -> u64 {
         cells.iter().map(|c| c.hits).sum()
     };
     assert_eq!(

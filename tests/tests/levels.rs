@@ -118,7 +118,7 @@ async fn outliers_wait_for_history_and_keep_the_stack_where_the_request_was_slow
     );
     assert_eq!(
         threshold as u64,
-        fmd_runtime::outlier::threshold_us(typical as u64, 2.5)
+        fmd_runtime::request::threshold_us(typical as u64, 2.5)
     );
     assert!(duration > threshold);
     if cfg!(target_os = "linux") {

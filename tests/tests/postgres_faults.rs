@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use fmd_runtime::Database;
-use fmd_runtime::event::{Event, RequestEvent};
+use fmd_runtime::model::event::{Event, RequestEvent};
 use fmd_runtime::store::{WriteOptions, open_store};
 use fmd_tests::engines::{Db, fresh_postgres_database, postgres_url};
 use fmd_tests::vals;
@@ -143,7 +143,7 @@ fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows(
          UPDATE fmd_meta SET value = '3' WHERE key = 'schema_version';",
     );
     let mut reader = fmd_runtime::store::AnyReader::open(&database).expect("upgrade");
-    use fmd_runtime::store::queries::DashboardStore;
+    use fmd_runtime::store::read::DashboardStore;
     assert_eq!(
         db.query_i64(
             "SELECT value::bigint FROM fmd_meta WHERE key = 'schema_version'",
@@ -188,7 +188,7 @@ fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows(
 
 #[test]
 fn concurrent_writers_sharing_groups_and_endpoints_count_every_occurrence() {
-    use fmd_runtime::event::{ErrorKind, ErrorRecord, TraceFrame};
+    use fmd_runtime::model::event::{ErrorKind, ErrorRecord, TraceFrame};
     let database = Database::Postgres(fresh_postgres_database());
     const WRITERS: usize = 4;
     const BATCHES: usize = 15;

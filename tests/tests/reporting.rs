@@ -3,7 +3,7 @@
 
 use fmd_dashboard::reporting::{compare, latency_change, mix_changes};
 use fmd_dashboard::stats::mood_median_test;
-use fmd_runtime::store::perf::{Selection, StatusMix};
+use fmd_runtime::store::read::{Selection, StatusMix};
 use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::Fixture;
 use fmd_tests::engines::Engine;

@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use fmd::prelude::*;
 use fmd_runtime::FnInfo;
-use fmd_runtime::event::{
+use fmd_runtime::model::event::{
     ErrorKind, ErrorRecord, Event, OutlierEvent, ProfileCall, ProfileEvent, RequestEvent, Sample,
     TraceFrame,
 };
-use fmd_runtime::store::perf::PerfStore;
-use fmd_runtime::store::queries::{DashboardStore, GroupSort};
+use fmd_runtime::store::read::PerfStore;
+use fmd_runtime::store::read::{DashboardStore, GroupSort};
 use fmd_runtime::store::{AnyReader, WriteOptions, open_store};
 use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::now_ms;

@@ -15,10 +15,10 @@ use super::types::{
     ApiError, Endpoint, EndpointList, ExceptionDetail, ExceptionGroup, ExceptionGroupPage, Request,
     RequestPage,
 };
-use crate::format::now_ms;
 use crate::app::{App, AppError};
-use fmd_runtime::store::queries::{DashboardStore, GroupSort};
-use fmd_runtime::store::request_log::{MAX_PAGE, RequestLog, RequestWindow};
+use crate::format::now_ms;
+use fmd_runtime::store::read::{DashboardStore, GroupSort};
+use fmd_runtime::store::read::{MAX_PAGE, RequestLog, RequestWindow};
 
 /// Default window of `/requests`: the last hour.
 const DEFAULT_WINDOW_MS: i64 = 60 * 60 * 1000;

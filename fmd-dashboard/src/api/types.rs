@@ -5,10 +5,10 @@
 //! conversions below, which keeps the API stable while the read model evolves. Times are
 //! Unix milliseconds (UTC), durations microseconds.
 
-use fmd_runtime::store::queries::{
+use fmd_runtime::store::read::RequestRow;
+use fmd_runtime::store::read::{
     EndpointOverview, GroupDetail, GroupSummary, Histogram, SpanStats, StackFrame,
 };
-use fmd_runtime::store::request_log::RequestRow;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -12,7 +12,7 @@ pub mod session;
 pub mod throttle;
 pub mod tokens;
 
-use fmd_runtime::store::queries::DashboardStore;
+use fmd_runtime::store::read::DashboardStore;
 use serde::Serialize;
 
 /// What an account may do.

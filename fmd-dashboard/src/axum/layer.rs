@@ -60,7 +60,7 @@ impl<S> Layer<S> for FmdLayer {
 }
 
 fn warm_up() {
-    fmd_runtime::monitor::ensure_started();
+    fmd_runtime::ensure_started();
 }
 
 /// The service [`FmdLayer`] produces.
@@ -156,9 +156,9 @@ where
             .map(|c| c.0.ip().to_string());
         ctx.resolve(self.memo.handlers[slot].get().copied());
         ctx.keep_http(req.uri(), req.headers());
-        let req = if fmd_runtime::hooks::has_group_by() {
+        let req = if fmd_runtime::request::has_group_by() {
             let (parts, body) = req.into_parts();
-            ctx.group_by = fmd_runtime::hooks::group_of(&parts);
+            ctx.group_by = fmd_runtime::request::group_of(&parts);
             Request::from_parts(parts, body)
         } else {
             req

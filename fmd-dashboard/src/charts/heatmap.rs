@@ -4,7 +4,7 @@ use maud::Markup;
 use plotters::prelude::*;
 
 use super::{DrawResult, Root, Tip, day_label, day_long, empty, font, frame, ms, render};
-use fmd_runtime::store::perf::HourCell;
+use fmd_runtime::store::read::HourCell;
 
 /// Height of the drawing.
 const HEIGHT: u32 = 420;

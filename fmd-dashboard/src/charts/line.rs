@@ -5,8 +5,8 @@ use plotters::prelude::*;
 
 use super::{DrawResult, Root, Tip, color, day_label, empty, font, frame, grid, render};
 use crate::format;
-use fmd_runtime::store::perf::GraphPoint;
-use fmd_runtime::store::queries::DAY_MS;
+use fmd_runtime::store::read::DAY_MS;
+use fmd_runtime::store::read::GraphPoint;
 
 /// The series of `points` over `[from, to)`; `name` labels the value axis and tooltips.
 pub fn line(points: &[GraphPoint], from: i64, to: i64, name: &str, label: &str) -> Markup {

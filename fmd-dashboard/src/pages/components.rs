@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::charts::bars::Series;
 use crate::format;
 use crate::highlight;
-use fmd_runtime::store::queries::Histogram;
+use fmd_runtime::store::read::Histogram;
 
 /// Series drawn separately in stacked charts; the rest is summed into "other".
 pub const STACKED: usize = 8;

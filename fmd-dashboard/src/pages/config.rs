@@ -6,7 +6,7 @@ use super::Ctx;
 use super::layout::{Nav, csrf_field, page};
 use crate::format;
 use crate::host::HostStatus;
-use fmd_runtime::store::queries::{StoreTotals, User};
+use fmd_runtime::store::read::{StoreTotals, User};
 
 /// Everything the configuration page shows.
 #[derive(Debug, Clone)]

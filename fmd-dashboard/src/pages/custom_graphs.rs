@@ -3,11 +3,11 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::layout::{Nav, page};
 use super::components::span_picker;
+use super::layout::{Nav, page};
 use crate::charts::line::line;
 use crate::format;
-use fmd_runtime::store::perf::{CustomGraph, GraphPoint};
+use fmd_runtime::store::read::{CustomGraph, GraphPoint};
 
 /// Points per graph (values are averaged into this many buckets).
 pub const BUCKETS: u32 = 120;

@@ -7,7 +7,7 @@ use super::components::{pager, query, sparkline, when};
 use super::endpoint_perf::{Tab, endpoint_head};
 use super::layout::{Nav, csrf_field, page};
 use super::trace::trace;
-use fmd_runtime::store::queries::{EndpointInfo, GroupDetail};
+use fmd_runtime::store::read::{EndpointInfo, GroupDetail};
 
 /// Groups per page on this page.
 pub const PER_PAGE: u64 = 10;

@@ -13,8 +13,8 @@ use crate::charts::boxplot::boxplots;
 use crate::charts::heatmap::heatmap;
 use crate::format;
 use crate::stats::{BoxStats, by_key};
-use fmd_runtime::store::perf::{HourCell, RequestSample, VersionDay};
-use fmd_runtime::store::queries::EndpointInfo;
+use fmd_runtime::store::read::EndpointInfo;
+use fmd_runtime::store::read::{HourCell, RequestSample, VersionDay};
 
 /// Requests read per endpoint for its distributions (the latest ones in the span).
 pub const SAMPLE_LIMIT: u32 = 5000;

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use super::Ctx;
 use super::components::{pager, query, sort_th, when};
 use super::layout::{Nav, page};
-use fmd_runtime::store::queries::{GroupSort, GroupSummary, Page};
+use fmd_runtime::store::read::{GroupSort, GroupSummary, Page};
 
 /// Groups per page.
 pub const PER_PAGE: u64 = 50;

@@ -19,7 +19,7 @@ pub mod retention;
 pub mod trace;
 pub mod utilization;
 
-use fmd_runtime::store::queries::InstanceInfo;
+use fmd_runtime::store::read::InstanceInfo;
 
 /// What every authenticated page needs to know about the request.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use super::Ctx;
 use super::components::{instance_picker, pager, query, sort_th, when};
 use super::layout::{Nav, csrf_field, page};
 use crate::format;
-use fmd_runtime::store::queries::{EndpointOverview, SpanStats};
+use fmd_runtime::store::read::{EndpointOverview, SpanStats};
 
 /// Endpoints per page.
 pub const PER_PAGE: usize = 50;

@@ -10,8 +10,8 @@ use crate::charts::icicle::icicle;
 use crate::charts::ms;
 use crate::format;
 use crate::profile::{GroupedProfile, group};
-use fmd_runtime::store::perf::ProfiledRequest;
-use fmd_runtime::store::queries::EndpointInfo;
+use fmd_runtime::store::read::EndpointInfo;
+use fmd_runtime::store::read::ProfiledRequest;
 
 /// Call trees shown on the profiler page.
 pub const PROFILER_REQUESTS: u32 = 10;

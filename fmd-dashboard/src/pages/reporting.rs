@@ -10,8 +10,8 @@ use crate::charts::{color, css_color};
 use crate::format;
 use crate::reporting::{ALPHA, EndpointReport, MIX_POINTS, SAMPLES};
 use crate::stats::BoxStats;
-use fmd_runtime::store::perf::{AppVersion, Selection};
-use fmd_runtime::store::queries::DAY_MS;
+use fmd_runtime::store::read::DAY_MS;
+use fmd_runtime::store::read::{AppVersion, Selection};
 
 /// Endpoints drawn in the comparison chart (those with findings first).
 pub const CHARTED: usize = 8;

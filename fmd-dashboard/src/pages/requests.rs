@@ -10,8 +10,8 @@ use super::trace::trace;
 use crate::charts::bars::{Bar, count_bars, hbars};
 use crate::charts::ms;
 use crate::format;
-use fmd_runtime::store::perf::{FailedRequest, Outlier};
-use fmd_runtime::store::queries::{EndpointInfo, Page};
+use fmd_runtime::store::read::{EndpointInfo, Page};
+use fmd_runtime::store::read::{FailedRequest, Outlier};
 
 /// Rows per page of the failed-request list.
 pub const FAILED_PER_PAGE: u64 = 50;

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use super::Ctx;
 use super::components::when;
 use super::layout::{Nav, csrf_field, page};
-use fmd_runtime::store::queries::StoreTotals;
+use fmd_runtime::store::read::StoreTotals;
 
 /// The page. `scheduled_weeks` is the configured automatic retention, if any.
 pub fn retention_page(ctx: &Ctx<'_>, totals: &StoreTotals, scheduled_weeks: Option<u32>) -> Markup {

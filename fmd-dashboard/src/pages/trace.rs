@@ -7,7 +7,7 @@ use maud::{Markup, html};
 
 use super::components::code_block;
 use crate::format;
-use fmd_runtime::store::queries::StackFrame;
+use fmd_runtime::store::read::StackFrame;
 
 /// Traces with more frames than this are shortened to head and tail.
 pub const LONG_TRACE: usize = 20;

@@ -11,7 +11,7 @@ use crate::charts::boxplot::boxplots;
 use crate::charts::heatmap::heatmap;
 use crate::format;
 use crate::stats::BoxStats;
-use fmd_runtime::store::perf::{AppVersion, DailyHits, HourCell, VersionDay};
+use fmd_runtime::store::read::{AppVersion, DailyHits, HourCell, VersionDay};
 
 /// Everything the utilization page shows.
 #[derive(Debug, Clone, Default)]

@@ -19,10 +19,10 @@ use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 
+use crate::app::App;
 pub use crate::auth::tokens::Token;
 pub use guard::Access;
 use guard::Guard;
-use crate::app::App;
 
 use crate::host::{Host, MonitorHost, StaticHost};
 
@@ -140,7 +140,11 @@ fn machine_table() -> Vec<(RouteInfo, Handler)> {
         route("/api/v1/requests", api_token, get(api::requests)),
         route("/api/v1/exceptions", api_token, get(api::exceptions)),
         route("/api/v1/exceptions/{id}", api_token, get(api::exception)),
-        route("/api/v1/openapi.json", api_token, get(crate::api::doc::openapi)),
+        route(
+            "/api/v1/openapi.json",
+            api_token,
+            get(crate::api::doc::openapi),
+        ),
     ]
 }
 

@@ -3,29 +3,24 @@
 //! SQL specific to an engine stays inside that engine's module (`sqlite`, `postgres`
 //! behind the cargo feature of that name); the writer thread and the dashboard only see
 //! these traits, through [`open_store`] and [`AnyReader`], chosen by the configured
-//! [`Database`].
+//! [`Database`](crate::Database).
 
-mod any;
+pub mod grouping;
 pub mod histogram;
-pub mod perf;
+pub mod open;
 #[cfg(feature = "postgres")]
 pub mod postgres;
-pub mod queries;
-pub mod request_log;
+pub mod read;
 pub(crate) mod rollup;
 pub mod sqlite;
 
-pub use any::AnyReader;
+pub use open::open_store;
+pub use read::AnyReader;
 
-use crate::config::Database;
-use crate::event::Event;
+use crate::model::event::Event;
 use std::fmt;
 
-/// Endpoint name of errors captured outside any request.
-pub const BACKGROUND: &str = "(background)";
-
-/// Name of the node that stands for the calls left out of a full call tree.
-pub const CUT_NODE: &str = "(more calls, not recorded: the call tree is full)";
+pub use crate::model::event::{BACKGROUND, CUT_NODE};
 
 /// One stored request as the rollups see it.
 #[derive(Debug, Clone, Copy)]
@@ -40,20 +35,6 @@ pub struct RolledRequest {
     pub status: Option<u16>,
     /// Dropped before it finished.
     pub cancelled: bool,
-}
-
-/// Opens the writer's store for `database` (creating and migrating its schema).
-///
-/// A PostgreSQL URL in a build without the `postgres` feature is an error here too
-/// (configuration validation reports it first).
-pub fn open_store(database: &Database) -> Result<Box<dyn Store>, StoreError> {
-    match database {
-        Database::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path)?)),
-        #[cfg(feature = "postgres")]
-        Database::Postgres(url) => Ok(Box::new(postgres::PgStore::open(url)?)),
-        #[cfg(not(feature = "postgres"))]
-        Database::Postgres(_) => Err(StoreError::without_postgres()),
-    }
 }
 
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,

@@ -6,10 +6,9 @@
 //! PostgreSQL takes the row locks the instances share in that order.
 
 use super::histogram;
-use super::perf::HOUR_MS;
-use super::queries::DAY_MS;
+use super::read::{DAY_MS, HOUR_MS};
 use super::{RolledRequest, WriteOptions};
-use crate::event::RequestEvent;
+use crate::model::event::RequestEvent;
 use std::collections::BTreeMap;
 
 /// Who wrote a batch: stamped on its rollup rows.

@@ -3,11 +3,11 @@
 //! scans of `request_endpoint_time_sample` for samples, the partial `request_failed`).
 
 use super::queries::{PgReader, endpoint_row, small, snapshot_frames};
-use crate::store::perf::{
+use crate::store::read::dashboard::{EndpointInfo, Page};
+use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
     PerfStore, ProfileNode, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
 };
-use crate::store::queries::{EndpointInfo, Page};
 
 /// `[from, to)` in Unix ms as the rollup's hour numbers (partial hours included).
 fn hours(from: i64, to: i64) -> (i64, i64) {

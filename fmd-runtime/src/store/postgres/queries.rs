@@ -13,17 +13,17 @@ use postgres::{GenericClient, Row};
 use super::{Conn, connect, schema};
 use crate::store::StoreError;
 use crate::store::histogram;
-use crate::store::perf::HOUR_MS;
-use crate::store::queries::{
+use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
     Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
 };
+use crate::store::read::perf::HOUR_MS;
 
 /// The dashboard's connection to an fmd PostgreSQL database.
 ///
 /// ```no_run
 /// use fmd_runtime::store::postgres::PgReader;
-/// use fmd_runtime::store::queries::DashboardStore;
+/// use fmd_runtime::store::read::DashboardStore;
 ///
 /// let mut store = PgReader::open("postgres://fmd@127.0.0.1/fmd")?;
 /// let endpoints = store.overview(0, None).map_err(|e| e.to_string());

@@ -2,7 +2,7 @@
 //! order from `request_time` or `request_endpoint_time_sample` (both end in `id`).
 
 use super::PgReader;
-use crate::store::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
+use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
 
 impl RequestLog for PgReader {
     type Error = postgres::Error;

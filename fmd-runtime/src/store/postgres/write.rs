@@ -27,10 +27,10 @@ mod statements;
 mod trace;
 
 use super::{connect, is_conflict, is_stale_reference, schema, store_error, text};
-use crate::event::{ErrorRecord, Event, RequestEvent};
-use crate::grouping;
-use crate::request::UNMATCHED;
+use crate::model::event::UNMATCHED;
+use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::BACKGROUND;
+use crate::store::grouping;
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::{Store, StoreError, WriteOptions};
 use levels::{OutlierRows, ProfileRows};

@@ -10,11 +10,11 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::queries::{SqliteReader, endpoint_row, snapshot_frames};
-use crate::store::perf::{
+use crate::store::read::dashboard::{EndpointInfo, Page};
+use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
     PerfStore, ProfileNode, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
 };
-use crate::store::queries::{EndpointInfo, Page};
 
 /// `[from, to)` in Unix ms as the rollup's hour numbers (partial hours included).
 fn hours(from: i64, to: i64) -> (i64, i64) {

@@ -13,16 +13,16 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::schema;
 use crate::store::histogram;
-use crate::store::perf::HOUR_MS;
-use crate::store::queries::{
+use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
     Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
 };
+use crate::store::read::perf::HOUR_MS;
 
 /// The dashboard's connection to an fmd SQLite file.
 ///
 /// ```no_run
-/// use fmd_runtime::store::queries::DashboardStore;
+/// use fmd_runtime::store::read::DashboardStore;
 /// use fmd_runtime::store::sqlite::queries::SqliteReader;
 ///
 /// let mut store = SqliteReader::open(std::path::Path::new("fmd.db"))?;

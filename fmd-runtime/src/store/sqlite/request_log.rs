@@ -8,7 +8,7 @@
 use rusqlite::params;
 
 use super::SqliteReader;
-use crate::store::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
+use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
 
 const SELECT: &str = "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time,
         r.duration_us, r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by

@@ -16,9 +16,9 @@ mod rollup;
 mod trace;
 
 use super::{is_stale_reference, schema, store_error};
-use crate::event::{ErrorRecord, Event, RequestEvent};
-use crate::grouping;
-use crate::request::UNMATCHED;
+use crate::model::event::UNMATCHED;
+use crate::model::event::{ErrorRecord, Event, RequestEvent};
+use crate::store::grouping;
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
 use foldhash::HashMap;

@@ -3,8 +3,8 @@
 
 use super::statements::Statements;
 use super::{Writer, text};
-use crate::event::{OutlierEvent, ProfileEvent};
-use crate::profile;
+use crate::model::call_tree;
+use crate::model::event::{OutlierEvent, ProfileEvent};
 use crate::store::CUT_NODE;
 use postgres::Transaction;
 
@@ -148,7 +148,7 @@ impl Writer<'_, '_> {
         endpoint: i64,
         p: &ProfileEvent,
     ) -> Result<(), postgres::Error> {
-        let tree = profile::pre_order(p);
+        let tree = call_tree::pre_order(p);
         for node in &tree {
             let call = &p.calls[node.call];
             let location = self.app_location(call.info)?;

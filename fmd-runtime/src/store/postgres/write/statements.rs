@@ -2,8 +2,47 @@
 //! column and `unnest` them, so one prepared statement serves every batch size; requests
 //! are copied in binary.
 
-use super::rollup;
 use postgres::{Client, Statement};
+
+pub(super) const LAST_REQUESTED: &str = "UPDATE endpoint AS e
+     SET last_requested = greatest(coalesce(e.last_requested, 0), u.t)
+     FROM unnest($1::bigint[], $2::bigint[]) AS u(id, t) WHERE e.id = u.id";
+
+pub(super) const UPSERT_HOURLY: &str = "INSERT INTO request_hourly AS h(endpoint_id, hour,
+         version, instance, hits, duration_us, client_errors, server_errors, cancelled)
+     SELECT u.endpoint_id, u.hour, $3::text, $4::text, u.hits, u.duration_us,
+            u.client_errors, u.server_errors, u.cancelled
+     FROM unnest($1::bigint[], $2::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+         $8::bigint[], $9::bigint[])
+         AS u(endpoint_id, hour, hits, duration_us, client_errors, server_errors, cancelled)
+     ON CONFLICT (endpoint_id, hour, version, instance) DO UPDATE SET
+         hits = h.hits + excluded.hits,
+         duration_us = h.duration_us + excluded.duration_us,
+         client_errors = h.client_errors + excluded.client_errors,
+         server_errors = h.server_errors + excluded.server_errors,
+         cancelled = h.cancelled + excluded.cancelled";
+
+pub(super) const UPSERT_DAILY: &str = "INSERT INTO duration_daily AS d(endpoint_id, day,
+         instance, bucket, hits)
+     SELECT u.endpoint_id, u.day, $3::text, u.bucket, u.hits
+     FROM unnest($1::bigint[], $2::bigint[], $4::bigint[], $5::bigint[])
+         AS u(endpoint_id, day, bucket, hits)
+     ON CONFLICT (endpoint_id, day, instance, bucket) DO UPDATE SET
+         hits = d.hits + excluded.hits";
+
+pub(super) const UPSERT_VERSION: &str = "INSERT INTO app_version AS v(version, git_commit,
+         first_seen, last_seen)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (version) DO UPDATE SET
+         git_commit = coalesce(excluded.git_commit, v.git_commit),
+         first_seen = least(v.first_seen, excluded.first_seen),
+         last_seen = greatest(v.last_seen, excluded.last_seen)";
+
+pub(super) const UPSERT_INSTANCE: &str = "INSERT INTO instance AS i(name, first_seen, last_seen)
+     VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET
+         first_seen = least(i.first_seen, excluded.first_seen),
+         last_seen = greatest(i.last_seen, excluded.last_seen)";
 
 /// Every statement the writer runs.
 pub(super) struct Statements {
@@ -171,11 +210,11 @@ impl Statements {
                  SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
                      $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])",
             )?,
-            last_requested: c.prepare(rollup::LAST_REQUESTED)?,
-            upsert_hourly: c.prepare(rollup::UPSERT_HOURLY)?,
-            upsert_daily: c.prepare(rollup::UPSERT_DAILY)?,
-            upsert_version: c.prepare(rollup::UPSERT_VERSION)?,
-            upsert_instance: c.prepare(rollup::UPSERT_INSTANCE)?,
+            last_requested: c.prepare(LAST_REQUESTED)?,
+            upsert_hourly: c.prepare(UPSERT_HOURLY)?,
+            upsert_daily: c.prepare(UPSERT_DAILY)?,
+            upsert_version: c.prepare(UPSERT_VERSION)?,
+            upsert_instance: c.prepare(UPSERT_INSTANCE)?,
             insert_graph: c.prepare(
                 "INSERT INTO custom_graph(name, created_at) VALUES ($1, $2)
                  ON CONFLICT (name) DO NOTHING RETURNING id",

@@ -3,8 +3,8 @@
 //! frames, and stack-trace snapshots.
 
 use super::{Cache, TEXT_CACHE, Writer, text};
-use crate::event::{Event, TraceFrame};
-use crate::grouping;
+use crate::model::event::{Event, TraceFrame};
+use crate::store::grouping;
 use postgres::Statement;
 use std::borrow::Cow;
 use std::collections::HashMap;

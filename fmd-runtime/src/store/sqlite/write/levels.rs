@@ -1,8 +1,8 @@
 //! Level 2 outliers and level 3 call trees of stored requests.
 
 use super::Writer;
-use crate::event::{OutlierEvent, ProfileEvent};
-use crate::profile;
+use crate::model::call_tree;
+use crate::model::event::{OutlierEvent, ProfileEvent};
 use crate::store::CUT_NODE;
 use rusqlite::params;
 
@@ -47,7 +47,7 @@ impl Writer<'_> {
         endpoint: i64,
         p: &ProfileEvent,
     ) -> rusqlite::Result<()> {
-        let tree = profile::pre_order(p);
+        let tree = call_tree::pre_order(p);
         for node in &tree {
             let call = &p.calls[node.call];
             let location = self.app_location(call.info)?;

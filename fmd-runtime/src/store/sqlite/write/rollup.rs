@@ -2,7 +2,7 @@
 //! the batch's transaction; and custom graph values.
 
 use super::Writer;
-use crate::event::Sample;
+use crate::model::event::Sample;
 use crate::store::RolledRequest;
 use crate::store::rollup::{Rollup, Stamp};
 use rusqlite::{Connection, params};

@@ -2,8 +2,8 @@
 //! function locations and definitions, frames, and stack-trace snapshots.
 
 use super::{TEXT_CACHE, Writer};
-use crate::event::TraceFrame;
-use crate::grouping;
+use crate::model::event::TraceFrame;
+use crate::store::grouping;
 use foldhash::HashMap;
 use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use std::borrow::Cow;

@@ -10,13 +10,13 @@
 //! the error return trace uses it to tell a propagating error from a new one.
 //!
 //! Beside the frames the stack holds the *modes* of the request being polled on this thread
-//! (set by [`request::enter`](crate::request::enter) for the duration of one poll): whether
+//! (set by [`enter`](super::ctx::enter) for the duration of one poll): whether
 //! its call tree is recorded (level 3), and the moment past which it is slow (level 2). The
 //! first frame to exit after that moment hands a copy of the stack to the request: the
 //! logical stack at the moment the request was found slow.
 
-use crate::function::FnInfo;
-use crate::profile::{self, NO_NODE};
+use super::profile::NO_NODE;
+use crate::model::function::FnInfo;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -102,13 +102,15 @@ pub(crate) fn push(frame: Frame) -> usize {
 }
 
 /// Pops back to `depth` (a no-op for `usize::MAX`). The first exit after the watched
-/// moment hands the stack, as it was before this pop, to the current request.
+/// moment returns the stack as it was before this pop (innermost first): the logical stack
+/// when the request became slow, for the caller to hand to the request.
 #[inline]
-pub(crate) fn truncate(depth: usize) {
+#[must_use]
+pub(crate) fn truncate(depth: usize) -> Option<Vec<Frame>> {
     if depth == usize::MAX {
-        return;
+        return None;
     }
-    let slow = STACK.with(|s| {
+    STACK.with(|s| {
         let Ok(mut s) = s.try_borrow_mut() else {
             return None;
         };
@@ -121,10 +123,7 @@ pub(crate) fn truncate(depth: usize) {
         };
         s.frames.truncate(depth);
         slow
-    });
-    if let Some(frames) = slow {
-        crate::request::with_current(|ctx| ctx.found_slow(frames));
-    }
+    })
 }
 
 /// Replaces the modes of this thread; returns the previous ones.
@@ -170,57 +169,4 @@ pub fn snapshot() -> Vec<Frame> {
 /// Whether any annotated function is running on this thread.
 pub fn is_empty() -> bool {
     STACK.with(|s| s.try_borrow().map(|s| s.frames.is_empty()).unwrap_or(true))
-}
-
-/// Keeps a sync function's frame on the stack while it lives; at level 3 it also times
-/// the call for the request's call tree.
-#[must_use]
-pub struct SyncFrame {
-    depth: usize,
-    call: Option<profile::Call>,
-}
-
-impl SyncFrame {
-    /// Pushes the frame of `info`.
-    #[inline]
-    pub fn enter(info: &'static FnInfo) -> Self {
-        let mut frame = Frame::new(info, next_frame_id());
-        let call = profiling_parent().map(|parent| profile::Call::open(parent, info));
-        if let Some(call) = &call {
-            frame.node = call.node();
-        }
-        SyncFrame {
-            depth: push(frame),
-            call,
-        }
-    }
-}
-
-impl Drop for SyncFrame {
-    #[inline]
-    fn drop(&mut self) {
-        truncate(self.depth);
-        if let Some(call) = self.call.take() {
-            call.close();
-        }
-    }
-}
-
-/// Pushes a frame for the duration of one poll.
-pub(crate) struct PollFrame {
-    depth: usize,
-}
-
-impl PollFrame {
-    #[inline]
-    pub(crate) fn enter(frame: Frame) -> Self {
-        PollFrame { depth: push(frame) }
-    }
-}
-
-impl Drop for PollFrame {
-    #[inline]
-    fn drop(&mut self) {
-        truncate(self.depth);
-    }
 }

@@ -5,48 +5,21 @@
 //! function; the panic itself continues unchanged (the previous hook still prints it).
 //!
 //! Code that fmd runs on the host's behalf (an error's `Display`, `Debug` or `source()`)
-//! runs inside [`contain`]: a panic there is caught, counted in [`caught_panics`], and not
+//! runs inside [`contain`](crate::fence::contain): a panic there is caught, counted, and not
 //! recorded as the request's panic, so it never changes the host's response.
 
-use crate::error::{self, cap_message};
-use crate::event::{ErrorKind, ErrorRecord};
-use crate::symbolize::NativeTrace;
-use crate::{request, stack};
+use super::ctx as request;
+use super::error::{self, cap_message};
+use super::stack;
+use crate::model::event::{ErrorKind, ErrorRecord, NativeTrace};
 use std::borrow::Cow;
-use std::cell::Cell;
-use std::panic::{AssertUnwindSafe, PanicHookInfo, catch_unwind};
+use std::panic::PanicHookInfo;
 use std::sync::Once;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 static INSTALL: Once = Once::new();
-static CAUGHT: AtomicU64 = AtomicU64::new(0);
 
-thread_local! {
-    static CONTAINED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `f`, which must never unwind into the host: a panic inside is caught and counted,
-/// and the hook does not record it as a panic of the request. `None` if it panicked.
-pub fn contain<R>(f: impl FnOnce() -> R) -> Option<R> {
-    let outer = CONTAINED.try_with(|c| c.replace(true)).unwrap_or(false);
-    let result = catch_unwind(AssertUnwindSafe(f));
-    let _ = CONTAINED.try_with(|c| c.set(outer));
-    match result {
-        Ok(value) => Some(value),
-        Err(_) => {
-            CAUGHT.fetch_add(1, Ordering::Relaxed);
-            None
-        }
-    }
-}
-
-/// Panics caught by [`contain`] since the process started: in fmd's own code or in code
-/// of the application that fmd ran.
-pub fn caught_panics() -> u64 {
-    CAUGHT.load(Ordering::Relaxed)
-}
-
-/// Chains fmd's hook in front of the current one (once per process).
+/// Chains fmd's hook in front of the current one (once per process; [`crate::start`]
+/// calls it whenever fmd starts).
 pub(crate) fn install() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
@@ -69,7 +42,7 @@ pub fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn record(info: &PanicHookInfo<'_>) {
-    if CONTAINED.try_with(Cell::get).unwrap_or(false) {
+    if crate::fence::is_contained() {
         return; // caught and counted by `contain`, not the request's panic
     }
     let in_request = request::in_request();
@@ -99,6 +72,6 @@ fn record(info: &PanicHookInfo<'_>) {
         }
     });
     if let Some(record) = record {
-        crate::monitor().send_error(record);
+        crate::pipeline::monitor::monitor().send_error(record);
     }
 }

@@ -1,6 +1,6 @@
 //! The request log: stored requests in a time window, oldest first, page by page.
 //!
-//! A read query of its own (not part of [`DashboardStore`](super::queries::DashboardStore))
+//! A read query of its own (not part of [`DashboardStore`](super::dashboard::DashboardStore))
 //! because only the JSON API needs it; every storage engine implements [`RequestLog`]
 //! beside its dashboard queries. Pages are keyset-paged on `(time, id)`, so reading page
 //! 1 000 of a window costs the same as reading page 1 and rows written meanwhile never
@@ -63,7 +63,7 @@ pub struct RequestWindow {
 /// Reading the request log; implemented once per storage engine.
 ///
 /// ```no_run
-/// use fmd_runtime::store::request_log::{RequestLog, RequestWindow};
+/// use fmd_runtime::store::read::{RequestLog, RequestWindow};
 /// use fmd_runtime::store::sqlite::SqliteReader;
 ///
 /// let mut store = SqliteReader::open(std::path::Path::new("fmd.db"))?;

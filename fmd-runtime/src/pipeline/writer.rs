@@ -8,13 +8,13 @@
 //! works again it says so and carries on by itself. A deleted database file is noticed and
 //! recreated.
 
-use crate::Config;
-use crate::event::{ErrorRecord, Event};
-use crate::monitor::Shared;
-use crate::outlier::Typicals;
-use crate::process::{self, CpuMeter};
+use super::process::{self, CpuMeter};
+use super::state::PipelineState;
+use super::symbolize::Symbolizer;
+use super::typicals::Typicals;
+use crate::config::Config;
+use crate::model::event::{ErrorRecord, Event};
 use crate::store::{Store, StoreError, WriteOptions};
-use crate::symbolize::Symbolizer;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
@@ -30,7 +30,7 @@ const MAX_ATTEMPTS: u32 = 3;
 
 pub(crate) fn spawn(
     rx: Receiver<Event>,
-    shared: Arc<Shared>,
+    shared: Arc<PipelineState>,
     config: Config,
     options: WriteOptions,
 ) -> std::io::Result<thread::JoinHandle<()>> {
@@ -39,8 +39,8 @@ pub(crate) fn spawn(
         .spawn(move || run(rx, &shared, &config, &options))
 }
 
-fn open(config: &Config, shared: &Shared) -> Option<Box<dyn Store>> {
-    match crate::store::open_store(&config.database) {
+fn open(config: &Config, shared: &PipelineState) -> Option<Box<dyn Store>> {
+    match crate::store::open::open_store(&config.database) {
         Ok(mut store) => {
             if let Ok(levels) = store.stored_levels() {
                 shared.apply_stored_levels(levels);
@@ -55,15 +55,15 @@ fn open(config: &Config, shared: &Shared) -> Option<Box<dyn Store>> {
 }
 
 /// What the writer keeps between batches besides the store.
-struct Side {
+struct Carry {
     symbolizer: Symbolizer,
     typicals: Typicals,
     cpu: CpuMeter,
 }
 
-impl Side {
+impl Carry {
     /// Takes in one event: its duration joins its endpoint's typical duration.
-    fn receive(&mut self, event: Event, batch: &mut Vec<Event>, shared: &Shared) {
+    fn receive(&mut self, event: Event, batch: &mut Vec<Event>, shared: &PipelineState) {
         if let Event::Request(r) = &event {
             self.typicals.observe(r, &shared.typicals);
         }
@@ -104,18 +104,18 @@ fn yield_to_the_application() {
     }
 }
 
-fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOptions) {
+fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &WriteOptions) {
     yield_to_the_application();
     let mut options = options.clone();
     if options.git_commit.is_none() {
-        options.git_commit = crate::version::git_commit(config);
+        options.git_commit = super::version::git_commit(config);
     }
     let options = &options;
     let mut store: Option<Box<dyn Store>> = None;
     let mut batch: Vec<Event> = Vec::with_capacity(config.batch_size);
     let mut attempts = 0;
     let mut backlog = false;
-    let mut side = Side {
+    let mut side = Carry {
         symbolizer: Symbolizer::default(),
         typicals: Typicals::default(),
         cpu: CpuMeter::default(),
@@ -165,7 +165,7 @@ fn run(rx: Receiver<Event>, shared: &Shared, config: &Config, options: &WriteOpt
         let Some(s) = store.as_mut() else { continue };
         // A bug in fmd must not kill the writer: a panic counts as a failed write.
         let written =
-            crate::panic::contain(|| s.write_batch(&batch, options)).unwrap_or_else(|| {
+            crate::fence::contain(|| s.write_batch(&batch, options)).unwrap_or_else(|| {
                 Err(StoreError {
                     message: "internal error while writing (a panic in fmd)".to_owned(),
                     transient: false,
@@ -201,7 +201,7 @@ fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
             Event::Flush(_) | Event::Sample(_) => continue,
         };
         for error in errors.iter_mut().filter(|e| e.native.is_some()) {
-            let merged = crate::panic::contain(|| symbolizer.merge(error));
+            let merged = crate::fence::contain(|| symbolizer.merge(error));
             if merged.is_none() {
                 error.native = None;
             }
@@ -218,7 +218,7 @@ fn finish(batch: &mut Vec<Event>) {
     }
 }
 
-fn give_up(batch: &mut Vec<Event>, shared: &Shared, e: &StoreError) {
+fn give_up(batch: &mut Vec<Event>, shared: &PipelineState, e: &StoreError) {
     let lost = batch
         .iter()
         .filter(|e| !matches!(e, Event::Flush(_)))

@@ -3,9 +3,9 @@
 //! Messages are written through a capped writer, so a 10 MB `Display` costs at most
 //! [`MAX_MESSAGE`] bytes of work and memory on the request path.
 
-use crate::event::{ErrorKind, ErrorRecord, TraceFrame};
-use crate::stack::{self, Frame};
-use crate::trace::{self, Hop};
+use super::stack::{self, Frame};
+use super::trace::{self, Hop};
+use crate::model::event::{ErrorKind, ErrorRecord, TraceFrame, collapse};
 use std::borrow::Cow;
 use std::fmt::{self, Display, Write};
 
@@ -46,7 +46,7 @@ pub fn message_of(value: &dyn Display) -> String {
         out: String::with_capacity(64),
         truncated: false,
     };
-    let _ = crate::panic::contain(|| {
+    let _ = crate::fence::contain(|| {
         let _ = write!(w, "{value}");
     });
     finish(w)
@@ -85,7 +85,7 @@ impl Described {
     pub fn error(type_name: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
         let mut sources = Vec::new();
         // `source()` is the application's code: a panic there ends the chain.
-        let _ = crate::panic::contain(|| {
+        let _ = crate::fence::contain(|| {
             let mut next = err.source();
             while let Some(e) = next {
                 if sources.len() == MAX_SOURCES {
@@ -160,30 +160,6 @@ fn hop_frames(hops: &[Hop]) -> impl Iterator<Item = TraceFrame> + '_ {
 
 fn same_file(a: &str, b: &str) -> bool {
     a == b || a.ends_with(b) || b.ends_with(a)
-}
-
-/// Collapses consecutive identical frames into one with a repeat count (recursion), in
-/// place.
-pub(crate) fn collapse(mut frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
-    frames.dedup_by(|next, kept| match (kept, next) {
-        (
-            TraceFrame::App {
-                info: a,
-                line: la,
-                repeat,
-            },
-            TraceFrame::App {
-                info: b,
-                line: lb,
-                repeat: rb,
-            },
-        ) if std::ptr::eq(*a, *b) && la == lb => {
-            *repeat = repeat.saturating_add(*rb);
-            true
-        }
-        _ => false,
-    });
-    frames
 }
 
 /// The trace of something that happened at `file:line` in the current frame: the error

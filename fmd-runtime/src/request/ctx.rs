@@ -10,18 +10,16 @@
 //! (scrubbed only if the request turns out slow) and watches for the moment it becomes
 //! slow; level 3 records the call tree of its `#[capture]` functions.
 
+use super::outlier;
+use super::profile::Profile;
+use super::stack::{self, Frame, Modes};
 use crate::clock;
-use crate::event::{ErrorRecord, RequestEvent};
-use crate::function::FnInfo;
-use crate::profile::Profile;
-use crate::stack::{self, Frame, Modes};
+use crate::model::event::{ErrorRecord, RequestEvent, UNMATCHED};
+use crate::model::function::FnInfo;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
-
-/// Endpoint name of requests that matched no route.
-pub const UNMATCHED: &str = "(unmatched)";
 
 /// Everything known about a request while it runs.
 #[derive(Debug)]
@@ -114,7 +112,7 @@ impl RequestCtx {
     pub fn resolve(&mut self, hint: Option<&'static FnInfo>) -> u8 {
         let handler = self.handler.or(hint);
         self.resolved_for = handler;
-        let monitor = crate::monitor();
+        let monitor = crate::pipeline::monitor::monitor();
         let endpoint = self.endpoint_name(handler);
         let level = monitor.level_for(endpoint, handler);
         let typical = if level >= 2 {
@@ -123,8 +121,7 @@ impl RequestCtx {
             None
         };
         if let Some(typical) = typical {
-            self.threshold_us =
-                crate::outlier::threshold_us(typical, monitor.config().outlier_factor);
+            self.threshold_us = outlier::threshold_us(typical, monitor.config().outlier_factor);
         }
         self.typical_us = typical;
         match (level >= 3, &self.profile) {
@@ -187,7 +184,7 @@ impl RequestCtx {
     #[allow(clippy::boxed_local)] // the request lives boxed for its whole life
     pub fn finish(self: Box<Self>, status: Option<u16>, cancelled: bool) -> RequestEvent {
         let duration_us = self.start.elapsed().as_micros() as u64;
-        let monitor = crate::monitor();
+        let monitor = crate::pipeline::monitor::monitor();
         let level = monitor.level_for(self.endpoint_name(self.handler), self.handler);
         let endpoint = self.endpoint();
         let mut ctx = *self;
@@ -195,7 +192,7 @@ impl RequestCtx {
             Some(typical) if level >= 2 && duration_us > ctx.threshold_us => {
                 let stack = ctx.slow_stack.take().unwrap_or_else(stack::snapshot);
                 let http = ctx.http.as_deref().map(|(uri, headers)| (uri, headers));
-                let event = crate::outlier::event(http, typical, ctx.threshold_us, &stack);
+                let event = outlier::event(http, typical, ctx.threshold_us, &stack);
                 Some(Box::new(event))
             }
             _ => None,

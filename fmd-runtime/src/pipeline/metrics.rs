@@ -32,14 +32,13 @@
 //! ```
 //! // Before the first event only the pipeline's series exist; a family appears with its
 //! // first series.
-//! let text = fmd_runtime::metrics::Metrics::default().encode(&Default::default());
+//! let text = fmd_runtime::pipeline::Metrics::default().encode(&Default::default());
 //! assert!(text.contains("fmd_events_dropped_total 0"));
 //! assert!(text.ends_with("# EOF\n"));
 //! ```
 
-use crate::event::{ErrorKind, Event, RequestEvent};
-use crate::monitor::Stats;
-use crate::store::BACKGROUND;
+use super::stats::Stats;
+use crate::model::event::{BACKGROUND, ErrorKind, Event, RequestEvent};
 use foldhash::HashMap;
 use parking_lot::Mutex;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -183,7 +182,7 @@ impl Metrics {
     /// Counts one event taken off the queue. Called by the writer thread only; a bug in
     /// here must not stop the writer, so a panic loses this event's counts and nothing else.
     pub fn observe(&self, event: &Event) {
-        let _ = crate::panic::contain(|| match event {
+        let _ = crate::fence::contain(|| match event {
             Event::Request(r) => self.observe_request(r),
             Event::Error(e) => self.exception(Cow::Borrowed(BACKGROUND), e.kind),
             Event::Flush(_) | Event::Sample(_) => {}

@@ -1,25 +1,25 @@
 //! The dashboard's engine-neutral reader: one type over every compiled-in engine, with one
 //! error type ([`StoreError`]), so the pages never name an engine's crate.
 
-use super::StoreError;
+use super::dashboard::{
+    DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
+    InstanceInfo, Page, PruneReport, StoreTotals, User,
+};
 use super::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HourCell, Outlier, PerfStore,
     ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
 };
-use super::queries::{
-    DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
-    InstanceInfo, Page, PruneReport, StoreTotals, User,
-};
 use super::request_log::{RequestLog, RequestRow, RequestWindow};
-use super::sqlite::{self, SqliteReader};
 use crate::config::Database;
+use crate::store::StoreError;
+use crate::store::sqlite::{self, SqliteReader};
 
 /// A dashboard connection to whichever engine the configuration names.
 ///
 /// ```no_run
 /// use fmd_runtime::Database;
 /// use fmd_runtime::store::AnyReader;
-/// use fmd_runtime::store::queries::DashboardStore;
+/// use fmd_runtime::store::read::DashboardStore;
 ///
 /// let mut store = AnyReader::open(&Database::parse("fmd.db"))?;
 /// let endpoints = store.overview(0, None)?;
@@ -30,7 +30,7 @@ pub enum AnyReader {
     Sqlite(SqliteReader),
     /// A PostgreSQL database.
     #[cfg(feature = "postgres")]
-    Postgres(super::postgres::PgReader),
+    Postgres(crate::store::postgres::PgReader),
 }
 
 impl AnyReader {
@@ -42,7 +42,7 @@ impl AnyReader {
                 .map_err(|e| sqlite::store_error("open", e)),
             #[cfg(feature = "postgres")]
             Database::Postgres(url) => {
-                super::postgres::PgReader::open(url).map(AnyReader::Postgres)
+                crate::store::postgres::PgReader::open(url).map(AnyReader::Postgres)
             }
             #[cfg(not(feature = "postgres"))]
             Database::Postgres(_) => Err(StoreError::without_postgres()),
@@ -62,7 +62,9 @@ macro_rules! each_engine {
         match $self {
             AnyReader::Sqlite($r) => $call.map_err(|e| sqlite::store_error($what, e)),
             #[cfg(feature = "postgres")]
-            AnyReader::Postgres($r) => $call.map_err(|e| super::postgres::store_error($what, e)),
+            AnyReader::Postgres($r) => {
+                $call.map_err(|e| crate::store::postgres::store_error($what, e))
+            }
         }
     };
 }

@@ -1,21 +1,22 @@
 //! The wrappers the macros put around function bodies.
 //!
-//! - [`Captured`] / [`SyncFrame`](crate::stack::SyncFrame): keep the function's frame on
+//! - [`Captured`] / [`SyncFrame`]: keep the function's frame on
 //!   the logical stack (per poll for async functions).
 //! - [`Monitored`] / [`monitored_sync`]: the same, plus the handler's part of the request
 //!   record: which function handled it, and the `Err` it returned. Without a framework layer
 //!   around it, a `#[monitored]` function is a request of its own (e.g. a background job).
 
-use crate::error::{self, Described};
-use crate::event::ErrorKind;
-use crate::function::FnInfo;
-use crate::profile;
-use crate::request::{self, RequestCtx};
-use crate::stack::{self, Frame, PollFrame};
+use super::ctx::{self as request, RequestCtx};
+use super::error::{self, Described};
+use super::profile::{CUT, NO_NODE};
+use super::stack::{self, Frame};
+use crate::model::event::ErrorKind;
+use crate::model::function::FnInfo;
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 pin_project_lite::pin_project! {
     /// An async `#[capture]` function: its frame is on the stack while it is polled; at
@@ -25,7 +26,7 @@ pin_project_lite::pin_project! {
         inner: F,
         frame: Frame,
         started: bool,
-        call: Option<profile::Call>,
+        call: Option<Call>,
     }
 
     impl<F> PinnedDrop for Captured<F> {
@@ -60,7 +61,7 @@ impl<F: Future> Future for Captured<F> {
         if !*this.started {
             *this.started = true;
             if let Some(parent) = stack::profiling_parent() {
-                let call = profile::Call::open(parent, this.frame.info);
+                let call = Call::open(parent, this.frame.info);
                 this.frame.node = call.node();
                 *this.call = Some(call);
             }
@@ -111,7 +112,7 @@ fn end_own(own: Box<RequestCtx>, failed: bool, cancelled: bool) {
         (false, true) => Some(500),
         (false, false) => Some(200),
     };
-    crate::monitor().send_request(own.finish(status, cancelled && !panicked));
+    crate::pipeline::monitor::monitor().send_request(own.finish(status, cancelled && !panicked));
 }
 
 pin_project_lite::pin_project! {
@@ -167,7 +168,7 @@ where
         if *this.state == 0 {
             *this.state = 1;
             this.frame.id = stack::next_frame_id();
-            crate::monitor::ensure_started();
+            crate::start::ensure_started();
             *this.own = begin(this.frame.info);
         }
         let entered = this.own.is_some().then(|| request::enter(this.own));
@@ -209,7 +210,7 @@ pub fn monitored_sync<R>(
     body: impl FnOnce() -> R,
     inspect: impl FnOnce(&R) -> Option<Described>,
 ) -> R {
-    crate::monitor::ensure_started();
+    crate::start::ensure_started();
     let frame = Frame::new(info, stack::next_frame_id());
     let mut owner = Owner(begin(info));
     let (out, failed) = {
@@ -227,4 +228,105 @@ pub fn monitored_sync<R>(
         end_own(own, failed, false);
     }
     out
+}
+
+/// Pops a frame guard's frame; the first exit past the request's slow moment hands the
+/// stack to the request.
+#[inline]
+fn pop(depth: usize) {
+    if let Some(frames) = stack::truncate(depth) {
+        request::with_current(|ctx| ctx.found_slow(frames));
+    }
+}
+
+/// Keeps a sync function's frame on the stack while it lives; at level 3 it also times
+/// the call for the request's call tree.
+#[must_use]
+pub struct SyncFrame {
+    depth: usize,
+    call: Option<Call>,
+}
+
+impl SyncFrame {
+    /// Pushes the frame of `info`.
+    #[inline]
+    pub fn enter(info: &'static FnInfo) -> Self {
+        let mut frame = Frame::new(info, stack::next_frame_id());
+        let call = stack::profiling_parent().map(|parent| Call::open(parent, info));
+        if let Some(call) = &call {
+            frame.node = call.node();
+        }
+        SyncFrame {
+            depth: stack::push(frame),
+            call,
+        }
+    }
+}
+
+impl Drop for SyncFrame {
+    #[inline]
+    fn drop(&mut self) {
+        pop(self.depth);
+        if let Some(call) = self.call.take() {
+            call.close();
+        }
+    }
+}
+
+/// Pushes a frame for the duration of one poll.
+pub(crate) struct PollFrame {
+    depth: usize,
+}
+
+impl PollFrame {
+    #[inline]
+    pub(crate) fn enter(frame: Frame) -> Self {
+        PollFrame {
+            depth: stack::push(frame),
+        }
+    }
+}
+
+impl Drop for PollFrame {
+    #[inline]
+    fn drop(&mut self) {
+        pop(self.depth);
+    }
+}
+
+/// One call being timed for the current request's tree.
+pub(crate) struct Call {
+    node: u32,
+    start: Instant,
+}
+
+impl Call {
+    /// Opens a call of `info` under `parent` in the current request's tree.
+    pub(crate) fn open(parent: u32, info: &'static FnInfo) -> Call {
+        let node = request::with_current(|ctx| ctx.profile.as_mut().map(|p| p.open(parent, info)))
+            .flatten()
+            .unwrap_or(NO_NODE);
+        Call {
+            node,
+            start: Instant::now(),
+        }
+    }
+
+    /// The node of this call, for its frame.
+    pub(crate) fn node(&self) -> u32 {
+        self.node
+    }
+
+    /// Adds the time since the call opened to its node.
+    pub(crate) fn close(self) {
+        if self.node >= CUT {
+            return;
+        }
+        let ns = self.start.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
+        request::with_current(|ctx| {
+            if let Some(p) = ctx.profile.as_mut() {
+                p.close(self.node, ns);
+            }
+        });
+    }
 }

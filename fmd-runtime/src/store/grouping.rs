@@ -7,7 +7,7 @@
 //! message can be normalized (numbers, hex ids, UUIDs) so that ids in messages do not create
 //! one group per occurrence. Recursion depth is not part of the hash.
 
-use crate::event::{ErrorRecord, TraceFrame};
+use crate::model::event::{ErrorRecord, TraceFrame};
 use once_cell::sync::Lazy;
 use regex::Regex;
 use std::borrow::Cow;
@@ -124,8 +124,8 @@ mod tests {
 #[cfg(test)]
 mod group_tests {
     use super::*;
-    use crate::event::{ErrorKind, ErrorRecord, TraceFrame};
-    use crate::function::{FnInfo, FnKind};
+    use crate::model::event::{ErrorKind, ErrorRecord, TraceFrame};
+    use crate::model::function::{FnInfo, FnKind};
 
     const SOURCE: &str = "fn load() {\n    step()?;\n}";
 

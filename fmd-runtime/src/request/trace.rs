@@ -8,8 +8,8 @@
 //! by a different one never mixes traces, and an error crossing an `.await` stays on its task
 //! (a callee's completion is observed within the caller's poll).
 
-use crate::function::FnInfo;
-use crate::stack;
+use super::stack;
+use crate::model::function::FnInfo;
 use std::cell::RefCell;
 use std::ops::ControlFlow;
 use std::task::Poll;

@@ -6,7 +6,7 @@
 //! [`Stats::callback_panics`](crate::Stats::callback_panics); a value that is not a finite
 //! number is skipped. Values are sampled only while fmd runs.
 
-use crate::event::{Event, Sample};
+use crate::model::event::{Event, Sample};
 use once_cell::sync::Lazy;
 use parking_lot::{Condvar, Mutex};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -107,11 +107,11 @@ fn take(graph: Arc<str>, sample: &(dyn Fn() -> f64 + Send + Sync)) {
         Ok(v) if v.is_finite() => v,
         Ok(_) => return,
         Err(_) => {
-            crate::hooks::callback_panicked();
+            crate::fence::callback_panicked();
             return;
         }
     };
-    if let Some(monitor) = crate::monitor::running() {
+    if let Some(monitor) = super::monitor::running() {
         monitor.send_event(Event::Sample(Box::new(Sample {
             graph,
             time_ms: crate::clock::now_ms(),

@@ -9,7 +9,7 @@
 //! writer thread.
 
 use crate::config::Config;
-use crate::function::{FnInfo, FnKind, registry};
+use crate::model::function::{FnInfo, FnKind, registry};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::queries::{DashboardStore, EndpointInfo, Page, StackFrame};
+use super::dashboard::{DashboardStore, EndpointInfo, Page, StackFrame};
 
 /// Milliseconds in one hour (the rollup's granularity).
 pub const HOUR_MS: i64 = 60 * 60 * 1000;

@@ -1,5 +1,5 @@
-//! Level 2: outliers — requests slower than `outlier_factor` × their endpoint's typical
-//! duration.
+//! Level 2 on the writer thread: typical durations, from which outliers — requests slower
+//! than `outlier_factor` × their endpoint's typical duration — are judged.
 //!
 //! The typical duration is the median of the endpoint's recent requests ([`Typical`]),
 //! kept by the writer thread (which sees every request, in order, without a lock) and
@@ -8,39 +8,27 @@
 //! after a start (cold caches, lazy set-up) are never flagged. A median is not pulled up by
 //! the outliers themselves, and does not start at zero as a running mean does.
 
-use crate::event::{OutlierEvent, RequestEvent, TraceFrame};
-use crate::stack::Frame;
+use crate::model::event::RequestEvent;
 use foldhash::HashMap;
 use parking_lot::RwLock;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Requests of history an endpoint needs before any of its requests is judged.
-pub const MIN_HISTORY: usize = 10;
+pub(crate) const MIN_HISTORY: usize = 10;
 /// Recent requests the median is taken over.
-pub const WINDOW: usize = 256;
+pub(crate) const WINDOW: usize = 256;
 
 /// The typical duration of one endpoint: the median of its last [`WINDOW`] requests.
-///
-/// ```
-/// use fmd_runtime::outlier::Typical;
-/// let mut t = Typical::default();
-/// for us in [900, 1_000, 1_100, 950, 1_050, 1_000, 980, 1_020, 40_000] {
-///     t.record(us);
-/// }
-/// assert_eq!(t.typical_us(), None); // nine requests: not enough history yet
-/// t.record(1_000);
-/// assert_eq!(t.typical_us(), Some(1_000));
-/// ```
 #[derive(Debug, Clone, Default)]
-pub struct Typical {
+pub(crate) struct Typical {
     recent: Vec<u64>,
     next: usize,
 }
 
 impl Typical {
     /// Adds one request's duration (µs).
-    pub fn record(&mut self, us: u64) {
+    pub(crate) fn record(&mut self, us: u64) {
         if self.recent.len() < WINDOW {
             self.recent.push(us);
         } else {
@@ -50,18 +38,14 @@ impl Typical {
     }
 
     /// Requests in the window.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.recent.len()
-    }
-
-    /// Whether no request was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.recent.is_empty()
     }
 
     /// The median of the window (the upper one for an even count); `None` before
     /// [`MIN_HISTORY`] requests.
-    pub fn typical_us(&self) -> Option<u64> {
+    pub(crate) fn typical_us(&self) -> Option<u64> {
         if self.recent.len() < MIN_HISTORY {
             return None;
         }
@@ -69,13 +53,6 @@ impl Typical {
         let mid = sorted.len() / 2;
         Some(*sorted.select_nth_unstable(mid).1)
     }
-}
-
-/// The duration past which a request of an endpoint with this typical duration is an
-/// outlier: `factor × typical`, at least one microsecond more than typical.
-pub fn threshold_us(typical_us: u64, factor: f64) -> u64 {
-    let t = (typical_us as f64 * factor).ceil();
-    (t.min(u64::MAX as f64) as u64).max(typical_us.saturating_add(1))
 }
 
 /// Marker for "no typical duration yet".
@@ -140,36 +117,6 @@ impl Typicals {
     }
 }
 
-/// What the request path hands over for an outlier; scrubbed here.
-pub(crate) fn event(
-    http: Option<(&http::Uri, &http::HeaderMap)>,
-    typical_us: u64,
-    threshold_us: u64,
-    stack: &[Frame],
-) -> OutlierEvent {
-    let (url, headers) = match http {
-        Some((uri, headers)) => (crate::scrub::url(uri), crate::scrub::headers(headers)),
-        None => (String::new(), Vec::new()),
-    };
-    let frames = stack
-        .iter()
-        .map(|f| TraceFrame::App {
-            info: f.info,
-            line: 0,
-            repeat: 1,
-        })
-        .collect();
-    OutlierEvent {
-        url,
-        headers,
-        typical_us,
-        threshold_us,
-        stack: crate::error::collapse(frames),
-        cpu_percent: None,
-        memory_bytes: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,12 +166,5 @@ mod tests {
         }
         assert_eq!(t.len(), WINDOW);
         assert_eq!(t.typical_us(), Some(900));
-    }
-
-    #[test]
-    fn threshold_is_factor_times_typical_and_above_it() {
-        assert_eq!(threshold_us(1_000, 2.5), 2_500);
-        assert_eq!(threshold_us(0, 2.5), 1);
-        assert_eq!(threshold_us(3, 1.1), 4);
     }
 }

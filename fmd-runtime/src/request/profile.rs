@@ -5,13 +5,12 @@
 //! however requests interleave on the worker threads. Calls of one function under one
 //! parent share a node: `calls` counts them, `total` adds their inclusive times (first poll
 //! to completion for an async function). The tree lives in the request and travels with
-//! it; the writer thread orders it and computes own times ([`pre_order`]).
+//! it; the writer thread orders it and computes own times
+//! ([`pre_order`](crate::model::call_tree::pre_order)).
 
-use crate::event::{ProfileCall, ProfileEvent};
-use crate::function::FnInfo;
-use crate::request;
+use crate::model::event::{ProfileCall, ProfileEvent};
+use crate::model::function::FnInfo;
 use foldhash::HashMap;
-use std::time::Instant;
 
 /// Node id of a frame that is not in a call tree; as a parent: "a root".
 pub const NO_NODE: u32 = u32::MAX;
@@ -46,7 +45,7 @@ impl std::fmt::Debug for Profile {
 
 impl Profile {
     /// Counts a call of `info` under `parent`; returns its node (or [`CUT`]).
-    fn open(&mut self, parent: u32, info: &'static FnInfo) -> u32 {
+    pub(crate) fn open(&mut self, parent: u32, info: &'static FnInfo) -> u32 {
         if parent == CUT {
             self.cut = self.cut.saturating_add(1);
             return CUT;
@@ -73,7 +72,7 @@ impl Profile {
     }
 
     /// Adds the inclusive time of one call of `node`.
-    fn close(&mut self, node: u32, ns: u64) {
+    pub(crate) fn close(&mut self, node: u32, ns: u64) {
         if let Some(n) = self.nodes.get_mut(node as usize) {
             n.total_ns = n.total_ns.saturating_add(ns);
         }
@@ -98,105 +97,11 @@ impl Profile {
     }
 }
 
-/// One call being timed for the current request's tree.
-pub(crate) struct Call {
-    node: u32,
-    start: Instant,
-}
-
-impl Call {
-    /// Opens a call of `info` under `parent` in the current request's tree.
-    pub(crate) fn open(parent: u32, info: &'static FnInfo) -> Call {
-        let node = request::with_current(|ctx| ctx.profile.as_mut().map(|p| p.open(parent, info)))
-            .flatten()
-            .unwrap_or(NO_NODE);
-        Call {
-            node,
-            start: Instant::now(),
-        }
-    }
-
-    /// The node of this call, for its frame.
-    pub(crate) fn node(&self) -> u32 {
-        self.node
-    }
-
-    /// Adds the time since the call opened to its node.
-    pub(crate) fn close(self) {
-        if self.node >= CUT {
-            return;
-        }
-        let ns = self.start.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
-        request::with_current(|ctx| {
-            if let Some(p) = ctx.profile.as_mut() {
-                p.close(self.node, ns);
-            }
-        });
-    }
-}
-
-/// One node of a stored call tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreeNode {
-    /// Pre-order index, 0 = the first root.
-    pub position: u32,
-    /// Position of the parent, `None` for a root.
-    pub parent: Option<u32>,
-    /// 0 for a root.
-    pub depth: u32,
-    /// Index of the call in [`ProfileEvent::calls`].
-    pub call: usize,
-    /// Inclusive time (µs).
-    pub total_us: u64,
-    /// Own time: inclusive minus the children's inclusive times, at least 0 (µs).
-    pub self_us: u64,
-}
-
-/// The tree in pre-order (each node before its children, siblings in call order), with
-/// depths and own times.
-pub fn pre_order(event: &ProfileEvent) -> Vec<TreeNode> {
-    let n = event.calls.len();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut roots = Vec::new();
-    let mut child_total = vec![0u64; n];
-    for (i, call) in event.calls.iter().enumerate() {
-        match call.parent.map(|p| p as usize).filter(|&p| p < i) {
-            Some(p) => {
-                children[p].push(i);
-                child_total[p] = child_total[p].saturating_add(call.total_us);
-            }
-            None => roots.push(i),
-        }
-    }
-    let mut out = Vec::with_capacity(n);
-    // (call, parent position, depth); reversed so that the first sibling comes out first.
-    let mut todo: Vec<(usize, Option<u32>, u32)> =
-        roots.iter().rev().map(|&r| (r, None, 0)).collect();
-    while let Some((call, parent, depth)) = todo.pop() {
-        let position = out.len() as u32;
-        let total = event.calls[call].total_us;
-        out.push(TreeNode {
-            position,
-            parent,
-            depth,
-            call,
-            total_us: total,
-            self_us: total.saturating_sub(child_total[call]),
-        });
-        todo.extend(
-            children[call]
-                .iter()
-                .rev()
-                .map(|&c| (c, Some(position), depth + 1)),
-        );
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::function::FnKind;
+    use crate::model::call_tree::pre_order;
+    use crate::model::function::FnKind;
 
     static A: FnInfo = FnInfo::new(
         "a",

@@ -7,7 +7,7 @@
 //! Lengths are capped, so a hostile request cannot make fmd store megabytes.
 //!
 //! ```
-//! use fmd_runtime::scrub;
+//! use fmd_runtime::request::scrub;
 //! let uri: http::Uri = "/login?user=ana&api_key=abc123".parse().unwrap();
 //! assert_eq!(scrub::url(&uri), "/login?user=ana&api_key=[scrubbed]");
 //! ```

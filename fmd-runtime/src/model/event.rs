@@ -1,6 +1,19 @@
 //! What the request path hands to the writer thread: small, owned, no I/O done yet.
+//!
+//! Besides the event types: the names of the endpoints that are no handler
+//! ([`UNMATCHED`], [`BACKGROUND`]) and of a cut call-tree node ([`CUT_NODE`]), and
+//! [`collapse`], which folds recursion in a trace.
 
-use crate::function::FnInfo;
+/// Endpoint name of requests that matched no route.
+pub const UNMATCHED: &str = "(unmatched)";
+
+/// Endpoint name of errors captured outside any request.
+pub const BACKGROUND: &str = "(background)";
+
+/// Name of the node that stands for the calls left out of a full call tree.
+pub const CUT_NODE: &str = "(more calls, not recorded: the call tree is full)";
+
+use super::function::FnInfo;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
@@ -58,7 +71,7 @@ pub struct ErrorRecord {
     /// Unix milliseconds.
     pub time_ms: i64,
     /// A panic's native backtrace, resolved by the writer thread.
-    pub native: Option<crate::symbolize::NativeTrace>,
+    pub native: Option<NativeTrace>,
 }
 
 /// One finished request.
@@ -157,4 +170,48 @@ pub enum Event {
     Sample(Box<Sample>),
     /// Store everything queued before this, then answer.
     Flush(SyncSender<()>),
+}
+
+/// A backtrace taken in the panic hook, waiting to be resolved.
+#[derive(Debug, Clone)]
+pub struct NativeTrace {
+    /// The raw frames.
+    pub backtrace: backtrace::Backtrace,
+    /// How many frames at the start of the logical trace precede the panic site (error
+    /// return trace hops of an `Err` that was unwrapped); they are kept in front.
+    pub prefix: usize,
+}
+
+impl NativeTrace {
+    /// Captures the current thread's stack without resolving it.
+    pub fn capture(prefix: usize) -> Self {
+        NativeTrace {
+            backtrace: backtrace::Backtrace::new_unresolved(),
+            prefix,
+        }
+    }
+}
+
+/// Collapses consecutive identical frames into one with a repeat count (recursion), in
+/// place.
+pub fn collapse(mut frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
+    frames.dedup_by(|next, kept| match (kept, next) {
+        (
+            TraceFrame::App {
+                info: a,
+                line: la,
+                repeat,
+            },
+            TraceFrame::App {
+                info: b,
+                line: lb,
+                repeat: rb,
+            },
+        ) if std::ptr::eq(*a, *b) && la == lb => {
+            *repeat = repeat.saturating_add(*rb);
+            true
+        }
+        _ => false,
+    });
+    frames
 }

@@ -9,30 +9,10 @@
 //! annotated function are left out. Without debug information nothing maps to an annotated
 //! function, and the logical trace is kept as it was.
 
-use crate::event::{ErrorRecord, TraceFrame};
-use crate::function::{FnInfo, registry};
+use crate::model::event::{ErrorRecord, TraceFrame, collapse};
+use crate::model::function::{FnInfo, registry};
 use std::borrow::Cow;
 use std::collections::HashMap;
-
-/// A backtrace taken in the panic hook, waiting to be resolved.
-#[derive(Debug, Clone)]
-pub struct NativeTrace {
-    /// The raw frames.
-    pub backtrace: backtrace::Backtrace,
-    /// How many frames at the start of the logical trace precede the panic site (error
-    /// return trace hops of an `Err` that was unwrapped); they are kept in front.
-    pub prefix: usize,
-}
-
-impl NativeTrace {
-    /// Captures the current thread's stack without resolving it.
-    pub fn capture(prefix: usize) -> Self {
-        NativeTrace {
-            backtrace: backtrace::Backtrace::new_unresolved(),
-            prefix,
-        }
-    }
-}
 
 #[derive(Clone)]
 struct Symbol {
@@ -151,6 +131,6 @@ impl Symbolizer {
         let prefix = native.prefix.min(record.frames.len());
         let mut merged: Vec<TraceFrame> = record.frames[..prefix].to_vec();
         merged.extend(frames);
-        record.frames = crate::error::collapse(merged);
+        record.frames = collapse(merged);
     }
 }

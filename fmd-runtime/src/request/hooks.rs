@@ -7,7 +7,7 @@
 use parking_lot::RwLock;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Longest group-by value stored, in characters.
 pub const MAX_GROUP_BY: usize = 256;
@@ -16,7 +16,6 @@ type GroupBy = dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync;
 
 static GROUP_BY: RwLock<Option<Arc<GroupBy>>> = RwLock::new(None);
 static HAS_GROUP_BY: AtomicBool = AtomicBool::new(false);
-static PANICS: AtomicU64 = AtomicU64::new(0);
 
 /// Sets the group-by hook: for each request it tells which group (say, which user) the
 /// request belongs to. The value is stored with the request (at most [`MAX_GROUP_BY`]
@@ -50,7 +49,7 @@ pub fn group_of(parts: &http::request::Parts) -> Option<String> {
     match catch_unwind(AssertUnwindSafe(|| hook(parts))) {
         Ok(value) => value.map(|v| cap(v, MAX_GROUP_BY)),
         Err(_) => {
-            callback_panicked();
+            crate::fence::callback_panicked();
             None
         }
     }
@@ -61,16 +60,6 @@ fn cap(mut value: String, max_chars: usize) -> String {
         value.truncate(cut);
     }
     value
-}
-
-/// Counts a panic in a user callback (group-by hook, custom graph).
-pub(crate) fn callback_panicked() {
-    PANICS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Panics caught in user callbacks since start-up.
-pub(crate) fn callback_panics() -> u64 {
-    PANICS.load(Ordering::Relaxed)
 }
 
 #[cfg(test)]

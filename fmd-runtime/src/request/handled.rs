@@ -1,8 +1,8 @@
 //! `fmd::capture!(err)`: record a handled error, in a request or outside one.
 
-use crate::error::{self, Described};
-use crate::event::ErrorKind;
-use crate::request;
+use super::ctx as request;
+use super::error::{self, Described};
+use crate::model::event::ErrorKind;
 use std::borrow::Cow;
 
 /// Records `described` as captured at `file:line` (the macro passes its call site).
@@ -10,7 +10,7 @@ use std::borrow::Cow;
 /// Inside a request the error joins that request's record; elsewhere (a background job)
 /// it is stored on its own.
 pub fn capture(described: Described, file: &'static str, line: u32) {
-    crate::monitor::ensure_started();
+    crate::start::ensure_started();
     let trace = error::trace_at(Cow::Borrowed(file), line, "capture site");
     let mut record = Some(described.into_record(ErrorKind::Captured, trace.frames, trace.omitted));
     request::with_current(|ctx| {
@@ -19,6 +19,6 @@ pub fn capture(described: Described, file: &'static str, line: u32) {
         }
     });
     if let Some(record) = record {
-        crate::monitor().send_error(record);
+        crate::pipeline::monitor::monitor().send_error(record);
     }
 }

@@ -1,0 +1,9 @@
+//! Plain data that flows from the macros to the store; imports nothing above it.
+//!
+//! - [`function`]: the compile-time descriptor of each annotated function and its registry.
+//! - [`event`]: what the request path hands to the writer (requests, errors, samples).
+//! - [`call_tree`]: a request's call tree as the engines store it (level 3).
+
+pub mod call_tree;
+pub mod event;
+pub mod function;

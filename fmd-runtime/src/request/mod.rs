@@ -1,0 +1,38 @@
+//! The request path: everything that runs on the host's threads, inside its requests and
+//! annotated functions. No I/O, no contended lock, no symbolization: what happens here is
+//! handed to the [pipeline](crate::pipeline) as one small event.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `wrappers` | what the macros put around bodies: `Monitored`, `Captured`, `monitored_sync`, the frame guards, timing a call for the call tree |
+//! | `ctx` | the request in flight, moved into a thread-local for each poll ([`RequestCtx`], [`enter`]) |
+//! | `stack` | the logical stack of annotated frames, right across `.await` |
+//! | `trace` | the error return trace, one hop per `?` / `Err(..)` |
+//! | `error` | describing an error (message, `source()` chain) and assembling its trace |
+//! | `handled` | the backend of `capture!`: a handled error, still recorded |
+//! | `panic` | the panic hook (chained in by [`crate::start`]) |
+//! | `outlier` | level 2: the slow-request threshold and what is kept of a slow request |
+//! | `profile` | level 3: the call tree under construction |
+//! | `scrub` | secrets out of URLs and headers |
+//! | `hooks` | the group-by hook |
+//!
+//! Framework adapters (the axum layer) use [`RequestCtx`], [`enter`], [`with_current`] and
+//! the group-by hook's [`has_group_by`] / [`group_of`]; everything else is internal.
+
+mod ctx;
+pub(crate) mod error;
+pub(crate) mod handled;
+mod hooks;
+mod outlier;
+pub(crate) mod panic;
+mod profile;
+pub mod scrub;
+pub(crate) mod stack;
+pub(crate) mod trace;
+pub(crate) mod wrappers;
+
+pub use ctx::{Entered, MAX_ERRORS, RequestCtx, enter, in_request, with_current};
+pub use error::{MAX_MESSAGE, MAX_SOURCES, TRUNCATED, cap_message, message_of};
+pub use hooks::{MAX_GROUP_BY, group_by, group_of, has_group_by};
+pub use outlier::threshold_us;
+pub use stack::{Frame, MAX_DEPTH, snapshot};

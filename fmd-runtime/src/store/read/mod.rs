@@ -1,0 +1,17 @@
+//! The dashboard's read model: the queries the pages need, as traits every engine
+//! implements, and the plain structs they return.
+//!
+//! - [`dashboard`]: overview, endpoints, exception groups, users, pruning.
+//! - [`perf`]: utilization, per-endpoint performance, outliers, profiles, custom graphs.
+//! - [`request_log`]: the request log and its time windows.
+//! - [`AnyReader`]: one reader over whichever engine the configuration names.
+
+mod any_reader;
+pub mod dashboard;
+pub mod perf;
+pub mod request_log;
+
+pub use any_reader::AnyReader;
+pub use dashboard::*;
+pub use perf::*;
+pub use request_log::*;
