@@ -1,5 +1,5 @@
 //! Code generation. The generated code is small: a `static` descriptor, its registration,
-//! and a call into `::fmd::__private` that wraps the original (rewritten) body.
+//! and a call into `::fmd::__private_0_1` that wraps the original (rewritten) body.
 
 use crate::attr::{Args, Kind};
 use crate::rewrite;
@@ -17,12 +17,12 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
         None => quote!(::core::option::Option::None),
     };
     let fn_kind = match (kind, args.level) {
-        (Kind::Capture, _) => quote!(::fmd::__private::FnKind::Capture),
+        (Kind::Capture, _) => quote!(::fmd::__private_0_1::FnKind::Capture),
         (Kind::Monitored, Some(l)) => {
-            quote!(::fmd::__private::FnKind::Monitored { level: ::core::option::Option::Some(#l) })
+            quote!(::fmd::__private_0_1::FnKind::Monitored { level: ::core::option::Option::Some(#l) })
         }
         (Kind::Monitored, None) => {
-            quote!(::fmd::__private::FnKind::Monitored {
+            quote!(::fmd::__private_0_1::FnKind::Monitored {
                 level: ::core::option::Option::None
             })
         }
@@ -57,22 +57,22 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
     };
     let call = match (kind, is_async) {
         (Kind::Capture, true) => quote_spanned! {span=>
-            ::fmd::__private::Captured::new(&#info, #body).await
+            ::fmd::__private_0_1::Framed::new(&#info, #body).await
         },
         (Kind::Capture, false) => quote_spanned! {span=>
-            let __fmd_frame = ::fmd::__private::SyncFrame::enter(&#info);
+            let __fmd_frame = ::fmd::__private_0_1::SyncFrame::enter(&#info);
             #block
         },
         (Kind::Monitored, true) => {
             let inspect = inspect();
             quote_spanned! {span=>
-                ::fmd::__private::Monitored::new(&#info, #body, #inspect).await
+                ::fmd::__private_0_1::Monitored::new(&#info, #body, #inspect).await
             }
         }
         (Kind::Monitored, false) => {
             let inspect = inspect();
             quote_spanned! {span=>
-                ::fmd::__private::monitored_sync::<#output>(&#info, move || #block, #inspect)
+                ::fmd::__private_0_1::monitored_sync::<#output>(&#info, move || #block, #inspect)
             }
         }
     };
@@ -88,26 +88,23 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
     quote! {
         #(#attrs)*
         #vis #sig {
-            static #info: ::fmd::__private::FnInfo = ::fmd::__private::FnInfo::new(
-                #name,
-                #endpoint,
-                ::core::module_path!(),
-                ::core::file!(),
-                (#start_line, #end_line),
-                #text,
-                #verbatim,
-                #hash,
-                #fn_kind,
-                (
-                    match ::core::option_env!("CARGO_PKG_NAME") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
-                    match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
-                ),
-                (
-                    match ::core::option_env!("CARGO_MANIFEST_DIR") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
-                    #commit,
-                ),
-            );
-            ::fmd::__private::inventory::submit! { ::fmd::__private::Registration(&#info) }
+            static #info: ::fmd::__private_0_1::FnInfo = ::fmd::__private_0_1::FnInfo::new(::fmd::__private_0_1::FnSite {
+                name: #name,
+                endpoint: #endpoint,
+                module: ::core::module_path!(),
+                file: ::core::file!(),
+                start_line: #start_line,
+                end_line: #end_line,
+                source: #text,
+                verbatim: #verbatim,
+                code_hash: #hash,
+                kind: #fn_kind,
+                crate_name: match ::core::option_env!("CARGO_PKG_NAME") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
+                crate_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
+                manifest_dir: match ::core::option_env!("CARGO_MANIFEST_DIR") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
+                build_commit: #commit,
+            });
+            ::fmd::__private_0_1::inventory::submit! { ::fmd::__private_0_1::Registration(&#info) }
             #call
         }
     }
@@ -119,11 +116,11 @@ fn inspect() -> TokenStream {
     quote! {
         |__fmd_out| {
             #[allow(unused_imports)]
-            use ::fmd::__private::inspect::{
+            use ::fmd::__private_0_1::inspect::{
                 OutDebug as _, OutDisplay as _, OutDynError as _, OutDynSendError as _,
                 OutError as _, OutOther as _,
             };
-            (&&&&&&::fmd::__private::inspect::Out(__fmd_out)).__fmd_output()
+            (&&&&&&::fmd::__private_0_1::inspect::Out(__fmd_out)).__fmd_output()
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Records the error return trace: every `?`, `return Err(..)` and tail `Err(..)` in an
-//! annotated body is routed through `::fmd::__private::hop`, which notes the site when the
+//! annotated body is routed through `::fmd::__private_0_1::hop`, which notes the site when the
 //! value is an error and returns it unchanged.
 //!
 //! Nested items (inner `fn`s, `impl`s) are left alone: they are other functions. Closures
@@ -34,7 +34,7 @@ impl Hops<'_> {
         let line = line(span);
         let inner = std::mem::replace(e, Expr::Verbatim(Default::default()));
         *e = Expr::Verbatim(quote_spanned! {span=>
-            ::fmd::__private::hop(#inner, &#info, #line)
+            ::fmd::__private_0_1::hop(#inner, &#info, #line)
         });
     }
 

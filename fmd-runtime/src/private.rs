@@ -1,16 +1,17 @@
 //! The hidden surface the generated code calls. Not a public API: it may change in any
-//! release. Everything here is re-exported by the `fmd` facade as `fmd::__private`.
+//! release. Everything here is re-exported by the `fmd` facade as `fmd::__private_0_1` (the name carries the
+//! version of this surface).
 //!
 //! The `inspect` and `describe` modules use autoref specialization: the generated code
 //! calls a method on `&&&&&&Out(&value)`, and method lookup picks the most capable impl
 //! the value's type allows (a `std::error::Error`, something that dereferences to one,
 //! `Display`, `Debug`, or nothing at all).
 
-pub use crate::model::function::{FnInfo, FnKind, Registration};
+pub use crate::model::function::{FnInfo, FnKind, FnSite, Registration};
 pub use crate::request::error::Described;
 pub use crate::request::handled::capture;
-pub use crate::request::trace::hop;
-pub use crate::request::wrappers::{Captured, Monitored, SyncFrame, monitored_sync};
+pub use crate::request::return_trace::hop;
+pub use crate::request::wrappers::{Framed, Monitored, SyncFrame, monitored_sync};
 pub use inventory;
 
 /// Builds the `Described` of a value given to `capture!`.

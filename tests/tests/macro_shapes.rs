@@ -108,7 +108,7 @@ fn registered(name: &str) -> Vec<&'static FnInfo> {
 
 /// Every raw registration (duplicates included) called `name`.
 fn raw_registrations(name: &str) -> usize {
-    fmd::__private::inventory::iter::<fmd::__private::Registration>
+    fmd::__private_0_1::inventory::iter::<fmd::__private_0_1::Registration>
         .into_iter()
         .filter(|r| r.0.name == name && r.0.module.starts_with("macro_shapes"))
         .count()

@@ -60,38 +60,75 @@ pub struct FnInfo {
     endpoint_name: OnceLock<Box<str>>,
 }
 
+/// What the attribute knows of a function at compile time; [`FnInfo::new`] makes the
+/// descriptor from it. A struct literal, so the generated code names every field.
+#[derive(Debug, Clone, Copy)]
+pub struct FnSite {
+    /// The function's name as written.
+    pub name: &'static str,
+    /// The endpoint name given with `#[monitored(name = "..")]`, if any.
+    pub endpoint: Option<&'static str>,
+    /// `module_path!()` at the function.
+    pub module: &'static str,
+    /// `file!()` at the function.
+    pub file: &'static str,
+    /// First line, attributes and doc comments included.
+    pub start_line: u32,
+    /// Last line (the closing brace).
+    pub end_line: u32,
+    /// The source text.
+    pub source: &'static str,
+    /// `false` when `source` was rebuilt from tokens.
+    pub verbatim: bool,
+    /// xxh3-64 of `source`.
+    pub code_hash: u64,
+    /// Which attribute it was.
+    pub kind: FnKind,
+    /// `CARGO_PKG_NAME`, or empty.
+    pub crate_name: &'static str,
+    /// `CARGO_PKG_VERSION`, or empty.
+    pub crate_version: &'static str,
+    /// `CARGO_MANIFEST_DIR`, or empty.
+    pub manifest_dir: &'static str,
+    /// The git commit of the build, or empty.
+    pub build_commit: &'static str,
+}
+
 impl FnInfo {
     /// Builds a descriptor; used by the generated code.
-    #[allow(clippy::too_many_arguments)]
     #[doc(hidden)]
-    pub const fn new(
-        name: &'static str,
-        endpoint: Option<&'static str>,
-        module: &'static str,
-        file: &'static str,
-        lines: (u32, u32),
-        source: &'static str,
-        verbatim: bool,
-        code_hash: u64,
-        kind: FnKind,
-        krate: (&'static str, &'static str),
-        build: (&'static str, &'static str),
-    ) -> Self {
+    pub const fn new(site: FnSite) -> Self {
+        let FnSite {
+            name,
+            endpoint,
+            module,
+            file,
+            start_line,
+            end_line,
+            source,
+            verbatim,
+            code_hash,
+            kind,
+            crate_name,
+            crate_version,
+            manifest_dir,
+            build_commit,
+        } = site;
         FnInfo {
             name,
             endpoint,
             module,
             file,
-            start_line: lines.0,
-            end_line: lines.1,
+            start_line,
+            end_line,
             source,
             verbatim,
             code_hash,
             kind,
-            crate_name: krate.0,
-            crate_version: krate.1,
-            manifest_dir: build.0,
-            build_commit: build.1,
+            crate_name,
+            crate_version,
+            manifest_dir,
+            build_commit,
             level_override: AtomicU8::new(NO_OVERRIDE),
             endpoint_name: OnceLock::new(),
         }

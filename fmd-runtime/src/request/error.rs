@@ -3,8 +3,8 @@
 //! Messages are written through a capped writer, so a 10 MB `Display` costs at most
 //! [`MAX_MESSAGE`] bytes of work and memory on the request path.
 
+use super::return_trace::{self, Hop};
 use super::stack::{self, Frame};
-use super::trace::{self, Hop};
 use crate::model::event::{ErrorKind, ErrorRecord, TraceFrame, collapse};
 use std::borrow::Cow;
 use std::fmt::{self, Display, Write};
@@ -178,9 +178,9 @@ pub(crate) fn trace_at(file: Cow<'static, str>, line: u32, label: &'static str) 
         };
     };
     let mut frames: Vec<TraceFrame> = Vec::with_capacity(8 + stack.len());
-    let omitted = trace::take_for(top.id, |hops, omitted| {
+    let omitted = return_trace::take_for(top.id, |hops, omitted| {
         frames.extend(hop_frames(hops));
-        if trace::ends_in(hops, top.id) {
+        if return_trace::ends_in(hops, top.id) {
             frames.pop(); // the site itself is added below, at the line where it happened
         }
         omitted
@@ -222,9 +222,9 @@ pub(crate) fn trace_of_return(frame: Frame) -> (Vec<TraceFrame>, u32) {
         None => &[],
     };
     let mut frames: Vec<TraceFrame> = Vec::with_capacity(9 + callers.len());
-    let (ends_here, omitted) = trace::take_for(frame.id, |hops, omitted| {
+    let (ends_here, omitted) = return_trace::take_for(frame.id, |hops, omitted| {
         frames.extend(hop_frames(hops));
-        (trace::ends_in(hops, frame.id), omitted)
+        (return_trace::ends_in(hops, frame.id), omitted)
     })
     .unwrap_or((false, 0));
     if !ends_here {

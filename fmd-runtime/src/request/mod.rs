@@ -4,10 +4,10 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `wrappers` | what the macros put around bodies: `Monitored`, `Captured`, `monitored_sync`, the frame guards, timing a call for the call tree |
+//! | `wrappers` | what the macros put around bodies: `Monitored`, `Framed`, `monitored_sync`, the frame guards, timing a call for the call tree |
 //! | `ctx` | the request in flight, moved into a thread-local for each poll ([`RequestCtx`], [`enter`]) |
 //! | `stack` | the logical stack of annotated frames, right across `.await` |
-//! | `trace` | the error return trace, one hop per `?` / `Err(..)` |
+//! | `return_trace` | the error return trace, one hop per `?` / `Err(..)` |
 //! | `error` | describing an error (message, `source()` chain) and assembling its trace |
 //! | `handled` | the backend of `capture!`: a handled error, still recorded |
 //! | `panic` | the panic hook (chained in by [`crate::start`]) |
@@ -26,9 +26,9 @@ mod hooks;
 mod outlier;
 pub(crate) mod panic;
 mod profile;
+pub(crate) mod return_trace;
 pub mod scrub;
 pub(crate) mod stack;
-pub(crate) mod trace;
 pub(crate) mod wrappers;
 
 pub use ctx::{Entered, MAX_ERRORS, RequestCtx, enter, in_request, with_current};

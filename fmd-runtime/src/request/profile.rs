@@ -101,34 +101,40 @@ impl Profile {
 mod tests {
     use super::*;
     use crate::model::call_tree::pre_order;
-    use crate::model::function::FnKind;
+    use crate::model::function::{FnKind, FnSite};
 
-    static A: FnInfo = FnInfo::new(
-        "a",
-        None,
-        "m",
-        "f.rs",
-        (1, 2),
-        "",
-        true,
-        0,
-        FnKind::Capture,
-        ("c", "1"),
-        ("", ""),
-    );
-    static B: FnInfo = FnInfo::new(
-        "b",
-        None,
-        "m",
-        "f.rs",
-        (3, 4),
-        "",
-        true,
-        0,
-        FnKind::Capture,
-        ("c", "1"),
-        ("", ""),
-    );
+    static A: FnInfo = FnInfo::new(FnSite {
+        name: "a",
+        endpoint: None,
+        module: "m",
+        file: "f.rs",
+        start_line: 1,
+        end_line: 2,
+        source: "",
+        verbatim: true,
+        code_hash: 0,
+        kind: FnKind::Capture,
+        crate_name: "c",
+        crate_version: "1",
+        manifest_dir: "",
+        build_commit: "",
+    });
+    static B: FnInfo = FnInfo::new(FnSite {
+        name: "b",
+        endpoint: None,
+        module: "m",
+        file: "f.rs",
+        start_line: 3,
+        end_line: 4,
+        source: "",
+        verbatim: true,
+        code_hash: 0,
+        kind: FnKind::Capture,
+        crate_name: "c",
+        crate_version: "1",
+        manifest_dir: "",
+        build_commit: "",
+    });
 
     #[test]
     fn calls_merge_per_parent_and_function() {

@@ -1,6 +1,6 @@
 //! The wrappers the macros put around function bodies.
 //!
-//! - [`Captured`] / [`SyncFrame`]: keep the function's frame on
+//! - [`Framed`] / [`SyncFrame`]: keep the function's frame on
 //!   the logical stack (per poll for async functions).
 //! - [`Monitored`] / [`monitored_sync`]: the same, plus the handler's part of the request
 //!   record: which function handled it, and the `Err` it returned. Without a framework layer
@@ -21,7 +21,7 @@ use std::time::Instant;
 pin_project_lite::pin_project! {
     /// An async `#[capture]` function: its frame is on the stack while it is polled; at
     /// level 3 the call is timed from its first poll to its completion.
-    pub struct Captured<F> {
+    pub struct Framed<F> {
         #[pin]
         inner: F,
         frame: Frame,
@@ -29,7 +29,7 @@ pin_project_lite::pin_project! {
         call: Option<Call>,
     }
 
-    impl<F> PinnedDrop for Captured<F> {
+    impl<F> PinnedDrop for Framed<F> {
         fn drop(this: Pin<&mut Self>) {
             // Dropped before completion (cancelled): its time so far still counts.
             if let Some(call) = this.project().call.take() {
@@ -39,11 +39,11 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: Future> Captured<F> {
+impl<F: Future> Framed<F> {
     /// Wraps the body of `info`.
     #[inline]
     pub fn new(info: &'static FnInfo, inner: F) -> Self {
-        Captured {
+        Framed {
             inner,
             frame: Frame::new(info, stack::next_frame_id()),
             started: false,
@@ -52,7 +52,7 @@ impl<F: Future> Captured<F> {
     }
 }
 
-impl<F: Future> Future for Captured<F> {
+impl<F: Future> Future for Framed<F> {
     type Output = F::Output;
 
     #[inline]

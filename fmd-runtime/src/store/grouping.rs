@@ -125,24 +125,27 @@ mod tests {
 mod group_tests {
     use super::*;
     use crate::model::event::{ErrorKind, ErrorRecord, TraceFrame};
-    use crate::model::function::{FnInfo, FnKind};
+    use crate::model::function::{FnInfo, FnKind, FnSite};
 
     const SOURCE: &str = "fn load() {\n    step()?;\n}";
 
     fn info(start: u32, hash: u64) -> &'static FnInfo {
-        Box::leak(Box::new(FnInfo::new(
-            "load",
-            None,
-            "app::store",
-            "src/store.rs",
-            (start, start + 2),
-            SOURCE,
-            true,
-            hash,
-            FnKind::Capture,
-            ("app", "1.0.0"),
-            ("", ""),
-        )))
+        Box::leak(Box::new(FnInfo::new(FnSite {
+            name: "load",
+            endpoint: None,
+            module: "app::store",
+            file: "src/store.rs",
+            start_line: start,
+            end_line: start + 2,
+            source: SOURCE,
+            verbatim: true,
+            code_hash: hash,
+            kind: FnKind::Capture,
+            crate_name: "app",
+            crate_version: "1.0.0",
+            manifest_dir: "",
+            build_commit: "",
+        })))
     }
 
     fn error_at(f: &'static FnInfo, line: u32, message: &str) -> ErrorRecord {
