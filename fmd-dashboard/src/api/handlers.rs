@@ -15,8 +15,8 @@ use super::types::{
     ApiError, Endpoint, EndpointList, ExceptionDetail, ExceptionGroup, ExceptionGroupPage, Request,
     RequestPage,
 };
-use crate::format::now_ms;
 use crate::app::{App, AppError};
+use crate::format::now_ms;
 use fmd_runtime::store::queries::{DashboardStore, GroupSort};
 use fmd_runtime::store::request_log::{MAX_PAGE, RequestLog, RequestWindow};
 

@@ -3,8 +3,8 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::layout::{Nav, page};
 use super::components::span_picker;
+use super::layout::{Nav, page};
 use crate::charts::line::line;
 use crate::format;
 use fmd_runtime::store::perf::{CustomGraph, GraphPoint};

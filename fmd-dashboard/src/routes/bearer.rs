@@ -13,10 +13,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::cookies::{SESSION_COOKIE, cookie};
-use crate::app::App;
-use crate::auth::tokens::Token;
 use crate::api::types::ApiError;
+use crate::app::App;
 use crate::auth::session::constant_time_eq;
+use crate::auth::tokens::Token;
 use crate::format::now_ms;
 
 /// What the `Authorization` header says: `None` without one, `Some(None)` when it is not
@@ -85,8 +85,8 @@ pub async fn guard(
             true,
         ),
         None => {
-            let session = cookie(req.headers(), SESSION_COOKIE)
-                .and_then(|id| app.sessions.get(id, now_ms()));
+            let session =
+                cookie(req.headers(), SESSION_COOKIE).and_then(|id| app.sessions.get(id, now_ms()));
             match session {
                 Some(session) if session_too => {
                     let mut req = req;

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::bearer;
 use super::cookies::{SESSION_COOKIE, cookie, form_token};
 use crate::app::App;
-use crate::auth::tokens::Token;
 use crate::auth::Role;
 use crate::auth::session::{Session, constant_time_eq};
+use crate::auth::tokens::Token;
 use crate::format::now_ms;
 
 /// Largest form body the guard reads to find the CSRF token.

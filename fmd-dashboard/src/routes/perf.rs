@@ -12,14 +12,12 @@ use crate::app::{App, AppError};
 use crate::auth::session::Session;
 use crate::format::now_ms;
 use crate::pages::Ctx;
+use crate::pages::components::{PERF_SAMPLES, SPANS};
 use crate::pages::custom_graphs::{BUCKETS, CustomGraphsView, custom_graphs_page};
-use crate::pages::endpoint_perf::{
-    EndpointPerfView, SAMPLE_LIMIT, endpoint_perf_page,
-};
+use crate::pages::endpoint_perf::{EndpointPerfView, SAMPLE_LIMIT, endpoint_perf_page};
 use crate::pages::profiler::{GROUPED_REQUESTS, PROFILER_REQUESTS, grouped_page, profiler_page};
 use crate::pages::reporting::{ReportQuery, reporting_page};
 use crate::pages::requests::{FAILED_PER_PAGE, OUTLIERS_PER_PAGE, failed_page, outliers_page};
-use crate::pages::components::{PERF_SAMPLES, SPANS};
 use crate::pages::utilization::{UtilizationView, utilization_page};
 use crate::profile::group;
 use crate::reporting::compare;
