@@ -4,8 +4,9 @@
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Request};
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// A response with its headers.
@@ -44,7 +45,22 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: String,
 ) -> Response {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Body>();
+    send_from(None, addr, method, path, headers, body).await
+}
+
+/// Like [`send`], from the local address `from` (any of 127.0.0.0/8 works on Linux): a
+/// different client address as the server sees it.
+pub async fn send_from(
+    from: Option<IpAddr>,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Response {
+    let mut connector = HttpConnector::new();
+    connector.set_local_address(from);
+    let client = Client::builder(TokioExecutor::new()).build::<_, Body>(connector);
     let mut req = Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"));
@@ -86,14 +102,61 @@ pub fn set_cookie(res: &Response, name: &str) -> Option<String> {
 
 /// Logs in to the dashboard at `base` and returns the session cookie (`fmd_session=..`).
 pub async fn login(addr: SocketAddr, base: &str, username: &str, password: &str) -> String {
-    let form = get(addr, &format!("{base}/login"), &[]).await;
+    let res = try_login(None, addr, base, username, password).await;
+    set_cookie(&res, "fmd_session")
+        .unwrap_or_else(|| panic!("login failed ({}): {}", res.status, res.body))
+}
+
+/// Whether a login answer says that the process-wide limit of concurrent password checks
+/// was reached (another test of the binary was checking passwords): worth trying again.
+pub fn busy(res: &Response) -> bool {
+    res.status == 429 && res.body.contains("busy checking other passwords")
+}
+
+/// Fetches the login form and submits it from `from` (see [`send_from`]); returns the
+/// answer to the submission, whatever it is, except that an answer "busy" (see [`busy`])
+/// is retried.
+pub async fn try_login(
+    from: Option<IpAddr>,
+    addr: SocketAddr,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Response {
+    loop {
+        let res = login_once(from, addr, base, username, password).await;
+        if !busy(&res) {
+            return res;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One login: the form, then its submission from `from`.
+pub async fn login_once(
+    from: Option<IpAddr>,
+    addr: SocketAddr,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Response {
+    let form = send_from(
+        from,
+        addr,
+        "GET",
+        &format!("{base}/login"),
+        &[],
+        String::new(),
+    )
+    .await;
     let cookie = set_cookie(&form, "fmd_login").expect("login form sets its CSRF cookie");
     let token = cookie
         .split_once('=')
         .map(|(_, t)| t.to_owned())
         .unwrap_or_default();
     let body = format!("username={username}&password={password}&csrf={token}");
-    let res = send(
+    send_from(
+        from,
         addr,
         "POST",
         &format!("{base}/login"),
@@ -103,7 +166,19 @@ pub async fn login(addr: SocketAddr, base: &str, username: &str, password: &str)
         ],
         body,
     )
-    .await;
-    set_cookie(&res, "fmd_session")
-        .unwrap_or_else(|| panic!("login failed ({}): {}", res.status, res.body))
+    .await
+}
+
+/// Serves `app` on a free port of 127.0.0.1 with each connection's peer address (as
+/// `into_make_service_with_connect_info::<SocketAddr>()`, the way hosts serve fmd).
+pub async fn serve_with_connect_info(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let _ = axum::serve(listener, service).await;
+    });
+    addr
 }

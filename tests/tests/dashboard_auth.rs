@@ -119,15 +119,23 @@ async fn login(app: &Router, user: &str, pass: &str) -> (String, String) {
     let form = send(app, "GET", &format!("{BASE}/login"), None, None, &[]).await;
     let (token, _) = set_cookie(&form, "fmd_login").expect("login cookie");
     let body = format!("username={user}&password={pass}&csrf={token}");
-    let res = send(
-        app,
-        "POST",
-        &format!("{BASE}/login"),
-        Some(&format!("fmd_login={token}")),
-        Some(&body),
-        &[],
-    )
-    .await;
+    let res = loop {
+        let res = send(
+            app,
+            "POST",
+            &format!("{BASE}/login"),
+            Some(&format!("fmd_login={token}")),
+            Some(&body),
+            &[],
+        )
+        .await;
+        // At most two password checks run at once in the process; other tests of this
+        // binary may be checking theirs.
+        if !(res.status == StatusCode::TOO_MANY_REQUESTS && res.body.contains("busy")) {
+            break res;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(
         res.status,
         StatusCode::SEE_OTHER,
@@ -412,7 +420,7 @@ async fn wrong_passwords_are_refused_and_then_throttled() {
     let fx = Fixture::new();
     let app = app(&fx, Default::default());
     let mut statuses = Vec::new();
-    for _ in 0..7 {
+    while statuses.len() < 7 {
         let form = send(&app, "GET", &format!("{BASE}/login"), None, None, &[]).await;
         let (token, _) = set_cookie(&form, "fmd_login").unwrap();
         let res = send(
@@ -425,7 +433,18 @@ async fn wrong_passwords_are_refused_and_then_throttled() {
         )
         .await;
         assert!(set_cookie(&res, "fmd_session").is_none());
-        statuses.push(res.status);
+        // "Busy" (other tests of the binary checking passwords) is not counted: try again.
+        if !res.body.contains("busy checking other passwords") {
+            statuses.push(res.status);
+            if res.status == StatusCode::TOO_MANY_REQUESTS {
+                assert!(
+                    res.body.contains("Too many failed attempts"),
+                    "{}",
+                    res.body
+                );
+                assert!(res.headers.contains_key(header::RETRY_AFTER));
+            }
+        }
     }
     assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
     assert_eq!(

@@ -3,7 +3,8 @@
 //! - [`password`]: argon2 hashes, generated first passwords.
 //! - [`session`]: server-side sessions keyed by a random id in an HttpOnly cookie, each with
 //!   its own CSRF token.
-//! - [`throttle`]: failed logins per account slow further attempts down.
+//! - [`throttle`]: failed logins per client address and per account at an address slow
+//!   further attempts down, in bounded memory.
 //! - [`tokens`]: the bearer tokens of `/metrics` and the JSON API.
 //! - [`bootstrap_admin`]: the first admin account, never with a default password.
 

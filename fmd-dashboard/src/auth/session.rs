@@ -1,8 +1,10 @@
 //! Server-side sessions: a random id in the cookie, everything else in memory.
 //!
 //! Sessions live in the process (a restart logs everyone out). Each has its own CSRF
-//! token, expires after [`IDLE_TIMEOUT_MS`] without use, and a login always creates a
-//! fresh id (no session fixation).
+//! token, ends after [`DEFAULT_IDLE_MS`] without use and [`DEFAULT_LIFETIME_MS`] after the
+//! login whatever the use (both configurable, see [`Timeouts`]), and a login always
+//! creates a fresh id (no session fixation). All sessions of an account can be revoked at
+//! once ("log out everywhere", a password change, a deleted account).
 
 use std::collections::HashMap;
 
@@ -10,8 +12,28 @@ use parking_lot::Mutex;
 
 use super::Role;
 
-/// A session unused this long is gone (8 hours).
-pub const IDLE_TIMEOUT_MS: i64 = 8 * 60 * 60 * 1000;
+/// A session unused this long is gone (2 hours).
+pub const DEFAULT_IDLE_MS: i64 = 2 * 60 * 60 * 1000;
+/// A session is gone this long after its login, used or not (12 hours).
+pub const DEFAULT_LIFETIME_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// How long sessions last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Milliseconds without a request after which a session ends.
+    pub idle_ms: i64,
+    /// Milliseconds after the login after which a session ends, however busy.
+    pub lifetime_ms: i64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            idle_ms: DEFAULT_IDLE_MS,
+            lifetime_ms: DEFAULT_LIFETIME_MS,
+        }
+    }
+}
 
 /// Fills `buf` from the OS random source.
 ///
@@ -29,11 +51,12 @@ pub fn random_token() -> String {
 
 /// Compares two secrets in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    constant_time_eq_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`constant_time_eq`] for bytes.
+pub fn constant_time_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// One logged-in user.
@@ -45,16 +68,38 @@ pub struct Session {
     pub role: Role,
     /// The token every state-changing request of this session must carry.
     pub csrf: String,
+    /// When the session was created (Unix ms).
+    pub created: i64,
     last_used: i64,
+}
+
+impl Session {
+    fn live(&self, t: &Timeouts, now: i64) -> bool {
+        now - self.last_used < t.idle_ms && now - self.created < t.lifetime_ms
+    }
 }
 
 /// All live sessions of this process.
 #[derive(Default)]
 pub struct Sessions {
+    timeouts: Timeouts,
     map: Mutex<HashMap<String, Session>>,
 }
 
 impl Sessions {
+    /// No sessions yet; they end as `timeouts` say.
+    pub fn new(timeouts: Timeouts) -> Self {
+        Sessions {
+            timeouts,
+            map: Mutex::default(),
+        }
+    }
+
+    /// How long sessions last.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
     /// Starts a session and returns its new id.
     pub fn create(&self, username: &str, role: Role, now: i64) -> String {
         let id = random_token();
@@ -62,10 +107,11 @@ impl Sessions {
             username: username.to_owned(),
             role,
             csrf: random_token(),
+            created: now,
             last_used: now,
         };
         let mut map = self.map.lock();
-        map.retain(|_, s| now - s.last_used < IDLE_TIMEOUT_MS);
+        map.retain(|_, s| s.live(&self.timeouts, now));
         map.insert(id.clone(), session);
         id
     }
@@ -74,7 +120,7 @@ impl Sessions {
     pub fn get(&self, id: &str, now: i64) -> Option<Session> {
         let mut map = self.map.lock();
         let s = map.get_mut(id)?;
-        if now - s.last_used >= IDLE_TIMEOUT_MS {
+        if !s.live(&self.timeouts, now) {
             map.remove(id);
             return None;
         }
@@ -85,6 +131,15 @@ impl Sessions {
     /// Ends a session.
     pub fn remove(&self, id: &str) {
         self.map.lock().remove(id);
+    }
+
+    /// Ends every session of `username` except the one with id `keep` (if given); returns
+    /// how many ended.
+    pub fn revoke_user(&self, username: &str, keep: Option<&str>) -> usize {
+        let mut map = self.map.lock();
+        let before = map.len();
+        map.retain(|id, s| s.username != username || keep == Some(id.as_str()));
+        before - map.len()
     }
 }
 
@@ -97,8 +152,37 @@ mod tests {
         let s = Sessions::default();
         let id = s.create("a", Role::Admin, 0);
         assert_eq!(s.get(&id, 1000).unwrap().username, "a");
-        assert!(s.get(&id, 1000 + IDLE_TIMEOUT_MS).is_none());
+        assert!(s.get(&id, 1000 + DEFAULT_IDLE_MS).is_none());
         assert!(s.get("nope", 0).is_none());
+    }
+
+    #[test]
+    fn sessions_end_after_their_lifetime_however_busy() {
+        let s = Sessions::default();
+        let id = s.create("a", Role::Admin, 0);
+        let step = DEFAULT_IDLE_MS / 2;
+        let mut now = 0;
+        while now + step < DEFAULT_LIFETIME_MS {
+            now += step;
+            assert!(s.get(&id, now).is_some(), "alive at {now}");
+        }
+        assert!(s.get(&id, DEFAULT_LIFETIME_MS).is_none());
+    }
+
+    #[test]
+    fn revoking_a_user_ends_all_their_sessions_but_the_kept_one() {
+        let s = Sessions::default();
+        let (a1, a2, a3) = (
+            s.create("a", Role::Admin, 0),
+            s.create("a", Role::Admin, 0),
+            s.create("a", Role::Admin, 0),
+        );
+        let b = s.create("b", Role::Viewer, 0);
+        assert_eq!(s.revoke_user("a", Some(&a2)), 2);
+        assert!(s.get(&a1, 0).is_none() && s.get(&a3, 0).is_none());
+        assert!(s.get(&a2, 0).is_some() && s.get(&b, 0).is_some());
+        assert_eq!(s.revoke_user("a", None), 1);
+        assert!(s.get(&a2, 0).is_none());
     }
 
     #[test]

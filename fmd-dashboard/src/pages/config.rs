@@ -23,17 +23,43 @@ pub struct ConfigView {
     pub users: Option<Vec<User>>,
 }
 
-/// Shortest password accepted for a new account.
-pub const MIN_PASSWORD: usize = 10;
+/// Shortest password accepted for an account (as for `FMD_PASSWORD`).
+pub const MIN_PASSWORD: usize = fmd_runtime::config::MIN_PASSWORD_LEN;
 
 fn accounts(ctx: &Ctx<'_>, users: &[User]) -> Markup {
     html! {
         div.card {
             h2 { "Accounts" }
             table.data {
-                thead { tr { th { "Username" } th { "Role" } } }
-                tbody { @for u in users { tr { td.mono { (u.username) } td { (u.role) } } } }
+                thead { tr { th { "Username" } th { "Role" } th { "Reset password" } th { "Remove" } } }
+                tbody { @for u in users { tr {
+                    td.mono { (u.username) }
+                    td { (u.role) }
+                    td {
+                        form.inline method="post" action=(ctx.url("/users/password")) {
+                            (csrf_field(ctx))
+                            input type="hidden" name="username" value=(u.username);
+                            input name="password" type="password" placeholder="new password"
+                                aria-label=(format!("new password of {}", u.username)) minlength=(MIN_PASSWORD)
+                                autocomplete="new-password" required;
+                            " "
+                            button.small type="submit" { "Reset" }
+                        }
+                    }
+                    td {
+                        @if u.username == ctx.username {
+                            span.muted { "you" }
+                        } @else {
+                            form.inline method="post" action=(ctx.url("/users/delete")) {
+                                (csrf_field(ctx))
+                                input type="hidden" name="username" value=(u.username);
+                                button.danger.small type="submit" { "Remove" }
+                            }
+                        }
+                    }
+                } } }
             }
+            p.muted { "A reset or removed account is logged out everywhere at once." }
             h2 { "Add an account" }
             form.toolbar method="post" action=(ctx.url("/users")) {
                 (csrf_field(ctx))

@@ -26,6 +26,8 @@ pub enum Nav {
     Config,
     /// Pruning.
     Retention,
+    /// One's own account (password, sessions); reached from the user name.
+    Account,
 }
 
 /// `<head>` shared by all pages (the login page included).
@@ -69,7 +71,9 @@ pub fn page(ctx: &Ctx<'_>, title: &str, active: Nav, body: Markup) -> Markup {
                         (item(Nav::Retention, "/retention", "Retention"))
                     }
                     div.who {
-                        span { (ctx.username) @if ctx.admin { " (admin)" } }
+                        a href=(ctx.url("/account")) title="Your account: password, sessions" {
+                            (ctx.username) @if ctx.admin { " (admin)" }
+                        }
                         form.inline method="post" action=(ctx.url("/logout")) {
                             (csrf_field(ctx))
                             button.small type="submit" { "Log out" }

@@ -3,6 +3,7 @@
 //! No page touches the database or the request; handlers in `routes` run the queries and
 //! pass plain structs in. That keeps every page testable without a server.
 
+pub mod account;
 pub mod components;
 pub mod config;
 pub mod custom_graphs;

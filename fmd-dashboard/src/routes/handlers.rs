@@ -22,11 +22,17 @@ use crate::pages::retention::retention_page;
 use crate::pages::{Ctx, home};
 use fmd_runtime::store::read::{DAY_MS, DashboardStore};
 
+// The notices name the shortest password.
+const _: () = assert!(
+    MIN_PASSWORD == 12,
+    "update the messages that name the length"
+);
+
 /// Buckets of the occurrences sparkline.
 const SPARK_BUCKETS: u32 = 30;
 
 /// Messages shown after a redirect, by key (never text from the request).
-fn notice(key: &str) -> Option<&'static str> {
+pub(super) fn notice(key: &str) -> Option<&'static str> {
     Some(match key {
         "level" => "Monitoring level saved; the application uses it from now on.",
         "deleted" => "Exception group deleted on this endpoint.",
@@ -34,7 +40,14 @@ fn notice(key: &str) -> Option<&'static str> {
         "pruned" => "Old data pruned.",
         "user_created" => "Account created.",
         "user_exists" => "An account with that name already exists.",
-        "user_invalid" => "Give a username and a password of at least 10 characters.",
+        "user_invalid" => {
+            "Give a username of at most 64 bytes and a password of at least 12 characters."
+        }
+        "user_deleted" => "Account removed; its sessions have ended.",
+        "user_missing" => "There is no such account.",
+        "user_self" => "You cannot remove your own account.",
+        "password_reset" => "Password set; the account's sessions have ended.",
+        "password_changed" => "Password changed; your other sessions have ended.",
         _ => return None,
     })
 }
@@ -43,7 +56,7 @@ fn notice(key: &str) -> Option<&'static str> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct NoticeQuery {
-    notice: String,
+    pub(super) notice: String,
 }
 
 /// The page context of a request.
@@ -277,15 +290,16 @@ pub async fn create_user(
     let back =
         |key: &str| Redirect::to(&format!("{}/config?notice={key}", app.base)).into_response();
     let username = f.username.trim().to_owned();
-    if username.is_empty() || username.len() > 64 || f.password.chars().count() < MIN_PASSWORD {
+    if username.is_empty()
+        || username.len() > super::login::MAX_USERNAME
+        || f.password.chars().count() < MIN_PASSWORD
+    {
         return Ok(back("user_invalid"));
     }
     let role = if f.role == "admin" { "admin" } else { "viewer" };
     let password = f.password;
-    let hash = tokio::task::spawn_blocking(move || crate::auth::password::hash(&password))
+    let hash = super::login::hash_password(password)
         .await
-        .ok()
-        .flatten()
         .ok_or_else(|| AppError::Store("password hashing failed".into()))?;
     let now = now_ms();
     let created = app

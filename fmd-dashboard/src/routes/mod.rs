@@ -4,6 +4,7 @@
 //! the guard for its [`Access`]; the enumerated auth test walks the same table, so a route
 //! cannot be added without an access rule.
 
+mod account;
 mod bearer;
 mod cookies;
 mod guard;
@@ -14,12 +15,15 @@ mod perf;
 
 use fmd_runtime::Database;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::app::App;
+use crate::auth::session::{Sessions, Timeouts};
 pub use crate::auth::tokens::Token;
 pub use guard::Access;
 use guard::Guard;
@@ -53,8 +57,20 @@ fn table() -> Vec<(RouteInfo, Handler)> {
     };
     vec![
         r("GET", "/login", Public, get(login::form)),
-        r("POST", "/login", Public, post(login::submit)),
+        r(
+            "POST",
+            "/login",
+            Public,
+            post(login::submit).layer(DefaultBodyLimit::max(login::MAX_LOGIN_FORM)),
+        ),
         r("POST", "/logout", Viewer, post(login::logout)),
+        r("GET", "/account", Viewer, get(account::account)),
+        r(
+            "POST",
+            "/account/password",
+            Viewer,
+            post(account::change_password),
+        ),
         r("GET", "/", Viewer, get(handlers::overview)),
         r(
             "GET",
@@ -112,6 +128,13 @@ fn table() -> Vec<(RouteInfo, Handler)> {
         r("GET", "/reporting", Viewer, get(perf::reporting)),
         r("GET", "/config", Viewer, get(handlers::config)),
         r("POST", "/users", Admin, post(handlers::create_user)),
+        r(
+            "POST",
+            "/users/password",
+            Admin,
+            post(account::reset_password),
+        ),
+        r("POST", "/users/delete", Admin, post(account::delete_user)),
         r("GET", "/retention", Viewer, get(handlers::retention)),
         r("POST", "/retention/prune", Admin, post(handlers::prune)),
         r("GET", "/assets/app.js", Viewer, get(handlers::script)),
@@ -174,6 +197,7 @@ pub struct Dashboard {
     retention_weeks: Option<u32>,
     host: Arc<dyn Host>,
     tokens: crate::auth::tokens::Tokens,
+    timeouts: Timeouts,
 }
 
 impl Dashboard {
@@ -189,6 +213,7 @@ impl Dashboard {
             retention_weeks: None,
             host: Arc::new(StaticHost::default()),
             tokens: Default::default(),
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -206,6 +231,7 @@ impl Dashboard {
                 metrics: c.metrics_token.clone(),
                 api: c.api_token.clone(),
             },
+            timeouts: Timeouts::default(),
         }
         .mount_path(&c.dashboard_path)
     }
@@ -241,6 +267,17 @@ impl Dashboard {
         self
     }
 
+    /// How long sessions last: `idle` without a request, `lifetime` after the login at
+    /// most (defaults 2 h and 12 h).
+    pub fn session_timeouts(mut self, idle: Duration, lifetime: Duration) -> Self {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        self.timeouts = Timeouts {
+            idle_ms: ms(idle),
+            lifetime_ms: ms(lifetime),
+        };
+        self
+    }
+
     /// The application whose levels and counters the dashboard shows.
     pub fn host(mut self, host: Arc<dyn Host>) -> Self {
         self.host = host;
@@ -259,6 +296,7 @@ impl Dashboard {
             self.host,
         );
         app.tokens = self.tokens;
+        app.sessions = Sessions::new(self.timeouts);
         let app = Arc::new(app);
         app.warm_up();
         if let Some(weeks) = app.retention_weeks {

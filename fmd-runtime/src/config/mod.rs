@@ -21,7 +21,8 @@ pub struct Config {
     pub dashboard_path: String,
     /// The first admin's user name (`FMD_USERNAME`, default `admin`).
     pub username: Option<String>,
-    /// The first admin's password (`FMD_PASSWORD`); generated and printed once if unset.
+    /// The first admin's password (`FMD_PASSWORD`, at least [`MIN_PASSWORD_LEN`]
+    /// characters); generated and printed once if unset.
     pub password: Option<String>,
     /// The application's version (`APP_VERSION`); empty: the handlers' crate version.
     pub version: String,
@@ -258,6 +259,9 @@ struct FileConfig {
 /// Shortest bearer token accepted: guessing must be hopeless, as there is no throttle.
 pub const MIN_TOKEN_LEN: usize = 16;
 
+/// Shortest first-admin password accepted (`FMD_PASSWORD` / `password`), in characters.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
 /// Why a bearer token is unusable, if it is.
 fn token_problem(token: &str) -> Option<&'static str> {
     if token.len() < MIN_TOKEN_LEN {
@@ -429,6 +433,15 @@ impl Config {
             }
             _ => {}
         }
+        if let Some(p) = &self.password
+            && p.chars().count() < MIN_PASSWORD_LEN
+        {
+            return bad(
+                "password (FMD_PASSWORD)",
+                "the first admin's password needs at least 12 characters; \
+                 unset it to have one generated and printed once",
+            );
+        }
         for (name, token) in [
             ("metrics_token", &self.metrics_token),
             ("api_token", &self.api_token),
@@ -544,5 +557,17 @@ mod tests {
         assert!(e.to_string().contains("16 characters"), "{e}");
         let e = with(&[("FMD_METRICS_TOKEN", "has a space in it, long enough")]).unwrap_err();
         assert!(e.to_string().contains("metrics_token"), "{e}");
+    }
+
+    #[test]
+    fn a_short_first_admin_password_is_a_clear_error() {
+        for short in ["", "eleven-char"] {
+            let e = with(&[("FMD_PASSWORD", short)]).unwrap_err().to_string();
+            assert!(e.contains("FMD_PASSWORD"), "{e}");
+            assert!(e.contains("12 characters"), "{e}");
+            assert!(!e.contains("eleven"), "the password is never shown: {e}");
+        }
+        let c = with(&[("FMD_PASSWORD", "twelve-chars")]).unwrap();
+        assert_eq!(c.password.as_deref(), Some("twelve-chars"));
     }
 }

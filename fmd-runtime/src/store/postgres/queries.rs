@@ -531,4 +531,23 @@ impl DashboardStore for PgReader {
         )?;
         Ok(n == 1)
     }
+
+    fn set_password_hash(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<bool, postgres::Error> {
+        let n = self.client.execute(
+            "UPDATE fmd_user SET password_hash = $2 WHERE username = $1",
+            &[&username, &password_hash],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn delete_user(&mut self, username: &str) -> Result<bool, postgres::Error> {
+        let n = self
+            .client
+            .execute("DELETE FROM fmd_user WHERE username = $1", &[&username])?;
+        Ok(n == 1)
+    }
 }

@@ -163,6 +163,19 @@ impl DashboardStore for AnyReader {
             now
         ))
     }
+
+    fn set_password_hash(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
+        each_engine!(self, "set password", |r| r
+            .set_password_hash(username, password_hash))
+    }
+
+    fn delete_user(&mut self, username: &str) -> Result<bool, StoreError> {
+        each_engine!(self, "delete user", |r| r.delete_user(username))
+    }
 }
 
 impl PerfStore for AnyReader {

@@ -296,4 +296,14 @@ pub trait DashboardStore {
         role: &str,
         now: i64,
     ) -> Result<bool, Self::Error>;
+
+    /// Replaces an account's argon2 PHC hash. Returns `false` if there is no such account.
+    fn set_password_hash(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<bool, Self::Error>;
+
+    /// Deletes an account. Returns `false` if there was no such account.
+    fn delete_user(&mut self, username: &str) -> Result<bool, Self::Error>;
 }

@@ -549,4 +549,19 @@ impl DashboardStore for SqliteReader {
         )?;
         Ok(n == 1)
     }
+
+    fn set_password_hash(&mut self, username: &str, password_hash: &str) -> rusqlite::Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE fmd_user SET password_hash = ?2 WHERE username = ?1",
+            params![username, password_hash],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn delete_user(&mut self, username: &str) -> rusqlite::Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM fmd_user WHERE username = ?1", [username])?;
+        Ok(n == 1)
+    }
 }
