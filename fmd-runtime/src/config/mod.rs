@@ -37,6 +37,10 @@ pub struct Config {
     pub normalize_messages: bool,
     /// Events held in memory before new ones are dropped (`FMD_QUEUE_CAPACITY`, 65 536).
     pub queue_capacity: usize,
+    /// Bytes the events waiting for the writer may hold, its batch in hand included, before
+    /// new ones are dropped (`FMD_QUEUE_BYTES`, 16 MiB): a stalled store costs the host at
+    /// most this much memory, however large the messages.
+    pub queue_bytes: usize,
     /// Most events per database transaction (`FMD_BATCH_SIZE`, 2 048).
     pub batch_size: usize,
     /// Slow-request factor for outliers at level 2 (`FMD_OUTLIER_FACTOR`, 2.5).
@@ -64,6 +68,7 @@ impl Default for Config {
             store_source: true,
             normalize_messages: false,
             queue_capacity: 65_536,
+            queue_bytes: 16 << 20,
             batch_size: 2_048,
             outlier_factor: 2.5,
             instance: default_instance(),
@@ -249,12 +254,16 @@ struct FileConfig {
     store_source: Option<bool>,
     normalize_messages: Option<bool>,
     queue_capacity: Option<usize>,
+    queue_bytes: Option<usize>,
     batch_size: Option<usize>,
     outlier_factor: Option<f64>,
     instance: Option<String>,
     metrics_token: Option<String>,
     api_token: Option<String>,
 }
+
+/// Smallest byte budget of the queue: one event with a message of the largest size fits.
+pub const MIN_QUEUE_BYTES: usize = 64 * 1024;
 
 /// Shortest bearer token accepted: guessing must be hopeless, as there is no throttle.
 pub const MIN_TOKEN_LEN: usize = 16;
@@ -342,7 +351,13 @@ impl Config {
             store_source,
             normalize_messages
         );
-        take!(queue_capacity, batch_size, outlier_factor, instance);
+        take!(
+            queue_capacity,
+            queue_bytes,
+            batch_size,
+            outlier_factor,
+            instance
+        );
         self.username = file.username.or(self.username.take());
         self.password = file.password.or(self.password.take());
         self.retention_weeks = file.retention_weeks.or(self.retention_weeks);
@@ -386,6 +401,9 @@ impl Config {
         if let Some(v) = var("FMD_QUEUE_CAPACITY") {
             self.queue_capacity = parse("FMD_QUEUE_CAPACITY", &v, "a number of events")?;
         }
+        if let Some(v) = var("FMD_QUEUE_BYTES") {
+            self.queue_bytes = parse("FMD_QUEUE_BYTES", &v, "a number of bytes")?;
+        }
         if let Some(v) = var("FMD_BATCH_SIZE") {
             self.batch_size = parse("FMD_BATCH_SIZE", &v, "a number of events")?;
         }
@@ -416,6 +434,9 @@ impl Config {
         }
         if self.queue_capacity == 0 || self.batch_size == 0 {
             return bad("queue_capacity/batch_size", "must be at least 1");
+        }
+        if self.queue_bytes < MIN_QUEUE_BYTES {
+            return bad("queue_bytes", "must be at least 65536 (64 KiB)");
         }
         if !(self.outlier_factor.is_finite() && self.outlier_factor > 1.0) {
             return bad("outlier_factor", "must be a number greater than 1");

@@ -215,3 +215,65 @@ pub fn collapse(mut frames: Vec<TraceFrame>) -> Vec<TraceFrame> {
     });
     frames
 }
+
+impl Event {
+    /// About how many bytes this event holds, itself and what it owns on the heap: what the
+    /// queue's byte budget counts. An estimate, but one that grows with every part a
+    /// client or an error can make large (messages, chains, traces, URLs, headers).
+    pub fn weight(&self) -> usize {
+        use std::mem::size_of;
+        match self {
+            Event::Request(r) => {
+                let owned = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+                let mut bytes = size_of::<RequestEvent>() + owned(&r.ip) + owned(&r.group_by);
+                if let Cow::Owned(e) = &r.endpoint {
+                    bytes += e.len();
+                }
+                bytes += r.errors.iter().map(ErrorRecord::weight).sum::<usize>();
+                if let Some(o) = &r.outlier {
+                    bytes += size_of::<OutlierEvent>()
+                        + o.url.len()
+                        + o.headers
+                            .iter()
+                            .map(|(k, v)| k.len() + v.len() + 48)
+                            .sum::<usize>()
+                        + o.stack.len() * size_of::<TraceFrame>();
+                }
+                if let Some(p) = &r.profile {
+                    bytes += size_of::<ProfileEvent>() + p.calls.len() * size_of::<ProfileCall>();
+                }
+                bytes
+            }
+            Event::Error(e) => e.weight(),
+            Event::Sample(s) => size_of::<Sample>() + s.graph.len(),
+            Event::Flush(_) => 0,
+        }
+    }
+}
+
+impl ErrorRecord {
+    /// About how many bytes this record holds (see [`Event::weight`]).
+    pub fn weight(&self) -> usize {
+        use std::mem::size_of;
+        let frames: usize = self
+            .frames
+            .iter()
+            .map(|f| match f {
+                TraceFrame::App { .. } => size_of::<TraceFrame>(),
+                TraceFrame::Other { name, file, .. } => {
+                    size_of::<TraceFrame>() + name.len() + file.len()
+                }
+            })
+            .sum();
+        // An unresolved backtrace holds a few words per native frame.
+        let native = self.native.as_ref().map_or(0, |n| {
+            size_of::<NativeTrace>() + n.backtrace.frames().len() * 64
+        });
+        size_of::<ErrorRecord>()
+            + self.type_name.len()
+            + self.message.len()
+            + self.sources.iter().map(|s| s.len() + 24).sum::<usize>()
+            + frames
+            + native
+    }
+}

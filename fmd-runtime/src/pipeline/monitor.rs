@@ -76,7 +76,7 @@ impl Monitor {
             git_commit: None, // asked of git on the writer thread
         };
         let queue = match super::writer::spawn(rx, shared.clone(), config.clone(), options) {
-            Ok(_) => Queue::open(tx),
+            Ok(_) => Queue::open(tx, config.queue_bytes),
             Err(e) => {
                 eprintln!("fmd: cannot start the writer thread ({e}); monitoring is off");
                 Queue::closed()

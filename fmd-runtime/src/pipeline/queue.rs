@@ -1,7 +1,9 @@
 //! The bounded queue between the request path and the writer thread.
 //!
 //! Pushing never blocks and never allocates beyond the event itself: a full queue (or one
-//! whose writer is gone) drops the event and counts it. Only [`Queue::flush`], meant for
+//! whose writer is gone) drops the event and counts it. Full means either bound: the
+//! number of events, or the bytes they hold ([`Event::weight`]) together with the
+//! writer's batch in hand, so a stalled store with huge messages costs bounded memory. Only [`Queue::flush`], meant for
 //! shutdown and tests, waits.
 
 use super::state::PipelineState;
@@ -19,19 +21,25 @@ pub(crate) fn bounded(capacity: usize) -> (SyncSender<Event>, Receiver<Event>) {
 /// The sending side, or none when monitoring is off.
 pub(crate) struct Queue {
     sender: Option<SyncSender<Event>>,
+    /// Most bytes held by events not yet stored or dropped.
+    budget: usize,
 }
 
 impl Queue {
     /// A queue that feeds a running writer.
-    pub(crate) fn open(sender: SyncSender<Event>) -> Queue {
+    pub(crate) fn open(sender: SyncSender<Event>, budget: usize) -> Queue {
         Queue {
             sender: Some(sender),
+            budget,
         }
     }
 
     /// No writer: every event is dropped and counted.
     pub(crate) fn closed() -> Queue {
-        Queue { sender: None }
+        Queue {
+            sender: None,
+            budget: 0,
+        }
     }
 
     /// Whether a writer is behind the queue.
@@ -42,16 +50,23 @@ impl Queue {
     /// Queues `event`, or drops and counts it. Never blocks.
     #[inline]
     pub(crate) fn push(&self, event: Event, counters: &PipelineState) {
-        match &self.sender {
-            Some(tx) => match tx.try_send(event) {
-                Ok(()) => {
-                    counters.queued.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                    counters.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-            },
-            None => {
+        let Some(tx) = &self.sender else {
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let weight = event.weight();
+        let held = counters.held_bytes.fetch_add(weight, Ordering::Relaxed);
+        if held.saturating_add(weight) > self.budget {
+            counters.held_bytes.fetch_sub(weight, Ordering::Relaxed);
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        match tx.try_send(event) {
+            Ok(()) => {
+                counters.queued.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                counters.held_bytes.fetch_sub(weight, Ordering::Relaxed);
                 counters.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }

@@ -9,11 +9,13 @@ use crate::model::function::{FnKind, registry};
 use crate::store::StoreError;
 use foldhash::HashMap;
 use parking_lot::{Mutex, RwLock};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Counters and state shared by the request path, the writer and the dashboard.
 #[derive(Default)]
 pub(crate) struct PipelineState {
+    /// Bytes held by events not yet stored or dropped (see [`Event::weight`](crate::model::event::Event::weight)).
+    pub(crate) held_bytes: AtomicUsize,
     pub(crate) queued: AtomicU64,
     pub(crate) stored: AtomicU64,
     pub(crate) dropped: AtomicU64,
@@ -34,6 +36,11 @@ impl PipelineState {
         if self.failing.swap(false, Ordering::Relaxed) {
             eprintln!("fmd: storage works again; monitoring data is being stored");
         }
+    }
+
+    /// The writer is done with events that held `bytes` (stored or dropped).
+    pub(crate) fn release(&self, bytes: usize) {
+        self.held_bytes.fetch_sub(bytes, Ordering::Relaxed);
     }
 
     pub(crate) fn dropped(&self, n: u64) {

@@ -56,6 +56,9 @@ fn open(config: &Config, shared: &PipelineState) -> Option<Box<dyn Store>> {
 
 /// What the writer keeps between batches besides the store.
 struct Carry {
+    /// Bytes held by the batch in hand (counted by the queue's byte budget until the
+    /// batch is stored or dropped).
+    held_bytes: usize,
     symbolizer: Symbolizer,
     typicals: Typicals,
     cpu: CpuMeter,
@@ -68,6 +71,7 @@ impl Carry {
             self.typicals.observe(r, &shared.typicals);
         }
         shared.metrics.observe(&event);
+        self.held_bytes += event.weight();
         batch.push(event);
     }
 
@@ -116,6 +120,7 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
     let mut attempts = 0;
     let mut backlog = false;
     let mut side = Carry {
+        held_bytes: 0,
         symbolizer: Symbolizer::default(),
         typicals: Typicals::default(),
         cpu: CpuMeter::default(),
@@ -176,6 +181,7 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
                 shared.stored(stored);
                 attempts = 0;
                 finish(&mut batch);
+                shared.release(std::mem::take(&mut side.held_bytes));
             }
             Err(e) => {
                 attempts += 1;
@@ -185,6 +191,7 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
                     thread::sleep(config.retry_interval());
                 } else if attempts >= MAX_ATTEMPTS {
                     give_up(&mut batch, shared, &e);
+                    shared.release(std::mem::take(&mut side.held_bytes));
                     attempts = 0;
                 }
             }
