@@ -15,26 +15,72 @@ struct Hops<'a> {
     info: &'a Ident,
 }
 
+/// Which hop a site calls: what the code tells of where its error came from.
+#[derive(Clone, Copy)]
+enum HopKind {
+    /// `expr?`: from `expr`.
+    Try,
+    /// `Err(e)` of a variable: maybe from a callee.
+    Value,
+    /// `Err(..)` of anything else: a new error.
+    New,
+}
+
 fn line(span: Span) -> u32 {
     span.start().line as u32
 }
 
+/// `Err(..)` of `Result`: bare `Err`, `Result::Err`, `std::result::Result::Err` (and
+/// `core::`). An `Err` variant of another enum is left alone.
 fn is_err_call(e: &Expr) -> bool {
     match e {
-        Expr::Call(call) => matches!(&*call.func, Expr::Path(p)
-            if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Err")),
+        Expr::Call(call) => matches!(&*call.func, Expr::Path(p) if p.qself.is_none() && {
+            let names: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            matches!(
+                names.as_slice(),
+                ["Err"] | ["Result", "Err"] | ["std" | "core", "result", "Result", "Err"]
+            )
+        }),
         Expr::Paren(p) => is_err_call(&p.expr),
         _ => false,
     }
 }
 
+/// Whether the value inside `Err(..)` may be an error a callee returned: a variable (`e`),
+/// or one converted (`e.into()`). Anything else is a new error.
+fn carries_a_value(e: &Expr) -> bool {
+    let Expr::Call(call) = e else { return false };
+    let mut args = call.args.iter();
+    let (Some(arg), None) = (args.next(), args.next()) else {
+        return false;
+    };
+    let is_variable = |e: &Expr| {
+        matches!(e, Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1
+            && p.path.segments[0].ident.to_string().starts_with(|c: char| c.is_lowercase() || c == '_'))
+    };
+    match arg {
+        Expr::MethodCall(m) => m.method == "into" && m.args.is_empty() && is_variable(&m.receiver),
+        other => is_variable(other),
+    }
+}
+
 impl Hops<'_> {
-    fn wrap(&self, e: &mut Expr, span: Span) {
+    /// Routes `e` through the hop `kind` (`hop`, `hop_new`, or `hop_try` for a `?`).
+    fn wrap(&self, e: &mut Expr, span: Span, kind: HopKind) {
         let info = self.info;
         let line = line(span);
         let inner = std::mem::replace(e, Expr::Verbatim(Default::default()));
-        *e = Expr::Verbatim(quote_spanned! {span=>
-            ::fmd::__private_0_1::hop(#inner, &#info, #line)
+        *e = Expr::Verbatim(match kind {
+            HopKind::Try => quote_spanned! {span=>
+                ::fmd::__private_0_1::hop_try(::fmd::__private_0_1::mark(), #inner, &#info, #line)
+            },
+            HopKind::Value => quote_spanned! {span=>
+                ::fmd::__private_0_1::hop(#inner, &#info, #line)
+            },
+            HopKind::New => quote_spanned! {span=>
+                ::fmd::__private_0_1::hop_new(#inner, &#info, #line)
+            },
         });
     }
 
@@ -46,7 +92,12 @@ impl Hops<'_> {
                     Expr::Call(c) => syn::spanned::Spanned::span(&c.func),
                     _ => Span::call_site(),
                 };
-                self.wrap(e, span)
+                let kind = if carries_a_value(e) {
+                    HopKind::Value
+                } else {
+                    HopKind::New
+                };
+                self.wrap(e, span, kind)
             }
             Expr::If(i) => {
                 self.tail_block(&mut i.then_branch);
@@ -78,7 +129,7 @@ impl VisitMut for Hops<'_> {
         match e {
             Expr::Try(t) => {
                 let span = t.question_token.span;
-                self.wrap(&mut t.expr, span);
+                self.wrap(&mut t.expr, span, HopKind::Try);
             }
             Expr::Return(r) => {
                 if let Some(value) = r.expr.as_deref_mut() {

@@ -10,7 +10,7 @@
 pub use crate::model::function::{FnInfo, FnKind, FnSite, Registration};
 pub use crate::request::error::Described;
 pub use crate::request::handled::capture;
-pub use crate::request::return_trace::hop;
+pub use crate::request::return_trace::{hop, hop_new, hop_try, mark};
 pub use crate::request::wrappers::{Framed, Monitored, SyncFrame, monitored_sync};
 pub use inventory;
 

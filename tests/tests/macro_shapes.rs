@@ -860,3 +860,37 @@ async fn return_type_drives_inference() {
     assert_eq!(into_async("3").await, Ok(9));
     assert!(matches!(into_async("x").await, Err(ShapeError::Parse(_))));
 }
+
+// ---------------------------------------------------------------------------------------
+// An application enum with its own `Err` variant: only `Result`'s `Err` is a hop site, so
+// this compiles and the value comes back unchanged (it failed with a private trait bound).
+
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Ok(u32),
+    Err(&'static str),
+}
+
+#[capture]
+fn outcome_of(n: u32) -> Outcome {
+    if n == 0 {
+        return Outcome::Err("zero");
+    }
+    Outcome::Ok(n)
+}
+
+#[capture]
+fn qualified_err(n: u32) -> Result<u32, String> {
+    if n == 0 {
+        return std::result::Result::Err("zero".to_owned());
+    }
+    Result::Ok(n)
+}
+
+#[test]
+fn an_applications_own_err_variant_is_not_a_result() {
+    assert_eq!(outcome_of(0), Outcome::Err("zero"));
+    assert_eq!(outcome_of(2), Outcome::Ok(2));
+    assert_eq!(qualified_err(0), Err("zero".to_owned()));
+    assert_eq!(qualified_err(3), Ok(3));
+}

@@ -164,7 +164,14 @@ fn same_file(a: &str, b: &str) -> bool {
 
 /// The trace of something that happened at `file:line` in the current frame: the error
 /// return trace that led there (if the error came from a callee), the site, then the callers.
-pub(crate) fn trace_at(file: Cow<'static, str>, line: u32, label: &'static str) -> SiteTrace {
+/// `keep`: leave the error return trace in place for a later `return Err(e)` (a
+/// `capture!`); a panic consumes it.
+pub(crate) fn trace_at(
+    file: Cow<'static, str>,
+    line: u32,
+    label: &'static str,
+    keep: bool,
+) -> SiteTrace {
     let stack = stack::snapshot();
     let Some(top) = stack.first() else {
         return SiteTrace {
@@ -178,13 +185,18 @@ pub(crate) fn trace_at(file: Cow<'static, str>, line: u32, label: &'static str) 
         };
     };
     let mut frames: Vec<TraceFrame> = Vec::with_capacity(8 + stack.len());
-    let omitted = return_trace::take_for(top.id, |hops, omitted| {
+    let collect = |hops: &[Hop], omitted: u32| {
         frames.extend(hop_frames(hops));
         if return_trace::ends_in(hops, top.id) {
             frames.pop(); // the site itself is added below, at the line where it happened
         }
         omitted
-    })
+    };
+    let omitted = if keep {
+        return_trace::peek_for(top.id, collect)
+    } else {
+        return_trace::take_for(top.id, collect)
+    }
     .unwrap_or(0);
     let mut frames = collapse(frames);
     let prefix = frames.len();

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 /// it is stored on its own.
 pub fn capture(described: Described, file: &'static str, line: u32) {
     crate::start::ensure_started();
-    let trace = error::trace_at(Cow::Borrowed(file), line, "capture site");
+    let trace = error::trace_at(Cow::Borrowed(file), line, "capture site", true);
     let mut record = Some(described.into_record(ErrorKind::Captured, trace.frames, trace.omitted));
     request::with_current(|ctx| {
         if let Some(r) = record.take() {

@@ -53,7 +53,7 @@ fn record(info: &PanicHookInfo<'_>) {
         .location()
         .map(|l| (Cow::Owned(l.file().to_owned()), l.line()))
         .unwrap_or((Cow::Borrowed("<unknown>"), 0));
-    let trace = error::trace_at(file, line, "panic location");
+    let trace = error::trace_at(file, line, "panic location", false);
     let record = ErrorRecord {
         kind: ErrorKind::Panic,
         type_name: Cow::Borrowed("panic"),
