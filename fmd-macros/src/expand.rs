@@ -117,10 +117,10 @@ fn inspect() -> TokenStream {
         |__fmd_out| {
             #[allow(unused_imports)]
             use ::fmd::__private_0_1::inspect::{
-                OutDebug as _, OutDisplay as _, OutDynError as _, OutDynSendError as _,
-                OutError as _, OutOther as _,
+                OutAnyErr as _, OutDebug as _, OutDisplay as _, OutDynError as _,
+                OutDynSendError as _, OutError as _, OutOther as _,
             };
-            (&&&&&&::fmd::__private_0_1::inspect::Out(__fmd_out)).__fmd_output()
+            (&&&&&&&::fmd::__private_0_1::inspect::Out(__fmd_out)).__fmd_output()
         }
     }
 }

@@ -3,7 +3,7 @@
 //! version of this surface).
 //!
 //! The `inspect` and `describe` modules use autoref specialization: the generated code
-//! calls a method on `&&&&&&Out(&value)`, and method lookup picks the most capable impl
+//! calls a method on `&&&&&&&Out(&value)`, and method lookup picks the most capable impl
 //! the value's type allows (a `std::error::Error`, something that dereferences to one,
 //! `Display`, `Debug`, or nothing at all).
 
@@ -106,31 +106,46 @@ pub mod inspect {
 
     tier!(
         /// Tier 1: `Result<_, impl Error>`.
-        OutError, &&&&&Out<'_, Result<T, E>>, [Error + 'static],
+        OutError, &&&&&&Out<'_, Result<T, E>>, [Error + 'static],
         |n, e: &E| Described::error(n, e)
     );
     tier!(
         /// Tier 2: `Result<_, Box<dyn Error + Send + Sync>>`, `anyhow::Result`.
-        OutDynSendError, &&&&Out<'_, Result<T, E>>, [Deref<Target = dyn Error + Send + Sync + 'static>],
+        OutDynSendError, &&&&&Out<'_, Result<T, E>>, [Deref<Target = dyn Error + Send + Sync + 'static>],
         |n, e: &E| Described::error(n, &**e)
     );
     tier!(
         /// Tier 3: `Result<_, Box<dyn Error>>`.
-        OutDynError, &&&Out<'_, Result<T, E>>, [Deref<Target = dyn Error + 'static>],
+        OutDynError, &&&&Out<'_, Result<T, E>>, [Deref<Target = dyn Error + 'static>],
         |n, e: &E| Described::error(n, &**e)
     );
     tier!(
         /// Tier 4: `Result<_, impl Display>`.
-        OutDisplay, &&Out<'_, Result<T, E>>, [Display],
+        OutDisplay, &&&Out<'_, Result<T, E>>, [Display],
         |n, e: &E| Described::display(n, e)
     );
     tier!(
         /// Tier 5: `Result<_, impl Debug>`.
-        OutDebug, &Out<'_, Result<T, E>>, [Debug],
+        OutDebug, &&Out<'_, Result<T, E>>, [Debug],
         |n, e: &E| Described::debug(n, e)
     );
 
-    /// Tier 6: any other output is not an error.
+    /// Tier 6: `Result<_, E>` whatever `E` is (the anyhow wrapper of axum's examples has
+    /// neither `Display` nor `Debug`): recorded with its type name alone.
+    pub trait OutAnyErr {
+        /// `Some` for an `Err`.
+        fn __fmd_output(&self) -> Option<Described>;
+    }
+    impl<T, E> OutAnyErr for &Out<'_, Result<T, E>> {
+        fn __fmd_output(&self) -> Option<Described> {
+            match self.0 {
+                Ok(_) => None,
+                Err(_) => Some(Described::opaque(std::any::type_name::<E>())),
+            }
+        }
+    }
+
+    /// Tier 7: any other output is not an error.
     pub trait OutOther {
         /// Always `None`.
         fn __fmd_output(&self) -> Option<Described>;

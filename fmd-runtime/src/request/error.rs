@@ -63,10 +63,28 @@ pub fn cap_message(text: &str) -> String {
 }
 
 fn finish(mut w: Capped) -> String {
-    if w.truncated {
+    let kept = without_backtrace(&w.out).len();
+    if kept < w.out.len() {
+        // A backtrace's text belongs in frames; in a message it splits one error into as
+        // many groups as there are call sites and addresses.
+        w.out.truncate(kept);
+    } else if w.truncated {
         w.out.push_str(TRUNCATED);
     }
     w.out
+}
+
+/// `text` up to a backtrace printed into it (anyhow's and eyre's `Stack backtrace:`, std's
+/// `Backtrace [{ fn: ..`), without the blank lines before it.
+fn without_backtrace(text: &str) -> &str {
+    let cut = ["Stack backtrace:", "Backtrace [{"]
+        .iter()
+        .filter_map(|marker| text.find(marker))
+        .min();
+    match cut {
+        Some(at) => text[..at].trim_end(),
+        None => text,
+    }
 }
 
 /// What fmd knows of an error value before it has a trace.
@@ -107,6 +125,15 @@ impl Described {
         Described {
             type_name: Cow::Borrowed(type_name),
             message: message_of(value),
+            sources: Vec::new(),
+        }
+    }
+
+    /// Describes a value that has neither `Error`, `Display` nor `Debug`: its type alone.
+    pub fn opaque(type_name: &'static str) -> Self {
+        Described {
+            type_name: Cow::Borrowed(type_name),
+            message: String::new(),
             sources: Vec::new(),
         }
     }
