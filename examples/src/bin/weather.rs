@@ -25,14 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("sent {answered} requests of example traffic");
     });
 
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    fmd::shutdown();
+    // Client addresses, and on Ctrl-C or SIGTERM: drain, then store what is queued.
+    fmd::axum::serve(listener, app).await?;
     Ok(())
 }

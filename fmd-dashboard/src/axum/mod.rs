@@ -2,11 +2,14 @@
 //!
 //! [`bind`] wraps a `Router` in [`FmdLayer`] — which knows each request's route template,
 //! method and final status, and turns a handler panic into a 500 after recording it — and
-//! nests the dashboard at the configured path (`/dashboard`).
+//! nests the dashboard at the configured path (`/dashboard`). [`serve`] runs it with client
+//! addresses and stores what is queued when the process is stopped (Ctrl-C, SIGTERM).
 
 mod layer;
+mod serve;
 
 pub use layer::{FmdLayer, FmdService, ResponseFuture};
+pub use serve::{serve, shutdown_signal};
 
 use axum::Router;
 
@@ -36,8 +39,8 @@ use axum::Router;
 /// # async fn run() {
 /// let app = fmd_dashboard::axum::bind(Router::new().route("/", get(hello))).with_state(Db);
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
-/// axum::serve(listener, app).await.unwrap();
-/// fmd_runtime::shutdown();
+/// // Client addresses, and on Ctrl-C / SIGTERM: drain, then store what is queued.
+/// fmd_dashboard::axum::serve(listener, app).await.unwrap();
 /// # }
 /// ```
 pub fn bind<S>(router: Router<S>) -> Router<S>
