@@ -159,3 +159,19 @@ pub fn start_retention(database: Database, weeks: u32) {
         eprintln!("fmd: cannot start the retention thread: {e}");
     }
 }
+
+/// The largest `?page=` the pages accept: far past any real list, and small enough that
+/// `page × rows per page` never overflows.
+pub const MAX_PAGE_NO: u64 = 1 << 32;
+
+/// Reads a `?page=` number; above [`MAX_PAGE_NO`] the query is refused with a 400, like
+/// any other malformed query.
+pub fn page_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let page = <u64 as serde::Deserialize>::deserialize(d)?;
+    if page > MAX_PAGE_NO {
+        return Err(serde::de::Error::custom(format!(
+            "page must be at most {MAX_PAGE_NO}"
+        )));
+    }
+    Ok(page)
+}

@@ -137,7 +137,7 @@ where
         let skip = self
             .skip
             .as_deref()
-            .is_some_and(|p| req.uri().path().starts_with(p));
+            .is_some_and(|p| under(req.uri().path(), p));
         if skip {
             return ResponseFuture {
                 inner: self.inner.call(req),
@@ -249,4 +249,10 @@ where
         }
         Poll::Ready(output)
     }
+}
+
+/// Whether `path` is `prefix` or below it (`/dashboard`, `/dashboard/..`; not `/dashboard-x`).
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }

@@ -127,6 +127,7 @@ pub async fn overview_json(
 pub struct ListQuery {
     sort: String,
     dir: String,
+    #[serde(deserialize_with = "crate::app::page_number")]
     page: u64,
 }
 
@@ -163,6 +164,7 @@ pub async fn exceptions_json(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct PageQuery {
+    #[serde(deserialize_with = "crate::app::page_number")]
     page: u64,
     notice: String,
 }

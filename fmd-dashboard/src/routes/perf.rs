@@ -50,6 +50,7 @@ impl SpanQuery {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct PageNo {
+    #[serde(deserialize_with = "crate::app::page_number")]
     page: u64,
 }
 
