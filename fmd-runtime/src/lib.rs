@@ -17,7 +17,7 @@
 //!
 //! Beside the flow: [`config`] (`fmd.toml`, `FMD_*`), [`start`] (the monitor and the panic
 //! hook, started together by every entry point), [`fence`] (nothing of fmd's unwinds into
-//! the host) and [`clock`].
+//! the host), [`secrets`] (what is scrubbed before anything is stored) and [`clock`].
 //!
 //! ```no_run
 //! // Start explicitly (optional: the first monitored call starts fmd with the defaults).
@@ -35,6 +35,7 @@ pub mod fence;
 pub mod model;
 pub mod pipeline;
 pub mod request;
+pub mod secrets;
 pub mod start;
 pub mod store;
 

@@ -52,6 +52,10 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Bearer token of the read-only JSON API (`FMD_API_TOKEN`); unset: the API is off.
     pub api_token: Option<String>,
+    /// Regular expressions whose matches in error messages, `source()` chains, panic
+    /// payloads and kept headers are replaced before storage, besides the built-in secret
+    /// shapes (`FMD_SCRUB_PATTERNS`, one per line; `scrub_patterns` in `fmd.toml`).
+    pub scrub_patterns: Vec<String>,
 }
 
 impl Default for Config {
@@ -73,6 +77,7 @@ impl Default for Config {
             outlier_factor: 2.5,
             instance: default_instance(),
             metrics_token: None,
+            scrub_patterns: Vec::new(),
             api_token: None,
         }
     }
@@ -260,6 +265,7 @@ struct FileConfig {
     instance: Option<String>,
     metrics_token: Option<String>,
     api_token: Option<String>,
+    scrub_patterns: Option<Vec<String>>,
 }
 
 /// Smallest byte budget of the queue: one event with a message of the largest size fits.
@@ -363,6 +369,9 @@ impl Config {
         self.retention_weeks = file.retention_weeks.or(self.retention_weeks);
         self.git_commit = file.git_commit.or(self.git_commit.take());
         self.metrics_token = file.metrics_token.or(self.metrics_token.take());
+        if let Some(patterns) = file.scrub_patterns {
+            self.scrub_patterns = patterns;
+        }
         self.api_token = file.api_token.or(self.api_token.take());
         Ok(())
     }
@@ -401,6 +410,14 @@ impl Config {
         if let Some(v) = var("FMD_QUEUE_CAPACITY") {
             self.queue_capacity = parse("FMD_QUEUE_CAPACITY", &v, "a number of events")?;
         }
+        if let Some(v) = var("FMD_SCRUB_PATTERNS") {
+            self.scrub_patterns = v
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some(v) = var("FMD_QUEUE_BYTES") {
             self.queue_bytes = parse("FMD_QUEUE_BYTES", &v, "a number of bytes")?;
         }
@@ -434,6 +451,9 @@ impl Config {
         }
         if self.queue_capacity == 0 || self.batch_size == 0 {
             return bad("queue_capacity/batch_size", "must be at least 1");
+        }
+        if let Err(e) = crate::secrets::ExtraPatterns::compile(&self.scrub_patterns) {
+            return bad("scrub_patterns", &format!("not a regular expression: {e}"));
         }
         if self.queue_bytes < MIN_QUEUE_BYTES {
             return bad("queue_bytes", "must be at least 65536 (64 KiB)");

@@ -14,6 +14,7 @@ use super::symbolize::Symbolizer;
 use super::typicals::Typicals;
 use crate::config::Config;
 use crate::model::event::{ErrorRecord, Event};
+use crate::secrets::{ExtraPatterns, scrub_in_place};
 use crate::store::{Store, StoreError, WriteOptions};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -56,6 +57,8 @@ fn open(config: &Config, shared: &PipelineState) -> Option<Box<dyn Store>> {
 
 /// What the writer keeps between batches besides the store.
 struct Carry {
+    /// The configured secret patterns, besides the built-in shapes.
+    scrub: ExtraPatterns,
     /// Bytes held by the batch in hand (counted by the queue's byte budget until the
     /// batch is stored or dropped).
     held_bytes: usize,
@@ -78,6 +81,8 @@ impl Carry {
     /// Work done on the batch before it is written: native backtraces resolved, process
     /// figures added to outliers, typical durations published.
     fn prepare(&mut self, batch: &mut [Event]) {
+        let scrub = &self.scrub;
+        let _ = crate::fence::contain(|| scrub_batch(batch, scrub));
         symbolize(&mut self.symbolizer, batch);
         for event in batch.iter_mut() {
             if let Event::Request(r) = event
@@ -120,6 +125,7 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
     let mut attempts = 0;
     let mut backlog = false;
     let mut side = Carry {
+        scrub: ExtraPatterns::compile(&config.scrub_patterns).unwrap_or_default(),
         held_bytes: 0,
         symbolizer: Symbolizer::default(),
         typicals: Typicals::default(),
@@ -194,6 +200,32 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
                     shared.release(std::mem::take(&mut side.held_bytes));
                     attempts = 0;
                 }
+            }
+        }
+    }
+}
+
+/// Replaces secret shapes in what the application and its clients wrote: error messages,
+/// `source()` chains, panic payloads, the URL and header values of outliers.
+fn scrub_batch(batch: &mut [Event], extra: &ExtraPatterns) {
+    for event in batch.iter_mut() {
+        let errors: &mut [ErrorRecord] = match event {
+            Event::Request(r) => {
+                if let Some(o) = r.outlier.as_mut() {
+                    scrub_in_place(&mut o.url, extra);
+                    for (_, value) in o.headers.iter_mut() {
+                        scrub_in_place(value, extra);
+                    }
+                }
+                &mut r.errors
+            }
+            Event::Error(e) => std::slice::from_mut(&mut **e),
+            Event::Flush(_) | Event::Sample(_) => continue,
+        };
+        for error in errors.iter_mut() {
+            scrub_in_place(&mut error.message, extra);
+            for source in error.sources.iter_mut() {
+                scrub_in_place(source, extra);
             }
         }
     }

@@ -1,10 +1,14 @@
 //! Scrubbing: secrets in a request's URL and headers never leave the request path.
 //!
 //! A header is secret when it carries credentials (`Authorization`, `Cookie`, `Set-Cookie`,
-//! `Proxy-Authorization`) or when its name contains, in any case, one of [`SECRET_WORDS`];
-//! a query parameter is secret when its (decoded) name contains one of them. A secret's
-//! value is replaced by [`SCRUBBED`]; the name stays, so one can see that it was sent.
-//! Lengths are capped, so a hostile request cannot make fmd store megabytes.
+//! `Proxy-Authorization`) or when its name is a secret's ([`crate::secrets::is_secret_name`]:
+//! `X-Auth-Token`, `Cf-Access-Jwt-Assertion`, …); a query parameter is secret when its
+//! (decoded) name is, in the URL and in a `Referer`; a path segment is secret when it looks
+//! like a JWT or a long random token. A secret's value is replaced by [`SCRUBBED`]; the name
+//! stays, so one can see that it was sent. Secret shapes inside the values that remain
+//! (a JWT in a custom header) are replaced on the writer thread
+//! ([`crate::secrets::scrub_text`]). Lengths are capped, so a hostile request cannot make
+//! fmd store megabytes.
 //!
 //! ```
 //! use fmd_runtime::request::scrub;
@@ -15,19 +19,8 @@
 use http::{HeaderMap, Uri};
 use percent_encoding::percent_decode_str;
 
-/// What a secret value is replaced by.
-pub const SCRUBBED: &str = "[scrubbed]";
-
-/// Parts of a header or parameter name that mark its value as secret.
-pub const SECRET_WORDS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "key",
-    "session",
-    "credential",
-];
+pub use crate::secrets::SCRUBBED;
+use crate::secrets::{is_secret_name, is_secret_segment};
 
 /// Headers whose value is always secret.
 pub const SECRET_HEADERS: &[&str] = &[
@@ -49,15 +42,51 @@ const CUT_MARK: &str = "…";
 /// Whether a header or parameter called `name` holds a secret.
 pub fn is_secret(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    SECRET_HEADERS.contains(&lower.as_str()) || SECRET_WORDS.iter().any(|w| lower.contains(w))
+    SECRET_HEADERS.contains(&lower.as_str()) || is_secret_name(&lower)
 }
 
 /// Path and query of `uri`, the values of secret query parameters replaced.
 pub fn url(uri: &Uri) -> String {
     let path = uri.path();
     let mut out = String::with_capacity(path.len() + uri.query().map_or(0, |q| q.len() + 1));
-    out.push_str(path);
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if is_secret_segment(&decoded(segment)) {
+            out.push_str(SCRUBBED);
+        } else {
+            out.push_str(segment);
+        }
+    }
     if let Some(query) = uri.query() {
+        push_query(&mut out, query);
+    }
+    cap(out, MAX_URL)
+}
+
+/// A `Referer` (or any URL-valued header): its path and query scrubbed like [`url`], its
+/// origin kept.
+fn referer(value: &str) -> String {
+    match value.parse::<Uri>() {
+        Ok(uri) => {
+            let origin = match (uri.scheme_str(), uri.authority()) {
+                (Some(scheme), Some(authority)) => {
+                    // user:password@ in the authority goes too.
+                    let host = authority.as_str().rsplit('@').next().unwrap_or_default();
+                    format!("{scheme}://{host}")
+                }
+                _ => String::new(),
+            };
+            format!("{origin}{}", url(&uri))
+        }
+        Err(_) => SCRUBBED.to_owned(),
+    }
+}
+
+/// Appends `?query` with the values of secret parameters replaced.
+fn push_query(out: &mut String, query: &str) {
+    {
         out.push('?');
         for (i, pair) in query.split('&').enumerate() {
             if i > 0 {
@@ -73,7 +102,6 @@ pub fn url(uri: &Uri) -> String {
             }
         }
     }
-    cap(out, MAX_URL)
 }
 
 /// A parameter name as the application sees it (`%6Bey` is `key`, `+` a space).
@@ -91,6 +119,11 @@ pub fn headers(map: &HeaderMap) -> Vec<(String, String)> {
             let name = name.as_str();
             let value = if is_secret(name) {
                 SCRUBBED.to_owned()
+            } else if name == "referer" || name == "origin" {
+                cap(
+                    referer(&String::from_utf8_lossy(value.as_bytes())),
+                    MAX_HEADER_VALUE,
+                )
             } else {
                 cap(
                     String::from_utf8_lossy(value.as_bytes()).into_owned(),
