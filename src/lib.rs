@@ -48,6 +48,11 @@ pub mod prelude {
     pub use fmd_macros::{capture, monitored};
 }
 
+/// `#[fmd::monitored]` works without the prelude too (the form people write first).
+/// `#[capture]` has no such path: `fmd::capture!` (the handled-error macro) holds the name
+/// at the crate root, and Rust keeps attribute and function-like macros in one namespace.
+pub use fmd_macros::monitored;
+
 /// The axum adapter: [`axum::bind`] records every request and mounts the dashboard.
 #[cfg(feature = "axum")]
 pub mod axum {

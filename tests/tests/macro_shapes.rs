@@ -894,3 +894,17 @@ fn an_applications_own_err_variant_is_not_a_result() {
     assert_eq!(qualified_err(0), Err("zero".to_owned()));
     assert_eq!(qualified_err(3), Ok(3));
 }
+
+// ---------------------------------------------------------------------------------------
+// `#[fmd::monitored]` without the prelude: the form people write first.
+
+#[fmd::monitored]
+fn qualified_attribute() -> u32 {
+    7
+}
+
+#[test]
+fn the_attribute_works_by_its_full_path() {
+    assert_eq!(qualified_attribute(), 7);
+    assert_eq!(info("qualified_attribute").name, "qualified_attribute");
+}
