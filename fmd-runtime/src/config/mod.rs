@@ -430,8 +430,14 @@ impl Config {
         if let Some(v) = var("FMD_INSTANCE") {
             self.instance = v;
         }
-        self.metrics_token = var("FMD_METRICS_TOKEN").or(self.metrics_token.take());
-        self.api_token = var("FMD_API_TOKEN").or(self.api_token.take());
+        // Set but empty means "off", as unset does (`FMD_API_TOKEN=` in a unit file).
+        let token = |name: &str| var(name).map(|v| v.trim().to_owned());
+        if let Some(v) = token("FMD_METRICS_TOKEN") {
+            self.metrics_token = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = token("FMD_API_TOKEN") {
+            self.api_token = (!v.is_empty()).then_some(v);
+        }
         Ok(())
     }
 
@@ -503,6 +509,14 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_token_switches_its_route_off() {
+        let c = with(&[("FMD_API_TOKEN", ""), ("FMD_METRICS_TOKEN", " ")]).unwrap();
+        assert_eq!(c.api_token, None);
+        assert_eq!(c.metrics_token, None);
+        assert!(c.validate().is_ok());
+    }
 
     fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: Vec<(String, String)> = vars
