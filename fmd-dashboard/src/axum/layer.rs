@@ -150,10 +150,17 @@ where
         let route = self.route_of(req.extensions().get::<MatchedPath>());
         let slot = method_slot(req.method());
         let mut ctx = RequestCtx::new(method_name(req.method()), route);
-        ctx.ip = req
+        let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+            .map(|c| c.0.ip());
+        let trusted = &fmd_runtime::monitor().config().trusted_proxies;
+        ctx.ip = if trusted.is_empty() {
+            peer.map(|ip| ip.to_string())
+        } else {
+            fmd_runtime::request::client_address(peer, req.headers(), trusted)
+                .map(|ip| ip.to_string())
+        };
         ctx.resolve(self.memo.handlers[slot].get().copied());
         ctx.keep_http(req.uri(), req.headers());
         let req = if fmd_runtime::request::has_group_by() {

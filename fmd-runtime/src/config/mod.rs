@@ -56,6 +56,10 @@ pub struct Config {
     /// payloads and kept headers are replaced before storage, besides the built-in secret
     /// shapes (`FMD_SCRUB_PATTERNS`, one per line; `scrub_patterns` in `fmd.toml`).
     pub scrub_patterns: Vec<String>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client
+    /// (`FMD_TRUSTED_PROXIES`: addresses or CIDR ranges, comma-separated; none by default, so
+    /// the connection's peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Config {
@@ -78,6 +82,7 @@ impl Default for Config {
             instance: default_instance(),
             metrics_token: None,
             scrub_patterns: Vec::new(),
+            trusted_proxies: Vec::new(),
             api_token: None,
         }
     }
@@ -266,6 +271,7 @@ struct FileConfig {
     metrics_token: Option<String>,
     api_token: Option<String>,
     scrub_patterns: Option<Vec<String>>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// Smallest byte budget of the queue: one event with a message of the largest size fits.
@@ -372,6 +378,15 @@ impl Config {
         if let Some(patterns) = file.scrub_patterns {
             self.scrub_patterns = patterns;
         }
+        if let Some(proxies) = file.trusted_proxies {
+            self.trusted_proxies =
+                crate::request::parse_trusted(&proxies.join(",")).map_err(|problem| {
+                    ConfigError {
+                        source: "fmd.toml: trusted_proxies".to_owned(),
+                        problem,
+                    }
+                })?;
+        }
         self.api_token = file.api_token.or(self.api_token.take());
         Ok(())
     }
@@ -409,6 +424,13 @@ impl Config {
         }
         if let Some(v) = var("FMD_QUEUE_CAPACITY") {
             self.queue_capacity = parse("FMD_QUEUE_CAPACITY", &v, "a number of events")?;
+        }
+        if let Some(v) = var("FMD_TRUSTED_PROXIES") {
+            self.trusted_proxies =
+                crate::request::parse_trusted(&v).map_err(|problem| ConfigError {
+                    source: format!("FMD_TRUSTED_PROXIES={v:?}"),
+                    problem,
+                })?;
         }
         if let Some(v) = var("FMD_SCRUB_PATTERNS") {
             self.scrub_patterns = v

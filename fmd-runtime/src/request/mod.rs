@@ -14,11 +14,13 @@
 //! | `outlier` | level 2: the slow-request threshold and what is kept of a slow request |
 //! | `profile` | level 3: the call tree under construction |
 //! | `scrub` | secrets out of URLs and headers |
+//! | `client` | the client's address, behind trusted proxies too |
 //! | `hooks` | the group-by hook |
 //!
 //! Framework adapters (the axum layer) use [`RequestCtx`], [`enter`], [`with_current`] and
 //! the group-by hook's [`has_group_by`] / [`group_of`]; everything else is internal.
 
+mod client;
 mod ctx;
 pub(crate) mod error;
 pub(crate) mod handled;
@@ -31,6 +33,7 @@ pub mod scrub;
 pub(crate) mod stack;
 pub(crate) mod wrappers;
 
+pub use client::{client_address, parse_trusted};
 pub use ctx::{Entered, MAX_ERRORS, RequestCtx, enter, in_request, with_current};
 pub use error::{MAX_MESSAGE, MAX_SOURCES, TRUNCATED, cap_message, message_of};
 pub use hooks::{MAX_GROUP_BY, group_by, group_of, has_group_by};
