@@ -15,7 +15,6 @@ use crate::auth::session::{Session, constant_time_eq, random_token};
 use crate::auth::{Role, password};
 use crate::format::now_ms;
 use crate::pages::{home, login::login_page};
-use fmd_runtime::store::read::DashboardStore;
 
 /// Verified against when the account does not exist, so both cases cost the same.
 static DUMMY_HASH: Lazy<String> = Lazy::new(|| password::hash("fmd-dummy").unwrap_or_default());

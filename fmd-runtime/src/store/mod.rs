@@ -104,6 +104,16 @@ impl StoreError {
     }
 }
 
+/// Where the engine's `?` stood, as `store/<engine>/<file>.rs:<line>`: the label of an
+/// error converted with `From` (the read model's queries).
+#[track_caller]
+fn caller() -> String {
+    let at = std::panic::Location::caller();
+    let file = at.file().replace('\\', "/");
+    let file = file.rsplit_once("src/").map_or(file.as_str(), |(_, f)| f);
+    format!("{file}:{}", at.line())
+}
+
 /// The writer's side of a store.
 pub trait Store: Send {
     /// Writes the events of one batch in one transaction; `Flush` events are ignored.

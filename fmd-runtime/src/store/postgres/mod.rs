@@ -92,6 +92,16 @@ pub(crate) fn store_error(context: &str, e: postgres::Error) -> StoreError {
     }
 }
 
+/// `?` on a driver error where a [`StoreError`] is returned (the read model): the same
+/// transient classification as `store_error`, labelled with the place in the engine
+/// that failed (`store/postgres/queries.rs:212: ...`).
+impl From<postgres::Error> for StoreError {
+    #[track_caller]
+    fn from(e: postgres::Error) -> StoreError {
+        store_error(&super::caller(), e)
+    }
+}
+
 /// PostgreSQL text cannot hold NUL characters; they are stored as U+FFFD.
 pub(crate) fn text(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {

@@ -3,6 +3,7 @@
 //! scans of `request_endpoint_time_sample` for samples, the partial `request_failed`).
 
 use super::queries::{PgReader, endpoint_row, small, snapshot_frames};
+use crate::store::StoreError;
 use crate::store::read::dashboard::{EndpointInfo, Page};
 use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
@@ -51,7 +52,7 @@ impl PgReader {
 }
 
 impl PerfStore for PgReader {
-    fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, postgres::Error> {
+    fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, StoreError> {
         Ok(self
             .client
             .query(
@@ -69,7 +70,7 @@ impl PerfStore for PgReader {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<HourCell>, postgres::Error> {
+    ) -> Result<Vec<HourCell>, StoreError> {
         let (a, b) = hours(from, to);
         let rows = self.client.query(
             "SELECT hour, sum(hits)::bigint, sum(duration_us)::bigint FROM request_hourly
@@ -92,7 +93,7 @@ impl PerfStore for PgReader {
             .collect())
     }
 
-    fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, postgres::Error> {
+    fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, StoreError> {
         let (a, b) = hours(from, to);
         let rows = self.client.query(
             "SELECT div(h.hour, 24)::bigint AS day, h.endpoint_id, e.name, sum(h.hits)::bigint
@@ -118,7 +119,7 @@ impl PerfStore for PgReader {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<VersionDay>, postgres::Error> {
+    ) -> Result<Vec<VersionDay>, StoreError> {
         let (a, b) = hours(from, to);
         let rows = self.client.query(
             "SELECT div(hour, 24)::bigint AS day, version, sum(hits)::bigint FROM request_hourly
@@ -137,7 +138,7 @@ impl PerfStore for PgReader {
             .collect())
     }
 
-    fn versions(&mut self) -> Result<Vec<AppVersion>, postgres::Error> {
+    fn versions(&mut self) -> Result<Vec<AppVersion>, StoreError> {
         let rows = self.client.query(
             "SELECT version, git_commit, first_seen, last_seen FROM app_version
              ORDER BY last_seen DESC, version",
@@ -160,7 +161,7 @@ impl PerfStore for PgReader {
         since: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> Result<Vec<RequestSample>, postgres::Error> {
+    ) -> Result<Vec<RequestSample>, StoreError> {
         let rows = self.client.query(
             "SELECT id, time, duration_us, status, cancelled, version, group_by, ip
              FROM request WHERE endpoint_id = $1 AND time >= $2
@@ -188,7 +189,7 @@ impl PerfStore for PgReader {
         endpoint_id: i64,
         selection: &Selection,
         limit: u32,
-    ) -> Result<Vec<i64>, postgres::Error> {
+    ) -> Result<Vec<i64>, StoreError> {
         // A version is looked for only in the hours it served the endpoint.
         let (from, to, version) = match selection {
             Selection::Period { from, to } => (*from, *to, None),
@@ -211,7 +212,7 @@ impl PerfStore for PgReader {
         &mut self,
         endpoint_id: i64,
         selection: &Selection,
-    ) -> Result<StatusMix, postgres::Error> {
+    ) -> Result<StatusMix, StoreError> {
         let (a, b, version) = match selection {
             Selection::Period { from, to } => {
                 let (a, b) = hours(*from, *to);
@@ -241,7 +242,7 @@ impl PerfStore for PgReader {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> Result<Page<FailedRequest>, postgres::Error> {
+    ) -> Result<Page<FailedRequest>, StoreError> {
         // The condition is spelled as in the partial index `request_failed`.
         let rows = self.client.query(
             "SELECT r.id, r.time, r.method, r.route, r.status, r.cancelled, r.duration_us,
@@ -287,7 +288,7 @@ impl PerfStore for PgReader {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> Result<Page<Outlier>, postgres::Error> {
+    ) -> Result<Page<Outlier>, StoreError> {
         let rows = self.client.query(
             "SELECT o.request_id, o.time, o.url, o.headers, r.duration_us, r.status,
                     o.typical_us, o.threshold_us, o.cpu_percent, o.memory_bytes, o.stack_id
@@ -336,7 +337,7 @@ impl PerfStore for PgReader {
         endpoint_id: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> Result<Vec<ProfiledRequest>, postgres::Error> {
+    ) -> Result<Vec<ProfiledRequest>, StoreError> {
         let ids: Vec<i64> = self
             .client
             .query(
@@ -390,7 +391,7 @@ impl PerfStore for PgReader {
         Ok(out)
     }
 
-    fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, postgres::Error> {
+    fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, StoreError> {
         Ok(self
             .client
             .query(
@@ -412,7 +413,7 @@ impl PerfStore for PgReader {
         from: i64,
         to: i64,
         buckets: u32,
-    ) -> Result<Vec<GraphPoint>, postgres::Error> {
+    ) -> Result<Vec<GraphPoint>, StoreError> {
         let width = ((to - from) / i64::from(buckets.max(1))).max(1);
         let rows = self.client.query(
             "SELECT (time - $2) / $4::bigint AS b, avg(value), min(value), max(value), count(*)

@@ -135,13 +135,11 @@ fn clean_orphans(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Err
 }
 
 impl DashboardStore for PgReader {
-    type Error = postgres::Error;
-
     fn overview(
         &mut self,
         now: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<EndpointOverview>, postgres::Error> {
+    ) -> Result<Vec<EndpointOverview>, StoreError> {
         let today = now.div_euclid(DAY_MS);
         let week = today - 6;
         let endpoints: Vec<EndpointInfo> = self
@@ -229,7 +227,7 @@ impl DashboardStore for PgReader {
         Ok(out)
     }
 
-    fn instances(&mut self) -> Result<Vec<InstanceInfo>, postgres::Error> {
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, StoreError> {
         Ok(self
             .client
             .query(
@@ -246,7 +244,7 @@ impl DashboardStore for PgReader {
             .collect())
     }
 
-    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, postgres::Error> {
+    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError> {
         Ok(self
             .client
             .query_opt(
@@ -264,7 +262,7 @@ impl DashboardStore for PgReader {
         descending: bool,
         offset: u64,
         limit: u64,
-    ) -> Result<Page<GroupSummary>, postgres::Error> {
+    ) -> Result<Page<GroupSummary>, StoreError> {
         let key = match sort {
             GroupSort::LastSeen => "g.last_seen",
             GroupSort::FirstSeen => "g.first_seen",
@@ -306,7 +304,7 @@ impl DashboardStore for PgReader {
         group_id: i64,
         now: i64,
         buckets: u32,
-    ) -> Result<Option<GroupDetail>, postgres::Error> {
+    ) -> Result<Option<GroupDetail>, StoreError> {
         let Some(row) = self
             .client
             .query_opt(&format!("{GROUP_SELECT} WHERE g.id = $1"), &[&group_id])?
@@ -361,7 +359,7 @@ impl DashboardStore for PgReader {
         }))
     }
 
-    fn totals(&mut self) -> Result<StoreTotals, postgres::Error> {
+    fn totals(&mut self) -> Result<StoreTotals, StoreError> {
         let r = self.client.query_one(
             "SELECT (SELECT count(*) FROM request), (SELECT count(*) FROM exception_occurrence),
                     (SELECT count(*) FROM exception_group), (SELECT count(*) FROM endpoint),
@@ -382,7 +380,7 @@ impl DashboardStore for PgReader {
         &mut self,
         endpoint_id: i64,
         level: Option<u8>,
-    ) -> Result<Option<String>, postgres::Error> {
+    ) -> Result<Option<String>, StoreError> {
         Ok(self
             .client
             .query_opt(
@@ -392,7 +390,7 @@ impl DashboardStore for PgReader {
             .map(|r| r.get(0)))
     }
 
-    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, postgres::Error> {
+    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, StoreError> {
         let mut tx = self.client.transaction()?;
         let found = tx
             .query_opt(
@@ -413,7 +411,7 @@ impl DashboardStore for PgReader {
         Ok(true)
     }
 
-    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, postgres::Error> {
+    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
         let mut tx = self.client.transaction()?;
         let mut occurrences = tx.execute(
             "DELETE FROM exception_occurrence WHERE time < $1",
@@ -486,7 +484,7 @@ impl DashboardStore for PgReader {
         })
     }
 
-    fn count_users(&mut self) -> Result<u64, postgres::Error> {
+    fn count_users(&mut self) -> Result<u64, StoreError> {
         let n: i64 = self
             .client
             .query_one("SELECT count(*) FROM fmd_user", &[])?
@@ -494,7 +492,7 @@ impl DashboardStore for PgReader {
         Ok(n as u64)
     }
 
-    fn users(&mut self) -> Result<Vec<User>, postgres::Error> {
+    fn users(&mut self) -> Result<Vec<User>, StoreError> {
         Ok(self
             .client
             .query(
@@ -506,7 +504,7 @@ impl DashboardStore for PgReader {
             .collect())
     }
 
-    fn user(&mut self, username: &str) -> Result<Option<User>, postgres::Error> {
+    fn user(&mut self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(self
             .client
             .query_opt(
@@ -523,7 +521,7 @@ impl DashboardStore for PgReader {
         password_hash: &str,
         role: &str,
         now: i64,
-    ) -> Result<bool, postgres::Error> {
+    ) -> Result<bool, StoreError> {
         let n = self.client.execute(
             "INSERT INTO fmd_user (username, password_hash, role, created_at)
              VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",

@@ -2,15 +2,11 @@
 //! order from `request_time` or `request_endpoint_time_sample` (both end in `id`).
 
 use super::PgReader;
+use crate::store::StoreError;
 use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
 
 impl RequestLog for PgReader {
-    type Error = postgres::Error;
-
-    fn requests_in_window(
-        &mut self,
-        w: &RequestWindow,
-    ) -> Result<Vec<RequestRow>, postgres::Error> {
+    fn requests_in_window(&mut self, w: &RequestWindow) -> Result<Vec<RequestRow>, StoreError> {
         let (after_time, after_id) = w.after.unwrap_or((i64::MIN, i64::MIN));
         let from = w.from.max(after_time);
         let limit = i64::from(w.limit.min(MAX_PAGE));

@@ -10,6 +10,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::queries::{SqliteReader, endpoint_row, snapshot_frames};
+use crate::store::StoreError;
 use crate::store::read::dashboard::{EndpointInfo, Page};
 use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
@@ -48,11 +49,12 @@ impl SqliteReader {
 }
 
 impl PerfStore for SqliteReader {
-    fn endpoint_list(&mut self) -> rusqlite::Result<Vec<EndpointInfo>> {
-        self.conn
+    fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached("SELECT id, name, level, last_requested FROM endpoint ORDER BY name")?
             .query_map([], endpoint_row)?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
     fn hourly_load(
@@ -61,7 +63,7 @@ impl PerfStore for SqliteReader {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<HourCell>> {
+    ) -> Result<Vec<HourCell>, StoreError> {
         let (a, b) = hours(from, to);
         let sql = if endpoint_id.is_some() {
             "SELECT hour / 24, hour % 24, sum(hits), sum(duration_us) FROM request_hourly
@@ -73,7 +75,8 @@ impl PerfStore for SqliteReader {
              WHERE hour >= ?1 AND hour < ?2 AND ?3 IS NULL AND (?4 IS NULL OR instance = ?4)
              GROUP BY hour ORDER BY hour"
         };
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(sql)?
             .query_map(params![a, b, endpoint_id, instance], |r| {
                 Ok(HourCell {
@@ -83,12 +86,13 @@ impl PerfStore for SqliteReader {
                     duration_us: r.get(3)?,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
-    fn daily_hits(&mut self, from: i64, to: i64) -> rusqlite::Result<Vec<DailyHits>> {
+    fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, StoreError> {
         let (a, b) = hours(from, to);
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT h.hour / 24 AS day, h.endpoint_id, e.name, sum(h.hits)
                  FROM request_hourly h JOIN endpoint e ON e.id = h.endpoint_id
@@ -103,7 +107,7 @@ impl PerfStore for SqliteReader {
                     hits: r.get::<_, i64>(3)?.max(0) as u64,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
     fn version_usage(
@@ -112,7 +116,7 @@ impl PerfStore for SqliteReader {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<VersionDay>> {
+    ) -> Result<Vec<VersionDay>, StoreError> {
         let (a, b) = hours(from, to);
         let sql = if endpoint_id.is_some() {
             "SELECT hour / 24 AS day, version, sum(hits) FROM request_hourly
@@ -124,7 +128,8 @@ impl PerfStore for SqliteReader {
              WHERE hour >= ?1 AND hour < ?2 AND ?3 IS NULL AND (?4 IS NULL OR instance = ?4)
              GROUP BY day, version ORDER BY day, version"
         };
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(sql)?
             .query_map(params![a, b, endpoint_id, instance], |r| {
                 Ok(VersionDay {
@@ -133,11 +138,12 @@ impl PerfStore for SqliteReader {
                     hits: r.get::<_, i64>(2)?.max(0) as u64,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
-    fn versions(&mut self) -> rusqlite::Result<Vec<AppVersion>> {
-        self.conn
+    fn versions(&mut self) -> Result<Vec<AppVersion>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT version, git_commit, first_seen, last_seen FROM app_version
                  ORDER BY last_seen DESC, version",
@@ -150,7 +156,7 @@ impl PerfStore for SqliteReader {
                     last_seen: r.get(3)?,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
     fn recent_requests(
@@ -159,8 +165,9 @@ impl PerfStore for SqliteReader {
         since: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<RequestSample>> {
-        self.conn
+    ) -> Result<Vec<RequestSample>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT id, time, duration_us, status, cancelled, version, group_by, ip
                  FROM request WHERE endpoint_id = ?1 AND time >= ?2
@@ -179,7 +186,7 @@ impl PerfStore for SqliteReader {
                     ip: r.get(7)?,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
     fn durations(
@@ -187,7 +194,7 @@ impl PerfStore for SqliteReader {
         endpoint_id: i64,
         selection: &Selection,
         limit: u32,
-    ) -> rusqlite::Result<Vec<i64>> {
+    ) -> Result<Vec<i64>, StoreError> {
         // A version is looked for only in the hours it served the endpoint, so an old
         // version does not scan the endpoint's whole history.
         let (from, to, version) = match selection {
@@ -197,7 +204,8 @@ impl PerfStore for SqliteReader {
                 (a, b, Some(v.as_str()))
             }
         };
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT duration_us FROM request
                  WHERE endpoint_id = ?1 AND time >= ?2 AND time < ?3
@@ -205,14 +213,14 @@ impl PerfStore for SqliteReader {
                  ORDER BY time DESC LIMIT ?5",
             )?
             .query_map(params![endpoint_id, from, to, version, limit], |r| r.get(0))?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
     fn status_mix(
         &mut self,
         endpoint_id: i64,
         selection: &Selection,
-    ) -> rusqlite::Result<StatusMix> {
+    ) -> Result<StatusMix, StoreError> {
         let (a, b, version) = match selection {
             Selection::Period { from, to } => {
                 let (a, b) = hours(*from, *to);
@@ -220,7 +228,8 @@ impl PerfStore for SqliteReader {
             }
             Selection::Version(v) => (i64::MIN, i64::MAX, Some(v.as_str())),
         };
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT coalesce(sum(hits), 0), coalesce(sum(client_errors), 0),
                         coalesce(sum(server_errors), 0), coalesce(sum(cancelled), 0)
@@ -236,7 +245,7 @@ impl PerfStore for SqliteReader {
                     server_errors: n(2)?,
                     cancelled: n(3)?,
                 })
-            })
+            })?)
     }
 
     fn failed_requests(
@@ -245,7 +254,7 @@ impl PerfStore for SqliteReader {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Page<FailedRequest>> {
+    ) -> Result<Page<FailedRequest>, StoreError> {
         // The condition is spelled as in the partial index `request_failed`.
         let rows = self
             .conn
@@ -294,7 +303,7 @@ impl PerfStore for SqliteReader {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Page<Outlier>> {
+    ) -> Result<Page<Outlier>, StoreError> {
         let rows: Vec<(Outlier, Option<i64>)> = self
             .conn
             .prepare_cached(
@@ -353,7 +362,7 @@ impl PerfStore for SqliteReader {
         endpoint_id: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<ProfiledRequest>> {
+    ) -> Result<Vec<ProfiledRequest>, StoreError> {
         let ids: Vec<i64> = self
             .conn
             .prepare_cached(
@@ -406,8 +415,9 @@ impl PerfStore for SqliteReader {
         Ok(out)
     }
 
-    fn custom_graphs(&mut self) -> rusqlite::Result<Vec<CustomGraph>> {
-        self.conn
+    fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached("SELECT id, name, created_at FROM custom_graph ORDER BY name")?
             .query_map([], |r| {
                 Ok(CustomGraph {
@@ -416,7 +426,7 @@ impl PerfStore for SqliteReader {
                     created_at: r.get(2)?,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
     fn graph_points(
@@ -425,9 +435,10 @@ impl PerfStore for SqliteReader {
         from: i64,
         to: i64,
         buckets: u32,
-    ) -> rusqlite::Result<Vec<GraphPoint>> {
+    ) -> Result<Vec<GraphPoint>, StoreError> {
         let width = ((to - from) / i64::from(buckets.max(1))).max(1);
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT (time - ?2) / ?4 AS b, avg(value), min(value), max(value), count(*)
                  FROM custom_graph_value WHERE graph_id = ?1 AND time >= ?2 AND time < ?3
@@ -442,6 +453,6 @@ impl PerfStore for SqliteReader {
                     samples: r.get::<_, i64>(4)?.max(0) as u64,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 }

@@ -12,6 +12,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::schema;
+use crate::store::StoreError;
 use crate::store::histogram;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
@@ -27,7 +28,7 @@ use crate::store::read::perf::HOUR_MS;
 ///
 /// let mut store = SqliteReader::open(std::path::Path::new("fmd.db"))?;
 /// let endpoints = store.overview(0, None)?;
-/// # Ok::<(), rusqlite::Error>(())
+/// # Ok::<(), fmd_runtime::store::StoreError>(())
 /// ```
 pub struct SqliteReader {
     pub(super) conn: Connection,
@@ -176,13 +177,11 @@ fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 }
 
 impl DashboardStore for SqliteReader {
-    type Error = rusqlite::Error;
-
     fn overview(
         &mut self,
         now: i64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<EndpointOverview>> {
+    ) -> Result<Vec<EndpointOverview>, StoreError> {
         let today = now.div_euclid(DAY_MS);
         let week = today - 6;
         let endpoints: Vec<(i64, String, Option<i64>, Option<i64>)> = self
@@ -258,8 +257,9 @@ impl DashboardStore for SqliteReader {
         Ok(out)
     }
 
-    fn instances(&mut self) -> rusqlite::Result<Vec<InstanceInfo>> {
-        self.conn
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT name, first_seen, last_seen FROM instance
                  ORDER BY last_seen DESC, name LIMIT 1000",
@@ -271,14 +271,15 @@ impl DashboardStore for SqliteReader {
                     last_seen: r.get(2)?,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
-    fn endpoint(&mut self, id: i64) -> rusqlite::Result<Option<EndpointInfo>> {
-        self.conn
+    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached("SELECT id, name, level, last_requested FROM endpoint WHERE id = ?1")?
             .query_row([id], endpoint_row)
-            .optional()
+            .optional()?)
     }
 
     fn groups(
@@ -288,7 +289,7 @@ impl DashboardStore for SqliteReader {
         descending: bool,
         offset: u64,
         limit: u64,
-    ) -> rusqlite::Result<Page<GroupSummary>> {
+    ) -> Result<Page<GroupSummary>, StoreError> {
         let key = match sort {
             GroupSort::LastSeen => "g.last_seen",
             GroupSort::FirstSeen => "g.first_seen",
@@ -326,7 +327,7 @@ impl DashboardStore for SqliteReader {
         group_id: i64,
         now: i64,
         buckets: u32,
-    ) -> rusqlite::Result<Option<GroupDetail>> {
+    ) -> Result<Option<GroupDetail>, StoreError> {
         let Some(summary) = self.group_summary(group_id)? else {
             return Ok(None);
         };
@@ -377,7 +378,7 @@ impl DashboardStore for SqliteReader {
         }))
     }
 
-    fn totals(&mut self) -> rusqlite::Result<StoreTotals> {
+    fn totals(&mut self) -> Result<StoreTotals, StoreError> {
         let count = |sql: &str| -> rusqlite::Result<u64> {
             self.conn
                 .query_row(sql, [], |r| r.get::<_, i64>(0))
@@ -398,14 +399,15 @@ impl DashboardStore for SqliteReader {
         &mut self,
         endpoint_id: i64,
         level: Option<u8>,
-    ) -> rusqlite::Result<Option<String>> {
-        self.conn
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached("UPDATE endpoint SET level = ?2 WHERE id = ?1 RETURNING name")?
             .query_row(params![endpoint_id, level], |r| r.get(0))
-            .optional()
+            .optional()?)
     }
 
-    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> rusqlite::Result<bool> {
+    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -430,7 +432,7 @@ impl DashboardStore for SqliteReader {
         Ok(true)
     }
 
-    fn prune(&mut self, cutoff: i64) -> rusqlite::Result<PruneReport> {
+    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -511,28 +513,31 @@ impl DashboardStore for SqliteReader {
         })
     }
 
-    fn count_users(&mut self) -> rusqlite::Result<u64> {
-        self.conn
+    fn count_users(&mut self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
             .query_row("SELECT count(*) FROM fmd_user", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
+            .map(|n| n as u64)?)
     }
 
-    fn users(&mut self) -> rusqlite::Result<Vec<User>> {
-        self.conn
+    fn users(&mut self) -> Result<Vec<User>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT id, username, password_hash, role FROM fmd_user ORDER BY username",
             )?
             .query_map([], user_row)?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
-    fn user(&mut self, username: &str) -> rusqlite::Result<Option<User>> {
-        self.conn
+    fn user(&mut self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT id, username, password_hash, role FROM fmd_user WHERE username = ?1",
             )?
             .query_row([username], user_row)
-            .optional()
+            .optional()?)
     }
 
     fn create_user(
@@ -541,7 +546,7 @@ impl DashboardStore for SqliteReader {
         password_hash: &str,
         role: &str,
         now: i64,
-    ) -> rusqlite::Result<bool> {
+    ) -> Result<bool, StoreError> {
         let n = self.conn.execute(
             "INSERT INTO fmd_user (username, password_hash, role, created_at)
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT(username) DO NOTHING",

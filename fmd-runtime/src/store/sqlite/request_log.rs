@@ -8,6 +8,7 @@
 use rusqlite::params;
 
 use super::SqliteReader;
+use crate::store::StoreError;
 use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
 
 const SELECT: &str = "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time,
@@ -40,9 +41,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
 }
 
 impl RequestLog for SqliteReader {
-    type Error = rusqlite::Error;
-
-    fn requests_in_window(&mut self, w: &RequestWindow) -> rusqlite::Result<Vec<RequestRow>> {
+    fn requests_in_window(&mut self, w: &RequestWindow) -> Result<Vec<RequestRow>, StoreError> {
         let (after_time, after_id) = w.after.unwrap_or((i64::MIN, i64::MIN));
         let from = w.from.max(after_time);
         let sql = match w.endpoint_id {
@@ -50,7 +49,8 @@ impl RequestLog for SqliteReader {
             None => format!("{SELECT} WHERE ?3 IS NULL AND {FILTER}"),
         };
         let limit = w.limit.min(MAX_PAGE);
-        self.connection()
+        Ok(self
+            .connection()
             .prepare_cached(&sql)?
             .query_map(
                 params![
@@ -64,7 +64,7 @@ impl RequestLog for SqliteReader {
                 ],
                 row,
             )?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 }
 
