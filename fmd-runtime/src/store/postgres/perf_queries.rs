@@ -9,6 +9,7 @@ use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
     PerfStore, ProfileNode, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
 };
+use crate::store::sql;
 
 /// `[from, to)` in Unix ms as the rollup's hour numbers (partial hours included).
 fn hours(from: i64, to: i64) -> (i64, i64) {
@@ -37,11 +38,9 @@ impl PgReader {
         endpoint_id: i64,
         version: &str,
     ) -> Result<(i64, i64), postgres::Error> {
-        let r = self.client.query_one(
-            "SELECT min(hour), max(hour) FROM request_hourly
-             WHERE endpoint_id = $1 AND version = $2",
-            &[&endpoint_id, &version],
-        )?;
+        let r = self
+            .client
+            .query_one(sql::VERSION_HOURS, &[&endpoint_id, &version])?;
         Ok(
             match (r.get::<_, Option<i64>>(0), r.get::<_, Option<i64>>(1)) {
                 (Some(a), Some(b)) => (a * HOUR_MS, (b + 1) * HOUR_MS),
@@ -55,10 +54,7 @@ impl PerfStore for PgReader {
     fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, StoreError> {
         Ok(self
             .client
-            .query(
-                "SELECT id, name, level, last_requested FROM endpoint ORDER BY name",
-                &[],
-            )?
+            .query(sql::ENDPOINTS, &[])?
             .iter()
             .map(endpoint_row)
             .collect())
@@ -139,11 +135,7 @@ impl PerfStore for PgReader {
     }
 
     fn versions(&mut self) -> Result<Vec<AppVersion>, StoreError> {
-        let rows = self.client.query(
-            "SELECT version, git_commit, first_seen, last_seen FROM app_version
-             ORDER BY last_seen DESC, version",
-            &[],
-        )?;
+        let rows = self.client.query(sql::VERSIONS, &[])?;
         Ok(rows
             .iter()
             .map(|r| AppVersion {
@@ -352,22 +344,12 @@ impl PerfStore for PgReader {
             .collect();
         let mut out = Vec::with_capacity(ids.len());
         for request_id in ids {
-            let Some(req) = self.client.query_opt(
-                "SELECT time, duration_us FROM request WHERE id = $1",
-                &[&request_id],
-            )?
-            else {
+            let Some(req) = self.client.query_opt(sql::REQUEST_TIMING, &[&request_id])? else {
                 continue;
             };
             let nodes = self
                 .client
-                .query(
-                    "SELECT p.position, p.parent, p.depth, p.location_id, l.module, l.name,
-                            p.calls, p.total_us, p.self_us
-                     FROM profile_node p JOIN function_location l ON l.id = p.location_id
-                     WHERE p.request_id = $1 ORDER BY p.position",
-                    &[&request_id],
-                )?
+                .query(sql::PROFILE_NODES, &[&request_id])?
                 .iter()
                 .map(|r| ProfileNode {
                     position: small(r.get(0)),
@@ -394,10 +376,7 @@ impl PerfStore for PgReader {
     fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, StoreError> {
         Ok(self
             .client
-            .query(
-                "SELECT id, name, created_at FROM custom_graph ORDER BY name",
-                &[],
-            )?
+            .query(sql::CUSTOM_GRAPHS, &[])?
             .iter()
             .map(|r| CustomGraph {
                 id: r.get(0),

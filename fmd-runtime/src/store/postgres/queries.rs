@@ -6,6 +6,8 @@
 //! PostgreSQL's: `sum` over `BIGINT` is `NUMERIC` (cast back), `FILTER` counts, typed
 //! parameters.
 
+use crate::store::sql;
+use crate::store::sql::GROUP_SELECT;
 use std::collections::HashMap;
 
 use postgres::{GenericClient, Row};
@@ -49,13 +51,6 @@ impl PgReader {
     }
 }
 
-const GROUP_SELECT: &str = "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
-        g.first_seen, g.last_seen
-    FROM exception_group g
-    JOIN endpoint e ON e.id = g.endpoint_id
-    JOIN exception_type t ON t.id = g.type_id
-    JOIN exception_message m ON m.id = g.message_id";
-
 fn group_row(r: &Row) -> GroupSummary {
     GroupSummary {
         id: r.get(0),
@@ -88,16 +83,7 @@ pub(super) fn snapshot_frames(
     client: &mut impl GenericClient,
     snapshot_id: i64,
 ) -> Result<Vec<StackFrame>, postgres::Error> {
-    let rows = client.query(
-        "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
-                l.in_app, d.code, d.verbatim, s.repeat
-         FROM exception_stackline s
-         JOIN exception_frame f ON f.id = s.frame_id
-         JOIN function_location l ON l.id = f.location_id
-         LEFT JOIN function_definition d ON d.id = l.definition_id
-         WHERE s.snapshot_id = $1 ORDER BY s.position",
-        &[&snapshot_id],
-    )?;
+    let rows = client.query(sql::SNAPSHOT_FRAMES, &[&snapshot_id])?;
     Ok(rows
         .iter()
         .map(|r| StackFrame {
@@ -131,7 +117,7 @@ pub(super) fn endpoint_row(r: &Row) -> EndpointInfo {
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
 /// innermost tables last.
 fn clean_orphans(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
-    tx.batch_execute(crate::store::CLEAN_ORPHANS)
+    tx.batch_execute(sql::CLEAN_ORPHANS)
 }
 
 impl DashboardStore for PgReader {
@@ -144,10 +130,7 @@ impl DashboardStore for PgReader {
         let week = today - 6;
         let endpoints: Vec<EndpointInfo> = self
             .client
-            .query(
-                "SELECT id, name, level, last_requested FROM endpoint ORDER BY name",
-                &[],
-            )?
+            .query(sql::ENDPOINTS, &[])?
             .iter()
             .map(endpoint_row)
             .collect();
@@ -181,10 +164,7 @@ impl DashboardStore for PgReader {
             .collect();
         let groups: HashMap<i64, i64> = self
             .client
-            .query(
-                "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id",
-                &[],
-            )?
+            .query(sql::GROUPS_PER_ENDPOINT, &[])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
@@ -230,11 +210,7 @@ impl DashboardStore for PgReader {
     fn instances(&mut self) -> Result<Vec<InstanceInfo>, StoreError> {
         Ok(self
             .client
-            .query(
-                "SELECT name, first_seen, last_seen FROM instance
-                 ORDER BY last_seen DESC, name LIMIT 1000",
-                &[],
-            )?
+            .query(sql::INSTANCES, &[])?
             .iter()
             .map(|r| InstanceInfo {
                 name: r.get(0),
@@ -247,10 +223,7 @@ impl DashboardStore for PgReader {
     fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError> {
         Ok(self
             .client
-            .query_opt(
-                "SELECT id, name, level, last_requested FROM endpoint WHERE id = $1",
-                &[&id],
-            )?
+            .query_opt(sql::ENDPOINT, &[&id])?
             .as_ref()
             .map(endpoint_row))
     }
@@ -312,20 +285,15 @@ impl DashboardStore for PgReader {
             return Ok(None);
         };
         let summary = group_row(&row);
-        let latest = self.client.query_opt(
-            "SELECT kind, source_chain FROM exception_occurrence
-             WHERE group_id = $1 ORDER BY time DESC LIMIT 1",
-            &[&group_id],
-        )?;
+        let latest = self
+            .client
+            .query_opt(sql::LATEST_OCCURRENCE, &[&group_id])?;
         let (kind, chain): (i64, String) =
             latest.map_or((1, "[]".to_owned()), |r| (r.get(0), r.get(1)));
         let source_chain: Vec<String> = serde_json::from_str(&chain).unwrap_or_default();
         let snapshot_id: i64 = self
             .client
-            .query_one(
-                "SELECT snapshot_id FROM exception_group WHERE id = $1",
-                &[&group_id],
-            )?
+            .query_one(sql::GROUP_SNAPSHOT, &[&group_id])?
             .get(0);
         let frames = snapshot_frames(&mut *self.client, snapshot_id)?;
 
@@ -383,10 +351,7 @@ impl DashboardStore for PgReader {
     ) -> Result<Option<String>, StoreError> {
         Ok(self
             .client
-            .query_opt(
-                "UPDATE endpoint SET level = $2 WHERE id = $1 RETURNING name",
-                &[&endpoint_id, &level.map(i64::from)],
-            )?
+            .query_opt(sql::SET_LEVEL, &[&endpoint_id, &level.map(i64::from)])?
             .map(|r| r.get(0)))
     }
 
@@ -401,11 +366,8 @@ impl DashboardStore for PgReader {
         if !found {
             return Ok(false);
         }
-        tx.execute(
-            "DELETE FROM exception_occurrence WHERE group_id = $1",
-            &[&group_id],
-        )?;
-        tx.execute("DELETE FROM exception_group WHERE id = $1", &[&group_id])?;
+        tx.execute(sql::DELETE_GROUP_OCCURRENCES, &[&group_id])?;
+        tx.execute(sql::DELETE_GROUP, &[&group_id])?;
         clean_orphans(&mut tx)?;
         tx.commit()?;
         Ok(true)
@@ -413,16 +375,9 @@ impl DashboardStore for PgReader {
 
     fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
         let mut tx = self.client.transaction()?;
-        let mut occurrences = tx.execute(
-            "DELETE FROM exception_occurrence WHERE time < $1",
-            &[&cutoff],
-        )?;
+        let mut occurrences = tx.execute(sql::PRUNE_OCCURRENCES, &[&cutoff])?;
         // An occurrence recorded late for an old request still hangs off that request.
-        occurrences += tx.execute(
-            "DELETE FROM exception_occurrence WHERE request_id IN (
-                 SELECT id FROM request WHERE time < $1)",
-            &[&cutoff],
-        )?;
+        occurrences += tx.execute(sql::PRUNE_LATE_OCCURRENCES, &[&cutoff])?;
         tx.execute(
             "UPDATE exception_group g SET
                  count = (SELECT count(*) FROM exception_occurrence o WHERE o.group_id = g.id),
@@ -431,23 +386,13 @@ impl DashboardStore for PgReader {
              WHERE g.first_seen < $1",
             &[&cutoff],
         )?;
-        let groups = tx.execute("DELETE FROM exception_group WHERE count <= 0", &[])?;
-        let outliers = tx.execute(
-            "DELETE FROM outlier WHERE request_id IN (SELECT id FROM request WHERE time < $1)",
-            &[&cutoff],
-        )?;
-        let profile_nodes = tx.execute(
-            "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < $1)",
-            &[&cutoff],
-        )?;
+        let groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, &[])?;
+        let outliers = tx.execute(sql::PRUNE_OUTLIERS, &[&cutoff])?;
+        let profile_nodes = tx.execute(sql::PRUNE_PROFILE_NODES, &[&cutoff])?;
         // The cutoff's own day keeps its histogram rows, less the requests deleted from it.
         let cutoff_day = cutoff.div_euclid(DAY_MS);
         let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
-        for r in tx.query(
-            "SELECT endpoint_id, instance, duration_us FROM request
-             WHERE time >= $1 AND time < $2",
-            &[&(cutoff_day * DAY_MS), &cutoff],
-        )? {
+        for r in tx.query(sql::PRUNE_PARTIAL_DAY, &[&(cutoff_day * DAY_MS), &cutoff])? {
             let key = (r.get(0), r.get(1), histogram::bucket(r.get(2)));
             *partial.entry(key).or_default() += 1;
         }
@@ -458,16 +403,10 @@ impl DashboardStore for PgReader {
                 &[&endpoint, &cutoff_day, &instance, &bucket, &n],
             )?;
         }
-        let duration_rows = tx.execute(
-            "DELETE FROM duration_daily WHERE day < $1 OR hits <= 0",
-            &[&cutoff_day],
-        )?;
-        let requests = tx.execute("DELETE FROM request WHERE time < $1", &[&cutoff])?;
+        let duration_rows = tx.execute(sql::PRUNE_DURATIONS, &[&cutoff_day])?;
+        let requests = tx.execute(sql::PRUNE_REQUESTS, &[&cutoff])?;
         // Whole hours before the cutoff; the hour holding it stays.
-        let hourly_rows = tx.execute(
-            "DELETE FROM request_hourly WHERE hour < $1",
-            &[&cutoff.div_euclid(HOUR_MS)],
-        )?;
+        let hourly_rows = tx.execute(sql::PRUNE_HOURS, &[&cutoff.div_euclid(HOUR_MS)])?;
         let graph_values =
             tx.execute("DELETE FROM custom_graph_value WHERE time < $1", &[&cutoff])?;
         clean_orphans(&mut tx)?;
@@ -485,20 +424,14 @@ impl DashboardStore for PgReader {
     }
 
     fn count_users(&mut self) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .client
-            .query_one("SELECT count(*) FROM fmd_user", &[])?
-            .get(0);
+        let n: i64 = self.client.query_one(sql::COUNT_USERS, &[])?.get(0);
         Ok(n as u64)
     }
 
     fn users(&mut self) -> Result<Vec<User>, StoreError> {
         Ok(self
             .client
-            .query(
-                "SELECT id, username, password_hash, role FROM fmd_user ORDER BY username",
-                &[],
-            )?
+            .query(sql::USERS, &[])?
             .iter()
             .map(user_row)
             .collect())
@@ -507,10 +440,7 @@ impl DashboardStore for PgReader {
     fn user(&mut self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(self
             .client
-            .query_opt(
-                "SELECT id, username, password_hash, role FROM fmd_user WHERE username = $1",
-                &[&username],
-            )?
+            .query_opt(sql::USER, &[&username])?
             .as_ref()
             .map(user_row))
     }
@@ -522,11 +452,9 @@ impl DashboardStore for PgReader {
         role: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let n = self.client.execute(
-            "INSERT INTO fmd_user (username, password_hash, role, created_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
-            &[&username, &password_hash, &role, &now],
-        )?;
+        let n = self
+            .client
+            .execute(sql::CREATE_USER, &[&username, &password_hash, &role, &now])?;
         Ok(n == 1)
     }
 }

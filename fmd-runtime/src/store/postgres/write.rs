@@ -32,6 +32,7 @@ use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::BACKGROUND;
 use crate::store::grouping;
 use crate::store::rollup::{Rollup, Stamp};
+use crate::store::sql;
 use crate::store::{Store, StoreError, WriteOptions};
 use levels::{OutlierRows, ProfileRows};
 use postgres::binary_copy::BinaryCopyInWriter;
@@ -163,10 +164,7 @@ impl Store for PgStore {
     fn stored_levels(&mut self) -> Result<Vec<(String, u8)>, StoreError> {
         let rows = self
             .client
-            .query(
-                "SELECT name, level FROM endpoint WHERE level IS NOT NULL",
-                &[],
-            )
+            .query(sql::STORED_LEVELS, &[])
             .map_err(|e| store_error("read levels", e))?;
         Ok(rows
             .iter()

@@ -7,6 +7,8 @@
 //! `profile_node_endpoint_request` and the primary key; custom graphs
 //! `custom_graph_value_graph_time`.
 
+use crate::store::sql;
+use crate::store::sql::sqlite;
 use rusqlite::{OptionalExtension, params};
 
 use super::queries::{SqliteReader, endpoint_row, snapshot_frames};
@@ -34,10 +36,7 @@ impl SqliteReader {
     fn version_span(&self, endpoint_id: i64, version: &str) -> rusqlite::Result<(i64, i64)> {
         let span: (Option<i64>, Option<i64>) = self
             .conn
-            .prepare_cached(
-                "SELECT min(hour), max(hour) FROM request_hourly
-                 WHERE endpoint_id = ?1 AND version = ?2",
-            )?
+            .prepare_cached(sqlite!(sql::VERSION_HOURS))?
             .query_row(params![endpoint_id, version], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
@@ -52,7 +51,7 @@ impl PerfStore for SqliteReader {
     fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id, name, level, last_requested FROM endpoint ORDER BY name")?
+            .prepare_cached(sql::ENDPOINTS)?
             .query_map([], endpoint_row)?
             .collect::<Result<_, _>>()?)
     }
@@ -144,10 +143,7 @@ impl PerfStore for SqliteReader {
     fn versions(&mut self) -> Result<Vec<AppVersion>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(
-                "SELECT version, git_commit, first_seen, last_seen FROM app_version
-                 ORDER BY last_seen DESC, version",
-            )?
+            .prepare_cached(sql::VERSIONS)?
             .query_map([], |r| {
                 Ok(AppVersion {
                     version: r.get(0)?,
@@ -377,7 +373,7 @@ impl PerfStore for SqliteReader {
         for request_id in ids {
             let Some((time, duration_us)) = self
                 .conn
-                .prepare_cached("SELECT time, duration_us FROM request WHERE id = ?1")?
+                .prepare_cached(sqlite!(sql::REQUEST_TIMING))?
                 .query_row([request_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
             else {
@@ -385,12 +381,7 @@ impl PerfStore for SqliteReader {
             };
             let nodes = self
                 .conn
-                .prepare_cached(
-                    "SELECT p.position, p.parent, p.depth, p.location_id, l.module, l.name,
-                            p.calls, p.total_us, p.self_us
-                     FROM profile_node p JOIN function_location l ON l.id = p.location_id
-                     WHERE p.request_id = ?1 ORDER BY p.position",
-                )?
+                .prepare_cached(sqlite!(sql::PROFILE_NODES))?
                 .query_map([request_id], |r| {
                     Ok(ProfileNode {
                         position: r.get(0)?,
@@ -418,7 +409,7 @@ impl PerfStore for SqliteReader {
     fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id, name, created_at FROM custom_graph ORDER BY name")?
+            .prepare_cached(sql::CUSTOM_GRAPHS)?
             .query_map([], |r| {
                 Ok(CustomGraph {
                     id: r.get(0)?,

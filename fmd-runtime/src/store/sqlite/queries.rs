@@ -6,6 +6,9 @@
 //! clean-up uses non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per
 //! statement.
 
+use crate::store::sql;
+use crate::store::sql::GROUP_SELECT;
+use crate::store::sql::sqlite;
 use foldhash::HashMap;
 use std::path::Path;
 
@@ -94,13 +97,6 @@ impl Spans {
     }
 }
 
-const GROUP_SELECT: &str = "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
-        g.first_seen, g.last_seen
-    FROM exception_group g
-    JOIN endpoint e ON e.id = g.endpoint_id
-    JOIN exception_type t ON t.id = g.type_id
-    JOIN exception_message m ON m.id = g.message_id";
-
 fn group_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GroupSummary> {
     Ok(GroupSummary {
         id: r.get(0)?,
@@ -128,32 +124,24 @@ pub(super) fn snapshot_frames(
     conn: &Connection,
     snapshot_id: i64,
 ) -> rusqlite::Result<Vec<StackFrame>> {
-    conn.prepare_cached(
-        "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
-                l.in_app, d.code, d.verbatim, s.repeat
-         FROM exception_stackline s
-         JOIN exception_frame f ON f.id = s.frame_id
-         JOIN function_location l ON l.id = f.location_id
-         LEFT JOIN function_definition d ON d.id = l.definition_id
-         WHERE s.snapshot_id = ?1 ORDER BY s.position",
-    )?
-    .query_map([snapshot_id], |r| {
-        let code: Option<String> = r.get(8)?;
-        Ok(StackFrame {
-            location_id: r.get(0)?,
-            module: r.get(1)?,
-            name: r.get(2)?,
-            file: r.get(3)?,
-            line: r.get(4)?,
-            start_line: r.get(5)?,
-            end_line: r.get(6)?,
-            in_app: r.get(7)?,
-            code: code.filter(|c| !c.is_empty()),
-            verbatim: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
-            repeat: r.get::<_, i64>(10)?.max(1) as u32,
-        })
-    })?
-    .collect()
+    conn.prepare_cached(sqlite!(sql::SNAPSHOT_FRAMES))?
+        .query_map([snapshot_id], |r| {
+            let code: Option<String> = r.get(8)?;
+            Ok(StackFrame {
+                location_id: r.get(0)?,
+                module: r.get(1)?,
+                name: r.get(2)?,
+                file: r.get(3)?,
+                line: r.get(4)?,
+                start_line: r.get(5)?,
+                end_line: r.get(6)?,
+                in_app: r.get(7)?,
+                code: code.filter(|c| !c.is_empty()),
+                verbatim: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
+                repeat: r.get::<_, i64>(10)?.max(1) as u32,
+            })
+        })?
+        .collect()
 }
 
 /// An `EndpointInfo` from `SELECT id, name, level, last_requested FROM endpoint`.
@@ -173,7 +161,7 @@ pub(super) fn level_from_sql(v: Option<i64>) -> Option<u8> {
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
 /// innermost tables last.
 fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    tx.execute_batch(crate::store::CLEAN_ORPHANS)
+    tx.execute_batch(sql::CLEAN_ORPHANS)
 }
 
 impl DashboardStore for SqliteReader {
@@ -186,7 +174,7 @@ impl DashboardStore for SqliteReader {
         let week = today - 6;
         let endpoints: Vec<(i64, String, Option<i64>, Option<i64>)> = self
             .conn
-            .prepare_cached("SELECT id, name, level, last_requested FROM endpoint ORDER BY name")?
+            .prepare_cached(sql::ENDPOINTS)?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
         // Hits and medians: one pass over the daily histogram (a few dozen rows per
@@ -222,9 +210,7 @@ impl DashboardStore for SqliteReader {
             .collect::<Result<_, _>>()?;
         let groups: HashMap<i64, i64> = self
             .conn
-            .prepare_cached(
-                "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id",
-            )?
+            .prepare_cached(sql::GROUPS_PER_ENDPOINT)?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(endpoints.len());
@@ -260,10 +246,7 @@ impl DashboardStore for SqliteReader {
     fn instances(&mut self) -> Result<Vec<InstanceInfo>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(
-                "SELECT name, first_seen, last_seen FROM instance
-                 ORDER BY last_seen DESC, name LIMIT 1000",
-            )?
+            .prepare_cached(sql::INSTANCES)?
             .query_map([], |r| {
                 Ok(InstanceInfo {
                     name: r.get(0)?,
@@ -277,7 +260,7 @@ impl DashboardStore for SqliteReader {
     fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id, name, level, last_requested FROM endpoint WHERE id = ?1")?
+            .prepare_cached(sqlite!(sql::ENDPOINT))?
             .query_row([id], endpoint_row)
             .optional()?)
     }
@@ -333,17 +316,14 @@ impl DashboardStore for SqliteReader {
         };
         let latest: Option<(i64, String)> = self
             .conn
-            .prepare_cached(
-                "SELECT kind, source_chain FROM exception_occurrence
-                 WHERE group_id = ?1 ORDER BY time DESC LIMIT 1",
-            )?
+            .prepare_cached(sqlite!(sql::LATEST_OCCURRENCE))?
             .query_row([group_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (kind, chain) = latest.unwrap_or((1, "[]".to_owned()));
         let source_chain: Vec<String> = serde_json::from_str(&chain).unwrap_or_default();
         let snapshot_id: i64 = self
             .conn
-            .prepare_cached("SELECT snapshot_id FROM exception_group WHERE id = ?1")?
+            .prepare_cached(sqlite!(sql::GROUP_SNAPSHOT))?
             .query_row([group_id], |r| r.get(0))?;
         let frames = snapshot_frames(&self.conn, snapshot_id)?;
 
@@ -402,7 +382,7 @@ impl DashboardStore for SqliteReader {
     ) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("UPDATE endpoint SET level = ?2 WHERE id = ?1 RETURNING name")?
+            .prepare_cached(sqlite!(sql::SET_LEVEL))?
             .query_row(params![endpoint_id, level], |r| r.get(0))
             .optional()?)
     }
@@ -422,11 +402,8 @@ impl DashboardStore for SqliteReader {
         if !found {
             return Ok(false);
         }
-        tx.execute(
-            "DELETE FROM exception_occurrence WHERE group_id = ?1",
-            [group_id],
-        )?;
-        tx.execute("DELETE FROM exception_group WHERE id = ?1", [group_id])?;
+        tx.execute(sqlite!(sql::DELETE_GROUP_OCCURRENCES), [group_id])?;
+        tx.execute(sqlite!(sql::DELETE_GROUP), [group_id])?;
         clean_orphans(&tx)?;
         tx.commit()?;
         Ok(true)
@@ -436,14 +413,9 @@ impl DashboardStore for SqliteReader {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut occurrences =
-            tx.execute("DELETE FROM exception_occurrence WHERE time < ?1", [cutoff])?;
+        let mut occurrences = tx.execute(sqlite!(sql::PRUNE_OCCURRENCES), [cutoff])?;
         // An occurrence recorded late for an old request still hangs off that request.
-        occurrences += tx.execute(
-            "DELETE FROM exception_occurrence WHERE request_id IN (
-                 SELECT id FROM request WHERE time < ?1)",
-            [cutoff],
-        )?;
+        occurrences += tx.execute(sqlite!(sql::PRUNE_LATE_OCCURRENCES), [cutoff])?;
         tx.execute(
             "UPDATE exception_group SET
                  count = (SELECT count(*) FROM exception_occurrence o
@@ -453,24 +425,15 @@ impl DashboardStore for SqliteReader {
              WHERE first_seen < ?1",
             [cutoff],
         )?;
-        let groups = tx.execute("DELETE FROM exception_group WHERE count <= 0", [])?;
+        let groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
         // Rows that reference old requests go first (foreign keys are on).
-        let outliers = tx.execute(
-            "DELETE FROM outlier WHERE request_id IN (SELECT id FROM request WHERE time < ?1)",
-            [cutoff],
-        )?;
-        let profile_nodes = tx.execute(
-            "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < ?1)",
-            [cutoff],
-        )?;
+        let outliers = tx.execute(sqlite!(sql::PRUNE_OUTLIERS), [cutoff])?;
+        let profile_nodes = tx.execute(sqlite!(sql::PRUNE_PROFILE_NODES), [cutoff])?;
         // The cutoff's own day keeps its histogram row, less the requests deleted from it.
         let cutoff_day = cutoff.div_euclid(DAY_MS);
         let mut partial: HashMap<(i64, String, i64), i64> = HashMap::default();
         {
-            let mut stmt = tx.prepare(
-                "SELECT endpoint_id, instance, duration_us FROM request
-                 WHERE time >= ?1 AND time < ?2",
-            )?;
+            let mut stmt = tx.prepare(sqlite!(sql::PRUNE_PARTIAL_DAY))?;
             let mut rows = stmt.query(params![cutoff_day * DAY_MS, cutoff])?;
             while let Some(r) = rows.next()? {
                 let key = (r.get(0)?, r.get(1)?, histogram::bucket(r.get(2)?));
@@ -484,16 +447,10 @@ impl DashboardStore for SqliteReader {
                 params![endpoint, cutoff_day, instance, bucket, n],
             )?;
         }
-        let duration_rows = tx.execute(
-            "DELETE FROM duration_daily WHERE day < ?1 OR hits <= 0",
-            [cutoff_day],
-        )?;
-        let requests = tx.execute("DELETE FROM request WHERE time < ?1", [cutoff])?;
+        let duration_rows = tx.execute(sqlite!(sql::PRUNE_DURATIONS), [cutoff_day])?;
+        let requests = tx.execute(sqlite!(sql::PRUNE_REQUESTS), [cutoff])?;
         // Whole hours before the cutoff; the hour holding it stays.
-        let hourly_rows = tx.execute(
-            "DELETE FROM request_hourly WHERE hour < ?1",
-            [cutoff.div_euclid(HOUR_MS)],
-        )?;
+        let hourly_rows = tx.execute(sqlite!(sql::PRUNE_HOURS), [cutoff.div_euclid(HOUR_MS)])?;
         let graph_values = tx.execute(
             "DELETE FROM custom_graph_value
              WHERE graph_id IN (SELECT id FROM custom_graph) AND time < ?1",
@@ -516,16 +473,14 @@ impl DashboardStore for SqliteReader {
     fn count_users(&mut self) -> Result<u64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM fmd_user", [], |r| r.get::<_, i64>(0))
+            .query_row(sql::COUNT_USERS, [], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)?)
     }
 
     fn users(&mut self) -> Result<Vec<User>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(
-                "SELECT id, username, password_hash, role FROM fmd_user ORDER BY username",
-            )?
+            .prepare_cached(sql::USERS)?
             .query_map([], user_row)?
             .collect::<Result<_, _>>()?)
     }
@@ -533,9 +488,7 @@ impl DashboardStore for SqliteReader {
     fn user(&mut self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(
-                "SELECT id, username, password_hash, role FROM fmd_user WHERE username = ?1",
-            )?
+            .prepare_cached(sqlite!(sql::USER))?
             .query_row([username], user_row)
             .optional()?)
     }
@@ -548,8 +501,7 @@ impl DashboardStore for SqliteReader {
         now: i64,
     ) -> Result<bool, StoreError> {
         let n = self.conn.execute(
-            "INSERT INTO fmd_user (username, password_hash, role, created_at)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT(username) DO NOTHING",
+            sqlite!(sql::CREATE_USER),
             params![username, password_hash, role, now],
         )?;
         Ok(n == 1)

@@ -20,6 +20,7 @@ use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::grouping;
 use crate::store::rollup::{Rollup, Stamp};
+use crate::store::sql;
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
 use foldhash::HashMap;
 pub use rollup::roll_up_request;
@@ -112,9 +113,7 @@ impl Store for SqliteStore {
 
     fn stored_levels(&mut self) -> Result<Vec<(String, u8)>, StoreError> {
         let read = || -> rusqlite::Result<Vec<(String, u8)>> {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT name, level FROM endpoint WHERE level IS NOT NULL")?;
+            let mut stmt = self.conn.prepare(sql::STORED_LEVELS)?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
         };

@@ -4,6 +4,8 @@
 use super::{TEXT_CACHE, Writer};
 use crate::model::event::TraceFrame;
 use crate::store::grouping;
+use crate::store::sql;
+use crate::store::sql::sqlite;
 use foldhash::HashMap;
 use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use std::borrow::Cow;
@@ -93,7 +95,7 @@ impl Writer<'_> {
         }
         let existing: Option<i64> = self
             .tx
-            .prepare_cached("SELECT id FROM stack_trace_snapshot WHERE hash = ?1")?
+            .prepare_cached(sqlite!(sql::SNAPSHOT_BY_HASH))?
             .query_row([hash], |r| r.get(0))
             .optional()?;
         let id = match existing {
