@@ -7,11 +7,13 @@
 
 pub mod grouping;
 pub mod histogram;
+pub(crate) mod id_cache;
 pub mod open;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod read;
 pub(crate) mod rollup;
+pub(crate) mod rows;
 pub(crate) mod sql;
 pub mod sqlite;
 

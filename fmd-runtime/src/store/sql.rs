@@ -48,6 +48,8 @@ macro_rules! sqlite {
 }
 pub(crate) use sqlite;
 
+use crate::store::read::dashboard::GroupSort;
+
 // --- The dashboard: endpoints, groups, instances ---------------------------------------
 
 /// Every endpoint by name, as `endpoint_row` reads it.
@@ -74,6 +76,18 @@ pub(crate) const GROUP_SELECT: &str =
     JOIN endpoint e ON e.id = g.endpoint_id
     JOIN exception_type t ON t.id = g.type_id
     JOIN exception_message m ON m.id = g.message_id";
+
+/// The `ORDER BY` column of [`GROUP_SELECT`] for a sort, and the direction.
+pub(crate) fn group_order(sort: GroupSort, descending: bool) -> (&'static str, &'static str) {
+    let key = match sort {
+        GroupSort::LastSeen => "g.last_seen",
+        GroupSort::FirstSeen => "g.first_seen",
+        GroupSort::Count => "g.count",
+        GroupSort::Endpoint => "e.name",
+        GroupSort::Type => "t.name",
+    };
+    (key, if descending { "DESC" } else { "ASC" })
+}
 
 /// The kind and source chain of a group's latest occurrence: `$1` the group.
 pub(crate) const LATEST_OCCURRENCE: &str = "SELECT kind, source_chain FROM exception_occurrence

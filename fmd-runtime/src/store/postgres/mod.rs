@@ -102,6 +102,36 @@ impl From<postgres::Error> for StoreError {
     }
 }
 
+/// The shared row mappers read a PostgreSQL row through this (every integer column is
+/// `BIGINT`).
+impl crate::store::rows::Columns for postgres::Row {
+    type Error = postgres::Error;
+
+    fn int(&self, i: usize) -> Result<i64, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn text(&self, i: usize) -> Result<String, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<String>, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn flag(&self, i: usize) -> Result<bool, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn opt_flag(&self, i: usize) -> Result<Option<bool>, postgres::Error> {
+        self.try_get(i)
+    }
+}
+
 /// PostgreSQL text cannot hold NUL characters; they are stored as U+FFFD.
 pub(crate) fn text(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {

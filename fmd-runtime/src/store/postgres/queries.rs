@@ -6,18 +6,19 @@
 //! PostgreSQL's: `sum` over `BIGINT` is `NUMERIC` (cast back), `FILTER` counts, typed
 //! parameters.
 
+use crate::store::rows;
 use crate::store::sql;
 use crate::store::sql::GROUP_SELECT;
 use std::collections::HashMap;
 
-use postgres::{GenericClient, Row};
+use postgres::GenericClient;
 
 use super::{Conn, connect, schema};
 use crate::store::StoreError;
 use crate::store::histogram;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
-    Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
+    Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
 };
 use crate::store::read::perf::HOUR_MS;
 
@@ -51,67 +52,16 @@ impl PgReader {
     }
 }
 
-fn group_row(r: &Row) -> GroupSummary {
-    GroupSummary {
-        id: r.get(0),
-        endpoint_id: r.get(1),
-        endpoint: r.get(2),
-        type_name: r.get(3),
-        message: r.get(4),
-        count: r.get::<_, i64>(5).max(0) as u64,
-        first_seen: r.get(6),
-        last_seen: r.get(7),
-    }
-}
-
-fn user_row(r: &Row) -> User {
-    User {
-        id: r.get(0),
-        username: r.get(1),
-        password_hash: r.get(2),
-        role: r.get(3),
-    }
-}
-
-/// A non-negative count or line number as `u32`.
-pub(super) fn small(v: i64) -> u32 {
-    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
-}
-
 /// The frames of one stack-trace snapshot, innermost first, with their functions' code.
 pub(super) fn snapshot_frames(
     client: &mut impl GenericClient,
     snapshot_id: i64,
 ) -> Result<Vec<StackFrame>, postgres::Error> {
-    let rows = client.query(sql::SNAPSHOT_FRAMES, &[&snapshot_id])?;
-    Ok(rows
+    client
+        .query(sql::SNAPSHOT_FRAMES, &[&snapshot_id])?
         .iter()
-        .map(|r| StackFrame {
-            location_id: r.get(0),
-            module: r.get(1),
-            name: r.get(2),
-            file: r.get(3),
-            line: small(r.get(4)),
-            start_line: small(r.get(5)),
-            end_line: small(r.get(6)),
-            in_app: r.get(7),
-            code: r.get::<_, Option<String>>(8).filter(|c| !c.is_empty()),
-            verbatim: r.get::<_, Option<bool>>(9).unwrap_or(false),
-            repeat: small(r.get(10)).max(1),
-        })
-        .collect())
-}
-
-/// An `EndpointInfo` from `SELECT id, name, level, last_requested FROM endpoint`.
-pub(super) fn endpoint_row(r: &Row) -> EndpointInfo {
-    EndpointInfo {
-        id: r.get(0),
-        name: r.get(1),
-        level: r
-            .get::<_, Option<i64>>(2)
-            .and_then(|l| u8::try_from(l).ok()),
-        last_requested: r.get(3),
-    }
+        .map(rows::stack_frame)
+        .collect()
 }
 
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
@@ -132,8 +82,8 @@ impl DashboardStore for PgReader {
             .client
             .query(sql::ENDPOINTS, &[])?
             .iter()
-            .map(endpoint_row)
-            .collect();
+            .map(rows::endpoint)
+            .collect::<Result<_, _>>()?;
         // Hits per duration bucket of each endpoint over the three spans, summed by the
         // server from the daily histogram (a few dozen rows per endpoint and day).
         let mut spans: HashMap<i64, [Vec<(i64, u64)>; 3]> = HashMap::new();
@@ -168,10 +118,6 @@ impl DashboardStore for PgReader {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        let stats = |buckets: &[(i64, u64)]| SpanStats {
-            hits: buckets.iter().map(|&(_, hits)| hits).sum(),
-            median_us: histogram::median(buckets.iter().copied()),
-        };
         // Routes of each endpoint's latest requests (bounded, whatever the table size), for
         // every endpoint in one statement.
         let mut routes: HashMap<i64, Vec<String>> = HashMap::new();
@@ -188,21 +134,15 @@ impl DashboardStore for PgReader {
         for e in endpoints {
             let id = e.id;
             let routes = routes.remove(&id).unwrap_or_default();
-            let (client, server) = errors.get(&id).copied().unwrap_or_default();
             let [all, week, today] = spans.remove(&id).unwrap_or_default();
-            out.push(EndpointOverview {
-                id,
+            let stats = |buckets: &[(i64, u64)]| histogram::span_stats(buckets.iter().copied());
+            out.push(rows::overview(
+                e,
                 routes,
-                level: e.level,
-                last_requested: e.last_requested,
-                today: stats(&today),
-                week: stats(&week),
-                all: stats(&all),
-                client_errors_week: client.max(0) as u64,
-                server_errors_week: server.max(0) as u64,
-                exception_groups: groups.get(&id).copied().unwrap_or(0).max(0) as u64,
-                name: e.name,
-            });
+                [stats(&today), stats(&week), stats(&all)],
+                errors.get(&id).copied().unwrap_or_default(),
+                groups.get(&id).copied().unwrap_or(0),
+            ));
         }
         Ok(out)
     }
@@ -212,12 +152,8 @@ impl DashboardStore for PgReader {
             .client
             .query(sql::INSTANCES, &[])?
             .iter()
-            .map(|r| InstanceInfo {
-                name: r.get(0),
-                first_seen: r.get(1),
-                last_seen: r.get(2),
-            })
-            .collect())
+            .map(rows::instance)
+            .collect::<Result<_, _>>()?)
     }
 
     fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError> {
@@ -225,7 +161,8 @@ impl DashboardStore for PgReader {
             .client
             .query_opt(sql::ENDPOINT, &[&id])?
             .as_ref()
-            .map(endpoint_row))
+            .map(rows::endpoint)
+            .transpose()?)
     }
 
     fn groups(
@@ -236,14 +173,7 @@ impl DashboardStore for PgReader {
         offset: u64,
         limit: u64,
     ) -> Result<Page<GroupSummary>, StoreError> {
-        let key = match sort {
-            GroupSort::LastSeen => "g.last_seen",
-            GroupSort::FirstSeen => "g.first_seen",
-            GroupSort::Count => "g.count",
-            GroupSort::Endpoint => "e.name",
-            GroupSort::Type => "t.name",
-        };
-        let dir = if descending { "DESC" } else { "ASC" };
+        let (key, dir) = sql::group_order(sort, descending);
         let sql = format!(
             "{GROUP_SELECT} WHERE ($1::bigint IS NULL OR g.endpoint_id = $1)
              ORDER BY {key} {dir}, g.id {dir} LIMIT $2 OFFSET $3"
@@ -256,8 +186,8 @@ impl DashboardStore for PgReader {
             .client
             .query(&sql, &[&endpoint_id, &limit, &offset])?
             .iter()
-            .map(group_row)
-            .collect();
+            .map(rows::group)
+            .collect::<Result<_, _>>()?;
         let total: i64 = self
             .client
             .query_one(
@@ -284,7 +214,7 @@ impl DashboardStore for PgReader {
         else {
             return Ok(None);
         };
-        let summary = group_row(&row);
+        let summary = rows::group(&row)?;
         let latest = self
             .client
             .query_opt(sql::LATEST_OCCURRENCE, &[&group_id])?;
@@ -433,8 +363,8 @@ impl DashboardStore for PgReader {
             .client
             .query(sql::USERS, &[])?
             .iter()
-            .map(user_row)
-            .collect())
+            .map(rows::user)
+            .collect::<Result<_, _>>()?)
     }
 
     fn user(&mut self, username: &str) -> Result<Option<User>, StoreError> {
@@ -442,7 +372,8 @@ impl DashboardStore for PgReader {
             .client
             .query_opt(sql::USER, &[&username])?
             .as_ref()
-            .map(user_row))
+            .map(rows::user)
+            .transpose()?)
     }
 
     fn create_user(

@@ -31,23 +31,7 @@ impl RequestLog for PgReader {
         )?;
         Ok(rows
             .iter()
-            .map(|r| RequestRow {
-                id: r.get(0),
-                endpoint_id: r.get(1),
-                endpoint: r.get(2),
-                route: r.get(3),
-                method: r.get(4),
-                time: r.get(5),
-                duration_us: r.get(6),
-                status: r
-                    .get::<_, Option<i64>>(7)
-                    .and_then(|s| u16::try_from(s).ok()),
-                cancelled: r.get(8),
-                version: r.get(9),
-                instance: r.get(10),
-                ip: r.get(11),
-                group_by: r.get(12),
-            })
-            .collect())
+            .map(crate::store::rows::request_row)
+            .collect::<Result<_, _>>()?)
     }
 }

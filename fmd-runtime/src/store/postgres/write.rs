@@ -31,6 +31,7 @@ use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::BACKGROUND;
 use crate::store::grouping;
+use crate::store::id_cache::IdCache;
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
 use crate::store::{Store, StoreError, WriteOptions};
@@ -43,29 +44,14 @@ pub use rollup::roll_up_request;
 use statements::Statements;
 use std::collections::HashMap;
 
-/// Most cached type names or messages.
-const TEXT_CACHE: usize = 4096;
-
 /// Immediate retries of a batch that lost a race with another writer.
 const CONFLICT_RETRIES: u32 = 5;
-
-#[derive(Default)]
-struct Cache {
-    endpoints: HashMap<String, i64>,
-    app_locations: HashMap<usize, i64>,
-    other_locations: HashMap<(String, String), i64>,
-    frames: HashMap<(i64, u32), i64>,
-    snapshots: HashMap<i64, i64>,
-    types: HashMap<String, i64>,
-    messages: HashMap<String, i64>,
-    graphs: HashMap<String, i64>,
-}
 
 /// The PostgreSQL store the writer thread writes to.
 pub struct PgStore {
     client: Client,
     statements: Statements,
-    cache: Cache,
+    cache: IdCache,
     /// This process's version is in `app_version`.
     version_stored: bool,
     /// A transient failure: the connection is gone or unusable, make a new one.
@@ -81,7 +67,7 @@ impl PgStore {
         Ok(PgStore {
             client,
             statements,
-            cache: Cache::default(),
+            cache: IdCache::default(),
             version_stored: false,
             lost: false,
         })
@@ -143,7 +129,7 @@ impl Store for PgStore {
                 Ok(n) => return Ok(n),
                 Err(e) => {
                     // Ids cached during the failed transaction were rolled back with it.
-                    self.cache = Cache::default();
+                    self.cache = IdCache::default();
                     if is_conflict(&e) && conflicts < CONFLICT_RETRIES {
                         conflicts += 1;
                         std::thread::sleep(std::time::Duration::from_millis(
@@ -352,7 +338,7 @@ impl Rows {
 struct Writer<'a, 't> {
     tx: &'a mut Transaction<'t>,
     st: &'a Statements,
-    cache: &'a mut Cache,
+    cache: &'a mut IdCache,
     options: &'a WriteOptions,
     rollup: Rollup,
     rows: Rows,

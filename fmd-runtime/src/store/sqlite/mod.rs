@@ -58,6 +58,35 @@ pub(crate) fn is_stale_reference(e: &rusqlite::Error) -> bool {
             && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
 }
 
+/// The shared row mappers read a SQLite row through this.
+impl crate::store::rows::Columns for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+
+    fn int(&self, i: usize) -> rusqlite::Result<i64> {
+        self.get(i)
+    }
+
+    fn opt_int(&self, i: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(i)
+    }
+
+    fn text(&self, i: usize) -> rusqlite::Result<String> {
+        self.get(i)
+    }
+
+    fn opt_text(&self, i: usize) -> rusqlite::Result<Option<String>> {
+        self.get(i)
+    }
+
+    fn flag(&self, i: usize) -> rusqlite::Result<bool> {
+        self.get(i)
+    }
+
+    fn opt_flag(&self, i: usize) -> rusqlite::Result<Option<bool>> {
+        self.get(i)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::store::read::DashboardStore;

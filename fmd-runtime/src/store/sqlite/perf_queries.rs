@@ -11,13 +11,14 @@ use crate::store::sql;
 use crate::store::sql::sqlite;
 use rusqlite::{OptionalExtension, params};
 
-use super::queries::{SqliteReader, endpoint_row, snapshot_frames};
+use super::queries::{SqliteReader, snapshot_frames};
 use crate::store::StoreError;
 use crate::store::read::dashboard::{EndpointInfo, Page};
 use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
-    PerfStore, ProfileNode, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
+    PerfStore, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
 };
+use crate::store::rows;
 
 /// `[from, to)` in Unix ms as the rollup's hour numbers (partial hours included).
 fn hours(from: i64, to: i64) -> (i64, i64) {
@@ -25,10 +26,6 @@ fn hours(from: i64, to: i64) -> (i64, i64) {
         from.div_euclid(HOUR_MS),
         (to + HOUR_MS - 1).div_euclid(HOUR_MS),
     )
-}
-
-fn status_from_sql(v: Option<i64>) -> Option<u16> {
-    v.and_then(|s| u16::try_from(s).ok())
 }
 
 impl SqliteReader {
@@ -52,7 +49,7 @@ impl PerfStore for SqliteReader {
         Ok(self
             .conn
             .prepare_cached(sql::ENDPOINTS)?
-            .query_map([], endpoint_row)?
+            .query_map([], |r| rows::endpoint(r))?
             .collect::<Result<_, _>>()?)
     }
 
@@ -98,14 +95,7 @@ impl PerfStore for SqliteReader {
                  WHERE h.hour >= ?1 AND h.hour < ?2
                  GROUP BY day, h.endpoint_id ORDER BY day, e.name",
             )?
-            .query_map(params![a, b], |r| {
-                Ok(DailyHits {
-                    day: r.get(0)?,
-                    endpoint_id: r.get(1)?,
-                    endpoint: r.get(2)?,
-                    hits: r.get::<_, i64>(3)?.max(0) as u64,
-                })
-            })?
+            .query_map(params![a, b], |r| rows::daily_hits(r))?
             .collect::<Result<_, _>>()?)
     }
 
@@ -131,11 +121,7 @@ impl PerfStore for SqliteReader {
             .conn
             .prepare_cached(sql)?
             .query_map(params![a, b, endpoint_id, instance], |r| {
-                Ok(VersionDay {
-                    day: r.get(0)?,
-                    version: r.get(1)?,
-                    hits: r.get::<_, i64>(2)?.max(0) as u64,
-                })
+                rows::version_day(r)
             })?
             .collect::<Result<_, _>>()?)
     }
@@ -144,14 +130,7 @@ impl PerfStore for SqliteReader {
         Ok(self
             .conn
             .prepare_cached(sql::VERSIONS)?
-            .query_map([], |r| {
-                Ok(AppVersion {
-                    version: r.get(0)?,
-                    git_commit: r.get(1)?,
-                    first_seen: r.get(2)?,
-                    last_seen: r.get(3)?,
-                })
-            })?
+            .query_map([], |r| rows::app_version(r))?
             .collect::<Result<_, _>>()?)
     }
 
@@ -171,16 +150,7 @@ impl PerfStore for SqliteReader {
                  ORDER BY time DESC LIMIT ?3",
             )?
             .query_map(params![endpoint_id, since, limit, instance], |r| {
-                Ok(RequestSample {
-                    id: r.get(0)?,
-                    time: r.get(1)?,
-                    duration_us: r.get(2)?,
-                    status: status_from_sql(r.get(3)?),
-                    cancelled: r.get(4)?,
-                    version: r.get(5)?,
-                    group_by: r.get(6)?,
-                    ip: r.get(7)?,
-                })
+                rows::request_sample(r)
             })?
             .collect::<Result<_, _>>()?)
     }
@@ -265,18 +235,7 @@ impl PerfStore for SqliteReader {
             )?
             .query_map(
                 params![endpoint_id, limit as i64, offset as i64, instance],
-                |r| {
-                    Ok(FailedRequest {
-                        id: r.get(0)?,
-                        time: r.get(1)?,
-                        method: r.get(2)?,
-                        route: r.get(3)?,
-                        status: status_from_sql(r.get(4)?),
-                        cancelled: r.get(5)?,
-                        duration_us: r.get(6)?,
-                        group_id: r.get(7)?,
-                    })
-                },
+                |r| rows::failed_request(r),
             )?
             .collect::<Result<_, _>>()?;
         let total: i64 = self
@@ -320,7 +279,7 @@ impl PerfStore for SqliteReader {
                             url: r.get(2)?,
                             headers: serde_json::from_str(&headers).unwrap_or_default(),
                             duration_us: r.get(4)?,
-                            status: status_from_sql(r.get(5)?),
+                            status: rows::status(r.get(5)?),
                             typical_us: r.get(6)?,
                             threshold_us: r.get(7)?,
                             cpu_percent: r.get(8)?,
@@ -382,19 +341,7 @@ impl PerfStore for SqliteReader {
             let nodes = self
                 .conn
                 .prepare_cached(sqlite!(sql::PROFILE_NODES))?
-                .query_map([request_id], |r| {
-                    Ok(ProfileNode {
-                        position: r.get(0)?,
-                        parent: r.get(1)?,
-                        depth: r.get(2)?,
-                        location_id: r.get(3)?,
-                        module: r.get(4)?,
-                        name: r.get(5)?,
-                        calls: r.get::<_, i64>(6)?.max(0) as u64,
-                        total_us: r.get(7)?,
-                        self_us: r.get(8)?,
-                    })
-                })?
+                .query_map([request_id], |r| rows::profile_node(r))?
                 .collect::<Result<_, _>>()?;
             out.push(ProfiledRequest {
                 request_id,
@@ -410,13 +357,7 @@ impl PerfStore for SqliteReader {
         Ok(self
             .conn
             .prepare_cached(sql::CUSTOM_GRAPHS)?
-            .query_map([], |r| {
-                Ok(CustomGraph {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    created_at: r.get(2)?,
-                })
-            })?
+            .query_map([], |r| rows::custom_graph(r))?
             .collect::<Result<_, _>>()?)
     }
 

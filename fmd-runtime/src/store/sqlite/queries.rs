@@ -6,6 +6,7 @@
 //! clean-up uses non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per
 //! statement.
 
+use crate::store::rows;
 use crate::store::sql;
 use crate::store::sql::GROUP_SELECT;
 use crate::store::sql::sqlite;
@@ -59,7 +60,7 @@ impl SqliteReader {
     fn group_summary(&self, group_id: i64) -> rusqlite::Result<Option<GroupSummary>> {
         self.conn
             .prepare_cached(&format!("{GROUP_SELECT} WHERE g.id = ?1"))?
-            .query_row([group_id], group_row)
+            .query_row([group_id], |r| rows::group(r))
             .optional()
     }
 }
@@ -70,10 +71,7 @@ struct SpanHistogram(HashMap<i64, u64>);
 
 impl SpanHistogram {
     fn stats(&self) -> SpanStats {
-        SpanStats {
-            hits: self.0.values().sum(),
-            median_us: histogram::median(self.0.iter().map(|(&b, &h)| (b, h))),
-        }
+        histogram::span_stats(self.0.iter().map(|(&b, &h)| (b, h)))
     }
 }
 
@@ -97,65 +95,14 @@ impl Spans {
     }
 }
 
-fn group_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GroupSummary> {
-    Ok(GroupSummary {
-        id: r.get(0)?,
-        endpoint_id: r.get(1)?,
-        endpoint: r.get(2)?,
-        type_name: r.get(3)?,
-        message: r.get(4)?,
-        count: r.get::<_, i64>(5)?.max(0) as u64,
-        first_seen: r.get(6)?,
-        last_seen: r.get(7)?,
-    })
-}
-
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: r.get(0)?,
-        username: r.get(1)?,
-        password_hash: r.get(2)?,
-        role: r.get(3)?,
-    })
-}
-
 /// The frames of one stack-trace snapshot, innermost first, with their functions' code.
 pub(super) fn snapshot_frames(
     conn: &Connection,
     snapshot_id: i64,
 ) -> rusqlite::Result<Vec<StackFrame>> {
     conn.prepare_cached(sqlite!(sql::SNAPSHOT_FRAMES))?
-        .query_map([snapshot_id], |r| {
-            let code: Option<String> = r.get(8)?;
-            Ok(StackFrame {
-                location_id: r.get(0)?,
-                module: r.get(1)?,
-                name: r.get(2)?,
-                file: r.get(3)?,
-                line: r.get(4)?,
-                start_line: r.get(5)?,
-                end_line: r.get(6)?,
-                in_app: r.get(7)?,
-                code: code.filter(|c| !c.is_empty()),
-                verbatim: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
-                repeat: r.get::<_, i64>(10)?.max(1) as u32,
-            })
-        })?
+        .query_map([snapshot_id], |r| rows::stack_frame(r))?
         .collect()
-}
-
-/// An `EndpointInfo` from `SELECT id, name, level, last_requested FROM endpoint`.
-pub(super) fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EndpointInfo> {
-    Ok(EndpointInfo {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        level: level_from_sql(r.get(2)?),
-        last_requested: r.get(3)?,
-    })
-}
-
-pub(super) fn level_from_sql(v: Option<i64>) -> Option<u8> {
-    v.and_then(|l| u8::try_from(l).ok())
 }
 
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
@@ -172,10 +119,10 @@ impl DashboardStore for SqliteReader {
     ) -> Result<Vec<EndpointOverview>, StoreError> {
         let today = now.div_euclid(DAY_MS);
         let week = today - 6;
-        let endpoints: Vec<(i64, String, Option<i64>, Option<i64>)> = self
+        let endpoints: Vec<EndpointInfo> = self
             .conn
             .prepare_cached(sql::ENDPOINTS)?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .query_map([], |r| rows::endpoint(r))?
             .collect::<Result<_, _>>()?;
         // Hits and medians: one pass over the daily histogram (a few dozen rows per
         // endpoint and day, whatever the number of requests).
@@ -214,7 +161,8 @@ impl DashboardStore for SqliteReader {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(endpoints.len());
-        for (id, name, level, last_requested) in endpoints {
+        for e in endpoints {
+            let id = e.id;
             // Routes of the latest requests: bounded, whatever the table size.
             let routes: Vec<String> = self
                 .conn
@@ -224,21 +172,14 @@ impl DashboardStore for SqliteReader {
                 )?
                 .query_map([id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            let (client, server) = errors.get(&id).copied().unwrap_or_default();
             let s = spans.remove(&id).unwrap_or_default();
-            out.push(EndpointOverview {
-                id,
+            out.push(rows::overview(
+                e,
                 routes,
-                level: level_from_sql(level),
-                last_requested,
-                today: s.today.stats(),
-                week: s.week.stats(),
-                all: s.all.stats(),
-                client_errors_week: client.max(0) as u64,
-                server_errors_week: server.max(0) as u64,
-                exception_groups: groups.get(&id).copied().unwrap_or(0).max(0) as u64,
-                name,
-            });
+                [s.today.stats(), s.week.stats(), s.all.stats()],
+                errors.get(&id).copied().unwrap_or_default(),
+                groups.get(&id).copied().unwrap_or(0),
+            ));
         }
         Ok(out)
     }
@@ -247,13 +188,7 @@ impl DashboardStore for SqliteReader {
         Ok(self
             .conn
             .prepare_cached(sql::INSTANCES)?
-            .query_map([], |r| {
-                Ok(InstanceInfo {
-                    name: r.get(0)?,
-                    first_seen: r.get(1)?,
-                    last_seen: r.get(2)?,
-                })
-            })?
+            .query_map([], |r| rows::instance(r))?
             .collect::<Result<_, _>>()?)
     }
 
@@ -261,7 +196,7 @@ impl DashboardStore for SqliteReader {
         Ok(self
             .conn
             .prepare_cached(sqlite!(sql::ENDPOINT))?
-            .query_row([id], endpoint_row)
+            .query_row([id], |r| rows::endpoint(r))
             .optional()?)
     }
 
@@ -273,14 +208,7 @@ impl DashboardStore for SqliteReader {
         offset: u64,
         limit: u64,
     ) -> Result<Page<GroupSummary>, StoreError> {
-        let key = match sort {
-            GroupSort::LastSeen => "g.last_seen",
-            GroupSort::FirstSeen => "g.first_seen",
-            GroupSort::Count => "g.count",
-            GroupSort::Endpoint => "e.name",
-            GroupSort::Type => "t.name",
-        };
-        let dir = if descending { "DESC" } else { "ASC" };
+        let (key, dir) = sql::group_order(sort, descending);
         let filter = if endpoint_id.is_some() {
             "WHERE g.endpoint_id = ?1"
         } else {
@@ -291,7 +219,9 @@ impl DashboardStore for SqliteReader {
         let rows = self
             .conn
             .prepare_cached(&sql)?
-            .query_map(params![endpoint_id, limit as i64, offset as i64], group_row)?
+            .query_map(params![endpoint_id, limit as i64, offset as i64], |r| {
+                rows::group(r)
+            })?
             .collect::<Result<_, _>>()?;
         let total: i64 = self
             .conn
@@ -481,7 +411,7 @@ impl DashboardStore for SqliteReader {
         Ok(self
             .conn
             .prepare_cached(sql::USERS)?
-            .query_map([], user_row)?
+            .query_map([], |r| rows::user(r))?
             .collect::<Result<_, _>>()?)
     }
 
@@ -489,7 +419,7 @@ impl DashboardStore for SqliteReader {
         Ok(self
             .conn
             .prepare_cached(sqlite!(sql::USER))?
-            .query_row([username], user_row)
+            .query_row([username], |r| rows::user(r))
             .optional()?)
     }
 
