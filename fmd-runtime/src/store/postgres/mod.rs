@@ -9,15 +9,14 @@
 //!
 //! - [`schema`]: tables, indexes and migrations;
 //! - `write`: the writer's [`PgStore`];
-//! - `queries`, `perf_queries`, `request_log`: the dashboard's [`PgReader`].
+//! - `read` (`dashboard`, `perf`, `request_log`, as in `store/read/`): the dashboard's
+//!   [`PgReader`].
 
-mod perf_queries;
-mod queries;
-mod request_log;
+mod read;
 pub mod schema;
 mod write;
 
-pub use queries::PgReader;
+pub use read::PgReader;
 pub use write::{PgStore, roll_up_request};
 
 use super::StoreError;
@@ -94,7 +93,7 @@ pub(crate) fn store_error(context: &str, e: postgres::Error) -> StoreError {
 
 /// `?` on a driver error where a [`StoreError`] is returned (the read model): the same
 /// transient classification as `store_error`, labelled with the place in the engine
-/// that failed (`store/postgres/queries.rs:212: ...`).
+/// that failed (`store/postgres/read/dashboard.rs:212: ...`).
 impl From<postgres::Error> for StoreError {
     #[track_caller]
     fn from(e: postgres::Error) -> StoreError {

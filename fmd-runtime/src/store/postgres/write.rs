@@ -17,11 +17,11 @@
 //!
 //! - this file: the store, requests and errors;
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
-//! - [`levels`]: level 2 outliers and level 3 call trees;
+//! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: `last_requested`, the hourly rollup, the daily duration histogram, the
 //!   version and instance seen, graph values.
 
-mod levels;
+mod outliers_and_profiles;
 mod rollup;
 mod statements;
 mod trace;
@@ -35,7 +35,7 @@ use crate::store::id_cache::IdCache;
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
 use crate::store::{Store, StoreError, WriteOptions};
-use levels::{OutlierRows, ProfileRows};
+use outliers_and_profiles::{OutlierRows, ProfileRows};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 use postgres::{Client, Transaction};

@@ -1,8 +1,8 @@
 //! The dashboard's read model: plain structs and the [`DashboardStore`] trait.
 //!
-//! Nothing here knows an SQL dialect. Each storage engine (`sqlite::queries` today,
-//! PostgreSQL later) implements [`DashboardStore`]; the dashboard pages only see these
-//! structs. Times are Unix milliseconds (UTC), durations microseconds.
+//! Nothing here knows an SQL dialect. Each storage engine (`sqlite/read/dashboard.rs`,
+//! `postgres/read/dashboard.rs`) implements [`DashboardStore`]; the dashboard pages only
+//! see these structs. Times are Unix milliseconds (UTC), durations microseconds.
 
 use serde::Serialize;
 

@@ -1,12 +1,10 @@
 //! The embedded default: one SQLite file in WAL mode.
 
-mod perf_queries;
-pub mod queries;
-mod request_log;
+mod read;
 pub mod schema;
 mod write;
 
-pub use queries::SqliteReader;
+pub use read::SqliteReader;
 pub use write::{SqliteStore, roll_up_request};
 
 use super::StoreError;
@@ -22,7 +20,7 @@ pub(crate) fn store_error(context: &str, e: rusqlite::Error) -> StoreError {
 
 /// `?` on a rusqlite error where a [`StoreError`] is returned (the read model): the same
 /// transient classification as `store_error`, labelled with the place in the engine
-/// that failed (`store/sqlite/queries.rs:212: ...`).
+/// that failed (`store/sqlite/read/dashboard.rs:212: ...`).
 impl From<rusqlite::Error> for StoreError {
     #[track_caller]
     fn from(e: rusqlite::Error) -> StoreError {
@@ -101,7 +99,8 @@ mod tests {
             .expect("drop");
         let e = reader.count_users().expect_err("no table");
         assert!(
-            e.message.starts_with("store/sqlite/queries.rs:") && e.message.contains("fmd_user"),
+            e.message.starts_with("store/sqlite/read/dashboard.rs:")
+                && e.message.contains("fmd_user"),
             "{}",
             e.message
         );

@@ -7,11 +7,11 @@
 //!
 //! - this file: the store, requests and errors;
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
-//! - [`levels`]: level 2 outliers and level 3 call trees;
+//! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: what is kept up to date per batch — `last_requested`, the hourly rollup,
 //!   the daily duration histogram, the version and instance seen — and custom graph values.
 
-mod levels;
+mod outliers_and_profiles;
 mod rollup;
 mod trace;
 

@@ -2,7 +2,7 @@
 //! same indexes as the SQLite engine's (`request_hourly` for utilization, bounded range
 //! scans of `request_endpoint_time_sample` for samples, the partial `request_failed`).
 
-use super::queries::{PgReader, snapshot_frames};
+use super::dashboard::{PgReader, snapshot_frames};
 use crate::store::StoreError;
 use crate::store::read::dashboard::{EndpointInfo, Page};
 use crate::store::read::perf::{

@@ -13,9 +13,9 @@ use std::collections::HashMap;
 
 use postgres::GenericClient;
 
-use super::{Conn, connect, schema};
 use crate::store::StoreError;
 use crate::store::histogram;
+use crate::store::postgres::{Conn, connect, schema, store_error};
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
     Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
@@ -40,7 +40,7 @@ impl PgReader {
     /// Connects to `url`, creating and migrating the schema if needed.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let mut client = connect(url)?;
-        schema::migrate(&mut client).map_err(|e| super::store_error("migrate", e))?;
+        schema::migrate(&mut client).map_err(|e| store_error("migrate", e))?;
         Ok(PgReader {
             client: Conn::new(client),
         })

@@ -11,7 +11,7 @@ use crate::store::sql;
 use crate::store::sql::sqlite;
 use rusqlite::{OptionalExtension, params};
 
-use super::queries::{SqliteReader, snapshot_frames};
+use super::dashboard::{SqliteReader, snapshot_frames};
 use crate::store::StoreError;
 use crate::store::read::dashboard::{EndpointInfo, Page};
 use crate::store::read::perf::{

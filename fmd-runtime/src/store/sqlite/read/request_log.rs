@@ -7,7 +7,7 @@
 
 use rusqlite::params;
 
-use super::SqliteReader;
+use super::dashboard::SqliteReader;
 use crate::store::StoreError;
 use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
 use crate::store::rows;

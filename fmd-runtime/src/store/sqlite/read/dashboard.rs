@@ -15,7 +15,6 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::schema;
 use crate::store::StoreError;
 use crate::store::histogram;
 use crate::store::read::dashboard::{
@@ -23,12 +22,13 @@ use crate::store::read::dashboard::{
     Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
 };
 use crate::store::read::perf::HOUR_MS;
+use crate::store::sqlite::schema;
 
 /// The dashboard's connection to an fmd SQLite file.
 ///
 /// ```no_run
 /// use fmd_runtime::store::read::DashboardStore;
-/// use fmd_runtime::store::sqlite::queries::SqliteReader;
+/// use fmd_runtime::store::sqlite::SqliteReader;
 ///
 /// let mut store = SqliteReader::open(std::path::Path::new("fmd.db"))?;
 /// let endpoints = store.overview(0, None)?;

@@ -1,7 +1,7 @@
 //! PostgreSQL implementation of [`RequestLog`]: keyset pages on `(time, id)`, read in
 //! order from `request_time` or `request_endpoint_time_sample` (both end in `id`).
 
-use super::PgReader;
+use super::dashboard::PgReader;
 use crate::store::StoreError;
 use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
 
