@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use fmd_bench::events::EventMaker;
 use fmd_runtime::Database;
 use fmd_runtime::model::event::Event;
-use fmd_runtime::store::read::{DAY_MS, DashboardStore};
+use fmd_runtime::store::read::DAY_MS;
 use fmd_runtime::store::{AnyReader, WriteOptions, open_store};
 
 /// Events written in the measurement: `FMD_BENCH_EVENTS`, else a million.

@@ -11,7 +11,7 @@ use crate::auth::{self, session::Sessions, throttle::Throttle, tokens::Tokens};
 use crate::format::now_ms;
 use crate::host::Host;
 use fmd_runtime::Database;
-use fmd_runtime::store::read::{DAY_MS, DashboardStore};
+use fmd_runtime::store::read::DAY_MS;
 use fmd_runtime::store::{AnyReader, StoreError};
 
 /// State behind every handler.
@@ -105,7 +105,7 @@ impl App {
             let mut reader =
                 AnyReader::open(&self.database).map_err(|e| AppError::Store(e.to_string()))?;
             auth::bootstrap_admin(
-                &mut reader,
+                &mut *reader,
                 self.username.as_deref(),
                 self.password.as_deref(),
                 now_ms(),

@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use crate::stats::{BoxStats, MoodTest, mood_median_test};
+use fmd_runtime::store::StoreError;
 use fmd_runtime::store::read::EndpointInfo;
 use fmd_runtime::store::read::{PerfStore, Selection, StatusMix};
 
@@ -131,12 +132,13 @@ pub fn mix_changes(a: &StatusMix, b: &StatusMix) -> Vec<MixChange> {
         .collect()
 }
 
-/// Compares every endpoint between the two sides.
+/// Compares every endpoint between the two sides (of an
+/// [`AnyReader`](fmd_runtime::store::AnyReader): `compare(&mut *reader, ..)`).
 pub fn compare<S: PerfStore + ?Sized>(
     store: &mut S,
     a: &Selection,
     b: &Selection,
-) -> Result<Vec<EndpointReport>, S::Error> {
+) -> Result<Vec<EndpointReport>, StoreError> {
     let mut out = Vec::new();
     for endpoint in store.endpoint_list()? {
         let mix_a = store.status_mix(endpoint.id, a)?;

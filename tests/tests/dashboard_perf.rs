@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use fmd_dashboard::profile::group;
-use fmd_runtime::store::read::DashboardStore;
 use fmd_runtime::store::read::{PerfStore, Selection, StatusMix};
 use fmd_runtime::store::sqlite::SqliteReader;
 use fmd_tests::both_engines;

@@ -15,7 +15,6 @@ use fmd_dashboard::Dashboard;
 use fmd_runtime::Database;
 use fmd_runtime::model::event::{Event, RequestEvent};
 use fmd_runtime::store::histogram::{bucket, bucket_value};
-use fmd_runtime::store::read::PerfStore;
 use fmd_runtime::store::read::{DAY_MS, DashboardStore};
 use fmd_runtime::store::sqlite::schema::SCHEMA_VERSION;
 use fmd_runtime::store::sqlite::{SqliteReader, SqliteStore};

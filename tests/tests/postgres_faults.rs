@@ -143,7 +143,6 @@ fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows(
          UPDATE fmd_meta SET value = '3' WHERE key = 'schema_version';",
     );
     let mut reader = fmd_runtime::store::AnyReader::open(&database).expect("upgrade");
-    use fmd_runtime::store::read::DashboardStore;
     assert_eq!(
         db.query_i64(
             "SELECT value::bigint FROM fmd_meta WHERE key = 'schema_version'",

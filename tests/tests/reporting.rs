@@ -162,7 +162,7 @@ fn comparing_two_periods_and_two_versions_finds_the_slower_endpoint_only(engine:
             Selection::Version("1.1.0".into()),
         ),
     ] {
-        let reports = compare(&mut st, &a, &b).unwrap();
+        let reports = compare(&mut *st, &a, &b).unwrap();
         assert_eq!(reports.len(), 2);
         let first = &reports[0];
         assert_eq!(first.endpoint.id, slow, "findings first");

@@ -2,7 +2,7 @@
 //! window exactly once, even when a page boundary falls among rows of one millisecond,
 //! for all endpoints or one, for all instances or one.
 
-use fmd_runtime::store::read::{RequestLog, RequestWindow};
+use fmd_runtime::store::read::RequestWindow;
 use fmd_tests::dashboard_fixture::Fixture;
 use fmd_tests::engines::Engine;
 use fmd_tests::{both_engines, vals};

@@ -13,8 +13,8 @@ use fmd_runtime::model::event::{
     ErrorKind, ErrorRecord, Event, OutlierEvent, ProfileCall, ProfileEvent, RequestEvent, Sample,
     TraceFrame,
 };
-use fmd_runtime::store::read::PerfStore;
-use fmd_runtime::store::read::{DashboardStore, GroupSort};
+use fmd_runtime::store::read::GroupSort;
+use fmd_runtime::store::sqlite::SqliteReader;
 use fmd_runtime::store::{AnyReader, WriteOptions, open_store};
 use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::now_ms;
@@ -263,19 +263,17 @@ fn the_writer_stores_what_the_pages_read(engine: Engine) {
     let _ = handle(1);
 
     // Every reference stored holds, also after retention removed the older rows.
-    if let AnyReader::Sqlite(reader) = &mut st {
+    if let Some(reader) = st.downcast_mut::<SqliteReader>() {
         assert_eq!(dangling_references(reader), Vec::<String>::new());
         let report = st.prune(now - 1_500).expect("prune");
         assert!(report.requests >= 1, "{report:?}");
-        let AnyReader::Sqlite(reader) = &mut st else {
-            unreachable!()
-        };
+        let reader = st.downcast_mut::<SqliteReader>().expect("still SQLite");
         assert_eq!(dangling_references(reader), Vec::<String>::new());
     }
 }
 
 /// `PRAGMA foreign_key_check`: every row whose reference points nowhere, as text.
-fn dangling_references(reader: &mut fmd_runtime::store::sqlite::SqliteReader) -> Vec<String> {
+fn dangling_references(reader: &mut SqliteReader) -> Vec<String> {
     let conn = reader.connection();
     let mut stmt = conn.prepare("PRAGMA foreign_key_check").unwrap();
     stmt.query_map([], |r| {

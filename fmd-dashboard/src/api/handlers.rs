@@ -17,8 +17,8 @@ use super::types::{
 };
 use crate::app::{App, AppError};
 use crate::format::now_ms;
-use fmd_runtime::store::read::{DashboardStore, GroupSort};
-use fmd_runtime::store::read::{MAX_PAGE, RequestLog, RequestWindow};
+use fmd_runtime::store::read::GroupSort;
+use fmd_runtime::store::read::{MAX_PAGE, RequestWindow};
 
 /// Default window of `/requests`: the last hour.
 const DEFAULT_WINDOW_MS: i64 = 60 * 60 * 1000;

@@ -13,6 +13,7 @@ pub mod session;
 pub mod throttle;
 pub mod tokens;
 
+use fmd_runtime::store::StoreError;
 use fmd_runtime::store::read::DashboardStore;
 use serde::Serialize;
 
@@ -41,12 +42,12 @@ impl Role {
 /// Uses `username`/`password` when both are given (`FMD_USERNAME`/`FMD_PASSWORD`);
 /// otherwise generates a password and prints it once on stderr. Only the argon2 hash is
 /// stored. Returns the generated password, if one was made and stored.
-pub fn bootstrap_admin<S: DashboardStore>(
+pub fn bootstrap_admin<S: DashboardStore + ?Sized>(
     store: &mut S,
     username: Option<&str>,
     password: Option<&str>,
     now: i64,
-) -> Result<Option<String>, S::Error> {
+) -> Result<Option<String>, StoreError> {
     if store.count_users()? > 0 {
         return Ok(None);
     }

@@ -19,7 +19,6 @@ use crate::app::{App, AppError};
 use crate::auth::session::Session;
 use crate::pages::account::{AccountView, account_page};
 use crate::pages::config::MIN_PASSWORD;
-use fmd_runtime::store::read::DashboardStore;
 
 fn config_notice(app: &App, key: &str) -> Response {
     Redirect::to(&format!("{}/config?notice={key}", app.base)).into_response()

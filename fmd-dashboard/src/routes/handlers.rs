@@ -20,7 +20,7 @@ use crate::pages::layout::SCRIPT;
 use crate::pages::overview::{self, OverviewQuery, overview_page};
 use crate::pages::retention::retention_page;
 use crate::pages::{Ctx, home};
-use fmd_runtime::store::read::{DAY_MS, DashboardStore};
+use fmd_runtime::store::read::DAY_MS;
 
 // The notices name the shortest password.
 const _: () = assert!(

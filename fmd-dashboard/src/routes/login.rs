@@ -29,7 +29,7 @@ use crate::auth::throttle::Client;
 use crate::auth::{Role, password};
 use crate::format::now_ms;
 use crate::pages::{home, login::login_page};
-use fmd_runtime::store::read::{DashboardStore, User};
+use fmd_runtime::store::read::User;
 
 /// Password checks (and hashes) that may run at once in this process.
 pub const MAX_CONCURRENT_CHECKS: usize = 2;

@@ -22,8 +22,8 @@ use crate::pages::utilization::{UtilizationView, utilization_page};
 use crate::profile::group;
 use crate::reporting::compare;
 use crate::stats::BoxStats;
-use fmd_runtime::store::read::{DAY_MS, DashboardStore, EndpointInfo, InstanceInfo};
-use fmd_runtime::store::read::{PerfStore, Selection};
+use fmd_runtime::store::read::Selection;
+use fmd_runtime::store::read::{DAY_MS, EndpointInfo, InstanceInfo};
 use fmd_runtime::store::{AnyReader, StoreError};
 
 /// Endpoints in the API-performance chart (the slowest medians).
@@ -279,7 +279,7 @@ pub async fn reporting(
             let versions = st.versions()?;
             let q = q.completed(now, &versions);
             let (a, b) = q.selections();
-            let reports = compare(st, &a, &b)?;
+            let reports = compare(&mut **st, &a, &b)?;
             Ok((q, versions, reports))
         })
         .await?;

@@ -89,6 +89,20 @@ pub fn group_hash(record: &ErrorRecord, normalize: bool) -> i64 {
     h.digest() as i64
 }
 
+/// The frames of a trace as its snapshot stores them (innermost first): `omitted` frames
+/// left out of the middle are shown as one marker frame at the end.
+pub(crate) fn snapshot_frames(frames: &[TraceFrame], omitted: u32) -> Cow<'_, [TraceFrame]> {
+    let mut frames = Cow::Borrowed(frames);
+    if omitted > 0 {
+        frames.to_mut().push(TraceFrame::Other {
+            name: format!("({omitted} more frames not recorded)").into(),
+            file: "".into(),
+            line: 0,
+        });
+    }
+    frames
+}
+
 /// The identity of a stored trace snapshot: every frame exactly as it will be stored.
 pub fn snapshot_hash(frames: &[TraceFrame]) -> i64 {
     let mut h = Xxh3::new();

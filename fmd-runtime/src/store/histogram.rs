@@ -14,6 +14,8 @@
 //! assert_eq!(median([(bucket(100), 1), (bucket(300), 2)].into_iter()), Some(bucket_value(bucket(300))));
 //! ```
 
+use crate::store::read::dashboard::SpanStats;
+
 /// Buckets per doubling of the duration.
 pub const PER_DOUBLING: f64 = 16.0;
 
@@ -36,6 +38,15 @@ pub fn bucket_value(bucket: i64) -> i64 {
     let high = (bucket as f64 / PER_DOUBLING).exp2();
     let middle = ((bucket as f64 - 0.5) / PER_DOUBLING).exp2().round();
     middle.clamp(low.ceil(), (high.ceil() - 1.0).max(low.ceil())) as i64
+}
+
+/// Hits and median of one span's histogram, as `(bucket, hits)` pairs in any order (the
+/// overview's today, last 7 days and all time).
+pub(crate) fn span_stats(buckets: impl Iterator<Item = (i64, u64)> + Clone) -> SpanStats {
+    SpanStats {
+        hits: buckets.clone().map(|(_, hits)| hits).sum(),
+        median_us: median(buckets),
+    }
 }
 
 /// The median of a histogram given as `(bucket, hits)` pairs in any order (the lower

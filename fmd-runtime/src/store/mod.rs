@@ -7,11 +7,14 @@
 
 pub mod grouping;
 pub mod histogram;
+pub(crate) mod id_cache;
 pub mod open;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod read;
 pub(crate) mod rollup;
+pub(crate) mod rows;
+pub(crate) mod sql;
 pub mod sqlite;
 
 pub use open::open_store;
@@ -36,28 +39,6 @@ pub struct RolledRequest {
     /// Dropped before it finished.
     pub cancelled: bool,
 }
-
-/// Deletes everything no group, occurrence, outlier or profile refers to any more,
-/// innermost tables last. Plain SQL that every engine runs as it is (after deleting a
-/// group, and at the end of pruning).
-pub(crate) const CLEAN_ORPHANS: &str = "DELETE FROM exception_stackline WHERE snapshot_id NOT IN (
-             SELECT snapshot_id FROM exception_group
-             UNION SELECT snapshot_id FROM exception_occurrence
-             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
-         DELETE FROM stack_trace_snapshot WHERE id NOT IN (
-             SELECT snapshot_id FROM exception_group
-             UNION SELECT snapshot_id FROM exception_occurrence
-             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
-         DELETE FROM exception_frame WHERE id NOT IN (SELECT frame_id FROM exception_stackline);
-         DELETE FROM function_location WHERE id NOT IN (
-             SELECT location_id FROM exception_frame UNION SELECT location_id FROM profile_node);
-         DELETE FROM function_definition WHERE id NOT IN (
-             SELECT definition_id FROM function_location WHERE definition_id IS NOT NULL);
-         DELETE FROM exception_type WHERE id NOT IN (
-             SELECT type_id FROM exception_group UNION SELECT type_id FROM exception_occurrence);
-         DELETE FROM exception_message WHERE id NOT IN (
-             SELECT message_id FROM exception_group
-             UNION SELECT message_id FROM exception_occurrence);";
 
 /// What a store needs to know besides the events themselves.
 #[derive(Debug, Clone)]
@@ -102,6 +83,16 @@ impl StoreError {
             transient: false,
         }
     }
+}
+
+/// Where the engine's `?` stood, as `store/<engine>/<file>.rs:<line>`: the label of an
+/// error converted with `From` (the read model's queries).
+#[track_caller]
+fn caller() -> String {
+    let at = std::panic::Location::caller();
+    let file = at.file().replace('\\', "/");
+    let file = file.rsplit_once("src/").map_or(file.as_str(), |(_, f)| f);
+    format!("{file}:{}", at.line())
 }
 
 /// The writer's side of a store.

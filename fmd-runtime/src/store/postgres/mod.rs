@@ -9,15 +9,14 @@
 //!
 //! - [`schema`]: tables, indexes and migrations;
 //! - `write`: the writer's [`PgStore`];
-//! - `queries`, `perf_queries`, `request_log`: the dashboard's [`PgReader`].
+//! - `read` (`dashboard`, `perf`, `request_log`, as in `store/read/`): the dashboard's
+//!   [`PgReader`].
 
-mod perf_queries;
-mod queries;
-mod request_log;
+mod read;
 pub mod schema;
 mod write;
 
-pub use queries::PgReader;
+pub use read::PgReader;
 pub use write::{PgStore, roll_up_request};
 
 use super::StoreError;
@@ -89,6 +88,46 @@ pub(crate) fn store_error(context: &str, e: postgres::Error) -> StoreError {
     StoreError {
         message: format!("{context}: {detail}"),
         transient,
+    }
+}
+
+/// `?` on a driver error where a [`StoreError`] is returned (the read model): the same
+/// transient classification as `store_error`, labelled with the place in the engine
+/// that failed (`store/postgres/read/dashboard.rs:212: ...`).
+impl From<postgres::Error> for StoreError {
+    #[track_caller]
+    fn from(e: postgres::Error) -> StoreError {
+        store_error(&super::caller(), e)
+    }
+}
+
+/// The shared row mappers read a PostgreSQL row through this (every integer column is
+/// `BIGINT`).
+impl crate::store::rows::Columns for postgres::Row {
+    type Error = postgres::Error;
+
+    fn int(&self, i: usize) -> Result<i64, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn text(&self, i: usize) -> Result<String, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<String>, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn flag(&self, i: usize) -> Result<bool, postgres::Error> {
+        self.try_get(i)
+    }
+
+    fn opt_flag(&self, i: usize) -> Result<Option<bool>, postgres::Error> {
+        self.try_get(i)
     }
 }
 

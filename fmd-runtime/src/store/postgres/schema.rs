@@ -17,6 +17,7 @@
 //! references to rows the dashboard may delete (groups, types, messages, snapshots) stay
 //! checked: they are how the writer notices a cached id that is gone.
 
+use crate::store::sql;
 use postgres::Client;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
@@ -354,11 +355,7 @@ pub fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
         backfill_durations(&mut tx)?;
     }
     if current < SCHEMA_VERSION {
-        tx.execute(
-            "INSERT INTO fmd_meta(key, value) VALUES ('schema_version', $1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            &[&SCHEMA_VERSION.to_string()],
-        )?;
+        tx.execute(sql::SET_SCHEMA_VERSION, &[&SCHEMA_VERSION.to_string()])?;
     }
     tx.commit()
 }

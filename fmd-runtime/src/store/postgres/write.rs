@@ -17,11 +17,11 @@
 //!
 //! - this file: the store, requests and errors;
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
-//! - [`levels`]: level 2 outliers and level 3 call trees;
+//! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: `last_requested`, the hourly rollup, the daily duration histogram, the
 //!   version and instance seen, graph values.
 
-mod levels;
+mod outliers_and_profiles;
 mod rollup;
 mod statements;
 mod trace;
@@ -31,9 +31,11 @@ use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::BACKGROUND;
 use crate::store::grouping;
+use crate::store::id_cache::IdCache;
 use crate::store::rollup::{Rollup, Stamp};
+use crate::store::sql;
 use crate::store::{Store, StoreError, WriteOptions};
-use levels::{OutlierRows, ProfileRows};
+use outliers_and_profiles::{OutlierRows, ProfileRows};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 use postgres::{Client, Transaction};
@@ -42,29 +44,14 @@ pub use rollup::roll_up_request;
 use statements::Statements;
 use std::collections::HashMap;
 
-/// Most cached type names or messages.
-const TEXT_CACHE: usize = 4096;
-
 /// Immediate retries of a batch that lost a race with another writer.
 const CONFLICT_RETRIES: u32 = 5;
-
-#[derive(Default)]
-struct Cache {
-    endpoints: HashMap<String, i64>,
-    app_locations: HashMap<usize, i64>,
-    other_locations: HashMap<(String, String), i64>,
-    frames: HashMap<(i64, u32), i64>,
-    snapshots: HashMap<i64, i64>,
-    types: HashMap<String, i64>,
-    messages: HashMap<String, i64>,
-    graphs: HashMap<String, i64>,
-}
 
 /// The PostgreSQL store the writer thread writes to.
 pub struct PgStore {
     client: Client,
     statements: Statements,
-    cache: Cache,
+    cache: IdCache,
     /// This process's version is in `app_version`.
     version_stored: bool,
     /// A transient failure: the connection is gone or unusable, make a new one.
@@ -80,7 +67,7 @@ impl PgStore {
         Ok(PgStore {
             client,
             statements,
-            cache: Cache::default(),
+            cache: IdCache::default(),
             version_stored: false,
             lost: false,
         })
@@ -142,7 +129,7 @@ impl Store for PgStore {
                 Ok(n) => return Ok(n),
                 Err(e) => {
                     // Ids cached during the failed transaction were rolled back with it.
-                    self.cache = Cache::default();
+                    self.cache = IdCache::default();
                     if is_conflict(&e) && conflicts < CONFLICT_RETRIES {
                         conflicts += 1;
                         std::thread::sleep(std::time::Duration::from_millis(
@@ -163,10 +150,7 @@ impl Store for PgStore {
     fn stored_levels(&mut self) -> Result<Vec<(String, u8)>, StoreError> {
         let rows = self
             .client
-            .query(
-                "SELECT name, level FROM endpoint WHERE level IS NOT NULL",
-                &[],
-            )
+            .query(sql::STORED_LEVELS, &[])
             .map_err(|e| store_error("read levels", e))?;
         Ok(rows
             .iter()
@@ -354,7 +338,7 @@ impl Rows {
 struct Writer<'a, 't> {
     tx: &'a mut Transaction<'t>,
     st: &'a Statements,
-    cache: &'a mut Cache,
+    cache: &'a mut IdCache,
     options: &'a WriteOptions,
     rollup: Rollup,
     rows: Rows,

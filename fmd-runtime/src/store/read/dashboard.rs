@@ -1,10 +1,12 @@
 //! The dashboard's read model: plain structs and the [`DashboardStore`] trait.
 //!
-//! Nothing here knows an SQL dialect. Each storage engine (`sqlite::queries` today,
-//! PostgreSQL later) implements [`DashboardStore`]; the dashboard pages only see these
-//! structs. Times are Unix milliseconds (UTC), durations microseconds.
+//! Nothing here knows an SQL dialect. Each storage engine (`sqlite/read/dashboard.rs`,
+//! `postgres/read/dashboard.rs`) implements [`DashboardStore`]; the dashboard pages only
+//! see these structs. Times are Unix milliseconds (UTC), durations microseconds.
 
 use serde::Serialize;
+
+use crate::store::StoreError;
 
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -224,22 +226,19 @@ pub struct User {
 /// Implemented once per storage engine. Methods take `&mut self` because an implementation
 /// may run admin operations inside a transaction on its own connection.
 pub trait DashboardStore {
-    /// Engine error type.
-    type Error: std::error::Error + Send + Sync + 'static;
-
     /// Every endpoint with its counters; `now` decides "today" and "7 days". With an
     /// `instance`, the counters cover only that instance's requests.
     fn overview(
         &mut self,
         now: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<EndpointOverview>, Self::Error>;
+    ) -> Result<Vec<EndpointOverview>, StoreError>;
 
     /// Every instance that stored requests, most recently seen first.
-    fn instances(&mut self) -> Result<Vec<InstanceInfo>, Self::Error>;
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, StoreError>;
 
     /// One endpoint by id.
-    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, Self::Error>;
+    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError>;
 
     /// Exception groups, optionally of one endpoint, sorted and paginated.
     fn groups(
@@ -249,7 +248,7 @@ pub trait DashboardStore {
         descending: bool,
         offset: u64,
         limit: u64,
-    ) -> Result<Page<GroupSummary>, Self::Error>;
+    ) -> Result<Page<GroupSummary>, StoreError>;
 
     /// The full detail of one group: trace, chain and a histogram of `buckets` buckets
     /// ending at `now`.
@@ -258,10 +257,10 @@ pub trait DashboardStore {
         group_id: i64,
         now: i64,
         buckets: u32,
-    ) -> Result<Option<GroupDetail>, Self::Error>;
+    ) -> Result<Option<GroupDetail>, StoreError>;
 
     /// Row counts for the configuration and retention pages.
-    fn totals(&mut self) -> Result<StoreTotals, Self::Error>;
+    fn totals(&mut self) -> Result<StoreTotals, StoreError>;
 
     /// Stores an endpoint's level override (`None` clears it). Returns the endpoint's name,
     /// or `None` when no endpoint has this id.
@@ -269,24 +268,24 @@ pub trait DashboardStore {
         &mut self,
         endpoint_id: i64,
         level: Option<u8>,
-    ) -> Result<Option<String>, Self::Error>;
+    ) -> Result<Option<String>, StoreError>;
 
     /// Deletes one group on one endpoint with its occurrences and whatever is left
     /// orphaned. Returns `false` when the group does not belong to that endpoint.
-    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, Self::Error>;
+    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, StoreError>;
 
     /// Deletes requests (with their outlier and call-tree rows), occurrences, rollup rows
     /// and custom-graph values older than `cutoff`, groups left empty, orphans.
-    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, Self::Error>;
+    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError>;
 
     /// Number of dashboard accounts.
-    fn count_users(&mut self) -> Result<u64, Self::Error>;
+    fn count_users(&mut self) -> Result<u64, StoreError>;
 
     /// Every account, by name.
-    fn users(&mut self) -> Result<Vec<User>, Self::Error>;
+    fn users(&mut self) -> Result<Vec<User>, StoreError>;
 
     /// Looks up an account by login name.
-    fn user(&mut self, username: &str) -> Result<Option<User>, Self::Error>;
+    fn user(&mut self, username: &str) -> Result<Option<User>, StoreError>;
 
     /// Creates an account from an argon2 PHC hash. Returns `false` if the name is taken.
     fn create_user(
@@ -295,15 +294,15 @@ pub trait DashboardStore {
         password_hash: &str,
         role: &str,
         now: i64,
-    ) -> Result<bool, Self::Error>;
+    ) -> Result<bool, StoreError>;
 
     /// Replaces an account's argon2 PHC hash. Returns `false` if there is no such account.
     fn set_password_hash(
         &mut self,
         username: &str,
         password_hash: &str,
-    ) -> Result<bool, Self::Error>;
+    ) -> Result<bool, StoreError>;
 
     /// Deletes an account. Returns `false` if there was no such account.
-    fn delete_user(&mut self, username: &str) -> Result<bool, Self::Error>;
+    fn delete_user(&mut self, username: &str) -> Result<bool, StoreError>;
 }

@@ -11,7 +11,7 @@ pub mod dashboard;
 pub mod perf;
 pub mod request_log;
 
-pub use any_reader::AnyReader;
+pub use any_reader::{AnyReader, Reader};
 pub use dashboard::*;
 pub use perf::*;
 pub use request_log::*;

@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::store::StoreError;
+
 use super::dashboard::{DashboardStore, EndpointInfo, Page, StackFrame};
 
 /// Milliseconds in one hour (the rollup's granularity).
@@ -231,7 +233,7 @@ impl StatusMix {
 /// pages. Implemented once per storage engine, next to its [`DashboardStore`].
 pub trait PerfStore: DashboardStore {
     /// Every endpoint, by name.
-    fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, Self::Error>;
+    fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, StoreError>;
 
     /// Requests per UTC day and hour in `[from, to)`, of one endpoint or of all, of one
     /// instance or of all.
@@ -241,10 +243,10 @@ pub trait PerfStore: DashboardStore {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<HourCell>, Self::Error>;
+    ) -> Result<Vec<HourCell>, StoreError>;
 
     /// Requests per UTC day and endpoint in `[from, to)`, oldest day first.
-    fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, Self::Error>;
+    fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, StoreError>;
 
     /// Requests per UTC day and version in `[from, to)`, of one endpoint or of all, of
     /// one instance or of all.
@@ -254,10 +256,10 @@ pub trait PerfStore: DashboardStore {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<VersionDay>, Self::Error>;
+    ) -> Result<Vec<VersionDay>, StoreError>;
 
     /// Every version seen, newest first.
-    fn versions(&mut self) -> Result<Vec<AppVersion>, Self::Error>;
+    fn versions(&mut self) -> Result<Vec<AppVersion>, StoreError>;
 
     /// At most `limit` of the endpoint's requests since `since`, newest first (of one
     /// instance, or of all).
@@ -267,7 +269,7 @@ pub trait PerfStore: DashboardStore {
         since: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> Result<Vec<RequestSample>, Self::Error>;
+    ) -> Result<Vec<RequestSample>, StoreError>;
 
     /// Durations (µs) of at most `limit` of the latest requests in a selection.
     fn durations(
@@ -275,14 +277,14 @@ pub trait PerfStore: DashboardStore {
         endpoint_id: i64,
         selection: &Selection,
         limit: u32,
-    ) -> Result<Vec<i64>, Self::Error>;
+    ) -> Result<Vec<i64>, StoreError>;
 
     /// Responses by class over a selection.
     fn status_mix(
         &mut self,
         endpoint_id: i64,
         selection: &Selection,
-    ) -> Result<StatusMix, Self::Error>;
+    ) -> Result<StatusMix, StoreError>;
 
     /// Failed requests (status ≥ 400 or cancelled), newest first (of one instance, or of
     /// all).
@@ -292,7 +294,7 @@ pub trait PerfStore: DashboardStore {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> Result<Page<FailedRequest>, Self::Error>;
+    ) -> Result<Page<FailedRequest>, StoreError>;
 
     /// Outliers, newest first, each with its stack (of one instance, or of all).
     fn outliers(
@@ -301,7 +303,7 @@ pub trait PerfStore: DashboardStore {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> Result<Page<Outlier>, Self::Error>;
+    ) -> Result<Page<Outlier>, StoreError>;
 
     /// The call trees of the endpoint's last `limit` profiled requests, newest first (of
     /// one instance, or of all).
@@ -310,10 +312,10 @@ pub trait PerfStore: DashboardStore {
         endpoint_id: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> Result<Vec<ProfiledRequest>, Self::Error>;
+    ) -> Result<Vec<ProfiledRequest>, StoreError>;
 
     /// Every custom graph, by name.
-    fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, Self::Error>;
+    fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, StoreError>;
 
     /// A graph's values in `[from, to)` averaged into `buckets` equal buckets; empty
     /// buckets are left out.
@@ -323,5 +325,5 @@ pub trait PerfStore: DashboardStore {
         from: i64,
         to: i64,
         buckets: u32,
-    ) -> Result<Vec<GraphPoint>, Self::Error>;
+    ) -> Result<Vec<GraphPoint>, StoreError>;
 }

@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+use crate::store::StoreError;
+
 /// Most requests one page may hold, whatever the caller asks for.
 pub const MAX_PAGE: u32 = 1000;
 
@@ -70,15 +72,10 @@ pub struct RequestWindow {
 /// let window = RequestWindow { from: 0, to: i64::MAX, endpoint_id: None, instance: None,
 ///                              after: None, limit: 100 };
 /// let first_page = store.requests_in_window(&window)?;
-/// # Ok::<(), rusqlite::Error>(())
+/// # Ok::<(), fmd_runtime::store::StoreError>(())
 /// ```
 pub trait RequestLog {
-    /// Engine error type.
-    type Error: std::error::Error + Send + Sync + 'static;
-
     /// Requests in the window ordered by `(time, id)`, at most `min(limit, MAX_PAGE)`.
-    fn requests_in_window(
-        &mut self,
-        window: &RequestWindow,
-    ) -> Result<Vec<RequestRow>, Self::Error>;
+    fn requests_in_window(&mut self, window: &RequestWindow)
+    -> Result<Vec<RequestRow>, StoreError>;
 }

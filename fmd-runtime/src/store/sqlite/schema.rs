@@ -8,6 +8,8 @@
 //!
 //! Times are Unix milliseconds (UTC); durations are microseconds.
 
+use crate::store::sql;
+use crate::store::sql::sqlite;
 use rusqlite::{Connection, TransactionBehavior};
 use std::time::Duration;
 
@@ -427,8 +429,7 @@ fn migrate_locked(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.execute_batch(V5)?;
     }
     tx.execute(
-        "INSERT INTO fmd_meta(key, value) VALUES ('schema_version', ?1)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        sqlite!(sql::SET_SCHEMA_VERSION),
         [SCHEMA_VERSION.to_string()],
     )?;
     tx.commit()

@@ -7,11 +7,11 @@
 //!
 //! - this file: the store, requests and errors;
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
-//! - [`levels`]: level 2 outliers and level 3 call trees;
+//! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: what is kept up to date per batch — `last_requested`, the hourly rollup,
 //!   the daily duration histogram, the version and instance seen — and custom graph values.
 
-mod levels;
+mod outliers_and_profiles;
 mod rollup;
 mod trace;
 
@@ -19,33 +19,19 @@ use super::{is_stale_reference, schema, store_error};
 use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::grouping;
+use crate::store::id_cache::IdCache;
 use crate::store::rollup::{Rollup, Stamp};
+use crate::store::sql;
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
-use foldhash::HashMap;
 pub use rollup::roll_up_request;
 use rusqlite::{CachedStatement, Connection, Transaction, params};
 use std::path::{Path, PathBuf};
-
-/// Most cached type names or messages.
-const TEXT_CACHE: usize = 4096;
-
-#[derive(Default)]
-struct Cache {
-    endpoints: HashMap<String, i64>,
-    app_locations: HashMap<usize, i64>,
-    other_locations: HashMap<(String, String), i64>,
-    frames: HashMap<(i64, u32), i64>,
-    snapshots: HashMap<i64, i64>,
-    types: HashMap<String, i64>,
-    messages: HashMap<String, i64>,
-    graphs: HashMap<String, i64>,
-}
 
 /// The SQLite store the writer thread writes to.
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
-    cache: Cache,
+    cache: IdCache,
     /// This process's version is in `app_version`.
     version_stored: bool,
 }
@@ -62,7 +48,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             path: path.to_owned(),
-            cache: Cache::default(),
+            cache: IdCache::default(),
             version_stored: false,
         })
     }
@@ -102,7 +88,7 @@ impl Store for SqliteStore {
     fn write_batch(&mut self, events: &[Event], options: &WriteOptions) -> Result<u64, StoreError> {
         match self.write(events, options) {
             Err(e) if is_stale_reference(&e) => {
-                self.cache = Cache::default();
+                self.cache = IdCache::default();
                 self.write(events, options)
                     .map_err(|e| store_error("write", e))
             }
@@ -112,9 +98,7 @@ impl Store for SqliteStore {
 
     fn stored_levels(&mut self) -> Result<Vec<(String, u8)>, StoreError> {
         let read = || -> rusqlite::Result<Vec<(String, u8)>> {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT name, level FROM endpoint WHERE level IS NOT NULL")?;
+            let mut stmt = self.conn.prepare(sql::STORED_LEVELS)?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
         };
@@ -134,7 +118,7 @@ const INSERT_REQUEST: &str = "INSERT INTO request(endpoint_id, route, method, ti
 struct Writer<'a> {
     tx: &'a Transaction<'a>,
     insert_request: CachedStatement<'a>,
-    cache: &'a mut Cache,
+    cache: &'a mut IdCache,
     options: &'a WriteOptions,
     rollup: Rollup,
 }

@@ -2,6 +2,7 @@
 //! column and `unnest` them, so one prepared statement serves every batch size; requests
 //! are copied in binary.
 
+use crate::store::sql;
 use postgres::{Client, Statement};
 
 pub(super) const LAST_REQUESTED: &str = "UPDATE endpoint AS e
@@ -158,7 +159,7 @@ impl Statements {
                 "INSERT INTO stack_trace_snapshot(hash, depth) VALUES ($1, $2)
                  ON CONFLICT (hash) DO NOTHING RETURNING id",
             )?,
-            select_snapshot: c.prepare("SELECT id FROM stack_trace_snapshot WHERE hash = $1")?,
+            select_snapshot: c.prepare(sql::SNAPSHOT_BY_HASH)?,
             insert_stacklines: c.prepare(
                 "INSERT INTO exception_stackline(snapshot_id, position, frame_id, repeat)
                  SELECT $1::bigint, u.* FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS u",

@@ -2,9 +2,10 @@
 //! uncached ones of a batch in one statement), function locations and definitions,
 //! frames, and stack-trace snapshots.
 
-use super::{Cache, TEXT_CACHE, Writer, text};
+use super::{Writer, text};
 use crate::model::event::{Event, TraceFrame};
 use crate::store::grouping;
+use crate::store::id_cache::{IdCache, TEXT_CACHE};
 use postgres::Statement;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -84,14 +85,7 @@ impl Writer<'_, '_> {
         frames: &[TraceFrame],
         omitted: u32,
     ) -> Result<i64, postgres::Error> {
-        let mut frames = Cow::Borrowed(frames);
-        if omitted > 0 {
-            frames.to_mut().push(TraceFrame::Other {
-                name: format!("({omitted} more frames not recorded)").into(),
-                file: "".into(),
-                line: 0,
-            });
-        }
+        let frames = grouping::snapshot_frames(frames, omitted);
         let hash = grouping::snapshot_hash(&frames);
         if let Some(&id) = self.cache.snapshots.get(&hash) {
             return Ok(id);
@@ -206,7 +200,7 @@ fn intern(
     insert: &Statement,
     select: &Statement,
     mut values: Vec<&str>,
-    cache: impl Fn(&mut Cache) -> &mut HashMap<String, i64>,
+    cache: impl Fn(&mut IdCache) -> &mut foldhash::HashMap<String, i64>,
 ) -> Result<(), postgres::Error> {
     values.sort_unstable();
     values.dedup();

@@ -1,12 +1,14 @@
 //! Traces and what they are made of, each stored once: exception types and messages,
 //! function locations and definitions, frames, and stack-trace snapshots.
 
-use super::{TEXT_CACHE, Writer};
+use super::Writer;
 use crate::model::event::TraceFrame;
 use crate::store::grouping;
+use crate::store::id_cache::TEXT_CACHE;
+use crate::store::sql;
+use crate::store::sql::sqlite;
 use foldhash::HashMap;
 use rusqlite::{OptionalExtension, ToSql, Transaction, params};
-use std::borrow::Cow;
 
 /// The id of a row with a unique key: `insert` (which ends in `ON CONFLICT DO NOTHING`)
 /// adds it if it is new, else `select` finds it; returns the id and whether it was new.
@@ -79,21 +81,14 @@ impl Writer<'_> {
         frames: &[TraceFrame],
         omitted: u32,
     ) -> rusqlite::Result<i64> {
-        let mut frames = Cow::Borrowed(frames);
-        if omitted > 0 {
-            frames.to_mut().push(TraceFrame::Other {
-                name: format!("({omitted} more frames not recorded)").into(),
-                file: "".into(),
-                line: 0,
-            });
-        }
+        let frames = grouping::snapshot_frames(frames, omitted);
         let hash = grouping::snapshot_hash(&frames);
         if let Some(&id) = self.cache.snapshots.get(&hash) {
             return Ok(id);
         }
         let existing: Option<i64> = self
             .tx
-            .prepare_cached("SELECT id FROM stack_trace_snapshot WHERE hash = ?1")?
+            .prepare_cached(sqlite!(sql::SNAPSHOT_BY_HASH))?
             .query_row([hash], |r| r.get(0))
             .optional()?;
         let id = match existing {

@@ -2,12 +2,15 @@
 //! same indexes as the SQLite engine's (`request_hourly` for utilization, bounded range
 //! scans of `request_endpoint_time_sample` for samples, the partial `request_failed`).
 
-use super::queries::{PgReader, endpoint_row, small, snapshot_frames};
+use super::dashboard::{PgReader, snapshot_frames};
+use crate::store::StoreError;
 use crate::store::read::dashboard::{EndpointInfo, Page};
 use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
-    PerfStore, ProfileNode, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
+    PerfStore, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
 };
+use crate::store::rows::{self, count, status};
+use crate::store::sql;
 
 /// `[from, to)` in Unix ms as the rollup's hour numbers (partial hours included).
 fn hours(from: i64, to: i64) -> (i64, i64) {
@@ -15,14 +18,6 @@ fn hours(from: i64, to: i64) -> (i64, i64) {
         from.div_euclid(HOUR_MS),
         (to + HOUR_MS - 1).div_euclid(HOUR_MS),
     )
-}
-
-fn status(v: Option<i64>) -> Option<u16> {
-    v.and_then(|s| u16::try_from(s).ok())
-}
-
-fn count(v: i64) -> u64 {
-    v.max(0) as u64
 }
 
 fn clamp(v: u64) -> i64 {
@@ -36,11 +31,9 @@ impl PgReader {
         endpoint_id: i64,
         version: &str,
     ) -> Result<(i64, i64), postgres::Error> {
-        let r = self.client.query_one(
-            "SELECT min(hour), max(hour) FROM request_hourly
-             WHERE endpoint_id = $1 AND version = $2",
-            &[&endpoint_id, &version],
-        )?;
+        let r = self
+            .client
+            .query_one(sql::VERSION_HOURS, &[&endpoint_id, &version])?;
         Ok(
             match (r.get::<_, Option<i64>>(0), r.get::<_, Option<i64>>(1)) {
                 (Some(a), Some(b)) => (a * HOUR_MS, (b + 1) * HOUR_MS),
@@ -51,16 +44,13 @@ impl PgReader {
 }
 
 impl PerfStore for PgReader {
-    fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, postgres::Error> {
+    fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, StoreError> {
         Ok(self
             .client
-            .query(
-                "SELECT id, name, level, last_requested FROM endpoint ORDER BY name",
-                &[],
-            )?
+            .query(sql::ENDPOINTS, &[])?
             .iter()
-            .map(endpoint_row)
-            .collect())
+            .map(rows::endpoint)
+            .collect::<Result<_, _>>()?)
     }
 
     fn hourly_load(
@@ -69,16 +59,16 @@ impl PerfStore for PgReader {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<HourCell>, postgres::Error> {
+    ) -> Result<Vec<HourCell>, StoreError> {
         let (a, b) = hours(from, to);
-        let rows = self.client.query(
+        let found = self.client.query(
             "SELECT hour, sum(hits)::bigint, sum(duration_us)::bigint FROM request_hourly
              WHERE hour >= $1 AND hour < $2 AND ($3::bigint IS NULL OR endpoint_id = $3)
                AND ($4::text IS NULL OR instance = $4)
              GROUP BY hour ORDER BY hour",
             &[&a, &b, &endpoint_id, &instance],
         )?;
-        Ok(rows
+        Ok(found
             .iter()
             .map(|r| {
                 let hour: i64 = r.get(0);
@@ -92,24 +82,19 @@ impl PerfStore for PgReader {
             .collect())
     }
 
-    fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, postgres::Error> {
+    fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, StoreError> {
         let (a, b) = hours(from, to);
-        let rows = self.client.query(
+        let found = self.client.query(
             "SELECT div(h.hour, 24)::bigint AS day, h.endpoint_id, e.name, sum(h.hits)::bigint
              FROM request_hourly h JOIN endpoint e ON e.id = h.endpoint_id
              WHERE h.hour >= $1 AND h.hour < $2
              GROUP BY day, h.endpoint_id, e.name ORDER BY day, e.name",
             &[&a, &b],
         )?;
-        Ok(rows
+        Ok(found
             .iter()
-            .map(|r| DailyHits {
-                day: r.get(0),
-                endpoint_id: r.get(1),
-                endpoint: r.get(2),
-                hits: count(r.get(3)),
-            })
-            .collect())
+            .map(rows::daily_hits)
+            .collect::<Result<_, _>>()?)
     }
 
     fn version_usage(
@@ -118,40 +103,27 @@ impl PerfStore for PgReader {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<VersionDay>, postgres::Error> {
+    ) -> Result<Vec<VersionDay>, StoreError> {
         let (a, b) = hours(from, to);
-        let rows = self.client.query(
+        let found = self.client.query(
             "SELECT div(hour, 24)::bigint AS day, version, sum(hits)::bigint FROM request_hourly
              WHERE hour >= $1 AND hour < $2 AND ($3::bigint IS NULL OR endpoint_id = $3)
                AND ($4::text IS NULL OR instance = $4)
              GROUP BY day, version ORDER BY day, version",
             &[&a, &b, &endpoint_id, &instance],
         )?;
-        Ok(rows
+        Ok(found
             .iter()
-            .map(|r| VersionDay {
-                day: r.get(0),
-                version: r.get(1),
-                hits: count(r.get(2)),
-            })
-            .collect())
+            .map(rows::version_day)
+            .collect::<Result<_, _>>()?)
     }
 
-    fn versions(&mut self) -> Result<Vec<AppVersion>, postgres::Error> {
-        let rows = self.client.query(
-            "SELECT version, git_commit, first_seen, last_seen FROM app_version
-             ORDER BY last_seen DESC, version",
-            &[],
-        )?;
-        Ok(rows
+    fn versions(&mut self) -> Result<Vec<AppVersion>, StoreError> {
+        let found = self.client.query(sql::VERSIONS, &[])?;
+        Ok(found
             .iter()
-            .map(|r| AppVersion {
-                version: r.get(0),
-                git_commit: r.get(1),
-                first_seen: r.get(2),
-                last_seen: r.get(3),
-            })
-            .collect())
+            .map(rows::app_version)
+            .collect::<Result<_, _>>()?)
     }
 
     fn recent_requests(
@@ -160,27 +132,18 @@ impl PerfStore for PgReader {
         since: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> Result<Vec<RequestSample>, postgres::Error> {
-        let rows = self.client.query(
+    ) -> Result<Vec<RequestSample>, StoreError> {
+        let found = self.client.query(
             "SELECT id, time, duration_us, status, cancelled, version, group_by, ip
              FROM request WHERE endpoint_id = $1 AND time >= $2
                AND ($4::text IS NULL OR instance = $4)
              ORDER BY time DESC LIMIT $3",
             &[&endpoint_id, &since, &i64::from(limit), &instance],
         )?;
-        Ok(rows
+        Ok(found
             .iter()
-            .map(|r| RequestSample {
-                id: r.get(0),
-                time: r.get(1),
-                duration_us: r.get(2),
-                status: status(r.get(3)),
-                cancelled: r.get(4),
-                version: r.get(5),
-                group_by: r.get(6),
-                ip: r.get(7),
-            })
-            .collect())
+            .map(rows::request_sample)
+            .collect::<Result<_, _>>()?)
     }
 
     fn durations(
@@ -188,7 +151,7 @@ impl PerfStore for PgReader {
         endpoint_id: i64,
         selection: &Selection,
         limit: u32,
-    ) -> Result<Vec<i64>, postgres::Error> {
+    ) -> Result<Vec<i64>, StoreError> {
         // A version is looked for only in the hours it served the endpoint.
         let (from, to, version) = match selection {
             Selection::Period { from, to } => (*from, *to, None),
@@ -197,21 +160,21 @@ impl PerfStore for PgReader {
                 (a, b, Some(v.as_str()))
             }
         };
-        let rows = self.client.query(
+        let found = self.client.query(
             "SELECT duration_us FROM request
              WHERE endpoint_id = $1 AND time >= $2 AND time < $3
                AND ($4::text IS NULL OR version = $4)
              ORDER BY time DESC LIMIT $5",
             &[&endpoint_id, &from, &to, &version, &i64::from(limit)],
         )?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        Ok(found.iter().map(|r| r.get(0)).collect())
     }
 
     fn status_mix(
         &mut self,
         endpoint_id: i64,
         selection: &Selection,
-    ) -> Result<StatusMix, postgres::Error> {
+    ) -> Result<StatusMix, StoreError> {
         let (a, b, version) = match selection {
             Selection::Period { from, to } => {
                 let (a, b) = hours(*from, *to);
@@ -241,9 +204,9 @@ impl PerfStore for PgReader {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> Result<Page<FailedRequest>, postgres::Error> {
+    ) -> Result<Page<FailedRequest>, StoreError> {
         // The condition is spelled as in the partial index `request_failed`.
-        let rows = self.client.query(
+        let found = self.client.query(
             "SELECT r.id, r.time, r.method, r.route, r.status, r.cancelled, r.duration_us,
                     (SELECT o.group_id FROM exception_occurrence o
                      WHERE o.request_id = r.id ORDER BY o.id LIMIT 1)
@@ -253,19 +216,10 @@ impl PerfStore for PgReader {
              ORDER BY r.time DESC LIMIT $2 OFFSET $3",
             &[&endpoint_id, &clamp(limit), &clamp(offset), &instance],
         )?;
-        let rows = rows
+        let rows = found
             .iter()
-            .map(|r| FailedRequest {
-                id: r.get(0),
-                time: r.get(1),
-                method: r.get(2),
-                route: r.get(3),
-                status: status(r.get(4)),
-                cancelled: r.get(5),
-                duration_us: r.get(6),
-                group_id: r.get(7),
-            })
-            .collect();
+            .map(rows::failed_request)
+            .collect::<Result<_, _>>()?;
         let total: i64 = self
             .client
             .query_one(
@@ -287,8 +241,8 @@ impl PerfStore for PgReader {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> Result<Page<Outlier>, postgres::Error> {
-        let rows = self.client.query(
+    ) -> Result<Page<Outlier>, StoreError> {
+        let found = self.client.query(
             "SELECT o.request_id, o.time, o.url, o.headers, r.duration_us, r.status,
                     o.typical_us, o.threshold_us, o.cpu_percent, o.memory_bytes, o.stack_id
              FROM outlier o JOIN request r ON r.id = o.request_id
@@ -296,8 +250,8 @@ impl PerfStore for PgReader {
              ORDER BY o.time DESC LIMIT $2 OFFSET $3",
             &[&endpoint_id, &clamp(limit), &clamp(offset), &instance],
         )?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+        let mut out = Vec::with_capacity(found.len());
+        for r in &found {
             let headers: String = r.get(3);
             let stack_id: Option<i64> = r.get(10);
             out.push(Outlier {
@@ -336,7 +290,7 @@ impl PerfStore for PgReader {
         endpoint_id: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> Result<Vec<ProfiledRequest>, postgres::Error> {
+    ) -> Result<Vec<ProfiledRequest>, StoreError> {
         let ids: Vec<i64> = self
             .client
             .query(
@@ -351,35 +305,15 @@ impl PerfStore for PgReader {
             .collect();
         let mut out = Vec::with_capacity(ids.len());
         for request_id in ids {
-            let Some(req) = self.client.query_opt(
-                "SELECT time, duration_us FROM request WHERE id = $1",
-                &[&request_id],
-            )?
-            else {
+            let Some(req) = self.client.query_opt(sql::REQUEST_TIMING, &[&request_id])? else {
                 continue;
             };
             let nodes = self
                 .client
-                .query(
-                    "SELECT p.position, p.parent, p.depth, p.location_id, l.module, l.name,
-                            p.calls, p.total_us, p.self_us
-                     FROM profile_node p JOIN function_location l ON l.id = p.location_id
-                     WHERE p.request_id = $1 ORDER BY p.position",
-                    &[&request_id],
-                )?
+                .query(sql::PROFILE_NODES, &[&request_id])?
                 .iter()
-                .map(|r| ProfileNode {
-                    position: small(r.get(0)),
-                    parent: r.get::<_, Option<i64>>(1).map(small),
-                    depth: small(r.get(2)),
-                    location_id: r.get(3),
-                    module: r.get(4),
-                    name: r.get(5),
-                    calls: count(r.get(6)),
-                    total_us: r.get(7),
-                    self_us: r.get(8),
-                })
-                .collect();
+                .map(rows::profile_node)
+                .collect::<Result<_, _>>()?;
             out.push(ProfiledRequest {
                 request_id,
                 time: req.get(0),
@@ -390,20 +324,13 @@ impl PerfStore for PgReader {
         Ok(out)
     }
 
-    fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, postgres::Error> {
+    fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, StoreError> {
         Ok(self
             .client
-            .query(
-                "SELECT id, name, created_at FROM custom_graph ORDER BY name",
-                &[],
-            )?
+            .query(sql::CUSTOM_GRAPHS, &[])?
             .iter()
-            .map(|r| CustomGraph {
-                id: r.get(0),
-                name: r.get(1),
-                created_at: r.get(2),
-            })
-            .collect())
+            .map(rows::custom_graph)
+            .collect::<Result<_, _>>()?)
     }
 
     fn graph_points(
@@ -412,15 +339,15 @@ impl PerfStore for PgReader {
         from: i64,
         to: i64,
         buckets: u32,
-    ) -> Result<Vec<GraphPoint>, postgres::Error> {
+    ) -> Result<Vec<GraphPoint>, StoreError> {
         let width = ((to - from) / i64::from(buckets.max(1))).max(1);
-        let rows = self.client.query(
+        let found = self.client.query(
             "SELECT (time - $2) / $4::bigint AS b, avg(value), min(value), max(value), count(*)
              FROM custom_graph_value WHERE graph_id = $1 AND time >= $2 AND time < $3
              GROUP BY b ORDER BY b",
             &[&graph_id, &from, &to, &width],
         )?;
-        Ok(rows
+        Ok(found
             .iter()
             .map(|r| GraphPoint {
                 time: from + r.get::<_, i64>(0) * width,

@@ -6,28 +6,33 @@
 //! clean-up uses non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per
 //! statement.
 
+use crate::store::rows;
+use crate::store::sql;
+use crate::store::sql::GROUP_SELECT;
+use crate::store::sql::sqlite;
 use foldhash::HashMap;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::schema;
+use crate::store::StoreError;
 use crate::store::histogram;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
     Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
 };
 use crate::store::read::perf::HOUR_MS;
+use crate::store::sqlite::schema;
 
 /// The dashboard's connection to an fmd SQLite file.
 ///
 /// ```no_run
 /// use fmd_runtime::store::read::DashboardStore;
-/// use fmd_runtime::store::sqlite::queries::SqliteReader;
+/// use fmd_runtime::store::sqlite::SqliteReader;
 ///
 /// let mut store = SqliteReader::open(std::path::Path::new("fmd.db"))?;
 /// let endpoints = store.overview(0, None)?;
-/// # Ok::<(), rusqlite::Error>(())
+/// # Ok::<(), fmd_runtime::store::StoreError>(())
 /// ```
 pub struct SqliteReader {
     pub(super) conn: Connection,
@@ -55,7 +60,7 @@ impl SqliteReader {
     fn group_summary(&self, group_id: i64) -> rusqlite::Result<Option<GroupSummary>> {
         self.conn
             .prepare_cached(&format!("{GROUP_SELECT} WHERE g.id = ?1"))?
-            .query_row([group_id], group_row)
+            .query_row([group_id], |r| rows::group(r))
             .optional()
     }
 }
@@ -66,10 +71,7 @@ struct SpanHistogram(HashMap<i64, u64>);
 
 impl SpanHistogram {
     fn stats(&self) -> SpanStats {
-        SpanStats {
-            hits: self.0.values().sum(),
-            median_us: histogram::median(self.0.iter().map(|(&b, &h)| (b, h))),
-        }
+        histogram::span_stats(self.0.iter().map(|(&b, &h)| (b, h)))
     }
 }
 
@@ -93,102 +95,34 @@ impl Spans {
     }
 }
 
-const GROUP_SELECT: &str = "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
-        g.first_seen, g.last_seen
-    FROM exception_group g
-    JOIN endpoint e ON e.id = g.endpoint_id
-    JOIN exception_type t ON t.id = g.type_id
-    JOIN exception_message m ON m.id = g.message_id";
-
-fn group_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GroupSummary> {
-    Ok(GroupSummary {
-        id: r.get(0)?,
-        endpoint_id: r.get(1)?,
-        endpoint: r.get(2)?,
-        type_name: r.get(3)?,
-        message: r.get(4)?,
-        count: r.get::<_, i64>(5)?.max(0) as u64,
-        first_seen: r.get(6)?,
-        last_seen: r.get(7)?,
-    })
-}
-
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: r.get(0)?,
-        username: r.get(1)?,
-        password_hash: r.get(2)?,
-        role: r.get(3)?,
-    })
-}
-
 /// The frames of one stack-trace snapshot, innermost first, with their functions' code.
 pub(super) fn snapshot_frames(
     conn: &Connection,
     snapshot_id: i64,
 ) -> rusqlite::Result<Vec<StackFrame>> {
-    conn.prepare_cached(
-        "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
-                l.in_app, d.code, d.verbatim, s.repeat
-         FROM exception_stackline s
-         JOIN exception_frame f ON f.id = s.frame_id
-         JOIN function_location l ON l.id = f.location_id
-         LEFT JOIN function_definition d ON d.id = l.definition_id
-         WHERE s.snapshot_id = ?1 ORDER BY s.position",
-    )?
-    .query_map([snapshot_id], |r| {
-        let code: Option<String> = r.get(8)?;
-        Ok(StackFrame {
-            location_id: r.get(0)?,
-            module: r.get(1)?,
-            name: r.get(2)?,
-            file: r.get(3)?,
-            line: r.get(4)?,
-            start_line: r.get(5)?,
-            end_line: r.get(6)?,
-            in_app: r.get(7)?,
-            code: code.filter(|c| !c.is_empty()),
-            verbatim: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
-            repeat: r.get::<_, i64>(10)?.max(1) as u32,
-        })
-    })?
-    .collect()
-}
-
-/// An `EndpointInfo` from `SELECT id, name, level, last_requested FROM endpoint`.
-pub(super) fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EndpointInfo> {
-    Ok(EndpointInfo {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        level: level_from_sql(r.get(2)?),
-        last_requested: r.get(3)?,
-    })
-}
-
-pub(super) fn level_from_sql(v: Option<i64>) -> Option<u8> {
-    v.and_then(|l| u8::try_from(l).ok())
+    conn.prepare_cached(sqlite!(sql::SNAPSHOT_FRAMES))?
+        .query_map([snapshot_id], |r| rows::stack_frame(r))?
+        .collect()
 }
 
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
 /// innermost tables last.
 fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    tx.execute_batch(crate::store::CLEAN_ORPHANS)
+    tx.execute_batch(sql::CLEAN_ORPHANS)
 }
 
 impl DashboardStore for SqliteReader {
-    type Error = rusqlite::Error;
-
     fn overview(
         &mut self,
         now: i64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<EndpointOverview>> {
+    ) -> Result<Vec<EndpointOverview>, StoreError> {
         let today = now.div_euclid(DAY_MS);
         let week = today - 6;
-        let endpoints: Vec<(i64, String, Option<i64>, Option<i64>)> = self
+        let endpoints: Vec<EndpointInfo> = self
             .conn
-            .prepare_cached("SELECT id, name, level, last_requested FROM endpoint ORDER BY name")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .prepare_cached(sql::ENDPOINTS)?
+            .query_map([], |r| rows::endpoint(r))?
             .collect::<Result<_, _>>()?;
         // Hits and medians: one pass over the daily histogram (a few dozen rows per
         // endpoint and day, whatever the number of requests).
@@ -223,13 +157,12 @@ impl DashboardStore for SqliteReader {
             .collect::<Result<_, _>>()?;
         let groups: HashMap<i64, i64> = self
             .conn
-            .prepare_cached(
-                "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id",
-            )?
+            .prepare_cached(sql::GROUPS_PER_ENDPOINT)?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(endpoints.len());
-        for (id, name, level, last_requested) in endpoints {
+        for e in endpoints {
+            let id = e.id;
             // Routes of the latest requests: bounded, whatever the table size.
             let routes: Vec<String> = self
                 .conn
@@ -239,46 +172,32 @@ impl DashboardStore for SqliteReader {
                 )?
                 .query_map([id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            let (client, server) = errors.get(&id).copied().unwrap_or_default();
             let s = spans.remove(&id).unwrap_or_default();
-            out.push(EndpointOverview {
-                id,
+            out.push(rows::overview(
+                e,
                 routes,
-                level: level_from_sql(level),
-                last_requested,
-                today: s.today.stats(),
-                week: s.week.stats(),
-                all: s.all.stats(),
-                client_errors_week: client.max(0) as u64,
-                server_errors_week: server.max(0) as u64,
-                exception_groups: groups.get(&id).copied().unwrap_or(0).max(0) as u64,
-                name,
-            });
+                [s.today.stats(), s.week.stats(), s.all.stats()],
+                errors.get(&id).copied().unwrap_or_default(),
+                groups.get(&id).copied().unwrap_or(0),
+            ));
         }
         Ok(out)
     }
 
-    fn instances(&mut self) -> rusqlite::Result<Vec<InstanceInfo>> {
-        self.conn
-            .prepare_cached(
-                "SELECT name, first_seen, last_seen FROM instance
-                 ORDER BY last_seen DESC, name LIMIT 1000",
-            )?
-            .query_map([], |r| {
-                Ok(InstanceInfo {
-                    name: r.get(0)?,
-                    first_seen: r.get(1)?,
-                    last_seen: r.get(2)?,
-                })
-            })?
-            .collect()
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql::INSTANCES)?
+            .query_map([], |r| rows::instance(r))?
+            .collect::<Result<_, _>>()?)
     }
 
-    fn endpoint(&mut self, id: i64) -> rusqlite::Result<Option<EndpointInfo>> {
-        self.conn
-            .prepare_cached("SELECT id, name, level, last_requested FROM endpoint WHERE id = ?1")?
-            .query_row([id], endpoint_row)
-            .optional()
+    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sqlite!(sql::ENDPOINT))?
+            .query_row([id], |r| rows::endpoint(r))
+            .optional()?)
     }
 
     fn groups(
@@ -288,15 +207,8 @@ impl DashboardStore for SqliteReader {
         descending: bool,
         offset: u64,
         limit: u64,
-    ) -> rusqlite::Result<Page<GroupSummary>> {
-        let key = match sort {
-            GroupSort::LastSeen => "g.last_seen",
-            GroupSort::FirstSeen => "g.first_seen",
-            GroupSort::Count => "g.count",
-            GroupSort::Endpoint => "e.name",
-            GroupSort::Type => "t.name",
-        };
-        let dir = if descending { "DESC" } else { "ASC" };
+    ) -> Result<Page<GroupSummary>, StoreError> {
+        let (key, dir) = sql::group_order(sort, descending);
         let filter = if endpoint_id.is_some() {
             "WHERE g.endpoint_id = ?1"
         } else {
@@ -307,7 +219,9 @@ impl DashboardStore for SqliteReader {
         let rows = self
             .conn
             .prepare_cached(&sql)?
-            .query_map(params![endpoint_id, limit as i64, offset as i64], group_row)?
+            .query_map(params![endpoint_id, limit as i64, offset as i64], |r| {
+                rows::group(r)
+            })?
             .collect::<Result<_, _>>()?;
         let total: i64 = self
             .conn
@@ -326,23 +240,20 @@ impl DashboardStore for SqliteReader {
         group_id: i64,
         now: i64,
         buckets: u32,
-    ) -> rusqlite::Result<Option<GroupDetail>> {
+    ) -> Result<Option<GroupDetail>, StoreError> {
         let Some(summary) = self.group_summary(group_id)? else {
             return Ok(None);
         };
         let latest: Option<(i64, String)> = self
             .conn
-            .prepare_cached(
-                "SELECT kind, source_chain FROM exception_occurrence
-                 WHERE group_id = ?1 ORDER BY time DESC LIMIT 1",
-            )?
+            .prepare_cached(sqlite!(sql::LATEST_OCCURRENCE))?
             .query_row([group_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (kind, chain) = latest.unwrap_or((1, "[]".to_owned()));
         let source_chain: Vec<String> = serde_json::from_str(&chain).unwrap_or_default();
         let snapshot_id: i64 = self
             .conn
-            .prepare_cached("SELECT snapshot_id FROM exception_group WHERE id = ?1")?
+            .prepare_cached(sqlite!(sql::GROUP_SNAPSHOT))?
             .query_row([group_id], |r| r.get(0))?;
         let frames = snapshot_frames(&self.conn, snapshot_id)?;
 
@@ -377,7 +288,7 @@ impl DashboardStore for SqliteReader {
         }))
     }
 
-    fn totals(&mut self) -> rusqlite::Result<StoreTotals> {
+    fn totals(&mut self) -> Result<StoreTotals, StoreError> {
         let count = |sql: &str| -> rusqlite::Result<u64> {
             self.conn
                 .query_row(sql, [], |r| r.get::<_, i64>(0))
@@ -398,14 +309,15 @@ impl DashboardStore for SqliteReader {
         &mut self,
         endpoint_id: i64,
         level: Option<u8>,
-    ) -> rusqlite::Result<Option<String>> {
-        self.conn
-            .prepare_cached("UPDATE endpoint SET level = ?2 WHERE id = ?1 RETURNING name")?
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sqlite!(sql::SET_LEVEL))?
             .query_row(params![endpoint_id, level], |r| r.get(0))
-            .optional()
+            .optional()?)
     }
 
-    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> rusqlite::Result<bool> {
+    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -420,28 +332,20 @@ impl DashboardStore for SqliteReader {
         if !found {
             return Ok(false);
         }
-        tx.execute(
-            "DELETE FROM exception_occurrence WHERE group_id = ?1",
-            [group_id],
-        )?;
-        tx.execute("DELETE FROM exception_group WHERE id = ?1", [group_id])?;
+        tx.execute(sqlite!(sql::DELETE_GROUP_OCCURRENCES), [group_id])?;
+        tx.execute(sqlite!(sql::DELETE_GROUP), [group_id])?;
         clean_orphans(&tx)?;
         tx.commit()?;
         Ok(true)
     }
 
-    fn prune(&mut self, cutoff: i64) -> rusqlite::Result<PruneReport> {
+    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut occurrences =
-            tx.execute("DELETE FROM exception_occurrence WHERE time < ?1", [cutoff])?;
+        let mut occurrences = tx.execute(sqlite!(sql::PRUNE_OCCURRENCES), [cutoff])?;
         // An occurrence recorded late for an old request still hangs off that request.
-        occurrences += tx.execute(
-            "DELETE FROM exception_occurrence WHERE request_id IN (
-                 SELECT id FROM request WHERE time < ?1)",
-            [cutoff],
-        )?;
+        occurrences += tx.execute(sqlite!(sql::PRUNE_LATE_OCCURRENCES), [cutoff])?;
         tx.execute(
             "UPDATE exception_group SET
                  count = (SELECT count(*) FROM exception_occurrence o
@@ -451,24 +355,15 @@ impl DashboardStore for SqliteReader {
              WHERE first_seen < ?1",
             [cutoff],
         )?;
-        let groups = tx.execute("DELETE FROM exception_group WHERE count <= 0", [])?;
+        let groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
         // Rows that reference old requests go first (foreign keys are on).
-        let outliers = tx.execute(
-            "DELETE FROM outlier WHERE request_id IN (SELECT id FROM request WHERE time < ?1)",
-            [cutoff],
-        )?;
-        let profile_nodes = tx.execute(
-            "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < ?1)",
-            [cutoff],
-        )?;
+        let outliers = tx.execute(sqlite!(sql::PRUNE_OUTLIERS), [cutoff])?;
+        let profile_nodes = tx.execute(sqlite!(sql::PRUNE_PROFILE_NODES), [cutoff])?;
         // The cutoff's own day keeps its histogram row, less the requests deleted from it.
         let cutoff_day = cutoff.div_euclid(DAY_MS);
         let mut partial: HashMap<(i64, String, i64), i64> = HashMap::default();
         {
-            let mut stmt = tx.prepare(
-                "SELECT endpoint_id, instance, duration_us FROM request
-                 WHERE time >= ?1 AND time < ?2",
-            )?;
+            let mut stmt = tx.prepare(sqlite!(sql::PRUNE_PARTIAL_DAY))?;
             let mut rows = stmt.query(params![cutoff_day * DAY_MS, cutoff])?;
             while let Some(r) = rows.next()? {
                 let key = (r.get(0)?, r.get(1)?, histogram::bucket(r.get(2)?));
@@ -482,16 +377,10 @@ impl DashboardStore for SqliteReader {
                 params![endpoint, cutoff_day, instance, bucket, n],
             )?;
         }
-        let duration_rows = tx.execute(
-            "DELETE FROM duration_daily WHERE day < ?1 OR hits <= 0",
-            [cutoff_day],
-        )?;
-        let requests = tx.execute("DELETE FROM request WHERE time < ?1", [cutoff])?;
+        let duration_rows = tx.execute(sqlite!(sql::PRUNE_DURATIONS), [cutoff_day])?;
+        let requests = tx.execute(sqlite!(sql::PRUNE_REQUESTS), [cutoff])?;
         // Whole hours before the cutoff; the hour holding it stays.
-        let hourly_rows = tx.execute(
-            "DELETE FROM request_hourly WHERE hour < ?1",
-            [cutoff.div_euclid(HOUR_MS)],
-        )?;
+        let hourly_rows = tx.execute(sqlite!(sql::PRUNE_HOURS), [cutoff.div_euclid(HOUR_MS)])?;
         let graph_values = tx.execute(
             "DELETE FROM custom_graph_value
              WHERE graph_id IN (SELECT id FROM custom_graph) AND time < ?1",
@@ -511,28 +400,27 @@ impl DashboardStore for SqliteReader {
         })
     }
 
-    fn count_users(&mut self) -> rusqlite::Result<u64> {
-        self.conn
-            .query_row("SELECT count(*) FROM fmd_user", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
+    fn count_users(&mut self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row(sql::COUNT_USERS, [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)?)
     }
 
-    fn users(&mut self) -> rusqlite::Result<Vec<User>> {
-        self.conn
-            .prepare_cached(
-                "SELECT id, username, password_hash, role FROM fmd_user ORDER BY username",
-            )?
-            .query_map([], user_row)?
-            .collect()
+    fn users(&mut self) -> Result<Vec<User>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql::USERS)?
+            .query_map([], |r| rows::user(r))?
+            .collect::<Result<_, _>>()?)
     }
 
-    fn user(&mut self, username: &str) -> rusqlite::Result<Option<User>> {
-        self.conn
-            .prepare_cached(
-                "SELECT id, username, password_hash, role FROM fmd_user WHERE username = ?1",
-            )?
-            .query_row([username], user_row)
-            .optional()
+    fn user(&mut self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sqlite!(sql::USER))?
+            .query_row([username], |r| rows::user(r))
+            .optional()?)
     }
 
     fn create_user(
@@ -541,27 +429,28 @@ impl DashboardStore for SqliteReader {
         password_hash: &str,
         role: &str,
         now: i64,
-    ) -> rusqlite::Result<bool> {
+    ) -> Result<bool, StoreError> {
         let n = self.conn.execute(
-            "INSERT INTO fmd_user (username, password_hash, role, created_at)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT(username) DO NOTHING",
+            sqlite!(sql::CREATE_USER),
             params![username, password_hash, role, now],
         )?;
         Ok(n == 1)
     }
 
-    fn set_password_hash(&mut self, username: &str, password_hash: &str) -> rusqlite::Result<bool> {
+    fn set_password_hash(
+        &mut self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
         let n = self.conn.execute(
-            "UPDATE fmd_user SET password_hash = ?2 WHERE username = ?1",
+            sqlite!(sql::SET_PASSWORD_HASH),
             params![username, password_hash],
         )?;
         Ok(n == 1)
     }
 
-    fn delete_user(&mut self, username: &str) -> rusqlite::Result<bool> {
-        let n = self
-            .conn
-            .execute("DELETE FROM fmd_user WHERE username = ?1", [username])?;
+    fn delete_user(&mut self, username: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute(sqlite!(sql::DELETE_USER), [username])?;
         Ok(n == 1)
     }
 }

@@ -7,14 +7,18 @@
 //! `profile_node_endpoint_request` and the primary key; custom graphs
 //! `custom_graph_value_graph_time`.
 
+use crate::store::sql;
+use crate::store::sql::sqlite;
 use rusqlite::{OptionalExtension, params};
 
-use super::queries::{SqliteReader, endpoint_row, snapshot_frames};
+use super::dashboard::{SqliteReader, snapshot_frames};
+use crate::store::StoreError;
 use crate::store::read::dashboard::{EndpointInfo, Page};
 use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, GraphPoint, HOUR_MS, HourCell, Outlier,
-    PerfStore, ProfileNode, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
+    PerfStore, ProfiledRequest, RequestSample, Selection, StatusMix, VersionDay,
 };
+use crate::store::rows;
 
 /// `[from, to)` in Unix ms as the rollup's hour numbers (partial hours included).
 fn hours(from: i64, to: i64) -> (i64, i64) {
@@ -24,19 +28,12 @@ fn hours(from: i64, to: i64) -> (i64, i64) {
     )
 }
 
-fn status_from_sql(v: Option<i64>) -> Option<u16> {
-    v.and_then(|s| u16::try_from(s).ok())
-}
-
 impl SqliteReader {
     /// The hours a version served an endpoint, as a request time range `[from, to)`.
     fn version_span(&self, endpoint_id: i64, version: &str) -> rusqlite::Result<(i64, i64)> {
         let span: (Option<i64>, Option<i64>) = self
             .conn
-            .prepare_cached(
-                "SELECT min(hour), max(hour) FROM request_hourly
-                 WHERE endpoint_id = ?1 AND version = ?2",
-            )?
+            .prepare_cached(sqlite!(sql::VERSION_HOURS))?
             .query_row(params![endpoint_id, version], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
@@ -48,11 +45,12 @@ impl SqliteReader {
 }
 
 impl PerfStore for SqliteReader {
-    fn endpoint_list(&mut self) -> rusqlite::Result<Vec<EndpointInfo>> {
-        self.conn
-            .prepare_cached("SELECT id, name, level, last_requested FROM endpoint ORDER BY name")?
-            .query_map([], endpoint_row)?
-            .collect()
+    fn endpoint_list(&mut self) -> Result<Vec<EndpointInfo>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql::ENDPOINTS)?
+            .query_map([], |r| rows::endpoint(r))?
+            .collect::<Result<_, _>>()?)
     }
 
     fn hourly_load(
@@ -61,7 +59,7 @@ impl PerfStore for SqliteReader {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<HourCell>> {
+    ) -> Result<Vec<HourCell>, StoreError> {
         let (a, b) = hours(from, to);
         let sql = if endpoint_id.is_some() {
             "SELECT hour / 24, hour % 24, sum(hits), sum(duration_us) FROM request_hourly
@@ -73,7 +71,8 @@ impl PerfStore for SqliteReader {
              WHERE hour >= ?1 AND hour < ?2 AND ?3 IS NULL AND (?4 IS NULL OR instance = ?4)
              GROUP BY hour ORDER BY hour"
         };
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(sql)?
             .query_map(params![a, b, endpoint_id, instance], |r| {
                 Ok(HourCell {
@@ -83,27 +82,21 @@ impl PerfStore for SqliteReader {
                     duration_us: r.get(3)?,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
-    fn daily_hits(&mut self, from: i64, to: i64) -> rusqlite::Result<Vec<DailyHits>> {
+    fn daily_hits(&mut self, from: i64, to: i64) -> Result<Vec<DailyHits>, StoreError> {
         let (a, b) = hours(from, to);
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT h.hour / 24 AS day, h.endpoint_id, e.name, sum(h.hits)
                  FROM request_hourly h JOIN endpoint e ON e.id = h.endpoint_id
                  WHERE h.hour >= ?1 AND h.hour < ?2
                  GROUP BY day, h.endpoint_id ORDER BY day, e.name",
             )?
-            .query_map(params![a, b], |r| {
-                Ok(DailyHits {
-                    day: r.get(0)?,
-                    endpoint_id: r.get(1)?,
-                    endpoint: r.get(2)?,
-                    hits: r.get::<_, i64>(3)?.max(0) as u64,
-                })
-            })?
-            .collect()
+            .query_map(params![a, b], |r| rows::daily_hits(r))?
+            .collect::<Result<_, _>>()?)
     }
 
     fn version_usage(
@@ -112,7 +105,7 @@ impl PerfStore for SqliteReader {
         from: i64,
         to: i64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<VersionDay>> {
+    ) -> Result<Vec<VersionDay>, StoreError> {
         let (a, b) = hours(from, to);
         let sql = if endpoint_id.is_some() {
             "SELECT hour / 24 AS day, version, sum(hits) FROM request_hourly
@@ -124,33 +117,21 @@ impl PerfStore for SqliteReader {
              WHERE hour >= ?1 AND hour < ?2 AND ?3 IS NULL AND (?4 IS NULL OR instance = ?4)
              GROUP BY day, version ORDER BY day, version"
         };
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(sql)?
             .query_map(params![a, b, endpoint_id, instance], |r| {
-                Ok(VersionDay {
-                    day: r.get(0)?,
-                    version: r.get(1)?,
-                    hits: r.get::<_, i64>(2)?.max(0) as u64,
-                })
+                rows::version_day(r)
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
-    fn versions(&mut self) -> rusqlite::Result<Vec<AppVersion>> {
-        self.conn
-            .prepare_cached(
-                "SELECT version, git_commit, first_seen, last_seen FROM app_version
-                 ORDER BY last_seen DESC, version",
-            )?
-            .query_map([], |r| {
-                Ok(AppVersion {
-                    version: r.get(0)?,
-                    git_commit: r.get(1)?,
-                    first_seen: r.get(2)?,
-                    last_seen: r.get(3)?,
-                })
-            })?
-            .collect()
+    fn versions(&mut self) -> Result<Vec<AppVersion>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql::VERSIONS)?
+            .query_map([], |r| rows::app_version(r))?
+            .collect::<Result<_, _>>()?)
     }
 
     fn recent_requests(
@@ -159,8 +140,9 @@ impl PerfStore for SqliteReader {
         since: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<RequestSample>> {
-        self.conn
+    ) -> Result<Vec<RequestSample>, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT id, time, duration_us, status, cancelled, version, group_by, ip
                  FROM request WHERE endpoint_id = ?1 AND time >= ?2
@@ -168,18 +150,9 @@ impl PerfStore for SqliteReader {
                  ORDER BY time DESC LIMIT ?3",
             )?
             .query_map(params![endpoint_id, since, limit, instance], |r| {
-                Ok(RequestSample {
-                    id: r.get(0)?,
-                    time: r.get(1)?,
-                    duration_us: r.get(2)?,
-                    status: status_from_sql(r.get(3)?),
-                    cancelled: r.get(4)?,
-                    version: r.get(5)?,
-                    group_by: r.get(6)?,
-                    ip: r.get(7)?,
-                })
+                rows::request_sample(r)
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
     fn durations(
@@ -187,7 +160,7 @@ impl PerfStore for SqliteReader {
         endpoint_id: i64,
         selection: &Selection,
         limit: u32,
-    ) -> rusqlite::Result<Vec<i64>> {
+    ) -> Result<Vec<i64>, StoreError> {
         // A version is looked for only in the hours it served the endpoint, so an old
         // version does not scan the endpoint's whole history.
         let (from, to, version) = match selection {
@@ -197,7 +170,8 @@ impl PerfStore for SqliteReader {
                 (a, b, Some(v.as_str()))
             }
         };
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT duration_us FROM request
                  WHERE endpoint_id = ?1 AND time >= ?2 AND time < ?3
@@ -205,14 +179,14 @@ impl PerfStore for SqliteReader {
                  ORDER BY time DESC LIMIT ?5",
             )?
             .query_map(params![endpoint_id, from, to, version, limit], |r| r.get(0))?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 
     fn status_mix(
         &mut self,
         endpoint_id: i64,
         selection: &Selection,
-    ) -> rusqlite::Result<StatusMix> {
+    ) -> Result<StatusMix, StoreError> {
         let (a, b, version) = match selection {
             Selection::Period { from, to } => {
                 let (a, b) = hours(*from, *to);
@@ -220,7 +194,8 @@ impl PerfStore for SqliteReader {
             }
             Selection::Version(v) => (i64::MIN, i64::MAX, Some(v.as_str())),
         };
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT coalesce(sum(hits), 0), coalesce(sum(client_errors), 0),
                         coalesce(sum(server_errors), 0), coalesce(sum(cancelled), 0)
@@ -236,7 +211,7 @@ impl PerfStore for SqliteReader {
                     server_errors: n(2)?,
                     cancelled: n(3)?,
                 })
-            })
+            })?)
     }
 
     fn failed_requests(
@@ -245,7 +220,7 @@ impl PerfStore for SqliteReader {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Page<FailedRequest>> {
+    ) -> Result<Page<FailedRequest>, StoreError> {
         // The condition is spelled as in the partial index `request_failed`.
         let rows = self
             .conn
@@ -260,18 +235,7 @@ impl PerfStore for SqliteReader {
             )?
             .query_map(
                 params![endpoint_id, limit as i64, offset as i64, instance],
-                |r| {
-                    Ok(FailedRequest {
-                        id: r.get(0)?,
-                        time: r.get(1)?,
-                        method: r.get(2)?,
-                        route: r.get(3)?,
-                        status: status_from_sql(r.get(4)?),
-                        cancelled: r.get(5)?,
-                        duration_us: r.get(6)?,
-                        group_id: r.get(7)?,
-                    })
-                },
+                |r| rows::failed_request(r),
             )?
             .collect::<Result<_, _>>()?;
         let total: i64 = self
@@ -294,7 +258,7 @@ impl PerfStore for SqliteReader {
         offset: u64,
         limit: u64,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Page<Outlier>> {
+    ) -> Result<Page<Outlier>, StoreError> {
         let rows: Vec<(Outlier, Option<i64>)> = self
             .conn
             .prepare_cached(
@@ -315,7 +279,7 @@ impl PerfStore for SqliteReader {
                             url: r.get(2)?,
                             headers: serde_json::from_str(&headers).unwrap_or_default(),
                             duration_us: r.get(4)?,
-                            status: status_from_sql(r.get(5)?),
+                            status: rows::status(r.get(5)?),
                             typical_us: r.get(6)?,
                             threshold_us: r.get(7)?,
                             cpu_percent: r.get(8)?,
@@ -353,7 +317,7 @@ impl PerfStore for SqliteReader {
         endpoint_id: i64,
         limit: u32,
         instance: Option<&str>,
-    ) -> rusqlite::Result<Vec<ProfiledRequest>> {
+    ) -> Result<Vec<ProfiledRequest>, StoreError> {
         let ids: Vec<i64> = self
             .conn
             .prepare_cached(
@@ -368,7 +332,7 @@ impl PerfStore for SqliteReader {
         for request_id in ids {
             let Some((time, duration_us)) = self
                 .conn
-                .prepare_cached("SELECT time, duration_us FROM request WHERE id = ?1")?
+                .prepare_cached(sqlite!(sql::REQUEST_TIMING))?
                 .query_row([request_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
             else {
@@ -376,25 +340,8 @@ impl PerfStore for SqliteReader {
             };
             let nodes = self
                 .conn
-                .prepare_cached(
-                    "SELECT p.position, p.parent, p.depth, p.location_id, l.module, l.name,
-                            p.calls, p.total_us, p.self_us
-                     FROM profile_node p JOIN function_location l ON l.id = p.location_id
-                     WHERE p.request_id = ?1 ORDER BY p.position",
-                )?
-                .query_map([request_id], |r| {
-                    Ok(ProfileNode {
-                        position: r.get(0)?,
-                        parent: r.get(1)?,
-                        depth: r.get(2)?,
-                        location_id: r.get(3)?,
-                        module: r.get(4)?,
-                        name: r.get(5)?,
-                        calls: r.get::<_, i64>(6)?.max(0) as u64,
-                        total_us: r.get(7)?,
-                        self_us: r.get(8)?,
-                    })
-                })?
+                .prepare_cached(sqlite!(sql::PROFILE_NODES))?
+                .query_map([request_id], |r| rows::profile_node(r))?
                 .collect::<Result<_, _>>()?;
             out.push(ProfiledRequest {
                 request_id,
@@ -406,17 +353,12 @@ impl PerfStore for SqliteReader {
         Ok(out)
     }
 
-    fn custom_graphs(&mut self) -> rusqlite::Result<Vec<CustomGraph>> {
-        self.conn
-            .prepare_cached("SELECT id, name, created_at FROM custom_graph ORDER BY name")?
-            .query_map([], |r| {
-                Ok(CustomGraph {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    created_at: r.get(2)?,
-                })
-            })?
-            .collect()
+    fn custom_graphs(&mut self) -> Result<Vec<CustomGraph>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql::CUSTOM_GRAPHS)?
+            .query_map([], |r| rows::custom_graph(r))?
+            .collect::<Result<_, _>>()?)
     }
 
     fn graph_points(
@@ -425,9 +367,10 @@ impl PerfStore for SqliteReader {
         from: i64,
         to: i64,
         buckets: u32,
-    ) -> rusqlite::Result<Vec<GraphPoint>> {
+    ) -> Result<Vec<GraphPoint>, StoreError> {
         let width = ((to - from) / i64::from(buckets.max(1))).max(1);
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT (time - ?2) / ?4 AS b, avg(value), min(value), max(value), count(*)
                  FROM custom_graph_value WHERE graph_id = ?1 AND time >= ?2 AND time < ?3
@@ -442,6 +385,6 @@ impl PerfStore for SqliteReader {
                     samples: r.get::<_, i64>(4)?.max(0) as u64,
                 })
             })?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 }

@@ -7,8 +7,10 @@
 
 use rusqlite::params;
 
-use super::SqliteReader;
+use super::dashboard::SqliteReader;
+use crate::store::StoreError;
 use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
+use crate::store::rows;
 
 const SELECT: &str = "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time,
         r.duration_us, r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
@@ -21,28 +23,8 @@ const FILTER: &str = "r.time >= ?1 AND r.time < ?2
       AND (?6 IS NULL OR r.instance = ?6)
     ORDER BY r.time, r.id LIMIT ?7";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
-    Ok(RequestRow {
-        id: r.get(0)?,
-        endpoint_id: r.get(1)?,
-        endpoint: r.get(2)?,
-        route: r.get(3)?,
-        method: r.get(4)?,
-        time: r.get(5)?,
-        duration_us: r.get(6)?,
-        status: r.get(7)?,
-        cancelled: r.get(8)?,
-        version: r.get(9)?,
-        instance: r.get(10)?,
-        ip: r.get(11)?,
-        group_by: r.get(12)?,
-    })
-}
-
 impl RequestLog for SqliteReader {
-    type Error = rusqlite::Error;
-
-    fn requests_in_window(&mut self, w: &RequestWindow) -> rusqlite::Result<Vec<RequestRow>> {
+    fn requests_in_window(&mut self, w: &RequestWindow) -> Result<Vec<RequestRow>, StoreError> {
         let (after_time, after_id) = w.after.unwrap_or((i64::MIN, i64::MIN));
         let from = w.from.max(after_time);
         let sql = match w.endpoint_id {
@@ -50,7 +32,8 @@ impl RequestLog for SqliteReader {
             None => format!("{SELECT} WHERE ?3 IS NULL AND {FILTER}"),
         };
         let limit = w.limit.min(MAX_PAGE);
-        self.connection()
+        Ok(self
+            .connection()
             .prepare_cached(&sql)?
             .query_map(
                 params![
@@ -62,9 +45,9 @@ impl RequestLog for SqliteReader {
                     w.instance,
                     limit
                 ],
-                row,
+                |r| rows::request_row(r),
             )?
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 }
 

@@ -6,16 +6,19 @@
 //! PostgreSQL's: `sum` over `BIGINT` is `NUMERIC` (cast back), `FILTER` counts, typed
 //! parameters.
 
+use crate::store::rows;
+use crate::store::sql;
+use crate::store::sql::GROUP_SELECT;
 use std::collections::HashMap;
 
-use postgres::{GenericClient, Row};
+use postgres::GenericClient;
 
-use super::{Conn, connect, schema};
 use crate::store::StoreError;
 use crate::store::histogram;
+use crate::store::postgres::{Conn, connect, schema, store_error};
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
-    Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
+    Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
 };
 use crate::store::read::perf::HOUR_MS;
 
@@ -37,7 +40,7 @@ impl PgReader {
     /// Connects to `url`, creating and migrating the schema if needed.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let mut client = connect(url)?;
-        schema::migrate(&mut client).map_err(|e| super::store_error("migrate", e))?;
+        schema::migrate(&mut client).map_err(|e| store_error("migrate", e))?;
         Ok(PgReader {
             client: Conn::new(client),
         })
@@ -49,110 +52,38 @@ impl PgReader {
     }
 }
 
-const GROUP_SELECT: &str = "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
-        g.first_seen, g.last_seen
-    FROM exception_group g
-    JOIN endpoint e ON e.id = g.endpoint_id
-    JOIN exception_type t ON t.id = g.type_id
-    JOIN exception_message m ON m.id = g.message_id";
-
-fn group_row(r: &Row) -> GroupSummary {
-    GroupSummary {
-        id: r.get(0),
-        endpoint_id: r.get(1),
-        endpoint: r.get(2),
-        type_name: r.get(3),
-        message: r.get(4),
-        count: r.get::<_, i64>(5).max(0) as u64,
-        first_seen: r.get(6),
-        last_seen: r.get(7),
-    }
-}
-
-fn user_row(r: &Row) -> User {
-    User {
-        id: r.get(0),
-        username: r.get(1),
-        password_hash: r.get(2),
-        role: r.get(3),
-    }
-}
-
-/// A non-negative count or line number as `u32`.
-pub(super) fn small(v: i64) -> u32 {
-    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
-}
-
 /// The frames of one stack-trace snapshot, innermost first, with their functions' code.
 pub(super) fn snapshot_frames(
     client: &mut impl GenericClient,
     snapshot_id: i64,
 ) -> Result<Vec<StackFrame>, postgres::Error> {
-    let rows = client.query(
-        "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
-                l.in_app, d.code, d.verbatim, s.repeat
-         FROM exception_stackline s
-         JOIN exception_frame f ON f.id = s.frame_id
-         JOIN function_location l ON l.id = f.location_id
-         LEFT JOIN function_definition d ON d.id = l.definition_id
-         WHERE s.snapshot_id = $1 ORDER BY s.position",
-        &[&snapshot_id],
-    )?;
-    Ok(rows
+    client
+        .query(sql::SNAPSHOT_FRAMES, &[&snapshot_id])?
         .iter()
-        .map(|r| StackFrame {
-            location_id: r.get(0),
-            module: r.get(1),
-            name: r.get(2),
-            file: r.get(3),
-            line: small(r.get(4)),
-            start_line: small(r.get(5)),
-            end_line: small(r.get(6)),
-            in_app: r.get(7),
-            code: r.get::<_, Option<String>>(8).filter(|c| !c.is_empty()),
-            verbatim: r.get::<_, Option<bool>>(9).unwrap_or(false),
-            repeat: small(r.get(10)).max(1),
-        })
-        .collect())
-}
-
-/// An `EndpointInfo` from `SELECT id, name, level, last_requested FROM endpoint`.
-pub(super) fn endpoint_row(r: &Row) -> EndpointInfo {
-    EndpointInfo {
-        id: r.get(0),
-        name: r.get(1),
-        level: r
-            .get::<_, Option<i64>>(2)
-            .and_then(|l| u8::try_from(l).ok()),
-        last_requested: r.get(3),
-    }
+        .map(rows::stack_frame)
+        .collect()
 }
 
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
 /// innermost tables last.
 fn clean_orphans(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
-    tx.batch_execute(crate::store::CLEAN_ORPHANS)
+    tx.batch_execute(sql::CLEAN_ORPHANS)
 }
 
 impl DashboardStore for PgReader {
-    type Error = postgres::Error;
-
     fn overview(
         &mut self,
         now: i64,
         instance: Option<&str>,
-    ) -> Result<Vec<EndpointOverview>, postgres::Error> {
+    ) -> Result<Vec<EndpointOverview>, StoreError> {
         let today = now.div_euclid(DAY_MS);
         let week = today - 6;
         let endpoints: Vec<EndpointInfo> = self
             .client
-            .query(
-                "SELECT id, name, level, last_requested FROM endpoint ORDER BY name",
-                &[],
-            )?
+            .query(sql::ENDPOINTS, &[])?
             .iter()
-            .map(endpoint_row)
-            .collect();
+            .map(rows::endpoint)
+            .collect::<Result<_, _>>()?;
         // Hits per duration bucket of each endpoint over the three spans, summed by the
         // server from the daily histogram (a few dozen rows per endpoint and day).
         let mut spans: HashMap<i64, [Vec<(i64, u64)>; 3]> = HashMap::new();
@@ -183,17 +114,10 @@ impl DashboardStore for PgReader {
             .collect();
         let groups: HashMap<i64, i64> = self
             .client
-            .query(
-                "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id",
-                &[],
-            )?
+            .query(sql::GROUPS_PER_ENDPOINT, &[])?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        let stats = |buckets: &[(i64, u64)]| SpanStats {
-            hits: buckets.iter().map(|&(_, hits)| hits).sum(),
-            median_us: histogram::median(buckets.iter().copied()),
-        };
         // Routes of each endpoint's latest requests (bounded, whatever the table size), for
         // every endpoint in one statement.
         let mut routes: HashMap<i64, Vec<String>> = HashMap::new();
@@ -210,51 +134,35 @@ impl DashboardStore for PgReader {
         for e in endpoints {
             let id = e.id;
             let routes = routes.remove(&id).unwrap_or_default();
-            let (client, server) = errors.get(&id).copied().unwrap_or_default();
             let [all, week, today] = spans.remove(&id).unwrap_or_default();
-            out.push(EndpointOverview {
-                id,
+            let stats = |buckets: &[(i64, u64)]| histogram::span_stats(buckets.iter().copied());
+            out.push(rows::overview(
+                e,
                 routes,
-                level: e.level,
-                last_requested: e.last_requested,
-                today: stats(&today),
-                week: stats(&week),
-                all: stats(&all),
-                client_errors_week: client.max(0) as u64,
-                server_errors_week: server.max(0) as u64,
-                exception_groups: groups.get(&id).copied().unwrap_or(0).max(0) as u64,
-                name: e.name,
-            });
+                [stats(&today), stats(&week), stats(&all)],
+                errors.get(&id).copied().unwrap_or_default(),
+                groups.get(&id).copied().unwrap_or(0),
+            ));
         }
         Ok(out)
     }
 
-    fn instances(&mut self) -> Result<Vec<InstanceInfo>, postgres::Error> {
+    fn instances(&mut self) -> Result<Vec<InstanceInfo>, StoreError> {
         Ok(self
             .client
-            .query(
-                "SELECT name, first_seen, last_seen FROM instance
-                 ORDER BY last_seen DESC, name LIMIT 1000",
-                &[],
-            )?
+            .query(sql::INSTANCES, &[])?
             .iter()
-            .map(|r| InstanceInfo {
-                name: r.get(0),
-                first_seen: r.get(1),
-                last_seen: r.get(2),
-            })
-            .collect())
+            .map(rows::instance)
+            .collect::<Result<_, _>>()?)
     }
 
-    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, postgres::Error> {
+    fn endpoint(&mut self, id: i64) -> Result<Option<EndpointInfo>, StoreError> {
         Ok(self
             .client
-            .query_opt(
-                "SELECT id, name, level, last_requested FROM endpoint WHERE id = $1",
-                &[&id],
-            )?
+            .query_opt(sql::ENDPOINT, &[&id])?
             .as_ref()
-            .map(endpoint_row))
+            .map(rows::endpoint)
+            .transpose()?)
     }
 
     fn groups(
@@ -264,15 +172,8 @@ impl DashboardStore for PgReader {
         descending: bool,
         offset: u64,
         limit: u64,
-    ) -> Result<Page<GroupSummary>, postgres::Error> {
-        let key = match sort {
-            GroupSort::LastSeen => "g.last_seen",
-            GroupSort::FirstSeen => "g.first_seen",
-            GroupSort::Count => "g.count",
-            GroupSort::Endpoint => "e.name",
-            GroupSort::Type => "t.name",
-        };
-        let dir = if descending { "DESC" } else { "ASC" };
+    ) -> Result<Page<GroupSummary>, StoreError> {
+        let (key, dir) = sql::group_order(sort, descending);
         let sql = format!(
             "{GROUP_SELECT} WHERE ($1::bigint IS NULL OR g.endpoint_id = $1)
              ORDER BY {key} {dir}, g.id {dir} LIMIT $2 OFFSET $3"
@@ -285,8 +186,8 @@ impl DashboardStore for PgReader {
             .client
             .query(&sql, &[&endpoint_id, &limit, &offset])?
             .iter()
-            .map(group_row)
-            .collect();
+            .map(rows::group)
+            .collect::<Result<_, _>>()?;
         let total: i64 = self
             .client
             .query_one(
@@ -306,28 +207,23 @@ impl DashboardStore for PgReader {
         group_id: i64,
         now: i64,
         buckets: u32,
-    ) -> Result<Option<GroupDetail>, postgres::Error> {
+    ) -> Result<Option<GroupDetail>, StoreError> {
         let Some(row) = self
             .client
             .query_opt(&format!("{GROUP_SELECT} WHERE g.id = $1"), &[&group_id])?
         else {
             return Ok(None);
         };
-        let summary = group_row(&row);
-        let latest = self.client.query_opt(
-            "SELECT kind, source_chain FROM exception_occurrence
-             WHERE group_id = $1 ORDER BY time DESC LIMIT 1",
-            &[&group_id],
-        )?;
+        let summary = rows::group(&row)?;
+        let latest = self
+            .client
+            .query_opt(sql::LATEST_OCCURRENCE, &[&group_id])?;
         let (kind, chain): (i64, String) =
             latest.map_or((1, "[]".to_owned()), |r| (r.get(0), r.get(1)));
         let source_chain: Vec<String> = serde_json::from_str(&chain).unwrap_or_default();
         let snapshot_id: i64 = self
             .client
-            .query_one(
-                "SELECT snapshot_id FROM exception_group WHERE id = $1",
-                &[&group_id],
-            )?
+            .query_one(sql::GROUP_SNAPSHOT, &[&group_id])?
             .get(0);
         let frames = snapshot_frames(&mut *self.client, snapshot_id)?;
 
@@ -361,7 +257,7 @@ impl DashboardStore for PgReader {
         }))
     }
 
-    fn totals(&mut self) -> Result<StoreTotals, postgres::Error> {
+    fn totals(&mut self) -> Result<StoreTotals, StoreError> {
         let r = self.client.query_one(
             "SELECT (SELECT count(*) FROM request), (SELECT count(*) FROM exception_occurrence),
                     (SELECT count(*) FROM exception_group), (SELECT count(*) FROM endpoint),
@@ -382,17 +278,14 @@ impl DashboardStore for PgReader {
         &mut self,
         endpoint_id: i64,
         level: Option<u8>,
-    ) -> Result<Option<String>, postgres::Error> {
+    ) -> Result<Option<String>, StoreError> {
         Ok(self
             .client
-            .query_opt(
-                "UPDATE endpoint SET level = $2 WHERE id = $1 RETURNING name",
-                &[&endpoint_id, &level.map(i64::from)],
-            )?
+            .query_opt(sql::SET_LEVEL, &[&endpoint_id, &level.map(i64::from)])?
             .map(|r| r.get(0)))
     }
 
-    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, postgres::Error> {
+    fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, StoreError> {
         let mut tx = self.client.transaction()?;
         let found = tx
             .query_opt(
@@ -403,28 +296,18 @@ impl DashboardStore for PgReader {
         if !found {
             return Ok(false);
         }
-        tx.execute(
-            "DELETE FROM exception_occurrence WHERE group_id = $1",
-            &[&group_id],
-        )?;
-        tx.execute("DELETE FROM exception_group WHERE id = $1", &[&group_id])?;
+        tx.execute(sql::DELETE_GROUP_OCCURRENCES, &[&group_id])?;
+        tx.execute(sql::DELETE_GROUP, &[&group_id])?;
         clean_orphans(&mut tx)?;
         tx.commit()?;
         Ok(true)
     }
 
-    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, postgres::Error> {
+    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
         let mut tx = self.client.transaction()?;
-        let mut occurrences = tx.execute(
-            "DELETE FROM exception_occurrence WHERE time < $1",
-            &[&cutoff],
-        )?;
+        let mut occurrences = tx.execute(sql::PRUNE_OCCURRENCES, &[&cutoff])?;
         // An occurrence recorded late for an old request still hangs off that request.
-        occurrences += tx.execute(
-            "DELETE FROM exception_occurrence WHERE request_id IN (
-                 SELECT id FROM request WHERE time < $1)",
-            &[&cutoff],
-        )?;
+        occurrences += tx.execute(sql::PRUNE_LATE_OCCURRENCES, &[&cutoff])?;
         tx.execute(
             "UPDATE exception_group g SET
                  count = (SELECT count(*) FROM exception_occurrence o WHERE o.group_id = g.id),
@@ -433,23 +316,13 @@ impl DashboardStore for PgReader {
              WHERE g.first_seen < $1",
             &[&cutoff],
         )?;
-        let groups = tx.execute("DELETE FROM exception_group WHERE count <= 0", &[])?;
-        let outliers = tx.execute(
-            "DELETE FROM outlier WHERE request_id IN (SELECT id FROM request WHERE time < $1)",
-            &[&cutoff],
-        )?;
-        let profile_nodes = tx.execute(
-            "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < $1)",
-            &[&cutoff],
-        )?;
+        let groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, &[])?;
+        let outliers = tx.execute(sql::PRUNE_OUTLIERS, &[&cutoff])?;
+        let profile_nodes = tx.execute(sql::PRUNE_PROFILE_NODES, &[&cutoff])?;
         // The cutoff's own day keeps its histogram rows, less the requests deleted from it.
         let cutoff_day = cutoff.div_euclid(DAY_MS);
         let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
-        for r in tx.query(
-            "SELECT endpoint_id, instance, duration_us FROM request
-             WHERE time >= $1 AND time < $2",
-            &[&(cutoff_day * DAY_MS), &cutoff],
-        )? {
+        for r in tx.query(sql::PRUNE_PARTIAL_DAY, &[&(cutoff_day * DAY_MS), &cutoff])? {
             let key = (r.get(0), r.get(1), histogram::bucket(r.get(2)));
             *partial.entry(key).or_default() += 1;
         }
@@ -460,16 +333,10 @@ impl DashboardStore for PgReader {
                 &[&endpoint, &cutoff_day, &instance, &bucket, &n],
             )?;
         }
-        let duration_rows = tx.execute(
-            "DELETE FROM duration_daily WHERE day < $1 OR hits <= 0",
-            &[&cutoff_day],
-        )?;
-        let requests = tx.execute("DELETE FROM request WHERE time < $1", &[&cutoff])?;
+        let duration_rows = tx.execute(sql::PRUNE_DURATIONS, &[&cutoff_day])?;
+        let requests = tx.execute(sql::PRUNE_REQUESTS, &[&cutoff])?;
         // Whole hours before the cutoff; the hour holding it stays.
-        let hourly_rows = tx.execute(
-            "DELETE FROM request_hourly WHERE hour < $1",
-            &[&cutoff.div_euclid(HOUR_MS)],
-        )?;
+        let hourly_rows = tx.execute(sql::PRUNE_HOURS, &[&cutoff.div_euclid(HOUR_MS)])?;
         let graph_values =
             tx.execute("DELETE FROM custom_graph_value WHERE time < $1", &[&cutoff])?;
         clean_orphans(&mut tx)?;
@@ -486,35 +353,27 @@ impl DashboardStore for PgReader {
         })
     }
 
-    fn count_users(&mut self) -> Result<u64, postgres::Error> {
-        let n: i64 = self
-            .client
-            .query_one("SELECT count(*) FROM fmd_user", &[])?
-            .get(0);
+    fn count_users(&mut self) -> Result<u64, StoreError> {
+        let n: i64 = self.client.query_one(sql::COUNT_USERS, &[])?.get(0);
         Ok(n as u64)
     }
 
-    fn users(&mut self) -> Result<Vec<User>, postgres::Error> {
+    fn users(&mut self) -> Result<Vec<User>, StoreError> {
         Ok(self
             .client
-            .query(
-                "SELECT id, username, password_hash, role FROM fmd_user ORDER BY username",
-                &[],
-            )?
+            .query(sql::USERS, &[])?
             .iter()
-            .map(user_row)
-            .collect())
+            .map(rows::user)
+            .collect::<Result<_, _>>()?)
     }
 
-    fn user(&mut self, username: &str) -> Result<Option<User>, postgres::Error> {
+    fn user(&mut self, username: &str) -> Result<Option<User>, StoreError> {
         Ok(self
             .client
-            .query_opt(
-                "SELECT id, username, password_hash, role FROM fmd_user WHERE username = $1",
-                &[&username],
-            )?
+            .query_opt(sql::USER, &[&username])?
             .as_ref()
-            .map(user_row))
+            .map(rows::user)
+            .transpose()?)
     }
 
     fn create_user(
@@ -523,12 +382,10 @@ impl DashboardStore for PgReader {
         password_hash: &str,
         role: &str,
         now: i64,
-    ) -> Result<bool, postgres::Error> {
-        let n = self.client.execute(
-            "INSERT INTO fmd_user (username, password_hash, role, created_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
-            &[&username, &password_hash, &role, &now],
-        )?;
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .client
+            .execute(sql::CREATE_USER, &[&username, &password_hash, &role, &now])?;
         Ok(n == 1)
     }
 
@@ -536,18 +393,15 @@ impl DashboardStore for PgReader {
         &mut self,
         username: &str,
         password_hash: &str,
-    ) -> Result<bool, postgres::Error> {
-        let n = self.client.execute(
-            "UPDATE fmd_user SET password_hash = $2 WHERE username = $1",
-            &[&username, &password_hash],
-        )?;
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .client
+            .execute(sql::SET_PASSWORD_HASH, &[&username, &password_hash])?;
         Ok(n == 1)
     }
 
-    fn delete_user(&mut self, username: &str) -> Result<bool, postgres::Error> {
-        let n = self
-            .client
-            .execute("DELETE FROM fmd_user WHERE username = $1", &[&username])?;
+    fn delete_user(&mut self, username: &str) -> Result<bool, StoreError> {
+        let n = self.client.execute(sql::DELETE_USER, &[&username])?;
         Ok(n == 1)
     }
 }

@@ -1,16 +1,12 @@
 //! PostgreSQL implementation of [`RequestLog`]: keyset pages on `(time, id)`, read in
 //! order from `request_time` or `request_endpoint_time_sample` (both end in `id`).
 
-use super::PgReader;
+use super::dashboard::PgReader;
+use crate::store::StoreError;
 use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
 
 impl RequestLog for PgReader {
-    type Error = postgres::Error;
-
-    fn requests_in_window(
-        &mut self,
-        w: &RequestWindow,
-    ) -> Result<Vec<RequestRow>, postgres::Error> {
+    fn requests_in_window(&mut self, w: &RequestWindow) -> Result<Vec<RequestRow>, StoreError> {
         let (after_time, after_id) = w.after.unwrap_or((i64::MIN, i64::MIN));
         let from = w.from.max(after_time);
         let limit = i64::from(w.limit.min(MAX_PAGE));
@@ -35,23 +31,7 @@ impl RequestLog for PgReader {
         )?;
         Ok(rows
             .iter()
-            .map(|r| RequestRow {
-                id: r.get(0),
-                endpoint_id: r.get(1),
-                endpoint: r.get(2),
-                route: r.get(3),
-                method: r.get(4),
-                time: r.get(5),
-                duration_us: r.get(6),
-                status: r
-                    .get::<_, Option<i64>>(7)
-                    .and_then(|s| u16::try_from(s).ok()),
-                cancelled: r.get(8),
-                version: r.get(9),
-                instance: r.get(10),
-                ip: r.get(11),
-                group_by: r.get(12),
-            })
-            .collect())
+            .map(crate::store::rows::request_row)
+            .collect::<Result<_, _>>()?)
     }
 }

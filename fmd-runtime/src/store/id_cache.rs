@@ -1,0 +1,32 @@
+//! The writer's memory of what it already stored: the id of each distinct endpoint,
+//! location, frame, snapshot, type, message and graph, so a batch looks each up once.
+//!
+//! Both engines keep the same maps. The dashboard may delete rows (a group, pruning); a
+//! cached id that no longer exists then fails a foreign key, and the engine retries the
+//! batch with an empty cache.
+
+use foldhash::HashMap;
+
+/// Most cached type names or messages (texts are often unique; a full map is emptied).
+pub(crate) const TEXT_CACHE: usize = 4096;
+
+/// Ids of stored things, by what identifies each.
+#[derive(Default)]
+pub(crate) struct IdCache {
+    /// `endpoint.id` by name.
+    pub(crate) endpoints: HashMap<String, i64>,
+    /// `function_location.id` of an instrumented function, by its static `FnInfo` address.
+    pub(crate) app_locations: HashMap<usize, i64>,
+    /// `function_location.id` of another frame, by (name, file).
+    pub(crate) other_locations: HashMap<(String, String), i64>,
+    /// `exception_frame.id` by (location, line).
+    pub(crate) frames: HashMap<(i64, u32), i64>,
+    /// `stack_trace_snapshot.id` by the trace's hash.
+    pub(crate) snapshots: HashMap<i64, i64>,
+    /// `exception_type.id` by name.
+    pub(crate) types: HashMap<String, i64>,
+    /// `exception_message.id` by text.
+    pub(crate) messages: HashMap<String, i64>,
+    /// `custom_graph.id` by name.
+    pub(crate) graphs: HashMap<String, i64>,
+}

@@ -1,0 +1,253 @@
+//! SQL text that every engine runs as it is: each statement written once, here.
+//!
+//! Statements are written with PostgreSQL's `$N` placeholders, which the PostgreSQL engine
+//! passes on unchanged. SQLite reads `$N` as a *named* parameter and numbers it by first
+//! appearance (`SET level = $2 WHERE id = $1` would bind the id first), so the SQLite
+//! engine takes them through [`sqlite!`](crate::store::sql::sqlite), which rewrites `$N`
+//! to `?N` at compile time: the statement is a `&'static str` constant either way, and the
+//! hot path (prepared, cached statements) pays nothing.
+//!
+//! Only statements that are the same on both engines belong here. What differs stays in
+//! each engine: casts (`$1::text IS NULL`), `FILTER`, `greatest` vs `max`, boolean vs
+//! integer columns, `unnest` batches and COPY, `FOR UPDATE`, migrations.
+
+/// `stmt` with every `$N` placeholder (a `$` before a digit) turned into SQLite's `?N`;
+/// `N` is `stmt.len()` (the rewrite keeps the length). Evaluated at compile time through
+/// [`sqlite!`](crate::store::sql::sqlite).
+pub(crate) const fn question_marks<const N: usize>(stmt: &str) -> [u8; N] {
+    let bytes = stmt.as_bytes();
+    assert!(
+        bytes.len() == N,
+        "question_marks: N must be the statement's length"
+    );
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if bytes[i] == b'$' && i + 1 < N && bytes[i + 1].is_ascii_digit() {
+            b'?'
+        } else {
+            bytes[i]
+        };
+        i += 1;
+    }
+    out
+}
+
+/// A shared statement (a `&str` constant of this module) in SQLite's placeholder style,
+/// as a `&'static str` computed at compile time: `sqlite!(sql::ENDPOINT)`.
+macro_rules! sqlite {
+    ($stmt:path) => {{
+        // Names no caller's constant has (a macro's items are not hygienic).
+        const __FMD_SQLITE_BYTES: [u8; $stmt.len()] = $crate::store::sql::question_marks($stmt);
+        const __FMD_SQLITE_STMT: &str = match ::core::str::from_utf8(&__FMD_SQLITE_BYTES) {
+            Ok(s) => s,
+            Err(_) => panic!("a `$N` rewrite keeps UTF-8 intact"),
+        };
+        __FMD_SQLITE_STMT
+    }};
+}
+pub(crate) use sqlite;
+
+use crate::store::read::dashboard::GroupSort;
+
+// --- The dashboard: endpoints, groups, instances ---------------------------------------
+
+/// Every endpoint by name, as `endpoint_row` reads it.
+pub(crate) const ENDPOINTS: &str =
+    "SELECT id, name, level, last_requested FROM endpoint ORDER BY name";
+
+/// One endpoint: `$1` its id.
+pub(crate) const ENDPOINT: &str =
+    "SELECT id, name, level, last_requested FROM endpoint WHERE id = $1";
+
+/// Exception groups per endpoint (the overview).
+pub(crate) const GROUPS_PER_ENDPOINT: &str =
+    "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id";
+
+/// The instances seen, latest first.
+pub(crate) const INSTANCES: &str = "SELECT name, first_seen, last_seen FROM instance
+                 ORDER BY last_seen DESC, name LIMIT 1000";
+
+/// A group summary's columns and joins; followed by a `WHERE`.
+pub(crate) const GROUP_SELECT: &str =
+    "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
+        g.first_seen, g.last_seen
+    FROM exception_group g
+    JOIN endpoint e ON e.id = g.endpoint_id
+    JOIN exception_type t ON t.id = g.type_id
+    JOIN exception_message m ON m.id = g.message_id";
+
+/// The `ORDER BY` column of [`GROUP_SELECT`] for a sort, and the direction.
+pub(crate) fn group_order(sort: GroupSort, descending: bool) -> (&'static str, &'static str) {
+    let key = match sort {
+        GroupSort::LastSeen => "g.last_seen",
+        GroupSort::FirstSeen => "g.first_seen",
+        GroupSort::Count => "g.count",
+        GroupSort::Endpoint => "e.name",
+        GroupSort::Type => "t.name",
+    };
+    (key, if descending { "DESC" } else { "ASC" })
+}
+
+/// The kind and source chain of a group's latest occurrence: `$1` the group.
+pub(crate) const LATEST_OCCURRENCE: &str = "SELECT kind, source_chain FROM exception_occurrence
+                 WHERE group_id = $1 ORDER BY time DESC LIMIT 1";
+
+/// A group's stack-trace snapshot: `$1` the group.
+pub(crate) const GROUP_SNAPSHOT: &str = "SELECT snapshot_id FROM exception_group WHERE id = $1";
+
+/// The frames of one stack-trace snapshot (`$1`), innermost first, with their code.
+pub(crate) const SNAPSHOT_FRAMES: &str =
+    "SELECT l.id, l.module, l.name, l.file, f.line, l.start_line, l.end_line,
+                l.in_app, d.code, d.verbatim, s.repeat
+         FROM exception_stackline s
+         JOIN exception_frame f ON f.id = s.frame_id
+         JOIN function_location l ON l.id = f.location_id
+         LEFT JOIN function_definition d ON d.id = l.definition_id
+         WHERE s.snapshot_id = $1 ORDER BY s.position";
+
+/// Sets (`$2`, NULL for the default) the level of endpoint `$1`; returns its name.
+pub(crate) const SET_LEVEL: &str = "UPDATE endpoint SET level = $2 WHERE id = $1 RETURNING name";
+
+/// Levels set from the dashboard (the writer reads them at start-up).
+pub(crate) const STORED_LEVELS: &str = "SELECT name, level FROM endpoint WHERE level IS NOT NULL";
+
+// --- Deleting a group, pruning ----------------------------------------------------------
+
+/// A group's occurrences: `$1` the group.
+pub(crate) const DELETE_GROUP_OCCURRENCES: &str =
+    "DELETE FROM exception_occurrence WHERE group_id = $1";
+
+/// The group `$1` itself.
+pub(crate) const DELETE_GROUP: &str = "DELETE FROM exception_group WHERE id = $1";
+
+/// Occurrences before the cutoff `$1`.
+pub(crate) const PRUNE_OCCURRENCES: &str = "DELETE FROM exception_occurrence WHERE time < $1";
+
+/// Occurrences recorded late for requests before the cutoff `$1`.
+pub(crate) const PRUNE_LATE_OCCURRENCES: &str =
+    "DELETE FROM exception_occurrence WHERE request_id IN (
+                 SELECT id FROM request WHERE time < $1)";
+
+/// Groups left without occurrences.
+pub(crate) const PRUNE_EMPTY_GROUPS: &str = "DELETE FROM exception_group WHERE count <= 0";
+
+/// Outliers of requests before the cutoff `$1`.
+pub(crate) const PRUNE_OUTLIERS: &str =
+    "DELETE FROM outlier WHERE request_id IN (SELECT id FROM request WHERE time < $1)";
+
+/// Call trees of requests before the cutoff `$1`.
+pub(crate) const PRUNE_PROFILE_NODES: &str =
+    "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < $1)";
+
+/// The requests of the cutoff's day before the cutoff: `[$1, $2)`.
+pub(crate) const PRUNE_PARTIAL_DAY: &str = "SELECT endpoint_id, instance, duration_us FROM request
+             WHERE time >= $1 AND time < $2";
+
+/// Histogram rows of days before `$1`, and emptied ones.
+pub(crate) const PRUNE_DURATIONS: &str = "DELETE FROM duration_daily WHERE day < $1 OR hits <= 0";
+
+/// Requests before the cutoff `$1`.
+pub(crate) const PRUNE_REQUESTS: &str = "DELETE FROM request WHERE time < $1";
+
+/// Hourly rollup rows of hours before `$1`.
+pub(crate) const PRUNE_HOURS: &str = "DELETE FROM request_hourly WHERE hour < $1";
+
+/// Deletes everything no group, occurrence, outlier or profile refers to any more,
+/// innermost tables last (after deleting a group, and at the end of pruning).
+pub(crate) const CLEAN_ORPHANS: &str = "DELETE FROM exception_stackline WHERE snapshot_id NOT IN (
+             SELECT snapshot_id FROM exception_group
+             UNION SELECT snapshot_id FROM exception_occurrence
+             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
+         DELETE FROM stack_trace_snapshot WHERE id NOT IN (
+             SELECT snapshot_id FROM exception_group
+             UNION SELECT snapshot_id FROM exception_occurrence
+             UNION SELECT stack_id FROM outlier WHERE stack_id IS NOT NULL);
+         DELETE FROM exception_frame WHERE id NOT IN (SELECT frame_id FROM exception_stackline);
+         DELETE FROM function_location WHERE id NOT IN (
+             SELECT location_id FROM exception_frame UNION SELECT location_id FROM profile_node);
+         DELETE FROM function_definition WHERE id NOT IN (
+             SELECT definition_id FROM function_location WHERE definition_id IS NOT NULL);
+         DELETE FROM exception_type WHERE id NOT IN (
+             SELECT type_id FROM exception_group UNION SELECT type_id FROM exception_occurrence);
+         DELETE FROM exception_message WHERE id NOT IN (
+             SELECT message_id FROM exception_group
+             UNION SELECT message_id FROM exception_occurrence);";
+
+// --- Users ------------------------------------------------------------------------------
+
+/// How many dashboard accounts there are.
+pub(crate) const COUNT_USERS: &str = "SELECT count(*) FROM fmd_user";
+
+/// Every account, by name.
+pub(crate) const USERS: &str =
+    "SELECT id, username, password_hash, role FROM fmd_user ORDER BY username";
+
+/// One account: `$1` its name.
+pub(crate) const USER: &str =
+    "SELECT id, username, password_hash, role FROM fmd_user WHERE username = $1";
+
+/// Adds an account (`$1` name, `$2` hash, `$3` role, `$4` time) unless the name is taken.
+pub(crate) const CREATE_USER: &str =
+    "INSERT INTO fmd_user (username, password_hash, role, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING";
+
+/// Replaces an account's hash (`$1` name, `$2` hash).
+pub(crate) const SET_PASSWORD_HASH: &str =
+    "UPDATE fmd_user SET password_hash = $2 WHERE username = $1";
+
+/// Deletes an account (`$1` name).
+pub(crate) const DELETE_USER: &str = "DELETE FROM fmd_user WHERE username = $1";
+
+// --- The performance pages --------------------------------------------------------------
+
+/// The first and last hour version `$2` served endpoint `$1`.
+pub(crate) const VERSION_HOURS: &str = "SELECT min(hour), max(hour) FROM request_hourly
+             WHERE endpoint_id = $1 AND version = $2";
+
+/// Every version seen, latest first.
+pub(crate) const VERSIONS: &str =
+    "SELECT version, git_commit, first_seen, last_seen FROM app_version
+             ORDER BY last_seen DESC, version";
+
+/// When request `$1` started and how long it took.
+pub(crate) const REQUEST_TIMING: &str = "SELECT time, duration_us FROM request WHERE id = $1";
+
+/// The call tree of request `$1`, in order.
+pub(crate) const PROFILE_NODES: &str =
+    "SELECT p.position, p.parent, p.depth, p.location_id, l.module, l.name,
+                            p.calls, p.total_us, p.self_us
+                     FROM profile_node p JOIN function_location l ON l.id = p.location_id
+                     WHERE p.request_id = $1 ORDER BY p.position";
+
+/// Every custom graph, by name.
+pub(crate) const CUSTOM_GRAPHS: &str =
+    "SELECT id, name, created_at FROM custom_graph ORDER BY name";
+
+// --- The writer and migrations ----------------------------------------------------------
+
+/// The id of the stack-trace snapshot with hash `$1`.
+pub(crate) const SNAPSHOT_BY_HASH: &str = "SELECT id FROM stack_trace_snapshot WHERE hash = $1";
+
+/// Records the schema version `$1` (text) a migration reached.
+pub(crate) const SET_SCHEMA_VERSION: &str =
+    "INSERT INTO fmd_meta(key, value) VALUES ('schema_version', $1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_question_marks_and_nothing_else_changes() {
+        const STMT: &str = "SELECT '$x', a FROM t WHERE b = $2 AND c = $1 AND d = $12$";
+        assert_eq!(
+            sqlite!(STMT),
+            "SELECT '$x', a FROM t WHERE b = ?2 AND c = ?1 AND d = ?12$"
+        );
+        assert_eq!(
+            sqlite!(SET_LEVEL),
+            "UPDATE endpoint SET level = ?2 WHERE id = ?1 RETURNING name"
+        );
+    }
+}
