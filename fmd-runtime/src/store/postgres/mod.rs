@@ -11,6 +11,7 @@
 //! - `write`: the writer's [`PgStore`];
 //! - `queries`, `perf_queries`, `request_log`: the dashboard's [`PgReader`].
 
+pub(crate) mod check;
 mod perf_queries;
 mod queries;
 mod request_log;
