@@ -5,6 +5,7 @@
 //! these traits, through [`open_store`] and [`AnyReader`], chosen by the configured
 //! [`Database`](crate::Database).
 
+pub mod check;
 pub mod grouping;
 pub mod histogram;
 pub(crate) mod id_cache;

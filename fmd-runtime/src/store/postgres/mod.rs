@@ -12,6 +12,7 @@
 //! - `read` (`dashboard`, `perf`, `request_log`, as in `store/read/`): the dashboard's
 //!   [`PgReader`].
 
+pub(crate) mod check;
 mod read;
 pub mod schema;
 mod write;

@@ -4,9 +4,11 @@
 //! - [`dashboard`]: overview, endpoints, exception groups, users, pruning.
 //! - [`perf`]: utilization, per-endpoint performance, outliers, profiles, custom graphs.
 //! - [`request_log`]: the request log and its time windows.
+//! - [`check`]: what `fmd check` reports (schema version, size, row counts).
 //! - [`AnyReader`]: one reader over whichever engine the configuration names.
 
 mod any_reader;
+pub mod check;
 pub mod dashboard;
 pub mod perf;
 pub mod request_log;

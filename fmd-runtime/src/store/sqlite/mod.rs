@@ -1,5 +1,6 @@
 //! The embedded default: one SQLite file in WAL mode.
 
+pub(crate) mod check;
 mod read;
 pub mod schema;
 mod write;

@@ -33,7 +33,7 @@ use crate::store::read::perf::HOUR_MS;
 /// # Ok::<(), fmd_runtime::store::StoreError>(())
 /// ```
 pub struct PgReader {
-    pub(super) client: Conn,
+    pub(in crate::store::postgres) client: Conn,
 }
 
 impl PgReader {
