@@ -214,6 +214,8 @@ pub enum ErrorKind {
     Uncaught,
     /// Recorded with `fmd::capture!` and handled by the application.
     Captured,
+    /// A handler's `Err` that became a 4xx answer.
+    Client,
 }
 
 impl ErrorKind {
@@ -221,6 +223,7 @@ impl ErrorKind {
         match kind {
             0 => ErrorKind::Panic,
             2 => ErrorKind::Captured,
+            3 => ErrorKind::Client,
             _ => ErrorKind::Uncaught,
         }
     }

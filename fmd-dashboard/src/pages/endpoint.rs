@@ -12,11 +12,12 @@ use fmd_runtime::store::read::{EndpointInfo, GroupDetail};
 /// Groups per page on this page.
 pub const PER_PAGE: u64 = 10;
 
-/// Label of an occurrence kind (0 panic, 1 uncaught `Err`, 2 captured).
+/// Label of an occurrence kind (0 panic, 1 uncaught `Err`, 2 captured, 3 client error).
 pub fn kind_label(kind: u8) -> (&'static str, &'static str) {
     match kind {
         0 => ("panic", "badge bad"),
         1 => ("uncaught error", "badge warn"),
+        3 => ("client error (4xx)", "badge"),
         _ => ("captured", "badge"),
     }
 }

@@ -60,6 +60,9 @@ pub struct Config {
     /// (`FMD_TRUSTED_PROXIES`: addresses or CIDR ranges, comma-separated; none by default, so
     /// the connection's peer is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Store a handler's `Err` that became a 4xx answer, as a client error
+    /// (`FMD_CLIENT_ERRORS`, `on`; `off` stores none of them, the request keeps its status).
+    pub client_errors: bool,
 }
 
 impl Default for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             metrics_token: None,
             scrub_patterns: Vec::new(),
             trusted_proxies: Vec::new(),
+            client_errors: true,
             api_token: None,
         }
     }
@@ -272,6 +276,7 @@ struct FileConfig {
     api_token: Option<String>,
     scrub_patterns: Option<Vec<String>>,
     trusted_proxies: Option<Vec<String>>,
+    client_errors: Option<bool>,
 }
 
 /// Smallest byte budget of the queue: one event with a message of the largest size fits.
@@ -378,6 +383,9 @@ impl Config {
         if let Some(patterns) = file.scrub_patterns {
             self.scrub_patterns = patterns;
         }
+        if let Some(on) = file.client_errors {
+            self.client_errors = on;
+        }
         if let Some(proxies) = file.trusted_proxies {
             self.trusted_proxies =
                 crate::request::parse_trusted(&proxies.join(",")).map_err(|problem| {
@@ -424,6 +432,9 @@ impl Config {
         }
         if let Some(v) = var("FMD_QUEUE_CAPACITY") {
             self.queue_capacity = parse("FMD_QUEUE_CAPACITY", &v, "a number of events")?;
+        }
+        if let Some(v) = var("FMD_CLIENT_ERRORS") {
+            self.client_errors = parse_bool("FMD_CLIENT_ERRORS", &v)?;
         }
         if let Some(v) = var("FMD_TRUSTED_PROXIES") {
             self.trusted_proxies =

@@ -28,6 +28,9 @@ pub enum ErrorKind {
     Uncaught = 1,
     /// Recorded with `fmd::capture!` and handled by the application.
     Captured = 2,
+    /// An `Err` returned by a monitored handler that became a 4xx answer: the client's
+    /// mistake (a missing page, wrong credentials), shown apart and never alerted on.
+    Client = 3,
 }
 
 /// One frame of a stored trace, innermost first.

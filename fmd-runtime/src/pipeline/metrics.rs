@@ -175,6 +175,7 @@ fn kind_label(kind: ErrorKind) -> &'static str {
         ErrorKind::Panic => "panic",
         ErrorKind::Uncaught => "uncaught",
         ErrorKind::Captured => "captured",
+        ErrorKind::Client => "client",
     }
 }
 

@@ -14,7 +14,7 @@ use super::outlier;
 use super::profile::Profile;
 use super::stack::{self, Frame, Modes};
 use crate::clock;
-use crate::model::event::{ErrorRecord, RequestEvent, UNMATCHED};
+use crate::model::event::{ErrorKind, ErrorRecord, RequestEvent, UNMATCHED};
 use crate::model::function::FnInfo;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -188,6 +188,18 @@ impl RequestCtx {
         let level = monitor.level_for(self.endpoint_name(self.handler), self.handler);
         let endpoint = self.endpoint();
         let mut ctx = *self;
+        if let Some(400..=499) = status {
+            // The handler's Err became the client's 4xx: a client error, or nothing.
+            let keep = monitor.config().client_errors;
+            ctx.errors.retain_mut(|e| {
+                if e.kind == ErrorKind::Uncaught {
+                    e.kind = ErrorKind::Client;
+                    keep
+                } else {
+                    true
+                }
+            });
+        }
         let outlier = match ctx.typical_us {
             Some(typical) if level >= 2 && duration_us > ctx.threshold_us => {
                 let stack = ctx.slow_stack.take().unwrap_or_else(stack::snapshot);
