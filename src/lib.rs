@@ -39,8 +39,8 @@
 #![warn(missing_docs)]
 
 pub use fmd_runtime::{
-    Config, ConfigError, InitError, Monitor, Stats, add_graph, group_by, init, init_from_env,
-    monitor, shutdown,
+    Config, ConfigError, Database, InitError, Monitor, Stats, add_graph, group_by, init,
+    init_from_env, monitor, shutdown,
 };
 
 /// The attributes: `use fmd::prelude::*;` brings `#[monitored]` and `#[capture]`.

@@ -106,7 +106,9 @@ impl Store for SqliteStore {
     }
 
     fn needs_reopen(&self) -> bool {
-        !self.path.exists()
+        // An in-memory database (`:memory:`, for an application's tests) has no file to
+        // lose; reopening it would start an empty one.
+        self.path != std::path::Path::new(":memory:") && !self.path.exists()
     }
 }
 
