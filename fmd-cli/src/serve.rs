@@ -71,27 +71,8 @@ fn configure(mut dashboard: Dashboard) -> anyhow::Result<Dashboard> {
         .api_token(var("FMD_API_TOKEN").as_deref()))
 }
 
-/// Resolves at Ctrl-C or SIGTERM.
+/// Resolves at Ctrl-C or SIGTERM (the dashboard crate's signal, shared with the hosts).
 async fn shutdown() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
+    fmd_dashboard::axum::shutdown_signal().await;
     eprintln!("fmd: stopping");
 }

@@ -5,8 +5,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use fmd::prelude::*;
+use fmd_tests::http::serve_with_connect_info;
 use fmd_tests::spine;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -22,18 +22,6 @@ async fn hello(State(db): State<Db>) -> String {
 #[monitored]
 async fn health() -> &'static str {
     "ok"
-}
-
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let service = app.into_make_service_with_connect_info::<SocketAddr>();
-        let _ = axum::serve(listener, service).await;
-    });
-    addr
 }
 
 fn hits(db: &std::path::Path, endpoint: &str) -> i64 {
@@ -63,8 +51,8 @@ async fn a_stateful_router_binds_before_and_after_with_state() {
             .route("/health", get(health))
             .with_state(state),
     );
-    let a = serve(before).await;
-    let b = serve(after).await;
+    let a = serve_with_connect_info(before).await;
+    let b = serve_with_connect_info(after).await;
     for addr in [a, b] {
         let reply = spine::get(addr, "/hello").await;
         assert_eq!(reply.status, 200);
