@@ -33,6 +33,12 @@ pub trait Host: Send + Sync + 'static {
     fn metrics(&self) -> Option<String> {
         None
     }
+    /// The level in force for `endpoint` while none is set from the dashboard, and where it
+    /// comes from (`attribute`: `#[monitored(level = N)]`; `configuration`: `FMD_LEVEL`);
+    /// `None` when no application runs behind the dashboard.
+    fn default_level(&self, _endpoint: &str) -> Option<(u8, &'static str)> {
+        None
+    }
 }
 
 /// The running fmd monitor of this process.
@@ -84,6 +90,19 @@ impl Host for MonitorHost {
 
     fn metrics(&self) -> Option<String> {
         Some(fmd_runtime::monitor().metrics_text())
+    }
+
+    fn default_level(&self, endpoint: &str) -> Option<(u8, &'static str)> {
+        let declared = fmd_runtime::registry::functions().find_map(|f| match f.kind {
+            fmd_runtime::FnKind::Monitored { level: Some(l) } if f.endpoint_name() == endpoint => {
+                Some(l)
+            }
+            _ => None,
+        });
+        Some(match declared {
+            Some(l) => (l, "attribute"),
+            None => (fmd_runtime::monitor().config().level, "configuration"),
+        })
     }
 }
 

@@ -24,6 +24,11 @@ async fn health() -> &'static str {
     "ok"
 }
 
+#[monitored(level = 3)]
+async fn profiled() -> &'static str {
+    "deep"
+}
+
 fn hits(db: &std::path::Path, endpoint: &str) -> i64 {
     spine::db(db)
         .query_row(
@@ -49,6 +54,7 @@ async fn a_stateful_router_binds_before_and_after_with_state() {
         Router::new()
             .route("/hello", get(hello))
             .route("/health", get(health))
+            .route("/profiled", get(profiled))
             .with_state(state),
     );
     let a = serve_with_connect_info(before).await;
@@ -59,12 +65,26 @@ async fn a_stateful_router_binds_before_and_after_with_state() {
         assert!(reply.body.contains("hi from state"), "{}", reply.body);
     }
     assert_eq!(spine::get(b, "/health").await.status, 200);
+    assert_eq!(spine::get(b, "/profiled").await.status, 200);
     // Both routers also serve the dashboard (its login form).
     assert_eq!(spine::get(a, "/dashboard/login").await.status, 200);
     assert_eq!(spine::get(b, "/dashboard/login").await.status, 200);
     spine::flush();
     assert_eq!(hits(db, "app_shapes::hello"), 2);
     assert_eq!(hits(db, "app_shapes::health"), 1);
+
+    // The overview names the level in force and where it comes from, not just "default".
+    let cookie = fmd_tests::http::login(b, "/dashboard", "admin", "test-password").await;
+    let page = fmd_tests::http::get(b, "/dashboard", &[("Cookie", &cookie)]).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("default: 3 (attribute)"),
+        "level = 3 in the attribute"
+    );
+    assert!(
+        page.body.contains("default: 1 (configuration)"),
+        "the configured level"
+    );
 }
 
 #[tokio::test]

@@ -80,11 +80,18 @@ fn span_cells(s: &SpanStats) -> Markup {
     }
 }
 
-/// The level cell: a selector for admins, the value for viewers.
-pub fn level_cell(ctx: &Ctx<'_>, e: &EndpointOverview) -> Markup {
-    let label = |l: Option<u8>| match l {
-        None => "default".to_owned(),
-        Some(l) => l.to_string(),
+/// The level in force for an endpoint when none is set from the dashboard, and where it
+/// comes from (`attribute`, `configuration`); `None` when unknown (no application behind
+/// the dashboard).
+pub type DefaultLevel<'a> = &'a dyn Fn(&str) -> Option<(u8, &'static str)>;
+
+/// The level cell: a selector for admins, the value for viewers. "default" names the level
+/// it stands for and where that comes from, so `#[monitored(level = 3)]` reads as 3.
+pub fn level_cell(ctx: &Ctx<'_>, e: &EndpointOverview, default: DefaultLevel<'_>) -> Markup {
+    let label = |l: Option<u8>| match (l, default(&e.name)) {
+        (None, Some((level, from))) => format!("default: {level} ({from})"),
+        (None, None) => "default".to_owned(),
+        (Some(l), _) => l.to_string(),
     };
     if !ctx.admin {
         return html! { td { (label(e.level)) } };
@@ -110,6 +117,7 @@ pub fn overview_page(
     rows: &[EndpointOverview],
     total: usize,
     q: &OverviewQuery,
+    default: DefaultLevel<'_>,
 ) -> Markup {
     let key = q.key();
     let desc = q.desc();
@@ -174,7 +182,7 @@ pub fn overview_page(
                             span class=[(e.server_errors_week > 0).then_some("badge bad")] { (e.server_errors_week) }
                         }
                         td { (when(e.last_requested, ctx.now)) }
-                        (level_cell(ctx, e))
+                        (level_cell(ctx, e, default))
                         td.num {
                             a href=(ctx.url(&format!("/endpoint/{}/exceptions", e.id))) class=[(e.exception_groups > 0).then_some("badge bad")] {
                                 (e.exception_groups)

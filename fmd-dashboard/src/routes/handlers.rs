@@ -105,7 +105,9 @@ pub async fn overview(
     let mut c = ctx(&app, &s, &n.notice);
     c.instance = instance.as_deref();
     c.instances = &instances;
-    Ok(overview_page(&c, &rows, total, &q))
+    let host = app.host.clone();
+    let default = move |endpoint: &str| host.default_level(endpoint);
+    Ok(overview_page(&c, &rows, total, &q, &default))
 }
 
 /// `GET /api/overview.json`: the overview's rows.
