@@ -137,6 +137,7 @@ pub async fn all_exceptions(
     Extension(s): Extension<Session>,
     Query(q): Query<ListQuery>,
 ) -> Result<Markup, AppError> {
+    super::injected_panic(&q.sort);
     let sort = parse_sort(&q.sort);
     let desc = q.dir != "asc";
     let offset = q.page * all::PER_PAGE;
