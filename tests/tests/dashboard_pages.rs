@@ -7,7 +7,7 @@ use axum::Router;
 use fmd_dashboard::Dashboard;
 use fmd_runtime::Database;
 use fmd_tests::both_engines;
-use fmd_tests::dashboard_fixture::serve;
+use fmd_tests::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec, now_ms, serve};
 use fmd_tests::engines::Engine;
 use fmd_tests::http::{get, login};
 use fmd_tests::perf_fixture::seed_on;
@@ -79,4 +79,71 @@ async fn every_page_shows_the_seeded_shop(engine: Engine) {
     }
 }
 
-both_engines!(async every_page_shows_the_seeded_shop);
+/// Every `href` of a page, `&amp;` unescaped.
+fn hrefs(body: &str) -> Vec<String> {
+    body.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}
+
+/// With more groups on one endpoint than its exceptions page shows at once, the link to
+/// the oldest group from "all exceptions" and from "failed requests" reaches a page that
+/// shows that group.
+async fn links_to_a_group_land_on_it(engine: Engine) {
+    let fx = Fixture::on(engine);
+    let now = now_ms();
+    let a = fx.endpoint("shop::checkout");
+    let groups: Vec<i64> = (0..13)
+        .map(|i| {
+            let e = ExceptionSpec {
+                type_name: "shop::Error".into(),
+                message: format!("failure number {i}"),
+                chain: vec![],
+                frames: vec![FrameSpec::app(
+                    "shop",
+                    "checkout",
+                    "src/shop.rs",
+                    1,
+                    "fn checkout() {\n    pay()?;\n}",
+                    2,
+                )],
+                times: vec![now - 100_000 + i * 1_000],
+                kind: 1,
+            };
+            fx.exception(a, "/checkout", &e)
+        })
+        .collect();
+    let oldest = groups[0];
+    let router = Router::new().nest(
+        "/dashboard",
+        Dashboard::new(fx.database())
+            .admin("admin", "pages-secret-1")
+            .router(),
+    );
+    let base = serve(router).await;
+    let addr = base.trim_start_matches("http://").parse().expect("address");
+    let cookie = login(addr, "/dashboard", "admin", "pages-secret-1").await;
+    for list in [
+        "/dashboard/exceptions".to_owned(),
+        format!("/dashboard/endpoint/{a}/requests"),
+    ] {
+        let res = get(addr, &list, &[("cookie", &cookie)]).await;
+        assert_eq!(res.status, 200, "{list}: {}", res.body);
+        let anchor = format!("#group-{oldest}");
+        let link = hrefs(&res.body)
+            .into_iter()
+            .find(|h| h.ends_with(&anchor))
+            .unwrap_or_else(|| panic!("{list} links to group {oldest}"));
+        let target = get(addr, &link, &[("cookie", &cookie)]).await;
+        assert_eq!(target.status, 200, "{link}");
+        assert!(
+            target.body.contains(&format!("id=\"group-{oldest}\"")),
+            "{engine:?}: {link} (from {list}) shows group {oldest}"
+        );
+        assert!(target.body.contains("failure number 0"), "{link}");
+    }
+}
+
+both_engines!(async every_page_shows_the_seeded_shop, links_to_a_group_land_on_it);

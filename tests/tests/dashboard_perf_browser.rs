@@ -181,7 +181,7 @@ async fn every_performance_page_shows_its_charts_after_login() {
         .unwrap();
     let link = c
         .find(Locator::Css(&format!(
-            "a[href='/dashboard/endpoint/{f}/exceptions#group-{}']",
+            "a[href='/dashboard/endpoint/{f}/exceptions?group={0}#group-{0}']",
             demo.group
         )))
         .await

@@ -290,3 +290,112 @@ fn dangling_references(reader: &mut SqliteReader) -> Vec<String> {
 }
 
 both_engines!(the_writer_stores_what_the_pages_read);
+
+/// Error B: another type, message and trace than [`error`]'s.
+fn other_error(time_ms: i64) -> ErrorRecord {
+    ErrorRecord {
+        kind: ErrorKind::Uncaught,
+        type_name: Cow::Borrowed("app::OtherError"),
+        message: "error B".to_owned(),
+        sources: vec!["cause B".to_owned()],
+        frames: vec![TraceFrame::Other {
+            name: "other::b".into(),
+            file: "other/src/b.rs".into(),
+            line: 42,
+        }],
+        omitted_frames: 0,
+        time_ms,
+        native: None,
+    }
+}
+
+/// What the endpoint's groups show: (type, message, frame names), newest first.
+fn shown_groups(st: &mut AnyReader, now: i64) -> Vec<(String, String, Vec<String>)> {
+    let groups = st
+        .groups(None, GroupSort::LastSeen, true, 0, 10)
+        .expect("groups");
+    groups
+        .rows
+        .iter()
+        .map(|g| {
+            let detail = st.group_detail(g.id, now, 10).unwrap().unwrap();
+            let frames = detail.frames.iter().map(|f| f.name.clone()).collect();
+            (g.type_name.clone(), g.message.clone(), frames)
+        })
+        .collect()
+}
+
+/// Stores error A, lets the dashboard remove it (`remove`), stores B, then A again: the
+/// writer's cached ids of A's type, message, frames and snapshot must not now name B's
+/// rows (SQLite hands the largest rowid out again once it is deleted).
+fn after_removal_each_error_keeps_its_own(engine: Engine, remove: fn(&mut AnyReader, i64)) {
+    let (database, _dir) = fresh_database(engine);
+    let now = now_ms();
+    let options = WriteOptions {
+        version: "1".into(),
+        instance: "web-1".into(),
+        store_source: true,
+        normalize_messages: false,
+        git_commit: None,
+    };
+    let mut store = open_store(&database).expect("open the store");
+    let a = |t| Event::Error(Box::new(error("error A", t)));
+    store.write_batch(&[a(now - 3_000)], &options).unwrap();
+    let mut st = AnyReader::open(&database).expect("reader");
+    assert_eq!(shown_groups(&mut st, now).len(), 1);
+    remove(&mut st, now);
+    assert_eq!(shown_groups(&mut st, now), vec![], "the group is gone");
+
+    let b = Event::Error(Box::new(other_error(now - 2_000)));
+    store.write_batch(&[b], &options).unwrap();
+    store.write_batch(&[a(now - 1_000)], &options).unwrap();
+    let a_frames = vec![
+        "lookup".to_owned(),
+        "handle".to_owned(),
+        "tokio::runtime::poll".to_owned(),
+    ];
+    assert_eq!(
+        shown_groups(&mut st, now),
+        vec![
+            ("app::LookupError".into(), "error A".into(), a_frames),
+            (
+                "app::OtherError".into(),
+                "error B".into(),
+                vec!["other::b".to_owned()]
+            ),
+        ]
+    );
+    let detail = |st: &mut AnyReader, i: usize| {
+        let id = st
+            .groups(None, GroupSort::LastSeen, true, 0, 10)
+            .unwrap()
+            .rows[i]
+            .id;
+        st.group_detail(id, now, 10).unwrap().unwrap().source_chain
+    };
+    assert_eq!(detail(&mut st, 0), ["disk\0full"]);
+    assert_eq!(detail(&mut st, 1), ["cause B"]);
+    if let Some(reader) = st.downcast_mut::<SqliteReader>() {
+        assert_eq!(dangling_references(reader), Vec::<String>::new());
+    }
+}
+
+fn deleting_a_group_never_aliases_cached_ids(engine: Engine) {
+    after_removal_each_error_keeps_its_own(engine, |st, _| {
+        let groups = st.groups(None, GroupSort::LastSeen, true, 0, 10).unwrap();
+        let newest = &groups.rows[0];
+        assert!(st.delete_group(newest.endpoint_id, newest.id).unwrap());
+    });
+}
+
+fn pruning_never_aliases_cached_ids(engine: Engine) {
+    after_removal_each_error_keeps_its_own(engine, |st, now| {
+        let report = st.prune(now - 2_500).expect("prune");
+        assert_eq!(report.groups, 1, "{report:?}");
+    });
+}
+
+both_engines!(
+    deleting_a_group_never_aliases_cached_ids,
+    pruning_never_aliases_cached_ids
+);

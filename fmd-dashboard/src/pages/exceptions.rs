@@ -79,7 +79,7 @@ pub fn all_page(
                         td.num { (when(Some(g.first_seen), ctx.now)) }
                         td.mono { a href=(ctx.url(&format!("/endpoint/{}/exceptions", g.endpoint_id))) { (g.endpoint) } }
                         td.mono { (g.type_name) }
-                        td { a href=(ctx.url(&format!("/endpoint/{}/exceptions#group-{}", g.endpoint_id, g.id))) title=(g.message) { (excerpt(&g.message, 120)) } }
+                        td { a href=(ctx.url(&format!("/endpoint/{}/exceptions?group={}#group-{}", g.endpoint_id, g.id, g.id))) title=(g.message) { (excerpt(&g.message, 120)) } }
                         td.num { (g.count) }
                     }
                 }

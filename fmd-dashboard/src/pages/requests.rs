@@ -67,7 +67,7 @@ pub fn failed_page(
                         td.num { (format::duration(r.duration_us)) }
                         td {
                             @match r.group_id {
-                                Some(g) => a href=(ctx.url(&format!("/endpoint/{}/exceptions#group-{g}", e.id))) { "exception group " (g) },
+                                Some(g) => a href=(ctx.url(&format!("/endpoint/{}/exceptions?group={g}#group-{g}", e.id))) { "exception group " (g) },
                                 None => span.muted { "–" },
                             }
                         }

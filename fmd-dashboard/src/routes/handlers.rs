@@ -20,7 +20,7 @@ use crate::pages::layout::SCRIPT;
 use crate::pages::overview::{self, OverviewQuery, overview_page};
 use crate::pages::retention::retention_page;
 use crate::pages::{Ctx, home};
-use fmd_runtime::store::read::DAY_MS;
+use fmd_runtime::store::read::{DAY_MS, GroupDetail};
 
 // The notices name the shortest password.
 const _: () = assert!(
@@ -139,6 +139,7 @@ pub async fn all_exceptions(
     Extension(s): Extension<Session>,
     Query(q): Query<ListQuery>,
 ) -> Result<Markup, AppError> {
+    super::injected_panic(&q.sort);
     let sort = parse_sort(&q.sort);
     let desc = q.dir != "asc";
     let offset = q.page * all::PER_PAGE;
@@ -162,13 +163,16 @@ pub async fn exceptions_json(
     Ok(Json(groups).into_response())
 }
 
-/// The page number of an endpoint's exceptions.
+/// The page number of an endpoint's exceptions, or the one group to show.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct PageQuery {
     #[serde(deserialize_with = "crate::app::page_number")]
     page: u64,
     notice: String,
+    /// Show only this group (where the other pages link to a group: it may not be among
+    /// the newest of its endpoint).
+    group: Option<i64>,
 }
 
 /// `GET /endpoint/{id}/exceptions`: the endpoint's groups with traces.
@@ -180,11 +184,21 @@ pub async fn endpoint_exceptions(
 ) -> Result<Markup, AppError> {
     let now = now_ms();
     let page_no = q.page;
+    let only = q.group;
     let (info, details, total) = app
         .with_store(move |st| {
             let Some(info) = st.endpoint(id)? else {
                 return Ok((None, Vec::new(), 0));
             };
+            if let Some(group) = only {
+                let details: Vec<GroupDetail> = st
+                    .group_detail(group, now, SPARK_BUCKETS)?
+                    .filter(|d| d.summary.endpoint_id == id)
+                    .into_iter()
+                    .collect();
+                let total = details.len() as u64;
+                return Ok((Some(info), details, total));
+            }
             let list = st.groups(
                 Some(id),
                 Default::default(),

@@ -20,7 +20,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::app::App;
 use crate::auth::session::{Sessions, Timeouts};
@@ -315,8 +317,38 @@ impl Dashboard {
         }
         router
             .fallback(handlers::not_found)
+            // A bug in a page answers 500 instead of dropping the connection.
+            .layer(CatchPanicLayer::custom(page_panicked))
             .layer(from_fn(guard::security_headers))
             .with_state(app)
+    }
+}
+
+/// The answer to a page whose handler panicked.
+fn page_panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    eprintln!("fmd dashboard: a page panicked (a bug in fmd); answered 500");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "Internal error in the fmd dashboard; see the application's log.",
+    )
+        .into_response()
+}
+
+/// Test-only injection point, inert unless set: the "all exceptions" page panics when
+/// asked to sort by this text.
+static PAGE_PANIC_MARKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Makes the "all exceptions" page panic on `?sort=<marker>` (tests of the dashboard's
+/// panic fence; once per process).
+#[doc(hidden)]
+pub fn panic_in_pages_on(marker: &str) {
+    let _ = PAGE_PANIC_MARKER.set(marker.to_owned());
+}
+
+/// Panics if `asked` is the test marker (see [`panic_in_pages_on`]).
+pub(crate) fn injected_panic(asked: &str) {
+    if PAGE_PANIC_MARKER.get().is_some_and(|m| m == asked) {
+        panic!("fmd test: injected panic in a dashboard page");
     }
 }
 

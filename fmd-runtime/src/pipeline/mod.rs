@@ -32,3 +32,5 @@ pub use graphs::add_graph;
 pub use metrics::Metrics;
 pub use monitor::{InitError, Monitor, shutdown};
 pub use stats::Stats;
+#[doc(hidden)]
+pub use writer::panic_in_writer_on;

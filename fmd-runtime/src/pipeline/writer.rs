@@ -175,13 +175,16 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
         side.prepare(&mut batch);
         let Some(s) = store.as_mut() else { continue };
         // A bug in fmd must not kill the writer: a panic counts as a failed write.
-        let written =
-            crate::fence::contain(|| s.write_batch(&batch, options)).unwrap_or_else(|| {
-                Err(StoreError {
-                    message: "internal error while writing (a panic in fmd)".to_owned(),
-                    transient: false,
-                })
-            });
+        let written = crate::fence::contain(|| {
+            injected_panic(&batch);
+            s.write_batch(&batch, options)
+        })
+        .unwrap_or_else(|| {
+            Err(StoreError {
+                message: "internal error while writing (a panic in fmd)".to_owned(),
+                transient: false,
+            })
+        });
         match written {
             Ok(stored) => {
                 shared.stored(stored);
@@ -202,6 +205,33 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
                 }
             }
         }
+    }
+}
+
+/// Test-only injection point, inert unless set: a batch holding an error whose message
+/// contains this text panics inside the writer's fence, as a bug in fmd's storing would.
+static PANIC_MARKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Makes the writer panic on every batch holding an error whose message contains
+/// `marker` (tests of the writer's fence; once per process, the first marker stays).
+#[doc(hidden)]
+pub fn panic_in_writer_on(marker: &str) {
+    let _ = PANIC_MARKER.set(marker.to_owned());
+}
+
+/// Panics if the batch holds the test marker (see [`panic_in_writer_on`]).
+fn injected_panic(batch: &[Event]) {
+    let Some(marker) = PANIC_MARKER.get() else {
+        return;
+    };
+    let marked = |e: &ErrorRecord| e.message.contains(marker.as_str());
+    let hit = batch.iter().any(|event| match event {
+        Event::Request(r) => r.errors.iter().any(marked),
+        Event::Error(e) => marked(e),
+        Event::Flush(_) | Event::Sample(_) => false,
+    });
+    if hit {
+        panic!("fmd test: injected panic in the writer ({marker})");
     }
 }
 

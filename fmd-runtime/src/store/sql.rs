@@ -154,7 +154,10 @@ pub(crate) const PRUNE_REQUESTS: &str = "DELETE FROM request WHERE time < $1";
 pub(crate) const PRUNE_HOURS: &str = "DELETE FROM request_hourly WHERE hour < $1";
 
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
-/// innermost tables last (after deleting a group, and at the end of pruning).
+/// innermost tables last (after deleting a group, and at the end of pruning), and counts
+/// the deletion in `fmd_meta` (see [`DELETIONS`]): SQLite hands a deleted largest rowid
+/// out again, so a writer's cached id of a deleted message, type, frame or snapshot could
+/// otherwise name a newer, different row.
 pub(crate) const CLEAN_ORPHANS: &str = "DELETE FROM exception_stackline WHERE snapshot_id NOT IN (
              SELECT snapshot_id FROM exception_group
              UNION SELECT snapshot_id FROM exception_occurrence
@@ -172,7 +175,14 @@ pub(crate) const CLEAN_ORPHANS: &str = "DELETE FROM exception_stackline WHERE sn
              SELECT type_id FROM exception_group UNION SELECT type_id FROM exception_occurrence);
          DELETE FROM exception_message WHERE id NOT IN (
              SELECT message_id FROM exception_group
-             UNION SELECT message_id FROM exception_occurrence);";
+             UNION SELECT message_id FROM exception_occurrence);
+         INSERT INTO fmd_meta (key, value) VALUES ('deletions', '1')
+             ON CONFLICT (key) DO UPDATE
+             SET value = CAST(CAST(fmd_meta.value AS BIGINT) + 1 AS TEXT);";
+
+/// How many times the dashboard deleted stored rows (a group, pruning): a writer that
+/// sees it change forgets the ids it cached.
+pub(crate) const DELETIONS: &str = "SELECT value FROM fmd_meta WHERE key = 'deletions'";
 
 // --- Users ------------------------------------------------------------------------------
 

@@ -2,8 +2,11 @@
 //! (endpoint, function version, location, frame, snapshot, type, message) stored once.
 //!
 //! Ids of stored things are cached in memory. The dashboard may delete rows (a group,
-//! pruning); a cached id that no longer exists then fails a foreign key, and the batch is
-//! retried once with empty caches.
+//! pruning), and SQLite gives a deleted largest rowid to the next row inserted: a cached
+//! id could then name another message, type, frame or snapshot and nothing would fail.
+//! So every deletion is counted in `fmd_meta` ([`sql::DELETIONS`]), and a batch whose
+//! transaction sees a new count starts with empty caches. A cached id that no longer
+//! exists otherwise fails a foreign key, and the batch is retried once with empty caches.
 //!
 //! - this file: the store, requests and errors;
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
@@ -24,7 +27,9 @@ use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
 pub use rollup::roll_up_request;
-use rusqlite::{CachedStatement, Connection, Transaction, params};
+use rusqlite::{
+    CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use std::path::{Path, PathBuf};
 
 /// The SQLite store the writer thread writes to.
@@ -34,6 +39,8 @@ pub struct SqliteStore {
     cache: IdCache,
     /// This process's version is in `app_version`.
     version_stored: bool,
+    /// The dashboard's count of deletions when the cache was last known right.
+    deletions: Option<String>,
 }
 
 impl SqliteStore {
@@ -50,11 +57,21 @@ impl SqliteStore {
             path: path.to_owned(),
             cache: IdCache::default(),
             version_stored: false,
+            deletions: None,
         })
     }
 
     fn write(&mut self, events: &[Event], options: &WriteOptions) -> rusqlite::Result<u64> {
-        let tx = self.conn.transaction()?;
+        // Immediate: the count of deletions read below stays true until the commit.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let deletions: Option<String> =
+            tx.query_row(sql::DELETIONS, [], |r| r.get(0)).optional()?;
+        if deletions != self.deletions {
+            self.cache = IdCache::default();
+            self.deletions = deletions;
+        }
         let mut w = Writer {
             tx: &tx,
             insert_request: tx.prepare_cached(INSERT_REQUEST)?,
