@@ -59,6 +59,28 @@ pub mod axum {
     pub use fmd_dashboard::axum::*;
 }
 
+/// `tracing` integration (feature `tracing`): [`tracing::layer()`] records error events
+/// like [`capture!`].
+///
+/// The event's message (followed by its other fields and those of its spans as
+/// `key=value`), an `error` field given as `&dyn Error` with its whole `source()` chain,
+/// and the event's `file:line` as the capture site. Inside a monitored request the event
+/// joins that request; elsewhere it is stored as `(background)`.
+///
+/// ```no_run
+/// use tracing_subscriber::prelude::*;
+///
+/// tracing_subscriber::registry()
+///     .with(fmd::tracing::layer().with_level(tracing::Level::WARN))
+///     .init();
+/// let e = std::io::Error::other("card declined");
+/// tracing::error!(error = &e as &dyn std::error::Error, user = 7, "charge failed");
+/// ```
+#[cfg(feature = "tracing")]
+pub mod tracing {
+    pub use fmd_runtime::request::tracing_layer::{FmdLayer, TYPE_NAME, layer};
+}
+
 /// Records a handled error: its type, message, `source()` chain and trace.
 ///
 /// Inside a request the error joins that request's record; anywhere else (a background

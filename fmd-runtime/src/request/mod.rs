@@ -16,6 +16,7 @@
 //! | `scrub` | secrets out of URLs and headers |
 //! | `client` | the client's address, behind trusted proxies too |
 //! | `hooks` | the group-by hook |
+//! | `tracing_layer` | feature `tracing`: `tracing` error events as captured errors |
 //!
 //! Framework adapters (the axum layer) use [`RequestCtx`], [`enter`], [`with_current`] and
 //! the group-by hook's [`has_group_by`] / [`group_of`]; everything else is internal.
@@ -31,6 +32,8 @@ mod profile;
 pub(crate) mod return_trace;
 pub mod scrub;
 pub(crate) mod stack;
+#[cfg(feature = "tracing")]
+pub mod tracing_layer;
 pub(crate) mod wrappers;
 
 pub use client::{client_address, parse_trusted};
