@@ -55,6 +55,7 @@ impl<S> Layer<S> for FmdLayer {
             inner,
             skip: self.skip.clone(),
             memo: Arc::default(),
+            config: fmd_runtime::monitor().config(),
         }
     }
 }
@@ -69,6 +70,9 @@ pub struct FmdService<S> {
     inner: S,
     skip: Option<Arc<str>>,
     memo: Arc<RouteMemo>,
+    /// The monitor's configuration, read once when the layer is built (the monitor lives
+    /// for the whole process), not per request.
+    config: &'static fmd_runtime::Config,
 }
 
 /// What a route's service remembers across requests.
@@ -154,13 +158,10 @@ where
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let trusted = &fmd_runtime::monitor().config().trusted_proxies;
-        ctx.ip = if trusted.is_empty() {
-            peer.map(|ip| ip.to_string())
-        } else {
-            fmd_runtime::request::client_address(peer, req.headers(), trusted)
-                .map(|ip| ip.to_string())
-        };
+        // Without trusted proxies this is the peer, without looking at any header.
+        ctx.ip =
+            fmd_runtime::request::client_address(peer, req.headers(), &self.config.trusted_proxies)
+                .map(|ip| ip.to_string());
         ctx.resolve(self.memo.handlers[slot].get().copied());
         ctx.keep_http(req.uri(), req.headers());
         let req = if fmd_runtime::request::has_group_by() {
