@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use time::OffsetDateTime;
 
 /// Current time in Unix milliseconds.
@@ -10,8 +12,18 @@ pub fn now_ms() -> i64 {
     (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// `2026-11-03 14:05` (UTC) for a Unix-ms time.
+/// `2026-11-03 14:05` for a Unix-ms time, in the viewer's time zone ([`zone`]).
 pub fn datetime(ms: i64) -> String {
+    civil(local_ms(ms))
+}
+
+/// `2026-11-03 15:05 CET`: [`datetime`] followed by the zone's abbreviation at that time.
+pub fn datetime_zoned(ms: i64) -> String {
+    format!("{} {}", datetime(ms), zone_abbreviation(ms))
+}
+
+/// The calendar date and clock time of a Unix-ms value read as UTC: `2026-11-03 14:05`.
+fn civil(ms: i64) -> String {
     match OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) {
         Ok(t) => format!(
             "{:04}-{:02}-{:02} {:02}:{:02}",
@@ -23,6 +35,121 @@ pub fn datetime(ms: i64) -> String {
         ),
         Err(_) => "?".to_owned(),
     }
+}
+
+/// `2026-11-03` for a day number (days since 1970-01-01) of the viewer's calendar.
+pub fn date_of_day(day: i64) -> String {
+    let d = civil(day.saturating_mul(86_400_000));
+    d.get(..10).unwrap_or(&d).to_owned()
+}
+
+#[cfg(feature = "axum")]
+tokio::task_local! {
+    /// The zone of the page being rendered, set per request (see [`zone`]).
+    static ZONE: Viewing;
+}
+
+/// The zone a page is rendered in, and whether it was fixed for everybody.
+#[derive(Clone)]
+pub struct Viewing {
+    /// The zone.
+    pub tz: TimeZone,
+    /// Set by `FMD_TIMEZONE`, not taken from the browser.
+    pub fixed: bool,
+}
+
+#[cfg(not(feature = "axum"))]
+static ZONE: sync_zone::Local = sync_zone::Local;
+
+/// Without tokio (no `axum` feature) the zone is a thread-local with the same two calls.
+#[cfg(not(feature = "axum"))]
+mod sync_zone {
+    use std::cell::RefCell;
+
+    use super::Viewing;
+
+    thread_local!(static CURRENT: RefCell<Option<Viewing>> = const { RefCell::new(None) });
+
+    pub struct Local;
+
+    impl Local {
+        pub fn try_with<R>(&self, f: impl FnOnce(&Viewing) -> R) -> Result<R, ()> {
+            CURRENT.with(|c| c.borrow().as_ref().map(f).ok_or(()))
+        }
+
+        pub fn sync_scope<R>(&self, tz: Viewing, f: impl FnOnce() -> R) -> R {
+            let old = CURRENT.with(|c| c.replace(Some(tz)));
+            let out = f();
+            CURRENT.with(|c| *c.borrow_mut() = old);
+            out
+        }
+    }
+}
+
+/// The time zone the current page is rendered in: the one [`in_zone`] set for this
+/// request (the viewer's browser zone or `FMD_TIMEZONE`), UTC outside a request.
+pub fn zone() -> TimeZone {
+    ZONE.try_with(|v| v.tz.clone()).unwrap_or(TimeZone::UTC)
+}
+
+/// Whether the zone was fixed for every viewer (`FMD_TIMEZONE`) rather than taken from
+/// the browser.
+pub fn zone_is_fixed() -> bool {
+    ZONE.try_with(|v| v.fixed).unwrap_or(false)
+}
+
+/// Runs the future `f` (a whole request) with [`zone`] answering `tz`.
+#[cfg(feature = "axum")]
+pub async fn scope_zone<F: std::future::Future>(tz: Viewing, f: F) -> F::Output {
+    ZONE.scope(tz, f).await
+}
+
+/// Runs `f` with [`zone`] answering `tz` (pages rendered outside a request, tests).
+pub fn with_zone<R>(tz: TimeZone, f: impl FnOnce() -> R) -> R {
+    ZONE.sync_scope(Viewing { tz, fixed: false }, f)
+}
+
+/// The zone's name as shown on pages: `Europe/Copenhagen`, or `UTC`.
+pub fn zone_name() -> String {
+    let tz = zone();
+    tz.iana_name().unwrap_or("UTC").to_owned()
+}
+
+/// The zone's abbreviation at `ms` (`CET`, `CEST`, `UTC`, or an offset like `-03`).
+pub fn zone_abbreviation(ms: i64) -> String {
+    match Timestamp::from_millisecond(ms) {
+        Ok(t) => zone().to_offset_info(t).abbreviation().to_owned(),
+        Err(_) => "UTC".to_owned(),
+    }
+}
+
+/// `ms` shifted by the zone's offset at that instant: a value whose UTC calendar reading
+/// is the local one (for day numbers and hours of day on charts).
+pub fn local_ms(ms: i64) -> i64 {
+    match Timestamp::from_millisecond(ms) {
+        Ok(t) => ms.saturating_add(i64::from(zone().to_offset(t).seconds()) * 1000),
+        Err(_) => ms,
+    }
+}
+
+/// A zone by its IANA name (`Europe/Copenhagen`) or `UTC`; `None` for an unknown or
+/// malformed name (a browser cookie or `FMD_TIMEZONE`, so it is checked before lookup).
+pub fn parse_zone(name: &str) -> Option<TimeZone> {
+    let name = name.trim();
+    let plausible = !name.is_empty()
+        && name.len() <= 64
+        && !name.contains("..")
+        && !name.starts_with('/')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
+    if !plausible {
+        return None;
+    }
+    if name.eq_ignore_ascii_case("utc") {
+        return Some(TimeZone::UTC);
+    }
+    TimeZone::get(name).ok()
 }
 
 /// `12 s ago`, `3 min ago`, `5 h ago`, `4 d ago` relative to `now`.
@@ -99,9 +226,45 @@ mod tests {
     }
 
     #[test]
-    fn datetimes_are_utc() {
+    fn datetimes_are_utc_outside_a_request() {
         assert_eq!(datetime(0), "1970-01-01 00:00");
         assert_eq!(datetime(1_700_000_000_000), "2023-11-14 22:13");
+        assert_eq!(datetime_zoned(0), "1970-01-01 00:00 UTC");
+        assert_eq!(zone_name(), "UTC");
+    }
+
+    #[test]
+    fn datetimes_follow_the_zone_and_its_summer_time() {
+        let cph = parse_zone("Europe/Copenhagen").unwrap();
+        with_zone(cph, || {
+            // 2023-11-14 22:13 UTC is 23:13 in winter (CET, +1) ...
+            assert_eq!(datetime_zoned(1_700_000_000_000), "2023-11-14 23:13 CET");
+            // ... and 2023-07-01 12:00 UTC is 14:00 in summer (CEST, +2).
+            assert_eq!(datetime_zoned(1_688_212_800_000), "2023-07-01 14:00 CEST");
+            assert_eq!(local_ms(0), 3_600_000);
+            assert_eq!(zone_name(), "Europe/Copenhagen");
+        });
+        let ny = parse_zone("America/New_York").unwrap();
+        with_zone(ny, || {
+            // Local midnight of the previous day: day numbers move back.
+            assert_eq!(datetime(1_700_000_000_000), "2023-11-14 17:13");
+            assert_eq!(local_ms(86_400_000).div_euclid(86_400_000), 0);
+        });
+    }
+
+    #[test]
+    fn zone_names_are_checked_before_lookup() {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "/etc/localtime",
+            "Europe/../../x",
+            "No/Such_Zone",
+        ] {
+            assert!(parse_zone(bad).is_none(), "{bad}");
+        }
+        assert_eq!(parse_zone("utc"), Some(TimeZone::UTC));
+        assert!(parse_zone("Asia/Kolkata").is_some());
     }
 
     #[test]

@@ -44,11 +44,25 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// How the browser presents itself, for [`Browser::start_with`].
+#[derive(Debug, Clone, Default)]
+pub struct Look {
+    /// Prefer a dark colour scheme (`prefers-color-scheme: dark`).
+    pub dark: bool,
+    /// The browser's time zone (an IANA name, given to Chromium as `TZ`); `None`: UTC.
+    pub timezone: Option<&'static str>,
+}
+
 impl Browser {
-    /// Starts chromedriver and a fresh headless Chromium profile.
+    /// Starts chromedriver and a fresh headless Chromium profile (light, UTC).
     ///
     /// Panics (fails the test) if Chromium or chromedriver is not installed.
     pub async fn start() -> Browser {
+        Browser::start_with(Look::default()).await
+    }
+
+    /// Like [`Browser::start`], with a colour scheme and time zone.
+    pub async fn start_with(look: Look) -> Browser {
         for bin in [CHROMIUM, CHROMEDRIVER] {
             assert!(
                 std::path::Path::new(bin).exists(),
@@ -58,21 +72,29 @@ impl Browser {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            // Chromium inherits chromedriver's environment, and takes its zone from TZ.
+            .env("TZ", look.timezone.unwrap_or("UTC"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
         let profile = tempfile::tempdir().expect("profile dir");
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1400,1000".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        if look.dark {
+            // Blink's preferred colour scheme: 0 is dark.
+            args.push("--blink-settings=preferredColorScheme=0".to_owned());
+        }
         let caps = serde_json::json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-dev-shm-usage", "--window-size=1400,1000",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            },
+            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
         });
         let caps = caps.as_object().cloned().expect("capabilities object");
         let url = format!("http://127.0.0.1:{port}");

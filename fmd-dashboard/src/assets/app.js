@@ -6,3 +6,18 @@ document.addEventListener("change", function (e) {
     el.form.submit();
   }
 });
+// Times are rendered on the server in the browser's time zone: store it in the fmd_tz
+// cookie, and show the page again if it was rendered in another zone (unless the zone
+// is fixed by FMD_TIMEZONE, or the cookie cannot be stored).
+(function () {
+  var zone;
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+  if (!zone) return;
+  var body = document.body, want = "fmd_tz=" + encodeURIComponent(zone);
+  var has = function () { return document.cookie.split("; ").indexOf(want) >= 0; };
+  if (has()) return;
+  document.cookie = want + "; path=" + (body.getAttribute("data-base") || "/") +
+    "; max-age=31536000; SameSite=Strict";
+  var shown = body.getAttribute("data-tz");
+  if (has() && shown && shown !== zone && !body.hasAttribute("data-tz-fixed")) location.reload();
+})();

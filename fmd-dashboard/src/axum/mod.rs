@@ -60,6 +60,14 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let monitor = fmd_runtime::init_from_env()?;
+    if let Some(zone) = &monitor.config().timezone
+        && crate::format::parse_zone(zone).is_none()
+    {
+        return Err(fmd_runtime::ConfigError {
+            source: format!("FMD_TIMEZONE={zone:?}"),
+            problem: crate::routes::unknown_zone(zone),
+        });
+    }
     let path = monitor
         .config()
         .dashboard_path

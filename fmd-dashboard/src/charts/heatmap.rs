@@ -1,9 +1,13 @@
-//! Requests per hour of day (rows, UTC) and day (columns).
+//! Requests per hour of day (rows) and day (columns), in the viewer's time zone.
+//!
+//! The hourly rollup counts UTC hours; each is moved to the local day and hour it falls
+//! in before drawing (an hour that occurs twice when clocks go back gets both counts).
 
 use maud::Markup;
 use plotters::prelude::*;
 
 use super::{DrawResult, Root, Tip, day_label, day_long, empty, font, frame, ms, render};
+use crate::format;
 use fmd_runtime::store::read::HourCell;
 
 /// Height of the drawing.
@@ -16,14 +20,51 @@ fn shade(share: f64) -> RGBColor {
     RGBColor(mix(240.0, 31.0), mix(244.0, 84.0), mix(250.0, 180.0))
 }
 
-/// The heatmap of `cells` over the days `first_day..=last_day`.
+/// The heatmap of `cells` (UTC hours) over the UTC days `first_day..=last_day`, drawn in
+/// the viewer's zone.
 pub fn heatmap(cells: &[HourCell], first_day: i64, last_day: i64, label: &str) -> Markup {
     if cells.iter().all(|c| c.hits == 0) {
         return empty("No requests in this period.");
     }
-    render(HEIGHT, label, |root| {
-        draw(root, cells, first_day, last_day.max(first_day))
-    })
+    let local = to_local(cells);
+    let day_of = |ms: i64| format::local_ms(ms).div_euclid(DAY_MS);
+    let (first, last) = (
+        day_of(first_day * DAY_MS),
+        day_of((last_day.max(first_day) + 1) * DAY_MS - 1),
+    );
+    render(HEIGHT, label, |root| draw(root, &local, first, last))
+}
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// The cells moved to the local day and hour of their UTC hour; cells landing on the same
+/// local hour are added up.
+pub fn to_local(cells: &[HourCell]) -> Vec<HourCell> {
+    let mut out: Vec<HourCell> = Vec::with_capacity(cells.len());
+    for c in cells {
+        let at = format::local_ms((c.day * 24 + i64::from(c.hour)) * HOUR_MS);
+        let (day, hour) = (
+            at.div_euclid(DAY_MS),
+            (at.rem_euclid(DAY_MS) / HOUR_MS) as u8,
+        );
+        match out
+            .iter_mut()
+            .rev()
+            .find(|o| o.day == day && o.hour == hour)
+        {
+            Some(o) => {
+                o.hits += c.hits;
+                o.duration_us += c.duration_us;
+            }
+            None => out.push(HourCell {
+                day,
+                hour,
+                ..c.clone()
+            }),
+        }
+    }
+    out
 }
 
 fn draw(root: &Root<'_>, cells: &[HourCell], first_day: i64, last_day: i64) -> DrawResult {
@@ -48,8 +89,8 @@ fn draw(root: &Root<'_>, cells: &[HourCell], first_day: i64, last_day: i64) -> D
                 h @ 0..=23 => format!("{h:02}:00"),
                 _ => String::new(),
             })
-            .x_desc("day (UTC)")
-            .y_desc("hour of day (UTC)")
+            .x_desc(format!("day ({})", format::zone_name()))
+            .y_desc(format!("hour of day ({})", format::zone_name()))
             .label_style(font(13))
             .axis_desc_style(font(13))
             .draw()?;
@@ -77,7 +118,7 @@ fn draw(root: &Root<'_>, cells: &[HourCell], first_day: i64, last_day: i64) -> D
                 chart.backend_coord(&(x, y)),
                 chart.backend_coord(&(x + 1.0, y + 1.0)),
                 format!(
-                    "{} {:02}:00–{:02}:00 UTC: {} requests, mean {} ms",
+                    "{} {:02}:00–{:02}:00: {} requests, mean {} ms",
                     day_long(c.day),
                     c.hour,
                     c.hour + 1,

@@ -35,9 +35,11 @@ fn draw(root: &Root<'_>, points: &[GraphPoint], from: i64, to: i64, name: &str) 
         .fold(f64::NEG_INFINITY, f64::max);
     let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.05).max(1e-9);
     let (y0, y1) = (if lo >= 0.0 { 0.0 } else { lo - pad }, hi + pad);
-    // x is in days since the midnight before `from`, so whole numbers are midnights.
-    let midnight = from - from.rem_euclid(DAY_MS);
-    let day = |t: i64| (t - midnight) as f64 / DAY_MS as f64;
+    // x is in days since the local midnight before `from`, so whole numbers are midnights
+    // of the viewer's zone.
+    let local = |t: i64| format::local_ms(t);
+    let midnight = local(from) - local(from).rem_euclid(DAY_MS);
+    let day = |t: i64| (local(t) - midnight) as f64 / DAY_MS as f64;
     let first_day = midnight / DAY_MS;
     let mut tips = Vec::new();
     {
@@ -55,7 +57,7 @@ fn draw(root: &Root<'_>, points: &[GraphPoint], from: i64, to: i64, name: &str) 
                 }
             })
             .y_label_formatter(&|y| num(*y))
-            .x_desc("time (UTC)")
+            .x_desc(format!("time ({})", format::zone_name()))
             .y_desc(super::short(name, 40))
             .label_style(font(13))
             .axis_desc_style(font(13))
@@ -83,8 +85,8 @@ fn draw(root: &Root<'_>, points: &[GraphPoint], from: i64, to: i64, name: &str) 
                 (px - 6, py - 6),
                 (px + 6, py + 6),
                 format!(
-                    "{} UTC · {name}: mean {} (min {}, max {}, {} values)",
-                    format::datetime(p.time),
+                    "{} · {name}: mean {} (min {}, max {}, {} values)",
+                    format::datetime_zoned(p.time),
                     num(p.mean),
                     num(p.min),
                     num(p.max),

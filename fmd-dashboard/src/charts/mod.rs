@@ -186,16 +186,15 @@ pub fn short(label: &str, max: usize) -> String {
     format!("…{keep}")
 }
 
-/// `11-03` for a UTC day number.
+/// `11-03` for a day number (days since 1970-01-01, of whichever calendar the chart uses).
 pub fn day_label(day: i64) -> String {
-    let d = format::datetime(day * 86_400_000);
+    let d = format::date_of_day(day);
     d.get(5..10).unwrap_or(&d).to_owned()
 }
 
-/// `2026-11-03` for a UTC day number.
+/// `2026-11-03` for a day number.
 pub fn day_long(day: i64) -> String {
-    let d = format::datetime(day * 86_400_000);
-    d.get(..10).unwrap_or(&d).to_owned()
+    format::date_of_day(day)
 }
 
 /// Milliseconds with a sensible number of decimals, for axes and tooltips.

@@ -85,7 +85,7 @@ pub fn sort_th(
 pub fn when(ms: Option<i64>, now: i64) -> Markup {
     match ms {
         Some(ms) => html! {
-            time datetime=(ms) title=(format!("{} UTC", format::datetime(ms))) { (format::ago(ms, now)) }
+            time datetime=(ms) title=(format::datetime_zoned(ms)) { (format::ago(ms, now)) }
         },
         None => html! { span.muted { "never" } },
     }
@@ -101,9 +101,9 @@ pub fn sparkline(h: &Histogram) -> Markup {
     let total: u64 = h.counts.iter().sum();
     let end = h.start + h.bucket_ms * h.counts.len() as i64;
     let title = format!(
-        "{total} occurrences from {} to {} UTC",
+        "{total} occurrences from {} to {}",
         format::datetime(h.start),
-        format::datetime(end)
+        format::datetime_zoned(end)
     );
     html! {
         svg.spark width=(W) height=(H) viewBox=(format!("0 0 {W} {H}")) role="img" aria-label=(title) {

@@ -37,7 +37,7 @@ pub fn custom_graphs_page(ctx: &Ctx<'_>, v: &CustomGraphsView) -> Markup {
         @for (g, points) in &v.graphs {
             section.card.graph id=(format!("graph-{}", g.id)) {
                 h2 span.mono { (g.name) }
-                div.muted { "registered " (format::datetime(g.created_at)) " UTC · " (points.iter().map(|p| p.samples).sum::<u64>()) " values in this span" }
+                div.muted { "registered " (format::datetime_zoned(g.created_at)) " · " (points.iter().map(|p| p.samples).sum::<u64>()) " values in this span" }
                 (line(points, v.from, v.to, &g.name, &format!("{} over time", g.name)))
             }
         }

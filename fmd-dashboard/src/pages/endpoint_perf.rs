@@ -145,7 +145,7 @@ pub fn endpoint_perf_page(ctx: &Ctx<'_>, v: &EndpointPerfView) -> Markup {
         (span_picker(ctx, &path, v.days))
         p.muted {
             "Distributions use the latest " (v.samples.len()) " requests of the last " (v.days)
-            " days (at most " (SAMPLE_LIMIT) "). All times UTC."
+            " days (at most " (SAMPLE_LIMIT) "). Times in " (format::zone_name()) ", days in UTC."
         }
         section.card id="load" {
             h2 { "Hourly load" }

@@ -3,6 +3,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::Ctx;
+use crate::format;
 
 /// The stylesheet, compiled into the binary.
 pub const STYLE: &str = include_str!("../assets/style.css");
@@ -58,7 +59,7 @@ pub fn page(ctx: &Ctx<'_>, title: &str, active: Nav, body: Markup) -> Markup {
         (DOCTYPE)
         html lang="en" {
             (head(title))
-            body {
+            body data-base=(cookie_path(ctx.base)) data-tz=(format::zone_name()) data-tz-fixed=[format::zone_is_fixed().then_some("")] {
                 header.top {
                     a.brand href=(ctx.home("")) { "fmd" span { " dashboard" } }
                     nav {
@@ -71,6 +72,7 @@ pub fn page(ctx: &Ctx<'_>, title: &str, active: Nav, body: Markup) -> Markup {
                         (item(Nav::Retention, "/retention", "Retention"))
                     }
                     div.who {
+                        span.zone title="Times on these pages are in this zone" { (format::zone_name()) }
                         a href=(ctx.url("/account")) title="Your account: password, sessions" {
                             (ctx.username) @if ctx.admin { " (admin)" }
                         }
@@ -88,6 +90,11 @@ pub fn page(ctx: &Ctx<'_>, title: &str, active: Nav, body: Markup) -> Markup {
             }
         }
     }
+}
+
+/// The path the dashboard's cookies are scoped to.
+pub fn cookie_path(base: &str) -> &str {
+    if base.is_empty() { "/" } else { base }
 }
 
 /// The hidden CSRF input every form carries.

@@ -61,12 +61,12 @@ pub fn profiler_page(ctx: &Ctx<'_>, e: &EndpointInfo, requests: &[ProfiledReques
             Some(latest) => {
                 section.card {
                     h2 { "Latest profiled request" }
-                    p.muted { (format::datetime(latest.time)) " UTC · " (ms(latest.duration_us as f64)) " ms" }
+                    p.muted { (format::datetime_zoned(latest.time)) " · " (ms(latest.duration_us as f64)) " ms" }
                     (icicle(&group(std::slice::from_ref(latest)), "Call tree of the latest profiled request"))
                 }
                 @for r in requests {
                     section.card.profiled id=(format!("request-{}", r.request_id)) {
-                        h2 { "Request at " (format::datetime(r.time)) " UTC " span.muted { "· " (format::duration(r.duration_us)) } }
+                        h2 { "Request at " (format::datetime_zoned(r.time)) " " span.muted { "· " (format::duration(r.duration_us)) } }
                         (call_tree(r))
                     }
                 }

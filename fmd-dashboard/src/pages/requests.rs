@@ -55,7 +55,7 @@ pub fn failed_page(
             }
         }
         table.data.failed {
-            thead { tr { th { "Time (UTC)" } th { "Method" } th { "Route" } th { "Status" } th.num { "Duration" } th { "Exception" } } }
+            thead { tr { th { "Time (" (format::zone_name()) ")" } th { "Method" } th { "Route" } th { "Status" } th.num { "Duration" } th { "Exception" } } }
             tbody {
                 @if list.rows.is_empty() { tr { td.muted colspan="6" { "No failed requests." } } }
                 @for r in &list.rows {
@@ -106,7 +106,7 @@ pub fn outlier_card(ctx: &Ctx<'_>, o: &Outlier) -> Markup {
                 span { "typical " b { (ms(o.typical_us as f64)) " ms" } }
                 span { "CPU " b { @match o.cpu_percent { Some(c) => (format!("{c:.0} %")), None => "–" } } }
                 span { "memory " b { @match o.memory_bytes { Some(m) => (format::bytes(m.max(0) as u64)), None => "–" } } }
-                span { (format::datetime(o.time)) " UTC · " (when(Some(o.time), ctx.now)) }
+                span { (format::datetime_zoned(o.time)) " · " (when(Some(o.time), ctx.now)) }
             }
             details.headers {
                 summary { "Request headers (" (o.headers.len()) ")" }
@@ -125,7 +125,7 @@ pub fn threshold_bars(rows: &[Outlier]) -> Vec<Bar> {
             label: format!("{} {}", format::datetime(o.time), o.url),
             value: o.duration_us as f64 / o.threshold_us.max(1) as f64,
             tip: format!(
-                "{} UTC {}: {} ms against a threshold of {} ms (typical {} ms)",
+                "{} {}: {} ms against a threshold of {} ms (typical {} ms)",
                 format::datetime(o.time),
                 o.url,
                 ms(o.duration_us as f64),

@@ -55,7 +55,7 @@ pub fn utilization_page(ctx: &Ctx<'_>, v: &UtilizationView) -> Markup {
     let total: u64 = v.heat.iter().map(|c| c.hits).sum();
     let body = html! {
         h1 { "Utilization" }
-        div.sub { (total) " requests in the last " (v.days) " days · all times UTC · from the hourly rollup" }
+        div.sub { (total) " requests in the last " (v.days) " days · hours in " (format::zone_name()) ", days in UTC · from the hourly rollup" }
         (span_picker(ctx, "/utilization", v.days))
         section.card id="heatmap" {
             h2 { "Requests per hour" }
@@ -77,8 +77,8 @@ pub fn utilization_page(ctx: &Ctx<'_>, v: &UtilizationView) -> Markup {
                             tr {
                                 td.mono { (a.version) }
                                 td.mono { @match &a.git_commit { Some(c) => (c), None => span.muted { "–" } } }
-                                td { (format::datetime(a.first_seen)) " UTC" }
-                                td { (format::datetime(a.last_seen)) " UTC" }
+                                td { (format::datetime_zoned(a.first_seen)) }
+                                td { (format::datetime_zoned(a.last_seen)) }
                             }
                         }
                     }

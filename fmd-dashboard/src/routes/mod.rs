@@ -12,6 +12,7 @@ mod handlers;
 mod login;
 mod metrics;
 mod perf;
+mod zone;
 
 use fmd_runtime::Database;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ use crate::auth::session::{Sessions, Timeouts};
 pub use crate::auth::tokens::Token;
 pub use guard::Access;
 use guard::Guard;
+pub use zone::ZONE_COOKIE;
+use zone::ZoneChoice;
 
 use crate::host::{Host, MonitorHost, StaticHost};
 
@@ -200,6 +203,7 @@ pub struct Dashboard {
     host: Arc<dyn Host>,
     tokens: crate::auth::tokens::Tokens,
     timeouts: Timeouts,
+    zone: ZoneChoice,
 }
 
 impl Dashboard {
@@ -216,6 +220,7 @@ impl Dashboard {
             host: Arc::new(StaticHost::default()),
             tokens: Default::default(),
             timeouts: Timeouts::default(),
+            zone: ZoneChoice::default(),
         }
     }
 
@@ -234,6 +239,9 @@ impl Dashboard {
                 api: c.api_token.clone(),
             },
             timeouts: Timeouts::default(),
+            zone: ZoneChoice {
+                forced: c.timezone.as_deref().and_then(crate::format::parse_zone),
+            },
         }
         .mount_path(&c.dashboard_path)
     }
@@ -280,6 +288,14 @@ impl Dashboard {
         self
     }
 
+    /// Shows every time in `zone` (an IANA name such as `Europe/Copenhagen`, or `UTC`) to
+    /// every viewer, instead of each browser's own zone; an unknown name is an error.
+    pub fn timezone(mut self, zone: &str) -> Result<Self, String> {
+        let tz = crate::format::parse_zone(zone).ok_or_else(|| unknown_zone(zone))?;
+        self.zone.forced = Some(tz);
+        Ok(self)
+    }
+
     /// The application whose levels and counters the dashboard shows.
     pub fn host(mut self, host: Arc<dyn Host>) -> Self {
         self.host = host;
@@ -320,8 +336,17 @@ impl Dashboard {
             // A bug in a page answers 500 instead of dropping the connection.
             .layer(CatchPanicLayer::custom(page_panicked))
             .layer(from_fn(guard::security_headers))
+            .layer(from_fn_with_state(self.zone, zone::in_zone))
             .with_state(app)
     }
+}
+
+/// What an unknown `FMD_TIMEZONE` / [`Dashboard::timezone`] is told.
+pub fn unknown_zone(zone: &str) -> String {
+    format!(
+        "unknown time zone {zone:?}: give an IANA name such as Europe/Copenhagen or \
+         America/New_York, or UTC"
+    )
 }
 
 /// The answer to a page whose handler panicked.

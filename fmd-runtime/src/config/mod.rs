@@ -67,6 +67,10 @@ pub struct Config {
     /// Store a handler's `Err` that became a 4xx answer, as a client error
     /// (`FMD_CLIENT_ERRORS`, `on`; `off` stores none of them, the request keeps its status).
     pub client_errors: bool,
+    /// The time zone every viewer of the dashboard sees (`FMD_TIMEZONE`, an IANA name such as
+    /// `Europe/Copenhagen`, or `UTC`); unset: each viewer's browser zone. The dashboard
+    /// checks the name at start-up.
+    pub timezone: Option<String>,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             client_errors: true,
             api_token: None,
+            timezone: None,
         }
     }
 }
@@ -147,6 +152,7 @@ struct FileConfig {
     scrub_patterns: Option<Vec<String>>,
     trusted_proxies: Option<Vec<String>>,
     client_errors: Option<bool>,
+    timezone: Option<String>,
 }
 
 /// Smallest byte budget of the queue: one event with a message of the largest size fits.
@@ -256,6 +262,7 @@ impl Config {
         if let Some(on) = file.client_errors {
             self.client_errors = on;
         }
+        self.timezone = file.timezone.or(self.timezone.take());
         if let Some(proxies) = file.trusted_proxies {
             self.trusted_proxies =
                 crate::request::parse_trusted(&proxies.join(",")).map_err(|problem| {
@@ -305,6 +312,9 @@ impl Config {
         }
         if let Some(v) = var("FMD_CLIENT_ERRORS") {
             self.client_errors = parse_bool("FMD_CLIENT_ERRORS", &v)?;
+        }
+        if let Some(v) = var("FMD_TIMEZONE") {
+            self.timezone = (!v.trim().is_empty()).then(|| v.trim().to_owned());
         }
         if let Some(v) = var("FMD_TRUSTED_PROXIES") {
             self.trusted_proxies =
