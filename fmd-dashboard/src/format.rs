@@ -86,7 +86,7 @@ mod sync_zone {
     }
 }
 
-/// The time zone the current page is rendered in: the one [`in_zone`] set for this
+/// The time zone the current page is rendered in: the one the router set for this
 /// request (the viewer's browser zone or `FMD_TIMEZONE`), UTC outside a request.
 pub fn zone() -> TimeZone {
     ZONE.try_with(|v| v.tz.clone()).unwrap_or(TimeZone::UTC)
