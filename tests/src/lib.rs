@@ -1,4 +1,5 @@
 //! Shared helpers for fmd's end-to-end tests.
+pub mod a11y;
 pub mod browser;
 pub mod dashboard_fixture;
 pub mod engines;

@@ -1,8 +1,25 @@
 // fmd dashboard: the only script. Served from the dashboard itself (behind the session).
-// Level selectors submit on change; everything else works without JavaScript.
+// Level selectors submit on change when picked with the mouse; from the keyboard the arrow
+// keys only move the choice and Enter submits it (so browsing the options never saves one).
+// Everything else works without JavaScript.
+document.addEventListener("keydown", function (e) {
+  var el = e.target;
+  if (el && el.matches && el.matches("select[data-autosubmit]")) {
+    el.setAttribute("data-keyed", "");
+    if (e.key === "Enter" && el.form) {
+      e.preventDefault();
+      el.form.submit();
+    }
+  }
+});
+document.addEventListener("pointerdown", function (e) {
+  var el = e.target && e.target.closest && e.target.closest("select[data-autosubmit]");
+  if (el) el.removeAttribute("data-keyed");
+});
 document.addEventListener("change", function (e) {
   var el = e.target;
-  if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) {
+  if (el && el.matches && el.matches("select[data-autosubmit]") && el.form &&
+      !el.hasAttribute("data-keyed")) {
     el.form.submit();
   }
 });

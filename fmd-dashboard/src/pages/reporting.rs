@@ -128,8 +128,10 @@ fn form(ctx: &Ctx<'_>, q: &ReportQuery, versions: &[AppVersion]) -> Markup {
             form method="get" action=(ctx.url("/reporting")) {
                 input type="hidden" name="mode" value="periods";
                 b { "Two periods" } " "
-                "A " input type="date" name="a_from" value=(q.a_from); " to " input type="date" name="a_to" value=(q.a_to);
-                " · B " input type="date" name="b_from" value=(q.b_from); " to " input type="date" name="b_to" value=(q.b_to);
+                "A " input type="date" name="a_from" aria-label="period A from" value=(q.a_from);
+                " to " input type="date" name="a_to" aria-label="period A to" value=(q.a_to);
+                " · B " input type="date" name="b_from" aria-label="period B from" value=(q.b_from);
+                " to " input type="date" name="b_to" aria-label="period B to" value=(q.b_to);
                 " " button type="submit" { "Compare periods" }
             }
             @if versions.len() > 1 {
