@@ -343,6 +343,14 @@ pub async fn serve(router: axum::Router) -> String {
     format!("http://{addr}")
 }
 
+/// Serves the dashboard `d` under `/dashboard` with the tests' first admin
+/// (`admin` / `correct-horse-7`); returns the base URL.
+pub async fn serve_dashboard(d: fmd_dashboard::Dashboard) -> String {
+    let router =
+        axum::Router::new().nest("/dashboard", d.admin("admin", "correct-horse-7").router());
+    serve(router).await
+}
+
 /// The value of a `name="csrf"` hidden field in a page.
 pub fn csrf_in(html: &str) -> Option<String> {
     let at = html.find(r#"name="csrf" value=""#)? + r#"name="csrf" value=""#.len();

@@ -10,7 +10,7 @@ use fantoccini::key::Key;
 use fmd_dashboard::{Access, Dashboard, route_table};
 use fmd_tests::a11y::{axe_source, serious_violations};
 use fmd_tests::browser::{Browser, Look};
-use fmd_tests::dashboard_fixture::{Fixture, now_ms, serve};
+use fmd_tests::dashboard_fixture::{Fixture, now_ms, serve_dashboard};
 use fmd_tests::perf_demo::{Demo, weather_demo};
 
 /// Every page a person opens: the GET routes behind a session, with their ids filled in.
@@ -30,13 +30,7 @@ fn pages(demo: &Demo) -> Vec<String> {
 async fn serve_demo() -> (Fixture, Demo, String) {
     let fx = Fixture::new();
     let demo = weather_demo(&fx, now_ms());
-    let router = axum::Router::new().nest(
-        "/dashboard",
-        Dashboard::new(fx.path())
-            .admin("admin", "correct-horse-7")
-            .router(),
-    );
-    let base = serve(router).await;
+    let base = serve_dashboard(Dashboard::new(fx.path())).await;
     (fx, demo, base)
 }
 

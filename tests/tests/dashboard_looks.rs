@@ -5,7 +5,7 @@
 use fantoccini::Locator;
 use fmd_dashboard::Dashboard;
 use fmd_tests::browser::{Browser, Look};
-use fmd_tests::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec, now_ms, serve};
+use fmd_tests::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec, now_ms, serve_dashboard};
 
 const MIN: i64 = 60_000;
 
@@ -46,13 +46,6 @@ fn shop(fx: &Fixture) -> (i64, i64) {
         },
     );
     (pay, now - 5 * MIN)
-}
-
-/// Serves `d` (with the test admin) under `/dashboard`; returns the base URL.
-async fn serve_dashboard(d: Dashboard) -> String {
-    let router =
-        axum::Router::new().nest("/dashboard", d.admin("admin", "correct-horse-7").router());
-    serve(router).await
 }
 
 async fn log_in(b: &Browser, base: &str) {
