@@ -5,9 +5,10 @@ use std::io::{BufWriter, ErrorKind, Write};
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
+use fmd_dashboard::export as csv;
 use fmd_runtime::Database;
 use fmd_runtime::store::check::open_read_only;
-use fmd_runtime::store::read::{DashboardStore, MAX_PAGE, RequestRow, RequestWindow};
+use fmd_runtime::store::read::{DashboardStore, MAX_PAGE, RequestWindow};
 
 use crate::timespec::{format_ms, parse_time};
 
@@ -74,7 +75,7 @@ pub fn run(database: &Database, what: What) -> anyhow::Result<()> {
     let written = (|| -> anyhow::Result<()> {
         let mut first = true;
         match format {
-            Format::Csv => writeln!(out, "{}", COLUMNS.join(","))?,
+            Format::Csv => csv::write_line(&mut out, &csv::REQUEST_COLUMNS)?,
             Format::Json => writeln!(out, "[")?,
         }
         loop {
@@ -83,7 +84,7 @@ pub fn run(database: &Database, what: What) -> anyhow::Result<()> {
                 .context("cannot read the requests")?;
             for row in &page {
                 match format {
-                    Format::Csv => write_csv(&mut out, row)?,
+                    Format::Csv => csv::write_line(&mut out, &csv::request_fields(row))?,
                     Format::Json => {
                         if !first {
                             writeln!(out, ",")?;
@@ -144,85 +145,5 @@ fn find_endpoint(store: &mut (impl DashboardStore + ?Sized), name: &str) -> anyh
     match endpoints.iter().find(|e| e.name == name) {
         Some(e) => Ok(e.id),
         None => bail!("no endpoint named {name:?} (see the overview for the names)"),
-    }
-}
-
-/// The CSV header, in the order [`write_csv`] writes the fields.
-const COLUMNS: [&str; 13] = [
-    "id",
-    "time",
-    "endpoint_id",
-    "endpoint",
-    "route",
-    "method",
-    "duration_us",
-    "status",
-    "cancelled",
-    "version",
-    "instance",
-    "ip",
-    "group_by",
-];
-
-fn write_csv(out: &mut impl Write, r: &RequestRow) -> std::io::Result<()> {
-    let status = r.status.map(|s| s.to_string()).unwrap_or_default();
-    let fields: [&str; 13] = [
-        &r.id.to_string(),
-        &format_ms(r.time),
-        &r.endpoint_id.to_string(),
-        &r.endpoint,
-        &r.route,
-        &r.method,
-        &r.duration_us.to_string(),
-        &status,
-        if r.cancelled { "true" } else { "false" },
-        &r.version,
-        &r.instance,
-        r.ip.as_deref().unwrap_or(""),
-        r.group_by.as_deref().unwrap_or(""),
-    ];
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        write_field(out, field)?;
-    }
-    out.write_all(b"\n")
-}
-
-/// One CSV field, quoted when it holds a comma, quote or line break. A field that a
-/// spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading `'`.
-fn write_field(out: &mut impl Write, field: &str) -> std::io::Result<()> {
-    let formula =
-        field.starts_with(['=', '+', '-', '@', '\t', '\r']) && field.parse::<f64>().is_err();
-    let needs_quotes = formula || field.contains([',', '"', '\n', '\r']);
-    if !needs_quotes {
-        return out.write_all(field.as_bytes());
-    }
-    out.write_all(b"\"")?;
-    if formula {
-        out.write_all(b"'")?;
-    }
-    out.write_all(field.replace('"', "\"\"").as_bytes())?;
-    out.write_all(b"\"")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::write_field;
-
-    fn field(s: &str) -> String {
-        let mut out = Vec::new();
-        write_field(&mut out, s).expect("writes to a Vec");
-        String::from_utf8(out).expect("UTF-8")
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("=cmd()"), "\"'=cmd()\"");
-        assert_eq!(field("-12"), "-12");
     }
 }

@@ -43,10 +43,7 @@ pub fn parse_time(value: &str) -> Result<i64, String> {
 
 /// Unix milliseconds as RFC 3339 in UTC (the number itself if out of range).
 pub fn format_ms(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| ms.to_string())
+    fmd_dashboard::export::rfc3339(ms)
 }
 
 #[cfg(test)]

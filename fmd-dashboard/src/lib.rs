@@ -13,7 +13,8 @@
 //! | [`profile`] | the grouped profiler: call trees merged by function path |
 //! | [`reporting`] | two periods or versions compared per endpoint |
 //! | [`highlight`] | server-side syntax highlighting (syntect) split into numbered lines |
-//! | [`format`](mod@format) | times, durations, sizes, source paths |
+//! | [`format`](mod@format) | times (in the viewer's zone), durations, sizes, source paths |
+//! | [`export`] | CSV rows of the downloads and of `fmd export` |
 //! | [`host`] | what the dashboard asks of the running application |
 //! | `axum` | the adapter that records requests and mounts the dashboard (feature `axum`) |
 //!
@@ -31,6 +32,7 @@
 pub(crate) mod app;
 pub mod auth;
 pub mod charts;
+pub mod export;
 pub mod format;
 pub mod highlight;
 pub mod host;
