@@ -145,7 +145,8 @@ pub fn endpoint_perf_page(ctx: &Ctx<'_>, v: &EndpointPerfView) -> Markup {
         (span_picker(ctx, &path, v.days))
         p.muted {
             "Distributions use the latest " (v.samples.len()) " requests of the last " (v.days)
-            " days (at most " (SAMPLE_LIMIT) "). Times in " (format::zone_name()) ", days in UTC."
+            " days (at most " (SAMPLE_LIMIT) "). Times in " (format::zone_name()) ", days in UTC. "
+            a href=(ctx.keep(&format!("/endpoint/{}/log.csv", e.id))) download { "Download every stored request (CSV)" }
         }
         section.card id="load" {
             h2 { "Hourly load" }

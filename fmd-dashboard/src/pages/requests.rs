@@ -47,7 +47,10 @@ pub fn failed_page(
     by_status.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let body = html! {
         (endpoint_head(ctx, e, Tab::Failed))
-        p.muted { (list.total) " failed requests in store: status 400 or more, or cancelled. Newest first." }
+        p.muted {
+            (list.total) " failed requests in store: status 400 or more, or cancelled. Newest first. "
+            a href=(ctx.keep(&format!("/endpoint/{}/requests.csv", e.id))) download { "Download all as CSV" }
+        }
         @if !list.rows.is_empty() {
             section.card {
                 h2 { "Statuses on this page" }

@@ -7,6 +7,7 @@
 mod account;
 mod bearer;
 mod cookies;
+mod download;
 mod guard;
 mod handlers;
 mod login;
@@ -111,6 +112,18 @@ fn table() -> Vec<(RouteInfo, Handler)> {
         r("GET", "/utilization", Viewer, get(perf::utilization)),
         r("GET", "/endpoint/{id}", Viewer, get(perf::endpoint_perf)),
         r("GET", "/endpoint/{id}/requests", Viewer, get(perf::failed)),
+        r(
+            "GET",
+            "/endpoint/{id}/requests.csv",
+            Viewer,
+            get(download::failed_csv),
+        ),
+        r(
+            "GET",
+            "/endpoint/{id}/log.csv",
+            Viewer,
+            get(download::log_csv),
+        ),
         r(
             "GET",
             "/endpoint/{id}/outliers",
