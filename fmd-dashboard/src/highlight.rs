@@ -1,80 +1,103 @@
 //! Server-side syntax highlighting of Rust source with `syntect`.
 //!
-//! The highlighter emits class-based spans (`hl-keyword`, `hl-string`, ...) styled by the
-//! embedded stylesheet, over text it has escaped itself. [`rust_lines`] splits its output
-//! into one self-contained HTML fragment per source line, closing the spans still open at
-//! each line end and reopening them on the next line, so that each line can get its own
-//! number and the failing one its marker.
+//! syntect's parser gives each token a stack of scopes (`source.rust meta.function
+//! keyword.other`); the page only colours eight kinds of token, so each token gets at most
+//! one short class, that of its innermost scope of a coloured kind ([`KINDS`]), and tokens
+//! of no such kind are plain text. That keeps a highlighted line to a few hundred bytes
+//! (syntect's own HTML repeats the whole scope stack around every token: about 3 KB a
+//! line). [`rust_lines`] gives one self-contained fragment per source line, so that each
+//! line gets its number and the failing one its marker; text is escaped by maud.
 
-use maud::{Markup, PreEscaped};
+use maud::{Markup, PreEscaped, html};
 use once_cell::sync::Lazy;
-use syntect::html::{ClassStyle, ClassedHTMLGenerator};
-use syntect::parsing::SyntaxSet;
+use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 static SYNTAXES: Lazy<SyntaxSet> = Lazy::new(SyntaxSet::load_defaults_newlines);
+
+/// The coloured kinds of token: a scope prefix and the class the stylesheet colours.
+/// The first prefix that matches a token's innermost matching scope wins.
+pub const KINDS: [(&str, &str); 15] = [
+    ("comment", "hl-c"),
+    ("string", "hl-s"),
+    ("constant.character", "hl-s"),
+    ("keyword", "hl-k"),
+    ("storage", "hl-k"),
+    ("entity.name.function", "hl-f"),
+    ("support.function", "hl-f"),
+    ("entity.name.type", "hl-t"),
+    ("entity.name.struct", "hl-t"),
+    ("entity.name.enum", "hl-t"),
+    ("support.type", "hl-t"),
+    ("constant", "hl-n"),
+    ("meta.attribute", "hl-a"),
+    ("meta.annotation", "hl-a"),
+    ("variable.parameter", "hl-p"),
+];
+
+static SCOPES: Lazy<Vec<(Scope, &'static str)>> = Lazy::new(|| {
+    KINDS
+        .iter()
+        .filter_map(|(prefix, class)| Scope::new(prefix).ok().map(|s| (s, *class)))
+        .collect()
+});
+
+/// The class of a token under `stack`, if it is of a coloured kind.
+fn class_of(stack: &ScopeStack) -> Option<&'static str> {
+    stack.as_slice().iter().rev().find_map(|scope| {
+        SCOPES
+            .iter()
+            .find(|(prefix, _)| prefix.is_prefix_of(*scope))
+            .map(|(_, class)| *class)
+    })
+}
 
 /// Highlights Rust `code` and returns one escaped HTML fragment per line.
 ///
 /// Falls back to plain escaped text if the highlighter fails.
 pub fn rust_lines(code: &str) -> Vec<Markup> {
-    match highlight(code) {
-        Some(html) => split_lines(&html).into_iter().map(PreEscaped).collect(),
-        None => code.lines().map(|l| maud::html! { (l) }).collect(),
-    }
+    highlight(code).unwrap_or_else(|| code.lines().map(|l| html! { (l) }).collect())
 }
 
-fn highlight(code: &str) -> Option<String> {
+fn highlight(code: &str) -> Option<Vec<Markup>> {
     let syntax = SYNTAXES.find_syntax_by_extension("rs")?;
-    let mut generator = ClassedHTMLGenerator::new_with_class_style(
-        syntax,
-        &SYNTAXES,
-        ClassStyle::SpacedPrefixed { prefix: "hl-" },
-    );
+    let mut state = ParseState::new(syntax);
+    let mut stack = ScopeStack::new();
+    let mut lines = Vec::new();
     for line in LinesWithEndings::from(code) {
-        generator
-            .parse_html_for_line_which_includes_newline(line)
-            .ok()?;
+        let ops = state.parse_line(line, &SYNTAXES).ok()?;
+        let text = line.trim_end_matches(['\n', '\r']);
+        let mut out = String::with_capacity(text.len() * 2);
+        let mut at = 0;
+        for (pos, op) in ops {
+            let pos = pos.min(text.len());
+            if pos > at {
+                token(&mut out, &text[at..pos], class_of(&stack));
+                at = pos;
+            }
+            stack.apply(&op).ok()?;
+        }
+        if at < text.len() {
+            token(&mut out, &text[at..], class_of(&stack));
+        }
+        lines.push(PreEscaped(out));
     }
-    Some(generator.finalize())
+    Some(lines)
 }
 
-/// Splits highlighter HTML at newlines, keeping each line's span nesting balanced.
-fn split_lines(html: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut open: Vec<&str> = Vec::new(); // the opening tags in force
-    let mut current = String::new();
-    let mut has_text = false;
-    let mut rest = html;
-    while !rest.is_empty() {
-        if rest.starts_with("<span") {
-            let end = rest.find('>').map_or(rest.len(), |i| i + 1);
-            open.push(&rest[..end]);
-            current.push_str(&rest[..end]);
-            rest = &rest[end..];
-        } else if let Some(after) = rest.strip_prefix("</span>") {
-            open.pop();
-            current.push_str("</span>");
-            rest = after;
-        } else if let Some(after) = rest.strip_prefix('\n') {
-            current.push_str(&"</span>".repeat(open.len()));
-            lines.push(std::mem::take(&mut current));
-            current.extend(open.iter().copied());
-            has_text = false;
-            rest = after;
-        } else {
-            let next = rest.find(['<', '\n']).unwrap_or(rest.len()).max(1);
-            current.push_str(&rest[..next]);
-            has_text = true;
-            rest = &rest[next..];
+/// Appends `text`, escaped, in a span of `class` when it has one.
+fn token(out: &mut String, text: &str, class: Option<&str>) {
+    let escaped = html! { (text) }.into_string();
+    match class {
+        Some(c) => {
+            out.push_str("<span class=\"");
+            out.push_str(c);
+            out.push_str("\">");
+            out.push_str(&escaped);
+            out.push_str("</span>");
         }
+        None => out.push_str(&escaped),
     }
-    current.push_str(&"</span>".repeat(open.len()));
-    // After a final newline the last "line" holds only reopened spans: drop it.
-    if has_text {
-        lines.push(current);
-    }
-    lines
 }
 
 #[cfg(test)]
@@ -94,14 +117,23 @@ mod tests {
                 "{s}"
             );
         }
-        assert!(lines[0].0.contains("hl-keyword") || lines[0].0.contains("hl-storage"));
+        assert!(
+            lines[0].0.contains(r#"<span class="hl-k">fn</span>"#),
+            "{}",
+            lines[0].0
+        );
+        assert!(
+            lines[0].0.contains(r#"<span class="hl-f">f</span>"#),
+            "{}",
+            lines[0].0
+        );
         assert!(
             lines[2].0.contains("&lt;x&gt;"),
             "text is escaped: {}",
             lines[2].0
         );
         assert!(
-            lines[2].0.contains("hl-comment"),
+            lines[2].0.starts_with(r#"<span class="hl-c">"#),
             "comment continues: {}",
             lines[2].0
         );
@@ -110,5 +142,25 @@ mod tests {
     #[test]
     fn code_without_trailing_newline_keeps_its_last_line() {
         assert_eq!(rust_lines("fn a() {}\nfn b() {}").len(), 2);
+    }
+
+    #[test]
+    fn a_long_line_stays_small() {
+        let line = "    let total = orders.iter().filter(|o| o.items.len() > 4).map(|o| o.cents).sum::<u64>();";
+        let html = rust_lines(&format!("fn f() {{\n{line}\n}}"))[1].0.clone();
+        // syntect's own HTML for this line is about 35 times the text.
+        assert!(html.len() < 5 * line.len(), "{} bytes: {html}", html.len());
+        assert!(html.contains(r#"<span class="hl-k">let</span>"#), "{html}");
+    }
+
+    #[test]
+    fn hostile_code_stays_text() {
+        let html = rust_lines("fn f() { \"</span><script>alert(1)</script>\" }")[0]
+            .0
+            .clone();
+        assert!(
+            !html.contains("<script>") && html.contains("&lt;/span&gt;"),
+            "{html}"
+        );
     }
 }

@@ -118,7 +118,7 @@ async fn real_errors_show_their_failing_line_and_levels_change_live() {
         "real line numbers"
     );
     assert!(
-        fail.html(true).await.unwrap().contains("hl-keyword"),
+        fail.html(true).await.unwrap().contains("hl-k"),
         "highlighted"
     );
     b.screenshot("live-exception").await;

@@ -131,7 +131,6 @@ pub fn code_block(code: &str, first_line: u32, mark: u32) -> Markup {
                 @let n = first_line + i as u32;
                 @let fail = n == mark && mark != 0;
                 div class=(if fail { "l fail" } else { "l" }) data-line=(n) {
-                    span.n { (n) }
                     span.t { (text) }
                 }
             }
