@@ -221,25 +221,51 @@ async fn log_in_browse_to_an_exception_and_see_the_failing_line() {
     c.set_window_size(1400, 1500).await.unwrap();
     b.screenshot("endpoint-exceptions").await;
 
-    // Collapse and re-expand the handler frame: its code hides and shows.
-    let handler = c
-        .find_all(Locator::Css("li.frame.app"))
-        .await
-        .unwrap()
-        .remove(1);
-    let summary = handler.find(Locator::Css("summary")).await.unwrap();
-    let handler_fail = handler.find(Locator::Css(".l.fail")).await.unwrap();
+    // Only the failing function came with the list: the handler frame is a closed summary.
+    // Opening it fetches the whole trace; then it collapses and expands like any other.
+    let handler_fail = "#group-{group} li.frame.app:nth-of-type(2) .l.fail";
+    let handler_fail = handler_fail.replace("{group}", &group.to_string());
     assert!(
-        handler_fail
-            .text()
+        c.find(Locator::Css(&handler_fail)).await.is_err(),
+        "no code sent for it"
+    );
+    b.click_and_wait(
+        &format!("#group-{group} li.frame.app:nth-of-type(2) summary"),
+        &handler_fail,
+    )
+    .await;
+    let fail = c.find(Locator::Css(&handler_fail)).await.unwrap();
+    assert!(
+        fail.text()
             .await
             .unwrap()
             .contains("load_forecast(&city).await?")
     );
-    summary.click().await.unwrap();
-    assert!(!handler_fail.is_displayed().await.unwrap(), "collapsed");
-    summary.click().await.unwrap();
-    assert!(handler_fail.is_displayed().await.unwrap(), "expanded again");
+    assert!(
+        fail.is_displayed().await.unwrap(),
+        "the frame asked for is open"
+    );
+    assert!(
+        c.find(Locator::Css(&format!("#group-{group} p.more")))
+            .await
+            .is_err(),
+        "the link to the whole trace is gone once it is here"
+    );
+    let summary = format!("#group-{group} li.frame.app:nth-of-type(2) summary");
+    c.find(Locator::Css(&summary))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(!fail.is_displayed().await.unwrap(), "collapsed");
+    c.find(Locator::Css(&summary))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(fail.is_displayed().await.unwrap(), "expanded again");
 
     // All exceptions, then the deep trace: "× 64" and a foldable middle.
     c.find(Locator::Css("header nav a[href='/dashboard/exceptions']"))

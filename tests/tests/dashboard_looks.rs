@@ -93,7 +93,7 @@ async fn times_are_shown_in_the_browsers_zone_with_the_zone_named() {
     })
     .await;
     log_in(&b, &base).await;
-    // The login page told the server the zone: the first page is already local.
+    // The first page after logging in learned the zone and showed itself again in it.
     assert_eq!(b.text("header.top .zone").await, "America/New_York");
 
     b.client
@@ -219,7 +219,7 @@ async fn pages_are_dark_when_the_browser_prefers_it() {
     let keyword = dark
         .client
         .execute(
-            "var k = document.querySelector('.code .hl-keyword, .code .hl-storage'); \
+            "var k = document.querySelector('.code .hl-k'); \
              return k ? getComputedStyle(k).color : null",
             vec![],
         )

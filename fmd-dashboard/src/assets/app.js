@@ -23,9 +23,37 @@ document.addEventListener("change", function (e) {
     el.form.submit();
   }
 });
+// A list of exception groups sends only the failing function's code: opening another
+// frame fetches the group's own page and puts its whole trace in place, that frame open.
+document.addEventListener("toggle", function (e) {
+  var d = e.target;
+  // Only a frame sent without its code (an open frame fires "toggle" on load too).
+  if (!d.open || !d.matches || !d.matches("li.frame > details") ||
+      d.querySelector(".code, .nocode")) return;
+  var card = d.closest("section.group"), list = d.closest("ol.trace[data-full-trace]");
+  if (!card || !list || card.hasAttribute("data-loading")) return;
+  card.setAttribute("data-loading", "");
+  var frames = Array.prototype.slice.call(card.querySelectorAll("li.frame"));
+  var wanted = frames.indexOf(d.closest("li.frame"));
+  fetch(list.getAttribute("data-full-trace"), { credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+    .then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var full = page.querySelector("#" + card.id + " ol.trace");
+      if (!full) return;
+      list.replaceWith(document.importNode(full, true));
+      var more = card.querySelector("p.more");
+      if (more) more.remove();
+      var open = card.querySelectorAll("li.frame")[wanted];
+      var details = open && open.querySelector("details");
+      if (details) { details.open = true; details.querySelector("summary").focus(); }
+    })
+    .catch(function () { card.removeAttribute("data-loading"); });
+}, true);
 // Times are rendered on the server in the browser's time zone: store it in the fmd_tz
 // cookie, and show the page again if it was rendered in another zone (unless the zone
-// is fixed by FMD_TIMEZONE, or the cookie cannot be stored).
+// is fixed by FMD_TIMEZONE, or the cookie cannot be stored). The first page after
+// logging in is the one that learns the zone.
 (function () {
   var zone;
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }

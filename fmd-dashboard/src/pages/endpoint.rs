@@ -6,7 +6,7 @@ use super::Ctx;
 use super::components::{pager, query, sparkline, when};
 use super::endpoint_perf::{Tab, endpoint_head};
 use super::layout::{Nav, csrf_field, page};
-use super::trace::trace;
+use super::trace::{compact_trace, trace};
 use fmd_runtime::store::read::{EndpointInfo, GroupDetail};
 
 /// Groups per page on this page.
@@ -39,6 +39,7 @@ pub fn exceptions_page(
     groups: &[GroupDetail],
     page_no: u64,
     total: u64,
+    full: bool,
 ) -> Markup {
     let body = html! {
         (endpoint_head(ctx, endpoint, Tab::Exceptions))
@@ -47,7 +48,7 @@ pub fn exceptions_page(
             " · " a href=(ctx.url("/exceptions")) { "all exceptions" }
         }
         @if groups.is_empty() { div.card { p.muted { "No exceptions recorded for this endpoint." } } }
-        @for g in groups { (card(ctx, endpoint.id, g)) }
+        @for g in groups { (card(ctx, endpoint.id, g, !full)) }
         (pager(page_no, PER_PAGE, total, |p| {
             ctx.url(&format!("/endpoint/{}/exceptions{}", endpoint.id, query(&[("page", &p.to_string())])))
         }))
@@ -60,8 +61,9 @@ pub fn exceptions_page(
     )
 }
 
-/// One group's card.
-pub fn card(ctx: &Ctx<'_>, endpoint_id: i64, g: &GroupDetail) -> Markup {
+/// One group's card; `compact`: only the failing function's code, the rest of the trace
+/// on the group's page with `full=1`.
+pub fn card(ctx: &Ctx<'_>, endpoint_id: i64, g: &GroupDetail, compact: bool) -> Markup {
     let s = &g.summary;
     let (kind, kind_class) = kind_label(g.kind);
     html! {
@@ -93,7 +95,19 @@ pub fn card(ctx: &Ctx<'_>, endpoint_id: i64, g: &GroupDetail) -> Markup {
                 }
             }
             h2 { "Stack trace " span.muted { "(innermost first)" } }
-            (trace(&g.frames))
+            @if compact {
+                (compact_trace(&g.frames, &full_trace_url(ctx, endpoint_id, s.id)))
+            } @else {
+                (trace(&g.frames))
+            }
         }
     }
+}
+
+/// The page of one group alone with every frame's code.
+pub fn full_trace_url(ctx: &Ctx<'_>, endpoint_id: i64, group: i64) -> String {
+    ctx.url(&format!(
+        "/endpoint/{endpoint_id}/exceptions{}",
+        query(&[("group", &group.to_string()), ("full", "true")])
+    ))
 }

@@ -93,7 +93,7 @@ pub fn page(ctx: &Ctx<'_>, title: &str, active: Nav, body: Markup) -> Markup {
 }
 
 /// The path the dashboard's cookies are scoped to.
-pub fn cookie_path(base: &str) -> &str {
+fn cookie_path(base: &str) -> &str {
     if base.is_empty() { "/" } else { base }
 }
 

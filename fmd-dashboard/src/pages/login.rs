@@ -1,8 +1,8 @@
 //! The login form (the only page without a session).
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
-use super::layout::{SCRIPT, cookie_path, head};
+use super::layout::head;
 
 /// The login page. `csrf` is the pre-session token also set as a cookie.
 pub fn login_page(base: &str, csrf: &str, error: Option<&str>) -> Markup {
@@ -10,7 +10,7 @@ pub fn login_page(base: &str, csrf: &str, error: Option<&str>) -> Markup {
         (DOCTYPE)
         html lang="en" {
             (head("Log in"))
-            body data-base=(cookie_path(base)) {
+            body {
                 main.login {
                     div.card {
                         h1 { "fmd dashboard" }
@@ -26,9 +26,6 @@ pub fn login_page(base: &str, csrf: &str, error: Option<&str>) -> Markup {
                         }
                     }
                 }
-                // The dashboard's own constant script (it stores the browser's time zone
-                // so that the first page after logging in shows local times).
-                script { (PreEscaped(SCRIPT)) }
             }
         }
     }

@@ -98,7 +98,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     set(
         h,
         "content-security-policy",
-        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; \
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; \
          form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     );
     set(h, "x-frame-options", "DENY");

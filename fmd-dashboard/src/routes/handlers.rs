@@ -173,6 +173,9 @@ pub struct PageQuery {
     /// Show only this group (where the other pages link to a group: it may not be among
     /// the newest of its endpoint).
     group: Option<i64>,
+    /// Every frame with its code (asked for by opening a frame, or by the link under a
+    /// trace); without it only the failing function's code is sent.
+    full: bool,
 }
 
 /// `GET /endpoint/{id}/exceptions`: the endpoint's groups with traces.
@@ -222,6 +225,7 @@ pub async fn endpoint_exceptions(
         &details,
         page_no,
         total,
+        q.full,
     ))
 }
 
