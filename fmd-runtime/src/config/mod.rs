@@ -5,8 +5,10 @@
 //! names the option and what it accepts.
 
 mod database;
+mod sessions;
 
 pub use database::Database;
+pub use sessions::SessionTimeouts;
 
 use serde::Deserialize;
 use std::fmt;
@@ -67,6 +69,9 @@ pub struct Config {
     /// Store a handler's `Err` that became a 4xx answer, as a client error
     /// (`FMD_CLIENT_ERRORS`, `on`; `off` stores none of them, the request keeps its status).
     pub client_errors: bool,
+    /// How long dashboard sessions last (`FMD_SESSION_IDLE_MINUTES`, 120;
+    /// `FMD_SESSION_LIFETIME_HOURS`, 12).
+    pub sessions: SessionTimeouts,
 }
 
 impl Default for Config {
@@ -92,6 +97,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             client_errors: true,
             api_token: None,
+            sessions: SessionTimeouts::default(),
         }
     }
 }
@@ -147,6 +153,8 @@ struct FileConfig {
     scrub_patterns: Option<Vec<String>>,
     trusted_proxies: Option<Vec<String>>,
     client_errors: Option<bool>,
+    session_idle_minutes: Option<f64>,
+    session_lifetime_hours: Option<f64>,
 }
 
 /// Smallest byte budget of the queue: one event with a message of the largest size fits.
@@ -266,6 +274,8 @@ impl Config {
                 })?;
         }
         self.api_token = file.api_token.or(self.api_token.take());
+        self.sessions
+            .apply_file(file.session_idle_minutes, file.session_lifetime_hours)?;
         Ok(())
     }
 
@@ -341,6 +351,7 @@ impl Config {
         if let Some(v) = token("FMD_API_TOKEN") {
             self.api_token = (!v.is_empty()).then_some(v);
         }
+        self.sessions.apply_env(var)?;
         Ok(())
     }
 
@@ -477,6 +488,17 @@ mod tests {
             with(&[("FMD_CONFIG", p)]).unwrap().api_token.as_deref(),
             Some("0123456789abcdef-api")
         );
+        std::fs::write(
+            &path,
+            "session_idle_minutes = 15\nsession_lifetime_hours = 0.5\n",
+        )
+        .unwrap();
+        let sessions = with(&[("FMD_CONFIG", p)]).unwrap().sessions;
+        assert_eq!(sessions.idle, Duration::from_secs(900));
+        assert_eq!(sessions.lifetime, Duration::from_secs(1800));
+        std::fs::write(&path, "session_idle_minutes = 0\n").unwrap();
+        let e = with(&[("FMD_CONFIG", p)]).unwrap_err().to_string();
+        assert!(e.contains("session_idle_minutes"), "{e}");
         std::fs::write(&path, "levle = 2\n").unwrap();
         assert!(with(&[("FMD_CONFIG", p)]).is_err());
     }
