@@ -116,9 +116,8 @@ fn set_cookie(r: &Resp, name: &str) -> Option<(String, String)> {
 
 /// Logs in and returns the session cookie header and the session's CSRF token.
 async fn login(app: &Router, user: &str, pass: &str) -> (String, String) {
-    let form = send(app, "GET", &format!("{BASE}/login"), None, None, &[]).await;
-    let (token, _) = set_cookie(&form, "fmd_login").expect("login cookie");
-    let body = format!("username={user}&password={pass}&csrf={token}");
+    let (token, field) = login_form(app, &[]).await;
+    let body = format!("username={user}&password={pass}&csrf={field}");
     let res = loop {
         let res = send(
             app,
@@ -259,6 +258,84 @@ async fn the_login_form_needs_its_own_token() {
     assert!(set_cookie(&res, "fmd_session").is_none());
 }
 
+/// A login form's CSRF cookie value and the token of its hidden field.
+async fn login_form(app: &Router, extra: &[(&str, &str)]) -> (String, String) {
+    let form = send(app, "GET", &format!("{BASE}/login"), None, None, extra).await;
+    let (cookie, _) = set_cookie(&form, "fmd_login").expect("login cookie");
+    let field = csrf_in(&form.body).expect("a csrf field in the login form");
+    (cookie, field)
+}
+
+/// Submits the login form with `cookie` as `fmd_login` and `field` as its token.
+async fn submit_login(app: &Router, cookie: &str, field: &str, extra: &[(&str, &str)]) -> Resp {
+    loop {
+        let res = send(
+            app,
+            "POST",
+            &format!("{BASE}/login"),
+            Some(&format!("fmd_login={cookie}")),
+            Some(&format!(
+                "username=admin&password=admin-secret-1&csrf={field}"
+            )),
+            extra,
+        )
+        .await;
+        // Other tests of this binary may hold both password-check permits.
+        if !(res.status == StatusCode::TOO_MANY_REQUESTS && res.body.contains("busy")) {
+            return res;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_login_token_the_server_did_not_issue_is_refused() {
+    let fx = Fixture::new();
+    let app = app(&fx, Default::default());
+    // Double submit with values of the client's own choosing: cookie and field agree.
+    let made_up = "ab".repeat(32);
+    let res = submit_login(&app, &made_up, &made_up, &[]).await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "self-made cookie and field"
+    );
+    assert!(set_cookie(&res, "fmd_session").is_none());
+    // A real cookie with itself as the field, and a real field with a cookie of one's own.
+    let (cookie, field) = login_form(&app, &[]).await;
+    let res = submit_login(&app, &cookie, &cookie, &[]).await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "the cookie copied into the field"
+    );
+    let res = submit_login(&app, &made_up, &field, &[]).await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "a real field on another cookie"
+    );
+    // A form another dashboard (another key) issued.
+    let other = self::app(&Fixture::new(), Default::default());
+    let (other_cookie, other_field) = login_form(&other, &[]).await;
+    let res = submit_login(&app, &other_cookie, &other_field, &[]).await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "another dashboard's form"
+    );
+    // A cross-site submission of a real form (a browser says so in Sec-Fetch-Site).
+    let res = submit_login(&app, &cookie, &field, &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "cross-site");
+    // The form as issued logs in, from the same origin or typed into the address bar.
+    for site in ["same-origin", "none"] {
+        let (cookie, field) = login_form(&app, &[]).await;
+        let res = submit_login(&app, &cookie, &field, &[("sec-fetch-site", site)]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{site}: {}", res.body);
+        assert!(set_cookie(&res, "fmd_session").is_some());
+    }
+}
+
 async fn level_changes_are_stored_and_pushed_to_the_running_application(engine: Engine) {
     let fx = Fixture::on(engine);
     let ep = fx.endpoint("app::forecast");
@@ -381,13 +458,14 @@ async fn sessions_are_fresh_per_login_cookies_are_locked_down_and_logout_ends_th
         flags.contains("HttpOnly") && flags.contains("SameSite=Strict") && flags.contains("Secure"),
         "{flags}"
     );
+    let field = csrf_in(&form.body).expect("csrf field");
     let res = send(
         &app,
         "POST",
         &format!("{BASE}/login"),
         Some(&format!("fmd_login={token}")),
         Some(&format!(
-            "username=admin&password=admin-secret-1&csrf={token}"
+            "username=admin&password=admin-secret-1&csrf={field}"
         )),
         &[("x-forwarded-proto", "https")],
     )
@@ -421,14 +499,13 @@ async fn wrong_passwords_are_refused_and_then_throttled() {
     let app = app(&fx, Default::default());
     let mut statuses = Vec::new();
     while statuses.len() < 7 {
-        let form = send(&app, "GET", &format!("{BASE}/login"), None, None, &[]).await;
-        let (token, _) = set_cookie(&form, "fmd_login").unwrap();
+        let (token, field) = login_form(&app, &[]).await;
         let res = send(
             &app,
             "POST",
             &format!("{BASE}/login"),
             Some(&format!("fmd_login={token}")),
-            Some(&format!("username=admin&password=guess&csrf={token}")),
+            Some(&format!("username=admin&password=guess&csrf={field}")),
             &[],
         )
         .await;

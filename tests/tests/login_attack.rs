@@ -41,8 +41,8 @@ async fn serve(fx: &Fixture) -> SocketAddr {
 async fn login_token(addr: SocketAddr) -> (String, String) {
     let form = http::get(addr, "/dashboard/login", &[]).await;
     let cookie = set_cookie(&form, "fmd_login").expect("login cookie");
-    let token = cookie.split_once('=').map(|(_, t)| t.to_owned());
-    (cookie.clone(), token.unwrap_or_default())
+    let token = fmd_tests::dashboard_fixture::csrf_in(&form.body).expect("csrf field");
+    (cookie, token)
 }
 
 /// Submits a login from `from` with the form token already fetched.
@@ -224,4 +224,34 @@ async fn long_usernames_are_refused_before_anything_is_checked_or_stored() {
     // 64 bytes is a username like any other.
     let res = submit(ATTACKER, addr, &form, &"a".repeat(64), "guess").await;
     assert!(res.status == 401 || busy(&res), "{}", res.status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_made_login_token_is_refused_before_any_password_check() {
+    let _serial = SERIAL.lock().await;
+    let fx = Fixture::new();
+    let addr = serve(&fx).await;
+    let checks = password::checks();
+    // The double submit of old: any value, as long as cookie and field agree.
+    let made_up = "0123456789abcdef".repeat(4);
+    let forged = (format!("fmd_login={made_up}"), made_up.clone());
+    let res = submit(ATTACKER, addr, &forged, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(set_cookie(&res, "fmd_session").is_none());
+    // A real form's cookie copied into the field, as the old check accepted.
+    let (cookie, _) = login_token(addr).await;
+    let copied = cookie.split_once('=').map(|(_, v)| v.to_owned()).unwrap();
+    let res = submit(ATTACKER, addr, &(cookie, copied), "admin", ADMIN_PASSWORD).await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert_eq!(password::checks(), checks, "no password was checked");
+    // The form as the server issued it logs in.
+    let res = submit(
+        ATTACKER,
+        addr,
+        &login_token(addr).await,
+        "admin",
+        ADMIN_PASSWORD,
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
 }
