@@ -119,27 +119,53 @@ fn prefer_and_no_sslmode_use_tls_when_offered_and_disable_stays_plain() {
     assert!(!encrypted(&mut reader), "sslmode=disable: plain");
 }
 
-/// A server that answers the TLS request with "no" (as one with `ssl=off` does), then
-/// closes. Returns its port.
-fn server_without_tls() -> u16 {
+/// The first message of a connection: an `SSLRequest` or a plain startup message.
+#[derive(Debug, PartialEq)]
+enum Opening {
+    TlsRequest,
+    PlainStartup,
+    Other([u8; 8]),
+}
+
+/// A server that answers a TLS request with `answer` and closes, noting how each
+/// connection opened. `b"N"` is a server with `ssl=off`; `b"S"` and then bytes that are
+/// no TLS handshake, a server whose TLS is broken.
+fn fake_server(answer: &'static [u8]) -> (u16, std::sync::mpsc::Receiver<Opening>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for stream in listener.incoming().take(2) {
+        for stream in listener.incoming().take(4) {
             let Ok(mut stream) = stream else { continue };
             let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let mut request = [0u8; 8];
-            if stream.read_exact(&mut request).is_ok() {
-                let _ = stream.write_all(b"N");
+            let mut first = [0u8; 8];
+            if stream.read_exact(&mut first).is_err() {
+                continue;
+            }
+            // Length, then the request code: 80877103 asks for TLS, 196608 is protocol 3.0.
+            let opening = match u32::from_be_bytes([first[4], first[5], first[6], first[7]]) {
+                80_877_103 => Opening::TlsRequest,
+                196_608 => Opening::PlainStartup,
+                _ => Opening::Other(first),
+            };
+            // Noted before answering, so the client's error comes after the note.
+            let answers = opening == Opening::TlsRequest;
+            let _ = tx.send(opening);
+            if answers {
+                let _ = stream.write_all(answer);
             }
         }
     });
-    port
+    (port, rx)
+}
+
+fn openings(rx: &std::sync::mpsc::Receiver<Opening>) -> Vec<Opening> {
+    rx.try_iter().collect()
 }
 
 #[test]
 fn require_against_a_server_without_tls_says_so() {
-    let port = server_without_tls();
+    let (port, rx) = fake_server(b"N");
     let e = open(&format!(
         "postgres://fmd@127.0.0.1:{port}/fmd?sslmode=require&connect_timeout=10"
     ))
@@ -148,6 +174,41 @@ fn require_against_a_server_without_tls_says_so() {
     println!("FIGURES require, server without TLS: {e}");
     assert!(e.contains("sslmode=require"), "{e}");
     assert!(e.contains("server does not support TLS"), "{e}");
+    assert_eq!(
+        openings(&rx),
+        [Opening::TlsRequest],
+        "never a plain connection"
+    );
+}
+
+#[test]
+fn prefer_falls_back_to_plain_when_the_tls_handshake_fails_and_require_does_not() {
+    let garbage: &'static [u8] = b"Snot a TLS server hello at all\n";
+    let (port, rx) = fake_server(garbage);
+    let url = format!("postgres://fmd@127.0.0.1:{port}/fmd?connect_timeout=10");
+    // The fake server closes after the startup message, so the connection fails anyway;
+    // what matters is how the client opened each connection.
+    let e = open(&format!("{url}&sslmode=prefer"))
+        .err()
+        .expect("the fake closes");
+    println!("FIGURES prefer, broken TLS: {e}");
+    assert_eq!(
+        openings(&rx),
+        [Opening::TlsRequest, Opening::PlainStartup],
+        "TLS first, then plain"
+    );
+    let (port, rx) = fake_server(garbage);
+    let url = format!("postgres://fmd@127.0.0.1:{port}/fmd?connect_timeout=10");
+    let e = open(&format!("{url}&sslmode=require"))
+        .err()
+        .expect("no TLS");
+    println!("FIGURES require, broken TLS: {e}");
+    assert!(e.contains("error performing TLS handshake"), "{e}");
+    assert_eq!(
+        openings(&rx),
+        [Opening::TlsRequest],
+        "never a plain connection"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

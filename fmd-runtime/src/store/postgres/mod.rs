@@ -44,6 +44,15 @@ pub(crate) fn connect(url: &str) -> Result<postgres::Client, StoreError> {
     }
     let connected = match tls.mode {
         tls::Mode::Disable => config.connect(postgres::NoTls),
+        // As libpq: when the TLS handshake itself fails, try once more without TLS (the
+        // driver falls back by itself only when the server declines TLS).
+        tls::Mode::Prefer => config.connect(tls::connector(&tls)?).or_else(|e| {
+            if tls::is_handshake_failure(&e) {
+                config.connect(postgres::NoTls)
+            } else {
+                Err(e)
+            }
+        }),
         _ => config.connect(tls::connector(&tls)?),
     };
     let mut client = connected.map_err(|e| match tls.mode {

@@ -5,7 +5,7 @@
 //! | `sslmode` | encrypted | certificate checked |
 //! | --- | --- | --- |
 //! | `disable` | never | — |
-//! | `allow`, `prefer` (the default) | when the server offers it | no |
+//! | `allow`, `prefer` (the default) | when the server offers it and the handshake works | no |
 //! | `require` | always, or the connection fails | no (as `verify-ca` with `sslrootcert`) |
 //! | `verify-ca` | always | signed by a trusted CA |
 //! | `verify-full` | always | signed by a trusted CA and issued for the host of the URL |
@@ -152,6 +152,12 @@ pub(crate) fn connector(tls: &Tls) -> Result<postgres_native_tls::MakeTlsConnect
         .build()
         .map_err(|e| fail(format!("cannot set up TLS: {e}")))?;
     Ok(postgres_native_tls::MakeTlsConnector::new(connector))
+}
+
+/// Whether `e` is a failed TLS handshake (the connector's own error), not a refusal by
+/// the server or a lost connection.
+pub(crate) fn is_handshake_failure(e: &postgres::Error) -> bool {
+    std::error::Error::source(e).is_some_and(|s| s.is::<native_tls::Error>())
 }
 
 #[cfg(test)]
