@@ -90,11 +90,18 @@ fn cookie_named<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// The value of the form's hidden `csrf` field.
+fn csrf_field(html: &str) -> Option<&str> {
+    let marker = r#"name="csrf" value=""#;
+    let at = html.find(marker)? + marker.len();
+    html[at..].split('"').next()
+}
+
 /// Logs in through the form; returns the session cookie.
 async fn login(client: &HttpClient, addr: SocketAddr) -> Result<String, String> {
     let form = send(client, addr, "GET", &format!("{BASE}/login"), "", None).await?;
     let login_cookie = cookie_named(&form, "fmd_login").ok_or("no login cookie")?;
-    let token = login_cookie.split_once('=').map_or("", |(_, v)| v);
+    let token = csrf_field(&form.body).ok_or("no csrf field in the login form")?;
     let fields = format!("username={USER}&password={PASSWORD}&csrf={token}");
     let done = send(
         client,

@@ -10,7 +10,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use fmd_dashboard::Dashboard;
 use fmd_runtime::Database;
-use fmd_runtime::config::MIN_PASSWORD_LEN;
+use fmd_runtime::config::{MIN_PASSWORD_LEN, SessionTimeouts};
 
 /// Serves the dashboard of `database` on `listen` under `path` until Ctrl-C or SIGTERM.
 pub fn run(database: Database, listen: SocketAddr, path: &str) -> anyhow::Result<()> {
@@ -52,7 +52,8 @@ pub fn run(database: Database, listen: SocketAddr, path: &str) -> anyhow::Result
     })
 }
 
-/// The first admin and the bearer tokens, from the same variables the library reads.
+/// The first admin, the bearer tokens and the session timeouts, from the same variables
+/// the library reads.
 fn configure(mut dashboard: Dashboard) -> anyhow::Result<Dashboard> {
     let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
     let password = var("FMD_PASSWORD");
@@ -66,9 +67,11 @@ fn configure(mut dashboard: Dashboard) -> anyhow::Result<Dashboard> {
         let username = var("FMD_USERNAME").unwrap_or_else(|| "admin".to_owned());
         dashboard = dashboard.admin(&username, password.as_deref().unwrap_or(""));
     }
+    let sessions = SessionTimeouts::from_env()?;
     Ok(dashboard
         .metrics_token(var("FMD_METRICS_TOKEN").as_deref())
-        .api_token(var("FMD_API_TOKEN").as_deref()))
+        .api_token(var("FMD_API_TOKEN").as_deref())
+        .session_timeouts(sessions.idle, sessions.lifetime))
 }
 
 /// Resolves at Ctrl-C or SIGTERM (the dashboard crate's signal, shared with the hosts).

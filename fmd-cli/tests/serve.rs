@@ -104,3 +104,19 @@ fn serve_answers_the_login_page_and_stops_on_sigterm() {
     };
     assert!(status.success(), "graceful shutdown exits 0: {status}");
 }
+
+#[test]
+fn serve_refuses_a_bad_session_timeout_naming_the_variable() {
+    let db = Db::standard();
+    let run = db.fmd(
+        &["serve", "--listen", &format!("127.0.0.1:{}", free_port())],
+        "",
+        &[("FMD_SESSION_LIFETIME_HOURS", "twelve")],
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("FMD_SESSION_LIFETIME_HOURS") && run.stderr.contains("positive number"),
+        "{}",
+        run.stderr
+    );
+}

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 
+use crate::auth::login_csrf::LoginCsrf;
 use crate::auth::{self, session::Sessions, throttle::Throttle, tokens::Tokens};
 use crate::format::now_ms;
 use crate::host::Host;
@@ -24,6 +25,8 @@ pub struct App {
     pub host: Arc<dyn Host>,
     pub sessions: Sessions,
     pub throttle: Throttle,
+    /// Issues and checks the login form's CSRF tokens (a key of this dashboard's own).
+    pub login_csrf: LoginCsrf,
     /// Bearer tokens of `/metrics` and the JSON API.
     pub tokens: Tokens,
     /// One connection, opened on first use and reopened after a failure.
@@ -73,6 +76,7 @@ impl App {
             host,
             sessions: Sessions::default(),
             throttle: Throttle::default(),
+            login_csrf: LoginCsrf::default(),
             tokens: Tokens::default(),
             store: Mutex::new(None),
         }

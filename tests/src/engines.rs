@@ -22,13 +22,32 @@ pub enum Engine {
 
 /// The test server's URL, from `FMD_TEST_POSTGRES_URL`.
 pub fn postgres_url() -> String {
-    match std::env::var("FMD_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
+    required_var("FMD_TEST_POSTGRES_URL", "")
+}
+
+/// The test server's URL for the role that may connect over TLS only (at `localhost`, no
+/// `sslmode`), from `FMD_TEST_POSTGRES_TLS_URL`.
+pub fn postgres_tls_url() -> String {
+    required_var(
+        "FMD_TEST_POSTGRES_TLS_URL",
+        " (with ssl=on and a role that pg_hba allows over TLS only)",
+    )
+}
+
+/// The PEM file of the CA that signed the test server's certificate, from
+/// `FMD_TEST_POSTGRES_CA`.
+pub fn postgres_ca() -> String {
+    required_var("FMD_TEST_POSTGRES_CA", " (the CA of its TLS certificate)")
+}
+
+fn required_var(name: &str, what: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
         _ => panic!(
-            "FMD_TEST_POSTGRES_URL is not set: the PostgreSQL tests need a server. Run \
-             scripts/test (it starts a throwaway PostgreSQL cluster on 127.0.0.1 and sets \
-             the variable), or point FMD_TEST_POSTGRES_URL at a server where this user may \
-             CREATE DATABASE."
+            "{name} is not set: the PostgreSQL tests need a server{what}. Run scripts/test \
+             (it starts a throwaway PostgreSQL cluster on 127.0.0.1 and sets the \
+             FMD_TEST_POSTGRES_* variables), or point {name} at a server where this user \
+             may CREATE DATABASE."
         ),
     }
 }

@@ -201,8 +201,9 @@ pub async fn login(addr: SocketAddr) -> String {
 /// Logs in to the dashboard at `addr`; returns the session cookie header.
 pub async fn login_as(addr: SocketAddr, user: &str, password: &str) -> String {
     let form = request(addr, "GET", "/dashboard/login", &[], "").await;
-    let (token, _) = form.cookie("fmd_login").expect("login cookie");
-    let cookie = format!("fmd_login={token}");
+    let (pre_session, _) = form.cookie("fmd_login").expect("login cookie");
+    let cookie = format!("fmd_login={pre_session}");
+    let token = crate::dashboard_fixture::csrf_in(&form.body).expect("the form's csrf field");
     let reply = request(
         addr,
         "POST",

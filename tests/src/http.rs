@@ -150,10 +150,8 @@ pub async fn login_once(
     )
     .await;
     let cookie = set_cookie(&form, "fmd_login").expect("login form sets its CSRF cookie");
-    let token = cookie
-        .split_once('=')
-        .map(|(_, t)| t.to_owned())
-        .unwrap_or_default();
+    // The field the server issued with the cookie (not the cookie's value).
+    let token = crate::dashboard_fixture::csrf_in(&form.body).unwrap_or_default();
     let body = format!("username={username}&password={password}&csrf={token}");
     send_from(
         from,

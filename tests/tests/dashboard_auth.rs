@@ -116,9 +116,8 @@ fn set_cookie(r: &Resp, name: &str) -> Option<(String, String)> {
 
 /// Logs in and returns the session cookie header and the session's CSRF token.
 async fn login(app: &Router, user: &str, pass: &str) -> (String, String) {
-    let form = send(app, "GET", &format!("{BASE}/login"), None, None, &[]).await;
-    let (token, _) = set_cookie(&form, "fmd_login").expect("login cookie");
-    let body = format!("username={user}&password={pass}&csrf={token}");
+    let (token, field) = login_form(app, &[]).await;
+    let body = format!("username={user}&password={pass}&csrf={field}");
     let res = loop {
         let res = send(
             app,
@@ -259,6 +258,14 @@ async fn the_login_form_needs_its_own_token() {
     assert!(set_cookie(&res, "fmd_session").is_none());
 }
 
+/// A login form's CSRF cookie value and the token of its hidden field.
+async fn login_form(app: &Router, extra: &[(&str, &str)]) -> (String, String) {
+    let form = send(app, "GET", &format!("{BASE}/login"), None, None, extra).await;
+    let (cookie, _) = set_cookie(&form, "fmd_login").expect("login cookie");
+    let field = csrf_in(&form.body).expect("a csrf field in the login form");
+    (cookie, field)
+}
+
 async fn level_changes_are_stored_and_pushed_to_the_running_application(engine: Engine) {
     let fx = Fixture::on(engine);
     let ep = fx.endpoint("app::forecast");
@@ -381,13 +388,14 @@ async fn sessions_are_fresh_per_login_cookies_are_locked_down_and_logout_ends_th
         flags.contains("HttpOnly") && flags.contains("SameSite=Strict") && flags.contains("Secure"),
         "{flags}"
     );
+    let field = csrf_in(&form.body).expect("csrf field");
     let res = send(
         &app,
         "POST",
         &format!("{BASE}/login"),
         Some(&format!("fmd_login={token}")),
         Some(&format!(
-            "username=admin&password=admin-secret-1&csrf={token}"
+            "username=admin&password=admin-secret-1&csrf={field}"
         )),
         &[("x-forwarded-proto", "https")],
     )
@@ -421,14 +429,13 @@ async fn wrong_passwords_are_refused_and_then_throttled() {
     let app = app(&fx, Default::default());
     let mut statuses = Vec::new();
     while statuses.len() < 7 {
-        let form = send(&app, "GET", &format!("{BASE}/login"), None, None, &[]).await;
-        let (token, _) = set_cookie(&form, "fmd_login").unwrap();
+        let (token, field) = login_form(&app, &[]).await;
         let res = send(
             &app,
             "POST",
             &format!("{BASE}/login"),
             Some(&format!("fmd_login={token}")),
-            Some(&format!("username=admin&password=guess&csrf={token}")),
+            Some(&format!("username=admin&password=guess&csrf={field}")),
             &[],
         )
         .await;

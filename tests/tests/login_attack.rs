@@ -41,27 +41,41 @@ async fn serve(fx: &Fixture) -> SocketAddr {
 async fn login_token(addr: SocketAddr) -> (String, String) {
     let form = http::get(addr, "/dashboard/login", &[]).await;
     let cookie = set_cookie(&form, "fmd_login").expect("login cookie");
-    let token = cookie.split_once('=').map(|(_, t)| t.to_owned());
-    (cookie.clone(), token.unwrap_or_default())
+    let token = fmd_tests::dashboard_fixture::csrf_in(&form.body).expect("csrf field");
+    (cookie, token)
 }
 
 /// Submits a login from `from` with the form token already fetched.
 async fn submit(
     from: IpAddr,
     addr: SocketAddr,
-    (cookie, token): &(String, String),
+    form: &(String, String),
     username: &str,
     password: &str,
 ) -> Response {
+    submit_with(from, addr, form, username, password, &[]).await
+}
+
+/// [`submit`] with `extra` headers.
+async fn submit_with(
+    from: IpAddr,
+    addr: SocketAddr,
+    (cookie, token): &(String, String),
+    username: &str,
+    password: &str,
+    extra: &[(&str, &str)],
+) -> Response {
+    let mut headers = vec![
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    headers.extend_from_slice(extra);
     http::send_from(
         Some(from),
         addr,
         "POST",
         "/dashboard/login",
-        &[
-            ("cookie", cookie),
-            ("content-type", "application/x-www-form-urlencoded"),
-        ],
+        &headers,
         format!("username={username}&password={password}&csrf={token}"),
     )
     .await
@@ -224,4 +238,54 @@ async fn long_usernames_are_refused_before_anything_is_checked_or_stored() {
     // 64 bytes is a username like any other.
     let res = submit(ATTACKER, addr, &form, &"a".repeat(64), "guess").await;
     assert!(res.status == 401 || busy(&res), "{}", res.status);
+}
+
+/// Asserts that a login was answered 403 without a session.
+fn refused(what: &str, res: Response) {
+    assert_eq!(res.status, 403, "{what}: {}", res.body);
+    assert!(set_cookie(&res, "fmd_session").is_none(), "{what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_token_the_server_did_not_issue_is_refused_before_any_password_check() {
+    let _serial = SERIAL.lock().await;
+    let fx = Fixture::new();
+    let addr = serve(&fx).await;
+    let checks = password::checks();
+    let admin = |form| async move { submit(ATTACKER, addr, &form, "admin", ADMIN_PASSWORD).await };
+    // The double submit of old: any value, as long as cookie and field agree.
+    let made_up = "0123456789abcdef".repeat(4);
+    let forged = (format!("fmd_login={made_up}"), made_up.clone());
+    refused("self-made cookie and field", admin(forged).await);
+    // A real form's cookie copied into the field; a real field on a cookie of one's own.
+    let (cookie, field) = login_token(addr).await;
+    let copied = cookie.split_once('=').map(|(_, v)| v.to_owned()).unwrap();
+    refused(
+        "the cookie as the field",
+        admin((cookie.clone(), copied)).await,
+    );
+    let own_cookie = (format!("fmd_login={made_up}"), field.clone());
+    refused("a real field on another cookie", admin(own_cookie).await);
+    // A form another dashboard (another process key) issued.
+    let other = serve(&Fixture::new()).await;
+    refused(
+        "another dashboard's form",
+        admin(login_token(other).await).await,
+    );
+    // A real form, sent from another site (browsers say so in Sec-Fetch-Site).
+    let cross = [("sec-fetch-site", "cross-site")];
+    let form = (cookie, field);
+    refused(
+        "cross-site",
+        submit_with(ATTACKER, addr, &form, "admin", ADMIN_PASSWORD, &cross).await,
+    );
+    assert_eq!(password::checks(), checks, "no password was checked");
+    // The form as the server issued it logs in, from the same origin or the address bar.
+    for site in ["same-origin", "none"] {
+        let form = login_token(addr).await;
+        let fetch = [("sec-fetch-site", site)];
+        let res = submit_with(ATTACKER, addr, &form, "admin", ADMIN_PASSWORD, &fetch).await;
+        assert_eq!(res.status, 303, "{site}: {}", res.body);
+        assert!(set_cookie(&res, "fmd_session").is_some());
+    }
 }

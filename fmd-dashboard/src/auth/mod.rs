@@ -1,5 +1,6 @@
 //! Dashboard authentication: accounts, sessions, CSRF tokens and login throttling.
 //!
+//! - [`login_csrf`]: the login form's CSRF token, an HMAC the server issued.
 //! - [`password`]: argon2 hashes, generated first passwords.
 //! - [`session`]: server-side sessions keyed by a random id in an HttpOnly cookie, each with
 //!   its own CSRF token.
@@ -8,6 +9,7 @@
 //! - [`tokens`]: the bearer tokens of `/metrics` and the JSON API.
 //! - [`bootstrap_admin`]: the first admin account, never with a default password.
 
+pub mod login_csrf;
 pub mod password;
 pub mod session;
 pub mod throttle;

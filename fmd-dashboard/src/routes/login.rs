@@ -24,7 +24,8 @@ use tokio::sync::Semaphore;
 
 use super::cookies::{LOGIN_COOKIE, SESSION_COOKIE, cookie, set_cookie};
 use crate::app::{App, AppError};
-use crate::auth::session::{Session, constant_time_eq, random_token};
+use crate::auth::login_csrf::MAX_AGE_MS;
+use crate::auth::session::Session;
 use crate::auth::throttle::Client;
 use crate::auth::{Role, password};
 use crate::format::now_ms;
@@ -140,14 +141,23 @@ fn with_cookie(mut res: Response, value: String) -> Response {
     res
 }
 
-/// The form, with a fresh pre-session CSRF token in a cookie and a hidden field.
+/// The form, with a fresh pre-session CSRF pair: the cookie and, in a hidden field, the
+/// token the server derived from it (see [`crate::auth::login_csrf`]).
 fn render(app: &App, headers: &HeaderMap, status: StatusCode, error: Option<&str>) -> Response {
-    let token = random_token();
+    let (cookie, token) = app.login_csrf.issue(now_ms());
     let res = (status, login_page(&app.base, &token, error)).into_response();
+    let max_age = (MAX_AGE_MS / 1000) as u32;
     with_cookie(
         res,
-        set_cookie(app, headers, LOGIN_COOKIE, &token, Some(3600)),
+        set_cookie(app, headers, LOGIN_COOKIE, &cookie, Some(max_age)),
     )
+}
+
+/// Whether the browser says the form was sent from another site (`Sec-Fetch-Site`).
+fn cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
 }
 
 /// `GET /login`.
@@ -164,7 +174,8 @@ pub struct Credentials {
     csrf: String,
 }
 
-/// `POST /login`: check the form's token against its cookie and the username's length,
+/// `POST /login`: check that the form's token is the one issued with its cookie (and that
+/// the browser does not call the request cross-site) and the username's length,
 /// check the password (throttled, bounded), then start a session under a new id.
 pub async fn submit(
     State(app): State<Arc<App>>,
@@ -172,8 +183,8 @@ pub async fn submit(
     extensions: Extensions,
     Form(c): Form<Credentials>,
 ) -> Result<Response, AppError> {
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
-    if expected.is_empty() || !constant_time_eq(expected, &c.csrf) {
+    let pre_session = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if cross_site(&headers) || !app.login_csrf.verify(pre_session, &c.csrf, now_ms()) {
         return Ok(render(
             &app,
             &headers,

@@ -256,6 +256,7 @@ impl Dashboard {
                 forced: c.timezone.as_deref().and_then(crate::format::parse_zone),
             },
         }
+        .session_timeouts(c.sessions.idle, c.sessions.lifetime)
         .mount_path(&c.dashboard_path)
     }
 
@@ -291,7 +292,8 @@ impl Dashboard {
     }
 
     /// How long sessions last: `idle` without a request, `lifetime` after the login at
-    /// most (defaults 2 h and 12 h).
+    /// most (defaults 2 h and 12 h; [`Dashboard::from_monitor`] takes them from
+    /// `FMD_SESSION_IDLE_MINUTES` and `FMD_SESSION_LIFETIME_HOURS`).
     pub fn session_timeouts(mut self, idle: Duration, lifetime: Duration) -> Self {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         self.timeouts = Timeouts {

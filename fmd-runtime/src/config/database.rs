@@ -57,7 +57,8 @@ impl Default for Database {
     }
 }
 
-/// `url` with the password of its user-info part and any `password=` parameter hidden.
+/// `url` with the password of its user-info part and any `password=` or `sslpassword=`
+/// parameter hidden (the TLS parameters `sslmode` and `sslrootcert` are shown).
 fn redact_url(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -74,7 +75,12 @@ fn redact_url(url: &str) -> String {
             let params: Vec<String> = query
                 .split('&')
                 .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    Some((k, _))
+                        if k.eq_ignore_ascii_case("password")
+                            || k.eq_ignore_ascii_case("sslpassword") =>
+                    {
+                        format!("{k}=***")
+                    }
                     _ => kv.to_owned(),
                 })
                 .collect();
@@ -135,5 +141,31 @@ impl From<String> for Database {
     /// Like [`Database::parse`].
     fn from(value: String) -> Self {
         Database::parse(&value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Database;
+
+    #[test]
+    fn tls_urls_show_their_tls_parameters_and_never_a_password() {
+        let db = Database::parse(
+            "postgres://fmd:s3cret@db.internal:5432/fmd?sslmode=verify-full\
+             &sslrootcert=/etc/fmd/ca.pem&sslpassword=k3y&password=pw2",
+        );
+        let shown = db.to_string();
+        assert_eq!(
+            shown,
+            "postgres://fmd:***@db.internal:5432/fmd?sslmode=verify-full\
+             &sslrootcert=/etc/fmd/ca.pem&sslpassword=***&password=***"
+        );
+        let debug = format!("{db:?}");
+        for secret in ["s3cret", "k3y", "pw2"] {
+            assert!(
+                !shown.contains(secret) && !debug.contains(secret),
+                "{debug}"
+            );
+        }
     }
 }

@@ -5,8 +5,10 @@
 //! names the option and what it accepts.
 
 mod database;
+mod sessions;
 
 pub use database::Database;
+pub use sessions::SessionTimeouts;
 
 use serde::Deserialize;
 use std::fmt;
@@ -71,6 +73,9 @@ pub struct Config {
     /// `Europe/Copenhagen`, or `UTC`); unset: each viewer's browser zone. The dashboard
     /// checks the name at start-up.
     pub timezone: Option<String>,
+    /// How long dashboard sessions last (`FMD_SESSION_IDLE_MINUTES`, 120;
+    /// `FMD_SESSION_LIFETIME_HOURS`, 12).
+    pub sessions: SessionTimeouts,
 }
 
 impl Default for Config {
@@ -97,6 +102,7 @@ impl Default for Config {
             client_errors: true,
             api_token: None,
             timezone: None,
+            sessions: SessionTimeouts::default(),
         }
     }
 }
@@ -153,6 +159,8 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     client_errors: Option<bool>,
     timezone: Option<String>,
+    session_idle_minutes: Option<f64>,
+    session_lifetime_hours: Option<f64>,
 }
 
 /// Smallest byte budget of the queue: one event with a message of the largest size fits.
@@ -273,6 +281,8 @@ impl Config {
                 })?;
         }
         self.api_token = file.api_token.or(self.api_token.take());
+        self.sessions
+            .apply_file(file.session_idle_minutes, file.session_lifetime_hours)?;
         Ok(())
     }
 
@@ -351,6 +361,7 @@ impl Config {
         if let Some(v) = token("FMD_API_TOKEN") {
             self.api_token = (!v.is_empty()).then_some(v);
         }
+        self.sessions.apply_env(var)?;
         Ok(())
     }
 
@@ -487,6 +498,17 @@ mod tests {
             with(&[("FMD_CONFIG", p)]).unwrap().api_token.as_deref(),
             Some("0123456789abcdef-api")
         );
+        std::fs::write(
+            &path,
+            "session_idle_minutes = 15\nsession_lifetime_hours = 0.5\n",
+        )
+        .unwrap();
+        let sessions = with(&[("FMD_CONFIG", p)]).unwrap().sessions;
+        assert_eq!(sessions.idle, Duration::from_secs(900));
+        assert_eq!(sessions.lifetime, Duration::from_secs(1800));
+        std::fs::write(&path, "session_idle_minutes = 0\n").unwrap();
+        let e = with(&[("FMD_CONFIG", p)]).unwrap_err().to_string();
+        assert!(e.contains("session_idle_minutes"), "{e}");
         std::fs::write(&path, "levle = 2\n").unwrap();
         assert!(with(&[("FMD_CONFIG", p)]).is_err());
     }

@@ -15,6 +15,7 @@
 pub(crate) mod check;
 mod read;
 pub mod schema;
+mod tls;
 mod write;
 
 pub use read::PgReader;
@@ -26,10 +27,12 @@ use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Connects to `url` (a libpq-style `postgres://` URL) without TLS, as `application_name`
-/// `fmd` unless the URL names one, with JIT compilation off.
+/// Connects to `url` (a libpq-style `postgres://` URL) with the TLS its `sslmode` asks for
+/// (see [`tls`]), as `application_name` `fmd` unless the URL names one, with JIT
+/// compilation off.
 pub(crate) fn connect(url: &str) -> Result<postgres::Client, StoreError> {
-    let mut config = postgres::Config::from_str(url).map_err(|e| StoreError {
+    let (url, tls) = tls::split(url)?;
+    let mut config = postgres::Config::from_str(&url).map_err(|e| StoreError {
         message: format!("invalid PostgreSQL URL: {e}"),
         transient: false,
     })?;
@@ -39,9 +42,23 @@ pub(crate) fn connect(url: &str) -> Result<postgres::Client, StoreError> {
     if config.get_application_name().is_none() {
         config.application_name("fmd");
     }
-    let mut client = config
-        .connect(postgres::NoTls)
-        .map_err(|e| store_error("connect", e))?;
+    let connected = match tls.mode {
+        tls::Mode::Disable => config.connect(postgres::NoTls),
+        // As libpq: when the TLS handshake itself fails, try once more without TLS (the
+        // driver falls back by itself only when the server declines TLS).
+        tls::Mode::Prefer => config.connect(tls::connector(&tls)?).or_else(|e| {
+            if tls::is_handshake_failure(&e) {
+                config.connect(postgres::NoTls)
+            } else {
+                Err(e)
+            }
+        }),
+        _ => config.connect(tls::connector(&tls)?),
+    };
+    let mut client = connected.map_err(|e| match tls.mode {
+        tls::Mode::Disable | tls::Mode::Prefer => store_error("connect", e),
+        mode => store_error(&format!("connect (sslmode={mode})"), e),
+    })?;
     // fmd's statements are short; compiling one with JIT costs more than running it (an
     // overview at a million requests: 3 ms to run, 90 ms to compile). A server without
     // the setting refuses it, which changes nothing.
@@ -84,7 +101,22 @@ pub(crate) fn store_error(context: &str, e: postgres::Error) -> StoreError {
     };
     let detail = match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
+        // The driver's own text is only the kind ("error performing TLS handshake"); the
+        // why is in its sources ("certificate verify failed", "connection refused").
+        None => {
+            let mut detail = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                let text = cause.to_string();
+                // Some errors print their own source as well.
+                if !detail.contains(&text) {
+                    detail.push_str(": ");
+                    detail.push_str(&text);
+                }
+                source = cause.source();
+            }
+            detail
+        }
     };
     StoreError {
         message: format!("{context}: {detail}"),
