@@ -15,6 +15,7 @@ pub mod login;
 pub mod overview;
 pub mod profiler;
 pub mod reporting;
+pub mod request;
 pub mod requests;
 pub mod retention;
 pub mod trace;

@@ -18,9 +18,12 @@ pub const FAILED_PER_PAGE: u64 = 50;
 /// Outliers per page.
 pub const OUTLIERS_PER_PAGE: u64 = 10;
 
-fn status_badge(status: Option<u16>, cancelled: bool) -> Markup {
+/// A status as a badge: red for 5xx, amber for 4xx, plain otherwise ("cancelled" when the
+/// client went away first).
+pub fn status_badge(status: Option<u16>, cancelled: bool) -> Markup {
     match (cancelled, status) {
         (true, _) | (_, None) => html! { span.badge { "cancelled" } },
+        (false, Some(s)) if s < 400 => html! { span.badge { (s) } },
         (false, Some(s)) if s >= 500 => html! { span.badge.bad { (s) } },
         (false, Some(s)) => html! { span.badge.warn { (s) } },
     }
@@ -63,7 +66,7 @@ pub fn failed_page(
                 @if list.rows.is_empty() { tr { td.muted colspan="6" { "No failed requests." } } }
                 @for r in &list.rows {
                     tr {
-                        td { (format::datetime(r.time)) " " span.muted { "(" (format::ago(r.time, ctx.now)) ")" } }
+                        td { a href=(ctx.url(&format!("/request/{}", r.id))) { (format::datetime(r.time)) } " " span.muted { "(" (format::ago(r.time, ctx.now)) ")" } }
                         td.mono { (r.method) }
                         td.mono { (r.route) }
                         td { (status_badge(r.status, r.cancelled)) }
@@ -109,7 +112,7 @@ pub fn outlier_card(ctx: &Ctx<'_>, o: &Outlier) -> Markup {
                 span { "typical " b { (ms(o.typical_us as f64)) " ms" } }
                 span { "CPU " b { @match o.cpu_percent { Some(c) => (format!("{c:.0} %")), None => "–" } } }
                 span { "memory " b { @match o.memory_bytes { Some(m) => (format::bytes(m.max(0) as u64)), None => "–" } } }
-                span { (format::datetime_zoned(o.time)) " · " (when(Some(o.time), ctx.now)) }
+                span { a href=(ctx.url(&format!("/request/{}", o.request_id))) { (format::datetime_zoned(o.time)) } " · " (when(Some(o.time), ctx.now)) }
             }
             details.headers {
                 summary { "Request headers (" (o.headers.len()) ")" }

@@ -124,6 +124,7 @@ fn table() -> Vec<(RouteInfo, Handler)> {
             Viewer,
             get(download::log_csv),
         ),
+        r("GET", "/request/{id}", Viewer, get(perf::request)),
         r(
             "GET",
             "/endpoint/{id}/outliers",

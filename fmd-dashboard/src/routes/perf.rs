@@ -17,6 +17,7 @@ use crate::pages::custom_graphs::{BUCKETS, CustomGraphsView, custom_graphs_page}
 use crate::pages::endpoint_perf::{EndpointPerfView, SAMPLE_LIMIT, endpoint_perf_page};
 use crate::pages::profiler::{GROUPED_REQUESTS, PROFILER_REQUESTS, grouped_page, profiler_page};
 use crate::pages::reporting::{ReportQuery, reporting_page};
+use crate::pages::request::request_page;
 use crate::pages::requests::{FAILED_PER_PAGE, OUTLIERS_PER_PAGE, failed_page, outliers_page};
 use crate::pages::utilization::{UtilizationView, utilization_page};
 use crate::profile::group;
@@ -184,6 +185,19 @@ pub async fn failed(
     .await?;
     let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
     Ok(failed_page(&c, &found.info, &found.value, q.page))
+}
+
+/// `GET /request/{id}`: one request with its errors.
+pub async fn request(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+) -> Result<Markup, AppError> {
+    let detail = app
+        .with_store(move |st| st.request_detail(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(request_page(&ctx(&app, &s, ""), &detail))
 }
 
 /// `GET /endpoint/{id}/outliers`.

@@ -12,7 +12,7 @@ use crate::store::read::dashboard::{
 use crate::store::read::perf::{
     AppVersion, CustomGraph, DailyHits, FailedRequest, ProfileNode, RequestSample, VersionDay,
 };
-use crate::store::read::request_log::RequestRow;
+use crate::store::read::request_log::{OutlierFacts, RequestError, RequestRow};
 
 /// The columns of one result row, by position, as the types the read model needs.
 pub(crate) trait Columns {
@@ -237,4 +237,28 @@ pub(crate) fn overview(
         server_errors_week: count(server_errors),
         exception_groups: count(groups),
     }
+}
+
+/// [`sql::REQUEST_ERRORS`](crate::store::sql::REQUEST_ERRORS):
+/// `group_id, endpoint_id, type, message, kind, time`.
+pub(crate) fn request_error<R: Columns>(r: &R) -> Result<RequestError, R::Error> {
+    Ok(RequestError {
+        group_id: r.int(0)?,
+        endpoint_id: r.int(1)?,
+        type_name: r.text(2)?,
+        message: r.text(3)?,
+        kind: u8::try_from(r.int(4)?).unwrap_or(1),
+        time: r.int(5)?,
+    })
+}
+
+/// [`sql::REQUEST_OUTLIER`](crate::store::sql::REQUEST_OUTLIER):
+/// `url, headers (JSON), typical_us, threshold_us`.
+pub(crate) fn outlier_facts<R: Columns>(r: &R) -> Result<OutlierFacts, R::Error> {
+    Ok(OutlierFacts {
+        url: r.text(0)?,
+        headers: serde_json::from_str(&r.text(1)?).unwrap_or_default(),
+        typical_us: r.int(2)?,
+        threshold_us: r.int(3)?,
+    })
 }

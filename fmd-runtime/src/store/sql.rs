@@ -234,6 +234,28 @@ pub(crate) const PROFILE_NODES: &str =
 pub(crate) const CUSTOM_GRAPHS: &str =
     "SELECT id, name, created_at FROM custom_graph ORDER BY name";
 
+// --- The request log ------------------------------------------------------------------
+
+/// One request by id `$1`, in the request log's columns ([`rows::request_row`](crate::store::rows::request_row)).
+pub(crate) const REQUEST_BY_ID: &str =
+    "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time, r.duration_us,
+            r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
+     FROM request r JOIN endpoint e ON e.id = r.endpoint_id WHERE r.id = $1";
+
+/// The errors recorded during request `$1`:
+/// `group_id, endpoint_id, type, message, kind, time` ([`rows::request_error`](crate::store::rows::request_error)).
+pub(crate) const REQUEST_ERRORS: &str =
+    "SELECT o.group_id, g.endpoint_id, t.name, m.message, o.kind, o.time
+     FROM exception_occurrence o
+     JOIN exception_group g ON g.id = o.group_id
+     JOIN exception_type t ON t.id = o.type_id
+     JOIN exception_message m ON m.id = o.message_id
+     WHERE o.request_id = $1 ORDER BY o.time, o.id";
+
+/// The outlier facts of request `$1`: `url, headers (JSON), typical_us, threshold_us`.
+pub(crate) const REQUEST_OUTLIER: &str =
+    "SELECT url, headers, typical_us, threshold_us FROM outlier WHERE request_id = $1";
+
 // --- The writer and migrations ----------------------------------------------------------
 
 /// The id of the stack-trace snapshot with hash `$1`.

@@ -1,7 +1,7 @@
 //! The request log: stored requests in a time window, oldest first, page by page.
 //!
 //! A read query of its own (not part of [`DashboardStore`](super::dashboard::DashboardStore))
-//! because only the JSON API needs it; every storage engine implements [`RequestLog`]
+//! because only the JSON API, the downloads and the request page need it; every storage engine implements [`RequestLog`]
 //! beside its dashboard queries. Pages are keyset-paged on `(time, id)`, so reading page
 //! 1 000 of a window costs the same as reading page 1 and rows written meanwhile never
 //! shift a page.
@@ -62,6 +62,47 @@ pub struct RequestWindow {
     pub limit: u32,
 }
 
+/// One request with what happened in it, for its own page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestDetail {
+    /// The request itself.
+    pub request: RequestRow,
+    /// Errors and panics recorded during it, in the order they happened.
+    pub errors: Vec<RequestError>,
+    /// Why it was flagged as slow (level 2), if it was.
+    pub outlier: Option<OutlierFacts>,
+}
+
+/// An error or panic recorded during a request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestError {
+    /// `exception_group.id`: the group (and its page) the error belongs to.
+    pub group_id: i64,
+    /// The group's endpoint.
+    pub endpoint_id: i64,
+    /// The error's type name.
+    pub type_name: String,
+    /// Its message as recorded in this request.
+    pub message: String,
+    /// 0 panic, 1 uncaught `Err`, 2 captured, 3 client error.
+    pub kind: u8,
+    /// When it was recorded, unix milliseconds.
+    pub time: i64,
+}
+
+/// What the outlier check kept of a slow request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutlierFacts {
+    /// Path and query, secrets scrubbed.
+    pub url: String,
+    /// Request headers, secrets scrubbed.
+    pub headers: Vec<(String, String)>,
+    /// The endpoint's typical duration when judged (µs).
+    pub typical_us: i64,
+    /// The threshold it crossed (µs).
+    pub threshold_us: i64,
+}
+
 /// Reading the request log; implemented once per storage engine.
 ///
 /// ```no_run
@@ -78,4 +119,7 @@ pub trait RequestLog {
     /// Requests in the window ordered by `(time, id)`, at most `min(limit, MAX_PAGE)`.
     fn requests_in_window(&mut self, window: &RequestWindow)
     -> Result<Vec<RequestRow>, StoreError>;
+
+    /// One request by id, with its errors and outlier facts; `None` when it is not stored.
+    fn request_detail(&mut self, id: i64) -> Result<Option<RequestDetail>, StoreError>;
 }

@@ -3,7 +3,10 @@
 
 use super::dashboard::PgReader;
 use crate::store::StoreError;
-use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
+use crate::store::read::request_log::{
+    MAX_PAGE, RequestDetail, RequestLog, RequestRow, RequestWindow,
+};
+use crate::store::{rows, sql};
 
 impl RequestLog for PgReader {
     fn requests_in_window(&mut self, w: &RequestWindow) -> Result<Vec<RequestRow>, StoreError> {
@@ -31,7 +34,30 @@ impl RequestLog for PgReader {
         )?;
         Ok(rows
             .iter()
-            .map(crate::store::rows::request_row)
+            .map(rows::request_row)
             .collect::<Result<_, _>>()?)
+    }
+
+    fn request_detail(&mut self, id: i64) -> Result<Option<RequestDetail>, StoreError> {
+        let Some(row) = self.client.query_opt(sql::REQUEST_BY_ID, &[&id])? else {
+            return Ok(None);
+        };
+        let request = rows::request_row(&row)?;
+        let errors = self
+            .client
+            .query(sql::REQUEST_ERRORS, &[&id])?
+            .iter()
+            .map(rows::request_error)
+            .collect::<Result<_, _>>()?;
+        let outlier = self
+            .client
+            .query_opt(sql::REQUEST_OUTLIER, &[&id])?
+            .map(|r| rows::outlier_facts(&r))
+            .transpose()?;
+        Ok(Some(RequestDetail {
+            request,
+            errors,
+            outlier,
+        }))
     }
 }

@@ -9,8 +9,11 @@ use rusqlite::params;
 
 use super::dashboard::SqliteReader;
 use crate::store::StoreError;
-use crate::store::read::request_log::{MAX_PAGE, RequestLog, RequestRow, RequestWindow};
+use crate::store::read::request_log::{
+    MAX_PAGE, RequestDetail, RequestLog, RequestRow, RequestWindow,
+};
 use crate::store::rows;
+use crate::store::sql::{self, sqlite};
 
 const SELECT: &str = "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time,
         r.duration_us, r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
@@ -48,6 +51,32 @@ impl RequestLog for SqliteReader {
                 |r| rows::request_row(r),
             )?
             .collect::<Result<_, _>>()?)
+    }
+
+    fn request_detail(&mut self, id: i64) -> Result<Option<RequestDetail>, StoreError> {
+        let conn = self.connection();
+        let request = conn
+            .prepare_cached(sqlite!(sql::REQUEST_BY_ID))?
+            .query_map([id], |r| rows::request_row(r))?
+            .next()
+            .transpose()?;
+        let Some(request) = request else {
+            return Ok(None);
+        };
+        let errors = conn
+            .prepare_cached(sqlite!(sql::REQUEST_ERRORS))?
+            .query_map([id], |r| rows::request_error(r))?
+            .collect::<Result<_, _>>()?;
+        let outlier = conn
+            .prepare_cached(sqlite!(sql::REQUEST_OUTLIER))?
+            .query_map([id], |r| rows::outlier_facts(r))?
+            .next()
+            .transpose()?;
+        Ok(Some(RequestDetail {
+            request,
+            errors,
+            outlier,
+        }))
     }
 }
 
