@@ -128,22 +128,20 @@ impl App {
     }
 }
 
-/// Opens a connection for a database thread and, the first time, creates the first
-/// admin (one thread at a time, so two threads never both create it).
+/// Opens a connection for a database thread and creates the first admin if the database
+/// has no account (a new file, also one that replaced a deleted file), one thread at a
+/// time, so two threads never both create it.
 fn opener(database: Database, username: Option<String>, password: Option<String>) -> Arc<Opener> {
-    let bootstrapped = Mutex::new(false);
+    let one_at_a_time = Mutex::new(());
     Arc::new(move || {
         let mut reader = AnyReader::open_bounded(&database, STATEMENT_LIMIT)?;
-        let mut done = bootstrapped.lock();
-        if !*done {
-            auth::bootstrap_admin(
-                &mut *reader,
-                username.as_deref(),
-                password.as_deref(),
-                now_ms(),
-            )?;
-            *done = true;
-        }
+        let _turn = one_at_a_time.lock();
+        auth::bootstrap_admin(
+            &mut *reader,
+            username.as_deref(),
+            password.as_deref(),
+            now_ms(),
+        )?;
         Ok(reader)
     })
 }

@@ -2,7 +2,7 @@
 //! PostgreSQL server never ties up the host's threads (tokio's blocking pool included).
 //!
 //! [`THREADS`] threads, each with its own connection (opened when the thread starts,
-//! reopened after a failure), take jobs from one queue of [`QUEUE`] places. A page's
+//! reopened after a failure or when its SQLite file was deleted or replaced), take jobs from one queue of [`QUEUE`] places. A page's
 //! handler queues its queries and awaits the answer on a tokio oneshot channel:
 //!
 //! - a full queue is answered [`PoolError::Busy`] (a 503 page) at once;
@@ -62,6 +62,10 @@ impl Connection {
         limit: Option<Duration>,
         f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError>,
     ) -> Result<T, PoolError> {
+        if self.reader.as_ref().is_some_and(|r| r.needs_reopen()) {
+            // Its file was deleted or replaced: let go of it before opening the path.
+            self.reader = None;
+        }
         if self.reader.is_none() {
             let reader = (self.open)().map_err(|e| PoolError::Store(e.to_string()))?;
             self.reader = Some(reader);

@@ -226,6 +226,12 @@ pub struct User {
 /// Implemented once per storage engine. Methods take `&mut self` because an implementation
 /// may run admin operations inside a transaction on its own connection.
 pub trait DashboardStore {
+    /// Whether the connection should be reopened: its SQLite file was deleted, or
+    /// another file was put at its path (PostgreSQL: never).
+    fn needs_reopen(&self) -> bool {
+        false
+    }
+
     /// Every endpoint with its counters; `now` decides "today" and "7 days". With an
     /// `instance`, the counters cover only that instance's requests.
     fn overview(

@@ -22,6 +22,7 @@ use crate::store::read::dashboard::{
     Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
 };
 use crate::store::read::perf::HOUR_MS;
+use crate::store::sqlite::identity::Opened;
 use crate::store::sqlite::schema;
 
 /// The dashboard's connection to an fmd SQLite file.
@@ -36,6 +37,8 @@ use crate::store::sqlite::schema;
 /// ```
 pub struct SqliteReader {
     pub(super) conn: Connection,
+    /// The file opened (to notice another one at the path); `None` when wrapped.
+    opened: Option<Opened>,
 }
 
 impl SqliteReader {
@@ -44,12 +47,15 @@ impl SqliteReader {
         let mut conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
-        Ok(SqliteReader { conn })
+        Ok(SqliteReader {
+            conn,
+            opened: Some(Opened::now(path)),
+        })
     }
 
     /// Wraps a connection that is already configured and migrated.
     pub fn from_connection(conn: Connection) -> Self {
-        SqliteReader { conn }
+        SqliteReader { conn, opened: None }
     }
 
     /// The underlying connection (tests and fixtures).
@@ -62,6 +68,14 @@ impl SqliteReader {
             .prepare_cached(&format!("{GROUP_SELECT} WHERE g.id = ?1"))?
             .query_row([group_id], |r| rows::group(r))
             .optional()
+    }
+}
+
+impl Drop for SqliteReader {
+    fn drop(&mut self) {
+        if let Some(opened) = &self.opened {
+            opened.let_go(&self.conn);
+        }
     }
 }
 
@@ -112,6 +126,10 @@ fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 }
 
 impl DashboardStore for SqliteReader {
+    fn needs_reopen(&self) -> bool {
+        self.opened.as_ref().is_some_and(Opened::replaced)
+    }
+
     fn overview(
         &mut self,
         now: i64,
