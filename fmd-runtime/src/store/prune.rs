@@ -10,7 +10,7 @@
 //! are decreased by the occurrences each step deletes, so they always match the
 //! occurrences that remain. The last step also deletes emptied groups and orphans.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::store::read::dashboard::PruneReport;
 
@@ -36,9 +36,9 @@ pub(crate) fn step_cutoff(oldest: Option<i64>, cutoff: i64) -> (i64, bool) {
     }
 }
 
-/// What one step did: what it removed, whether it was the last, and when it got the
-/// write lock (it held it from then until its commit).
-pub(crate) type Step = (PruneReport, bool, Instant);
+/// What one step did: what it removed, whether it was the last, and how long it held
+/// the write lock (from getting it to its commit).
+pub(crate) type Step = (PruneReport, bool, Duration);
 
 /// Runs `step(n)` (one transaction deleting about `n` requests) until the last step,
 /// pausing after each, and adds up what they removed. `observe` gets how long each step
@@ -50,8 +50,7 @@ pub(crate) fn in_steps<E>(
     let mut total = PruneReport::default();
     let mut n = FIRST_STEP_REQUESTS;
     loop {
-        let (report, last, locked) = step(n)?;
-        let took = locked.elapsed();
+        let (report, last, took) = step(n)?;
         observe(took);
         total.add(&report);
         if last {

@@ -128,7 +128,7 @@ fn prune_step(
         duration_rows,
         graph_values,
     };
-    Ok((report, last, locked))
+    Ok((report, last, locked.elapsed()))
 }
 
 impl DashboardStore for PgReader {

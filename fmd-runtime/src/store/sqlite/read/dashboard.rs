@@ -126,6 +126,9 @@ fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(sql::CLEAN_ORPHANS)
 }
 
+/// SQLite's default WAL size (in pages) that triggers a checkpoint at commit.
+const WAL_AUTOCHECKPOINT: i64 = 1000;
+
 /// One step of pruning before `cutoff`: the oldest `n` requests and what hangs off them
 /// (one transaction, see [`crate::store::prune`]); `true` with the last.
 fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<prune::Step> {
@@ -181,6 +184,10 @@ fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<pr
         clean_orphans(&tx)?;
     }
     tx.commit()?;
+    let held = locked.elapsed();
+    // The WAL grows by every deleted page: copy it back now, outside the write lock
+    // (a passive checkpoint never blocks the writer), instead of in the next commit.
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     let report = PruneReport {
         requests: requests as u64,
         occurrences: occurrences as u64,
@@ -191,7 +198,7 @@ fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<pr
         duration_rows: duration_rows as u64,
         graph_values: graph_values as u64,
     };
-    Ok((report, last, locked))
+    Ok((report, last, held))
 }
 
 impl DashboardStore for SqliteReader {
@@ -431,9 +438,12 @@ impl DashboardStore for SqliteReader {
         cutoff: i64,
         observe: &mut dyn FnMut(std::time::Duration),
     ) -> Result<PruneReport, StoreError> {
-        Ok(prune::in_steps(observe, |n| {
-            prune_step(&mut self.conn, cutoff, n)
-        })?)
+        // Checkpoints run between the steps (see `prune_step`), not in their commits.
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let pruned = prune::in_steps(observe, |n| prune_step(&mut self.conn, cutoff, n));
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
+        Ok(pruned?)
     }
 
     fn count_users(&mut self) -> Result<u64, StoreError> {
