@@ -133,6 +133,8 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
     };
     loop {
         if store.as_ref().is_none_or(|s| s.needs_reopen()) {
+            // The old connection lets go of its file before the new one opens the path.
+            drop(store.take());
             store = open(config, shared);
             if store.is_none() {
                 thread::sleep(config.retry_interval());
