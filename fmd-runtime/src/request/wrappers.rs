@@ -104,6 +104,16 @@ fn record_return(frame: Frame, described: Described) {
     });
 }
 
+/// Notes the type the handler `info` returned without an `Err`: a 4xx answer it made is
+/// then a client error named after it (`http::status::StatusCode`).
+fn note_returned<T>(info: &'static FnInfo) {
+    request::with_current(|ctx| {
+        if ctx.handler.is_some_and(|h| std::ptr::eq(h, info)) {
+            ctx.returned = Some(std::any::type_name::<T>());
+        }
+    });
+}
+
 /// Ends a request the handler owned.
 fn end_own(own: Box<RequestCtx>, failed: bool, cancelled: bool) {
     let panicked = own.panicked || std::thread::panicking();
@@ -180,8 +190,9 @@ where
         *this.state = 2;
         let described = this.inspect.take().and_then(|inspect| inspect(&out));
         let failed = described.is_some();
-        if let Some(described) = described {
-            record_return(*this.frame, described);
+        match described {
+            Some(described) => record_return(*this.frame, described),
+            None => note_returned::<F::Output>(this.frame.info),
         }
         drop(frame);
         drop(entered);
@@ -219,8 +230,9 @@ pub fn monitored_sync<R>(
         let out = body();
         let described = inspect(&out);
         let failed = described.is_some();
-        if let Some(described) = described {
-            record_return(frame, described);
+        match described {
+            Some(described) => record_return(frame, described),
+            None => note_returned::<R>(info),
         }
         (out, failed)
     };
