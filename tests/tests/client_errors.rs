@@ -124,7 +124,8 @@ async fn four_hundreds_are_client_errors_and_five_hundreds_exceptions() {
                 "client_errors::AppError",
                 "not your order"
             ),
-            // A bare status on the Ok side: the same client error `Err(StatusCode)` is.
+            // A bare status on the Ok side: the same client error `Err(StatusCode)` is,
+            // with the answer's text when it has one.
             row(
                 "client_errors::gone",
                 3,
@@ -147,7 +148,7 @@ async fn four_hundreds_are_client_errors_and_five_hundreds_exceptions() {
                 "client_errors::taken",
                 3,
                 "(http::status::StatusCode, &str)",
-                "409 Conflict"
+                "that name is taken"
             ),
         ],
         "a bare 500 and an unmatched path's 404 are no error records"

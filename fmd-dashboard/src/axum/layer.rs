@@ -11,14 +11,21 @@
 //! endpoint's level: at level 2 or more it keeps the URI and headers for a possible outlier
 //! record. The handler behind a route is only known once it runs, so each route remembers,
 //! per method, the handler it saw last and uses it to pick the level of the next request.
+//! A request its handler never saw (an extractor's rejection, a 405 of the method router,
+//! a 413 of the body limit, a timeout layer's answer) counts for that remembered handler,
+//! not for an endpoint named after the route; a 4xx answer's short text is kept as its
+//! client error's message (see [`body`](super::body)).
 
+use super::body::RecordedBody;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{Method, Request, Response, StatusCode};
 use fmd_runtime::FnInfo;
 use fmd_runtime::request::{self, RequestCtx};
-use once_cell::sync::OnceCell;
+use once_cell::sync::{Lazy, OnceCell};
+use parking_lot::RwLock;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -77,11 +84,31 @@ pub struct FmdService<S> {
 
 /// What a route's service remembers across requests.
 #[derive(Default)]
-struct RouteMemo {
+pub(super) struct RouteMemo {
     /// The route template, shared to avoid an allocation per request.
     route: OnceCell<Arc<str>>,
     /// The `#[monitored]` handler seen per method (see [`method_slot`]).
     handlers: [OnceCell<&'static FnInfo>; 8],
+}
+
+/// The handlers seen per route and method, across the route's services: axum gives each
+/// method of a route (and its 405 answer) a service of its own, so a request the handler
+/// never saw looks here. Written once per route and method, read only on that rare path.
+static SEEN: Lazy<RwLock<HashMap<Arc<str>, Handlers>>> = Lazy::new(RwLock::default);
+
+/// A route's handlers, per [`method_slot`].
+type Handlers = [Option<&'static FnInfo>; 8];
+
+/// The handler a request its handler never saw counts for: the one seen for its route and
+/// method, or for a 405 (no handler has the method) the route's first one.
+fn seen_handler(route: &str, slot: usize, status: u16) -> Option<&'static FnInfo> {
+    let seen = SEEN.read();
+    let handlers = seen.get(route)?;
+    match (handlers[slot], status) {
+        (Some(h), _) => Some(h),
+        (None, 405) => handlers.iter().flatten().next().copied(),
+        (None, _) => None,
+    }
 }
 
 /// A small index per common method, for [`RouteMemo::handlers`].
@@ -205,17 +232,35 @@ pin_project_lite::pin_project! {
 }
 
 /// Stores the request and remembers its handler for the route's next request.
-fn end(
+pub(super) fn end(
     ctx: Box<RequestCtx>,
     status: Option<u16>,
     cancelled: bool,
     memo: Option<&RouteMemo>,
     slot: usize,
 ) {
-    if let (Some(handler), Some(memo)) = (ctx.handler, memo) {
-        let _ = memo.handlers[slot].set(handler);
+    if let (Some(handler), Some(memo)) = (ctx.handler, memo)
+        && memo.handlers[slot].set(handler).is_ok()
+        && let Some(route) = &ctx.route
+    {
+        SEEN.write().entry(route.clone()).or_default()[slot] = Some(handler);
     }
     fmd_runtime::monitor().send_request(ctx.finish(status, cancelled));
+}
+
+/// Whether a response's text is worth keeping as its client error's message: a short 4xx
+/// answer that is not a page.
+fn wants_text(response: &Response<Body>, ctx: &RequestCtx) -> bool {
+    use axum::body::HttpBody;
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    (400..500).contains(&response.status().as_u16())
+        && ctx.route.is_some()
+        && !html
+        && response.body().size_hint().exact() != Some(0)
 }
 
 fn internal_error() -> Response<Body> {
@@ -251,11 +296,34 @@ where
             Err(_panic) => (Ok(internal_error()), 500),
         };
         *this.done = true;
-        if let Some(ctx) = this.ctx.take() {
-            let status = if ctx.panicked { 500 } else { status };
-            end(ctx, Some(status), false, this.memo.as_deref(), *this.slot);
+        let Some(mut ctx) = this.ctx.take() else {
+            return Poll::Ready(output);
+        };
+        let status = if ctx.panicked { 500 } else { status };
+        let memo = this.memo.as_deref();
+        let remembered = memo.is_some_and(|m| m.handlers[*this.slot].get().is_some());
+        if ctx.handler.is_none()
+            && !remembered
+            && status >= 400
+            && let Some(info) = ctx
+                .route
+                .as_deref()
+                .and_then(|route| seen_handler(route, *this.slot, status))
+        {
+            ctx.stand_in(info);
         }
-        Poll::Ready(output)
+        match output {
+            Ok(response) if wants_text(&response, &ctx) => {
+                let (memo, slot) = (this.memo.clone(), *this.slot);
+                Poll::Ready(Ok(response.map(|body| {
+                    Body::new(RecordedBody::new(body, ctx, status, true, memo, slot))
+                })))
+            }
+            output => {
+                end(ctx, Some(status), false, memo, *this.slot);
+                Poll::Ready(output)
+            }
+        }
     }
 }
 
