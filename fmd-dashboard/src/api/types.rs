@@ -108,7 +108,8 @@ pub struct Request {
     pub time: i64,
     /// Duration (µs).
     pub duration_us: i64,
-    /// Final status; null when the request was cancelled.
+    /// Final status; null when the request was cancelled, or unknown (a `#[monitored]`
+    /// function outside the framework layer: a route added after `bind`, a background job).
     pub status: Option<u16>,
     /// The client went away before the answer.
     pub cancelled: bool,

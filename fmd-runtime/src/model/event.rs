@@ -90,7 +90,8 @@ pub struct RequestEvent {
     pub time_ms: i64,
     /// Duration in microseconds.
     pub duration_us: u64,
-    /// Final status; `None` when the request was cancelled.
+    /// Final status; `None` when the request was cancelled, or when it is unknown (a
+    /// `#[monitored]` function outside any framework layer: its output is no answer yet).
     pub status: Option<u16>,
     /// The future was dropped before it finished.
     pub cancelled: bool,
