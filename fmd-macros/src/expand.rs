@@ -106,6 +106,12 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
         Kind::Monitored => crate::commit::head(),
         Kind::Capture => "",
     };
+    // A method knows its type only through `Self`, available where there is a receiver or
+    // the signature names `Self` (an attribute cannot see the impl it is in).
+    let method = names_self(&f.sig);
+    let owner = method.then(|| {
+        quote_spanned! {span=> #info.set_owner(::core::any::type_name::<Self>()); }
+    });
     let attrs = &f.attrs;
     let vis = &f.vis;
     let sig = &f.sig;
@@ -127,11 +133,26 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
                 crate_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
                 manifest_dir: match ::core::option_env!("CARGO_MANIFEST_DIR") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
                 build_commit: #commit,
+                method: #method,
             });
             ::fmd::__private_0_1::inventory::submit! { ::fmd::__private_0_1::Registration(&#info) }
+            #owner
             #call
         }
     }
+}
+
+/// Whether `Self` exists inside the function: it has a receiver or its signature names
+/// `Self`.
+fn names_self(sig: &syn::Signature) -> bool {
+    fn has_self(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "Self",
+            proc_macro2::TokenTree::Group(g) => has_self(g.stream()),
+            _ => false,
+        })
+    }
+    sig.receiver().is_some() || has_self(quote!(#sig))
 }
 
 /// The future of a body that is only `Box::pin(<future>)` (what `#[async_trait]` makes of

@@ -312,7 +312,7 @@ async fn methods_run_as_written() {
     assert!(
         add[1]
             .1
-            .contains(&("add".to_owned(), line_of("// hop:checked-add"))),
+            .contains(&("Counter::add".to_owned(), line_of("// hop:checked-add"))),
         "the `?` is on the trace: {:?}",
         add[1].1
     );
