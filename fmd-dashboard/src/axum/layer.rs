@@ -14,7 +14,8 @@
 //! A request its handler never saw (an extractor's rejection, a 405 of the method router,
 //! a 413 of the body limit, a timeout layer's answer) counts for that remembered handler,
 //! not for an endpoint named after the route; a 4xx answer's short text is kept as its
-//! client error's message (see [`body`](super::body)).
+//! client error's message, and a streamed body (SSE, chunked) makes the request last until
+//! its last byte (see [`body`](super::body)).
 
 use super::body::RecordedBody;
 use axum::body::Body;
@@ -248,6 +249,13 @@ pub(super) fn end(
     fmd_runtime::monitor().send_request(ctx.finish(status, cancelled));
 }
 
+/// Whether a response's body is a stream (no known length: SSE, a chunked body): its
+/// request lasts until the last byte, not until the head.
+fn streams(response: &Response<Body>) -> bool {
+    use axum::body::HttpBody;
+    response.body().size_hint().exact().is_none()
+}
+
 /// Whether a response's text is worth keeping as its client error's message: a short 4xx
 /// answer that is not a page.
 fn wants_text(response: &Response<Body>, ctx: &RequestCtx) -> bool {
@@ -313,10 +321,11 @@ where
             ctx.stand_in(info);
         }
         match output {
-            Ok(response) if wants_text(&response, &ctx) => {
+            Ok(response) if wants_text(&response, &ctx) || streams(&response) => {
+                let keep_text = wants_text(&response, &ctx);
                 let (memo, slot) = (this.memo.clone(), *this.slot);
                 Poll::Ready(Ok(response.map(|body| {
-                    Body::new(RecordedBody::new(body, ctx, status, true, memo, slot))
+                    Body::new(RecordedBody::new(body, ctx, status, keep_text, memo, slot))
                 })))
             }
             output => {
