@@ -1,6 +1,7 @@
 //! A streamed answer (server-sent events, a slow chunked body) lasts until its last byte:
 //! a 3-event stream was stored with the time to its headers (about 200 µs). Static files
-//! served by `nest_service` and `fallback_service(ServeDir)` count for their route.
+//! served by `nest_service` and `fallback_service(ServeDir)` counted with unmatched paths;
+//! axum gives the layer no route template for them, so they count for `(fallback)`.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -74,4 +75,42 @@ async fn streamed_answers_last_until_their_last_byte() {
         assert_eq!(stored.len(), 1, "{endpoint}");
         assert!(stored[0] >= at_least, "{endpoint}: {} µs", stored[0]);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_count_for_their_route() {
+    let db = spine::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("app.css"), "body { color: teal }").expect("write");
+    let addr = spine::serve(
+        Router::new()
+            .nest_service("/assets", tower_http::services::ServeDir::new(dir.path()))
+            .fallback_service(tower_http::services::ServeDir::new(dir.path())),
+    )
+    .await;
+    assert_eq!(spine::get(addr, "/assets/app.css").await.status, 200);
+    assert_eq!(spine::get(addr, "/app.css").await.status, 200);
+    assert_eq!(spine::get(addr, "/missing.css").await.status, 404);
+    spine::flush();
+    let rows: Vec<(String, String, i64)> = spine::db(db)
+        .prepare(
+            "SELECT e.name, r.route, r.status FROM request r
+             JOIN endpoint e ON e.id = r.endpoint_id WHERE r.route NOT LIKE '/events%'
+             AND r.route NOT LIKE '/chunked%' ORDER BY r.id",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let row = |e: &str, s: i64| (e.to_owned(), e.to_owned(), s);
+    assert_eq!(
+        rows,
+        [
+            row("(fallback)", 200),
+            row("(fallback)", 200),
+            row("(unmatched)", 404)
+        ],
+        "files served count for the fallback, not with unmatched paths"
+    );
 }

@@ -5,7 +5,9 @@
 //! `capture!` and the panic hook add to it — and on completion stores the final status.
 //! A panic in the handler is caught here, recorded as a 500, and answered with a 500 (the
 //! connection is not dropped). A request whose future is dropped early is stored as
-//! cancelled. Unmatched paths all count for one `(unmatched)` endpoint, never the raw URI.
+//! cancelled. Unmatched paths all count for one `(unmatched)` endpoint, never the raw URI;
+//! what a `fallback_service` or `nest_service` answered other than 404 (static files: axum
+//! gives no route template for them) counts for one `(fallback)` endpoint.
 //!
 //! When a request starts, the layer calls the group-by hook (if one is set) and applies the
 //! endpoint's level: at level 2 or more it keeps the URI and headers for a possible outlier
@@ -308,6 +310,12 @@ where
             return Poll::Ready(output);
         };
         let status = if ctx.panicked { 500 } else { status };
+        if ctx.route.is_none() && ctx.handler.is_none() && !matches!(status, 404 | 405) {
+            // A fallback or nested service answered (static files): one shared route.
+            static FALLBACK: Lazy<Arc<str>> =
+                Lazy::new(|| Arc::from(fmd_runtime::model::event::FALLBACK));
+            ctx.route = Some(FALLBACK.clone());
+        }
         let memo = this.memo.as_deref();
         let remembered = memo.is_some_and(|m| m.handlers[*this.slot].get().is_some());
         if ctx.handler.is_none()
