@@ -7,7 +7,7 @@
 //! byte. The request is stored when the body ends, fails, or is dropped (the client went
 //! away): whichever comes first.
 
-use super::layer::{RouteMemo, end};
+use super::memo::{RouteMemo, end};
 use axum::body::{Body, Bytes, HttpBody};
 use fmd_runtime::request::{self, MAX_ANSWER, RequestCtx};
 use http_body::{Frame, SizeHint};

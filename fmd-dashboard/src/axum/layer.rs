@@ -12,7 +12,8 @@
 //! When a request starts, the layer calls the group-by hook (if one is set) and applies the
 //! endpoint's level: at level 2 or more it keeps the URI and headers for a possible outlier
 //! record. The handler behind a route is only known once it runs, so each route remembers,
-//! per method, the handler it saw last and uses it to pick the level of the next request.
+//! per method, the handler it saw last ([`memo`](super::memo)) and uses it to pick the level
+//! of the next request.
 //! A request its handler never saw (an extractor's rejection, a 405 of the method router,
 //! a 413 of the body limit, a timeout layer's answer) counts for that remembered handler,
 //! not for an endpoint named after the route; a 4xx answer's short text is kept as its
@@ -20,15 +21,13 @@
 //! its last byte (see [`body`](super::body)).
 
 use super::body::RecordedBody;
+use super::memo::{RouteMemo, end, method_slot, seen_handler};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{Method, Request, Response, StatusCode};
-use fmd_runtime::FnInfo;
 use fmd_runtime::request::{self, RequestCtx};
-use once_cell::sync::{Lazy, OnceCell};
-use parking_lot::RwLock;
+use once_cell::sync::Lazy;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -83,49 +82,6 @@ pub struct FmdService<S> {
     /// The monitor's configuration, read once when the layer is built (the monitor lives
     /// for the whole process), not per request.
     config: &'static fmd_runtime::Config,
-}
-
-/// What a route's service remembers across requests.
-#[derive(Default)]
-pub(super) struct RouteMemo {
-    /// The route template, shared to avoid an allocation per request.
-    route: OnceCell<Arc<str>>,
-    /// The `#[monitored]` handler seen per method (see [`method_slot`]).
-    handlers: [OnceCell<&'static FnInfo>; 8],
-}
-
-/// The handlers seen per route and method, across the route's services: axum gives each
-/// method of a route (and its 405 answer) a service of its own, so a request the handler
-/// never saw looks here. Written once per route and method, read only on that rare path.
-static SEEN: Lazy<RwLock<HashMap<Arc<str>, Handlers>>> = Lazy::new(RwLock::default);
-
-/// A route's handlers, per [`method_slot`].
-type Handlers = [Option<&'static FnInfo>; 8];
-
-/// The handler a request its handler never saw counts for: the one seen for its route and
-/// method, or for a 405 (no handler has the method) the route's first one.
-fn seen_handler(route: &str, slot: usize, status: u16) -> Option<&'static FnInfo> {
-    let seen = SEEN.read();
-    let handlers = seen.get(route)?;
-    match (handlers[slot], status) {
-        (Some(h), _) => Some(h),
-        (None, 405) => handlers.iter().flatten().next().copied(),
-        (None, _) => None,
-    }
-}
-
-/// A small index per common method, for [`RouteMemo::handlers`].
-fn method_slot(method: &Method) -> usize {
-    match *method {
-        Method::GET => 0,
-        Method::POST => 1,
-        Method::PUT => 2,
-        Method::DELETE => 3,
-        Method::PATCH => 4,
-        Method::HEAD => 5,
-        Method::OPTIONS => 6,
-        _ => 7,
-    }
 }
 
 fn method_name(method: &Method) -> Cow<'static, str> {
@@ -232,23 +188,6 @@ pin_project_lite::pin_project! {
             }
         }
     }
-}
-
-/// Stores the request and remembers its handler for the route's next request.
-pub(super) fn end(
-    ctx: Box<RequestCtx>,
-    status: Option<u16>,
-    cancelled: bool,
-    memo: Option<&RouteMemo>,
-    slot: usize,
-) {
-    if let (Some(handler), Some(memo)) = (ctx.handler, memo)
-        && memo.handlers[slot].set(handler).is_ok()
-        && let Some(route) = &ctx.route
-    {
-        SEEN.write().entry(route.clone()).or_default()[slot] = Some(handler);
-    }
-    fmd_runtime::monitor().send_request(ctx.finish(status, cancelled));
 }
 
 /// Whether a response's body is a stream (no known length: SSE, a chunked body): its

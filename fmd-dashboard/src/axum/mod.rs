@@ -7,6 +7,7 @@
 
 mod body;
 mod layer;
+mod memo;
 mod serve;
 
 pub use layer::{FmdLayer, FmdService, ResponseFuture};
