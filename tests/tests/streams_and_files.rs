@@ -82,15 +82,24 @@ async fn static_files_count_for_their_route() {
     let db = spine::start();
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("app.css"), "body { color: teal }").expect("write");
+    // route_service does not strip the route's prefix: /files/app.css is <dir>/files/app.css.
+    std::fs::create_dir(dir.path().join("files")).expect("mkdir");
+    std::fs::write(dir.path().join("files/app.css"), "body { color: teal }").expect("write");
     let addr = spine::serve(
         Router::new()
             .nest_service("/assets", tower_http::services::ServeDir::new(dir.path()))
+            // What the README advises for files with a route of their own.
+            .route_service(
+                "/files/{*path}",
+                tower_http::services::ServeDir::new(dir.path()),
+            )
             .fallback_service(tower_http::services::ServeDir::new(dir.path())),
     )
     .await;
     assert_eq!(spine::get(addr, "/assets/app.css").await.status, 200);
     assert_eq!(spine::get(addr, "/app.css").await.status, 200);
     assert_eq!(spine::get(addr, "/missing.css").await.status, 404);
+    assert_eq!(spine::get(addr, "/files/app.css").await.status, 200);
     spine::flush();
     let rows: Vec<(String, String, i64)> = spine::db(db)
         .prepare(
@@ -109,7 +118,8 @@ async fn static_files_count_for_their_route() {
         [
             row("(fallback)", 200),
             row("(fallback)", 200),
-            row("(unmatched)", 404)
+            row("(unmatched)", 404),
+            row("/files/{*path}", 200),
         ],
         "files served count for the fallback, not with unmatched paths"
     );
