@@ -96,7 +96,10 @@ pub async fn endpoints(
         .await?;
     Ok(Json(EndpointList {
         now,
-        endpoints: rows.into_iter().map(Endpoint::from).collect(),
+        endpoints: rows
+            .into_iter()
+            .map(|e| Endpoint::with_level(e, &*app.host))
+            .collect(),
     }))
 }
 

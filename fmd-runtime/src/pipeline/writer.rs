@@ -115,6 +115,7 @@ fn yield_to_the_application() {
 
 fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &WriteOptions) {
     yield_to_the_application();
+    super::symbolize::load_ahead();
     let mut options = options.clone();
     if options.git_commit.is_none() {
         options.git_commit = super::version::git_commit(config);
