@@ -1,5 +1,5 @@
 //! The writer's memory of what it already stored: the id of each distinct endpoint,
-//! location, frame, snapshot, type, message and graph, so a batch looks each up once.
+//! location, frame, snapshot, type, message, issue and graph, so a batch looks each up once.
 //!
 //! Both engines keep the same maps. The dashboard may delete rows (a group, pruning); a
 //! cached id that no longer exists then fails a foreign key, and the engine retries the
@@ -27,6 +27,10 @@ pub(crate) struct IdCache {
     pub(crate) types: HashMap<String, i64>,
     /// `exception_message.id` by text.
     pub(crate) messages: HashMap<String, i64>,
+    /// `issue.id` by fingerprint (issues are never deleted).
+    pub(crate) issues: HashMap<i64, i64>,
+    /// `issue.id` of a group, by (endpoint, group hash); emptied when full.
+    pub(crate) group_issues: HashMap<(i64, i64), i64>,
     /// `custom_graph.id` by name.
     pub(crate) graphs: HashMap<String, i64>,
 }

@@ -118,6 +118,10 @@ pub(crate) const STORED_LEVELS: &str = "SELECT name, level FROM endpoint WHERE l
 pub(crate) const DELETE_GROUP_OCCURRENCES: &str =
     "DELETE FROM exception_occurrence WHERE group_id = $1";
 
+/// A group's per-version counts: `$1` the group.
+pub(crate) const DELETE_GROUP_VERSIONS: &str =
+    "DELETE FROM exception_group_version WHERE group_id = $1";
+
 /// The group `$1` itself.
 pub(crate) const DELETE_GROUP: &str = "DELETE FROM exception_group WHERE id = $1";
 
@@ -128,6 +132,10 @@ pub(crate) const PRUNE_OCCURRENCES: &str = "DELETE FROM exception_occurrence WHE
 pub(crate) const PRUNE_LATE_OCCURRENCES: &str =
     "DELETE FROM exception_occurrence WHERE request_id IN (
                  SELECT id FROM request WHERE time < $1)";
+
+/// The per-version counts of groups left without occurrences.
+pub(crate) const PRUNE_EMPTY_GROUP_VERSIONS: &str = "DELETE FROM exception_group_version
+     WHERE group_id IN (SELECT id FROM exception_group WHERE count <= 0)";
 
 /// Groups left without occurrences.
 pub(crate) const PRUNE_EMPTY_GROUPS: &str = "DELETE FROM exception_group WHERE count <= 0";

@@ -297,6 +297,7 @@ impl DashboardStore for PgReader {
             return Ok(false);
         }
         tx.execute(sql::DELETE_GROUP_OCCURRENCES, &[&group_id])?;
+        tx.execute(sql::DELETE_GROUP_VERSIONS, &[&group_id])?;
         tx.execute(sql::DELETE_GROUP, &[&group_id])?;
         clean_orphans(&mut tx)?;
         tx.commit()?;
@@ -316,6 +317,7 @@ impl DashboardStore for PgReader {
              WHERE g.first_seen < $1",
             &[&cutoff],
         )?;
+        tx.execute(sql::PRUNE_EMPTY_GROUP_VERSIONS, &[])?;
         let groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, &[])?;
         let outliers = tx.execute(sql::PRUNE_OUTLIERS, &[&cutoff])?;
         let profile_nodes = tx.execute(sql::PRUNE_PROFILE_NODES, &[&cutoff])?;

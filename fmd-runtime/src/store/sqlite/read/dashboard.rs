@@ -333,6 +333,7 @@ impl DashboardStore for SqliteReader {
             return Ok(false);
         }
         tx.execute(sqlite!(sql::DELETE_GROUP_OCCURRENCES), [group_id])?;
+        tx.execute(sqlite!(sql::DELETE_GROUP_VERSIONS), [group_id])?;
         tx.execute(sqlite!(sql::DELETE_GROUP), [group_id])?;
         clean_orphans(&tx)?;
         tx.commit()?;
@@ -355,6 +356,7 @@ impl DashboardStore for SqliteReader {
              WHERE first_seen < ?1",
             [cutoff],
         )?;
+        tx.execute(sql::PRUNE_EMPTY_GROUP_VERSIONS, [])?;
         let groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
         // Rows that reference old requests go first (foreign keys are on).
         let outliers = tx.execute(sqlite!(sql::PRUNE_OUTLIERS), [cutoff])?;
