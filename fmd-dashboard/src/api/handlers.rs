@@ -35,7 +35,7 @@ const BUCKETS: u32 = 30;
 pub struct Failure(StatusCode, String);
 
 impl Failure {
-    fn bad(message: impl Into<String>) -> Self {
+    pub(super) fn bad(message: impl Into<String>) -> Self {
         Failure(StatusCode::BAD_REQUEST, message.into())
     }
 }

@@ -71,7 +71,7 @@ pub(crate) const INSTANCES: &str = "SELECT name, first_seen, last_seen FROM inst
 /// A group summary's columns and joins; followed by a `WHERE`.
 pub(crate) const GROUP_SELECT: &str =
     "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
-        g.first_seen, g.last_seen
+        g.first_seen, g.last_seen, g.issue_id
     FROM exception_group g
     JOIN endpoint e ON e.id = g.endpoint_id
     JOIN exception_type t ON t.id = g.type_id
