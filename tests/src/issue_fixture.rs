@@ -5,6 +5,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::browser::{XSS_ATTR, XSS_SCRIPT};
+use crate::dashboard_fixture::now_ms;
+use crate::engines::off_runtime;
 use fmd_runtime::Database;
 use fmd_runtime::model::event::{ErrorKind, ErrorRecord, Event, RequestEvent, TraceFrame};
 use fmd_runtime::model::function::{FnInfo, FnKind, FnSite};
@@ -100,4 +103,50 @@ pub fn write(database: &Database, version: &str, errors: Vec<ErrorRecord>) {
     store
         .write_batch(&events, &options(version))
         .expect("write the batch");
+}
+
+/// The source of the failing function before and after a deploy; the new one carries a
+/// script tag and an attribute breaker, as hostile source text could.
+pub const BEFORE: &str =
+    "fn load(id: u64) -> Result<Order, Error> {\n    let o = db::find(id)?;\n    Ok(o)\n}";
+pub const AFTER: &str = "fn load(id: u64) -> Result<Order, Error> {\n    let s = \"<script>window.__xss=1</script>\";\n    let o = db::find(id)?;\n    Ok(o)\n}";
+
+/// An issue with two variants: version 1.0.0, a clean 1.1.0 (another error only), and
+/// 1.2.0 with the edited function; both messages carry hostile markup (the same
+/// normalized message). The issue is the one of type `shop::NotFound`.
+pub fn seed_hostile_issue(db: &Database) {
+    let now = now_ms();
+    let handler = function("shop::orders", "show", "fn show() {\n    load(1)?;\n}");
+    let before = function("shop::orders", "load", BEFORE);
+    let after = function("shop::orders", "load", AFTER);
+    let other = function("shop::cart", "add", "fn add() {\n    put()?;\n}");
+    let db = db.clone();
+    off_runtime(move || {
+        write(
+            &db,
+            "1.0.0",
+            vec![error(
+                "shop::NotFound",
+                &format!("order 1 missing {XSS_SCRIPT} {XSS_ATTR}"),
+                &[before, handler],
+                now - 5000,
+            )],
+        );
+        write(
+            &db,
+            "1.1.0",
+            vec![error("shop::Full", "cart full", &[other], now - 4000)],
+        );
+        let hostile = format!("order 2 missing {XSS_SCRIPT} {XSS_ATTR}");
+        write(
+            &db,
+            "1.2.0",
+            vec![error(
+                "shop::NotFound",
+                &hostile,
+                &[after, handler],
+                now - 3000,
+            )],
+        );
+    });
 }

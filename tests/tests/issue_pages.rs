@@ -14,56 +14,10 @@ use fmd_tests::browser::{XSS_ATTR, XSS_SCRIPT};
 use fmd_tests::dashboard_fixture::{csrf_in, now_ms, serve};
 use fmd_tests::engines::{Engine, fresh_database, off_runtime};
 use fmd_tests::http::{self, get, get_bearer, send};
-use fmd_tests::issue_fixture::{error, function, write};
+use fmd_tests::issue_fixture::{AFTER, error, function, seed_hostile_issue, write};
 
 const TOKEN: &str = "issue-api-token-0123456789abcdef";
 const PASSWORD: &str = "correct-horse-7";
-
-/// The source of the failing function before and after a deploy; the new one carries a
-/// script tag and an attribute breaker, as hostile source text could.
-const BEFORE: &str =
-    "fn load(id: u64) -> Result<Order, Error> {\n    let o = db::find(id)?;\n    Ok(o)\n}";
-const AFTER: &str = "fn load(id: u64) -> Result<Order, Error> {\n    let s = \"<script>window.__xss=1</script>\";\n    let o = db::find(id)?;\n    Ok(o)\n}";
-
-/// An issue with two variants: version 1.0.0, a clean 1.1.0 (another error only), and
-/// 1.2.0 with the edited function and a hostile message. Returns nothing; the test
-/// finds the issue through the API.
-fn seed(db: &Database) {
-    let now = now_ms();
-    let handler = function("shop::orders", "show", "fn show() {\n    load(1)?;\n}");
-    let before = function("shop::orders", "load", BEFORE);
-    let after = function("shop::orders", "load", AFTER);
-    let other = function("shop::cart", "add", "fn add() {\n    put()?;\n}");
-    let db = db.clone();
-    off_runtime(move || {
-        write(
-            &db,
-            "1.0.0",
-            vec![error(
-                "shop::NotFound",
-                &format!("order 1 missing {XSS_SCRIPT} {XSS_ATTR}"),
-                &[before, handler],
-                now - 5000,
-            )],
-        );
-        write(
-            &db,
-            "1.1.0",
-            vec![error("shop::Full", "cart full", &[other], now - 4000)],
-        );
-        let hostile = format!("order 2 missing {XSS_SCRIPT} {XSS_ATTR}");
-        write(
-            &db,
-            "1.2.0",
-            vec![error(
-                "shop::NotFound",
-                &hostile,
-                &[after, handler],
-                now - 3000,
-            )],
-        );
-    });
-}
 
 async fn server(db: &Database) -> SocketAddr {
     let router = axum::Router::new().nest(
@@ -102,7 +56,7 @@ async fn status(addr: SocketAddr, id: i64) -> String {
 
 async fn the_issue_page_shows_variants_and_what_changed(engine: Engine) {
     let (db, _dir) = fresh_database(engine);
-    seed(&db);
+    seed_hostile_issue(&db);
     let addr = server(&db).await;
     let id = not_found_issue(addr).await;
     let cookie = http::login(addr, "/dashboard", "admin", PASSWORD).await;
@@ -156,7 +110,7 @@ async fn the_issue_page_shows_variants_and_what_changed(engine: Engine) {
 
 async fn actions_need_the_csrf_token_and_change_the_status(engine: Engine) {
     let (db, _dir) = fresh_database(engine);
-    seed(&db);
+    seed_hostile_issue(&db);
     let addr = server(&db).await;
     let id = not_found_issue(addr).await;
     let cookie = http::login(addr, "/dashboard", "admin", PASSWORD).await;
@@ -253,7 +207,7 @@ async fn actions_need_the_csrf_token_and_change_the_status(engine: Engine) {
 
 async fn the_issues_api_answers_the_documented_shape(engine: Engine) {
     let (db, _dir) = fresh_database(engine);
-    seed(&db);
+    seed_hostile_issue(&db);
     let addr = server(&db).await;
     assert_eq!(get(addr, "/dashboard/api/v1/issues", &[]).await.status, 401);
     let list = get_bearer(addr, "/dashboard/api/v1/issues?per_page=10", TOKEN).await;

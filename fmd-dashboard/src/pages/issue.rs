@@ -110,9 +110,9 @@ pub fn issue_page(ctx: &Ctx<'_>, detail: &IssueDetail, diffs: &[FunctionDiff]) -
                         td.num { (when(Some(v.group.first_seen), ctx.now)) }
                         td.num { (when(Some(v.group.last_seen), ctx.now)) }
                         td.num { (v.group.count) }
-                        td.mono {
+                        td.mono.versions {
                             @for (i, c) in v.versions.iter().enumerate() {
-                                @if i > 0 { ", " }
+                                @if i > 0 { br; }
                                 (c.version) " ×" (c.count)
                             }
                         }
@@ -136,7 +136,7 @@ pub fn issue_page(ctx: &Ctx<'_>, detail: &IssueDetail, diffs: &[FunctionDiff]) -
         h2 { "Traces" }
         @for v in &detail.variants {
             details.card {
-                summary { "Variant #" (v.group.id) " · " (v.group.count) " occurrences" }
+                summary { "Variant #" (v.group.id) " · " (v.group.count) " occurrence" @if v.group.count != 1 { "s" } }
                 (trace(&v.frames))
             }
         }
