@@ -273,8 +273,67 @@ async fn the_issues_api_answers_the_documented_shape(engine: Engine) {
     assert!(doc["paths"]["/api/v1/issues/{id}"].is_object());
 }
 
+async fn bulk_actions_change_every_selected_issue(engine: Engine) {
+    let (db, _dir) = fresh_database(engine);
+    seed_hostile_issue(&db);
+    let addr = server(&db).await;
+    let cookie = http::login(addr, "/dashboard", "admin", PASSWORD).await;
+    let list = get(addr, "/dashboard/exceptions", &[("cookie", &cookie)]).await;
+    assert!(
+        list.body.contains(r#"action="/dashboard/issues/bulk""#),
+        "the bulk form"
+    );
+    let csrf = csrf_in(&list.body).expect("csrf field");
+    let all = get_bearer(addr, "/dashboard/api/v1/issues", TOKEN)
+        .await
+        .json();
+    let ids: Vec<i64> = all["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let form = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    let body = format!("csrf={csrf}&action=ignore&ids={}&ids={}", ids[0], ids[1]);
+    let forged = send(
+        addr,
+        "POST",
+        "/dashboard/issues/bulk",
+        &form[..1],
+        body.replace(&csrf, "x"),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let done = send(addr, "POST", "/dashboard/issues/bulk", &form, body).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    for id in &ids {
+        assert_eq!(status(addr, *id).await, "ignored");
+    }
+    let body = format!("csrf={csrf}&action=explode&ids={}", ids[0]);
+    assert_eq!(
+        send(addr, "POST", "/dashboard/issues/bulk", &form, body)
+            .await
+            .status,
+        400
+    );
+    let body = format!("csrf={csrf}&action=reopen&ids={}", ids[1]);
+    assert_eq!(
+        send(addr, "POST", "/dashboard/issues/bulk", &form, body)
+            .await
+            .status,
+        303
+    );
+    assert_eq!(status(addr, ids[0]).await, "ignored");
+    assert_eq!(status(addr, ids[1]).await, "open");
+}
+
 both_engines!(
     async the_issue_page_shows_variants_and_what_changed,
+    bulk_actions_change_every_selected_issue,
     actions_need_the_csrf_token_and_change_the_status,
     the_issues_api_answers_the_documented_shape,
 );

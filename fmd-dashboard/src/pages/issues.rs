@@ -7,6 +7,7 @@ use super::Ctx;
 use super::components::{pager, query, sort_th, when};
 use super::exceptions::excerpt;
 use super::issue::status_badge;
+use super::layout::csrf_field;
 use fmd_runtime::store::issues::IssueStatus;
 use fmd_runtime::store::read::{IssueSort, IssueSummary, Page};
 
@@ -84,8 +85,22 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
                 a href=(url(st.as_str(), key, l.desc, 0)) class=[(l.status == Some(st)).then_some("active")] { (st.as_str()) }
             }
         }
+        form.bulk method="post" action=(ctx.url("/issues/bulk")) {
+        @if ctx.admin {
+            div.actions {
+                (csrf_field(ctx))
+                select name="action" aria-label="action for the selected issues" {
+                    option value="resolve" { "Resolve" }
+                    option value="resolve-next" { "Resolve in next version" }
+                    option value="ignore" { "Ignore" }
+                    option value="reopen" { "Reopen" }
+                }
+                " " button.small type="submit" { "Apply to selected" }
+            }
+        }
         table.data.issues {
             thead { tr {
+                @if ctx.admin { th { span.muted { "✓" } } }
                 th { "Status" }
                 (sort_th("Last seen", "last_seen", key, l.desc, Some("num"), link))
                 (sort_th("First seen", "first_seen", key, l.desc, Some("num"), link))
@@ -96,9 +111,10 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
                 (sort_th("Count", "count", key, l.desc, Some("num"), link))
             } }
             tbody {
-                @if l.issues.rows.is_empty() { tr { td.muted colspan="8" { "No issues." } } }
+                @if l.issues.rows.is_empty() { tr { td.muted colspan="9" { "No issues." } } }
                 @for i in &l.issues.rows {
                     tr {
+                        @if ctx.admin { td { input type="checkbox" name="ids" value=(i.id) aria-label=(format!("select issue {}", i.id)); } }
                         td { (status_badge(i)) }
                         td.num { (when(Some(i.last_seen), ctx.now)) }
                         td.num { (when(Some(i.first_seen), ctx.now)) }
@@ -113,6 +129,7 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
                     }
                 }
             }
+        }
         }
         (pager(l.page, PER_PAGE, l.issues.total, |p| url(status, key, l.desc, p)))
     }

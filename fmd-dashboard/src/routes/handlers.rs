@@ -55,6 +55,8 @@ pub(super) fn notice(key: &str) -> Option<&'static str> {
         "issue_resolved_next" => "Issue resolved in the next version.",
         "issue_ignored" => "Issue ignored.",
         "issue_reopened" => "Issue reopened.",
+        "issues_updated" => "The selected issues were updated.",
+        "issues_none" => "No issue was selected.",
         _ => return None,
     })
 }
@@ -150,6 +152,7 @@ pub struct ListQuery {
     idir: String,
     #[serde(deserialize_with = "crate::app::page_number")]
     ipage: u64,
+    notice: String,
 }
 
 /// `GET /exceptions`: all groups.
@@ -181,7 +184,7 @@ pub async fn all_exceptions(
         desc: idesc,
         page: q.ipage,
     };
-    let c = ctx(&app, &s, "");
+    let c = ctx(&app, &s, &q.notice);
     Ok(all_page(
         &c,
         issue_list::issue_list(&c, &list),

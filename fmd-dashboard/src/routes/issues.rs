@@ -96,6 +96,58 @@ fn date_ms(s: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
+/// Most issues one bulk action changes.
+const MAX_BULK: usize = 100;
+
+/// `POST /issues/bulk`: one action (`resolve`, `resolve-next`, `ignore` forever,
+/// `reopen`) on every issue checked in the exceptions list (`ids`, repeated).
+pub async fn bulk(
+    State(app): State<Arc<App>>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let mut ids = Vec::new();
+    let mut action = None;
+    for (k, v) in form_urlencoded::parse(&body) {
+        match &*k {
+            "ids" => ids.extend(v.parse::<i64>().ok()),
+            "action" => {
+                action = match &*v {
+                    "resolve" => Some(IssueAction::Resolve),
+                    "resolve-next" => Some(IssueAction::ResolveNext),
+                    "ignore" => Some(IssueAction::Ignore {
+                        count: None,
+                        until_ms: None,
+                    }),
+                    "reopen" => Some(IssueAction::Reopen),
+                    _ => None,
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(action) = action else {
+        return Ok(bad("Choose resolve, resolve-next, ignore or reopen."));
+    };
+    // A page of the list holds fewer; the work per request stays bounded.
+    ids.truncate(MAX_BULK);
+    let now = now_ms();
+    let changed = app
+        .with_store(move |st| {
+            let mut n = 0;
+            for id in ids {
+                n += u64::from(st.set_issue_status(id, action, now)?);
+            }
+            Ok(n)
+        })
+        .await?;
+    let key = if changed > 0 {
+        "issues_updated"
+    } else {
+        "issues_none"
+    };
+    Ok(Redirect::to(&format!("{}/exceptions?notice={key}", app.base)).into_response())
+}
+
 /// `POST /issues/{id}/ignore`: forever, for N more occurrences, or until a date.
 pub async fn ignore(
     State(app): State<Arc<App>>,

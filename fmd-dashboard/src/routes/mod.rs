@@ -107,6 +107,7 @@ fn table() -> Vec<(RouteInfo, Handler)> {
             post(handlers::delete_group),
         ),
         r("GET", "/issues/{id}", Viewer, get(issues::issue)),
+        r("POST", "/issues/bulk", Admin, post(issues::bulk)),
         r("POST", "/issues/{id}/resolve", Admin, post(issues::resolve)),
         r(
             "POST",
