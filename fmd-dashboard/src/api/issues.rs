@@ -10,16 +10,12 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::handlers::Failure;
+use super::handlers::{Failure, paging};
 use super::types::{ExceptionGroup, Frame};
 use crate::app::{App, AppError};
 use crate::issue_diff::{FunctionDiff, variant_diffs};
 use fmd_runtime::store::issues::IssueStatus;
 use fmd_runtime::store::read::{IssueSort, IssueSummary, Variant};
-
-/// Default and largest page size of `/issues`.
-const DEFAULT_PER_PAGE: u64 = 25;
-const MAX_PER_PAGE: u64 = 100;
 
 /// Where an issue stands.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -196,22 +192,13 @@ pub async fn issues(
     q: Result<Query<IssuesQuery>, QueryRejection>,
 ) -> Result<Json<IssuePage>, Failure> {
     let Query(q) = q?;
-    let page = q.page.unwrap_or(0);
-    let per_page = q.per_page.unwrap_or(DEFAULT_PER_PAGE);
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(Failure::bad(format!(
-            "`per_page` must be 1 to {MAX_PER_PAGE}."
-        )));
-    }
+    let (page, per_page, offset) = paging(q.page, q.per_page)?;
     let sort = match q.sort.as_deref() {
         None | Some("last_seen") => IssueSort::LastSeen,
         Some("first_seen") => IssueSort::FirstSeen,
         Some("count") => IssueSort::Count,
         Some(_) => return Err(Failure::bad("`sort` is last_seen, first_seen or count.")),
     };
-    let offset = page
-        .checked_mul(per_page)
-        .ok_or_else(|| Failure::bad("`page` is too large."))?;
     let status = q.status.map(IssueStatus::from);
     let list = app
         .with_store(move |st| st.issues(status, sort, true, offset, per_page))

@@ -5,6 +5,7 @@
 //! cached id that no longer exists then fails a foreign key, and the engine retries the
 //! batch with an empty cache.
 
+use crate::model::event::ErrorRecord;
 use foldhash::HashMap;
 
 /// Most cached type names or messages (texts are often unique; a full map is emptied).
@@ -33,4 +34,33 @@ pub(crate) struct IdCache {
     pub(crate) group_issues: HashMap<(i64, i64), i64>,
     /// `custom_graph.id` by name.
     pub(crate) graphs: HashMap<String, i64>,
+}
+
+impl IdCache {
+    /// The issue of the group `(endpoint, group hash)` of `e`: cached, else `store` finds
+    /// or creates it from the error's fingerprint and normalized message.
+    pub(crate) fn issue_of<E>(
+        &mut self,
+        group: (i64, i64),
+        e: &ErrorRecord,
+        store: impl FnOnce(i64, &str) -> Result<i64, E>,
+    ) -> Result<i64, E> {
+        if let Some(&id) = self.group_issues.get(&group) {
+            return Ok(id);
+        }
+        let (fingerprint, message) = crate::store::issues::error_fingerprint(e);
+        let id = match self.issues.get(&fingerprint) {
+            Some(&id) => id,
+            None => {
+                let id = store(fingerprint, &message)?;
+                self.issues.insert(fingerprint, id);
+                id
+            }
+        };
+        if self.group_issues.len() >= TEXT_CACHE {
+            self.group_issues.clear();
+        }
+        self.group_issues.insert(group, id);
+        Ok(id)
+    }
 }

@@ -5,7 +5,6 @@
 use super::Writer;
 use super::statements::Statements;
 use crate::model::event::ErrorRecord;
-use crate::store::id_cache::TEXT_CACHE;
 use crate::store::issues::{self, IssueBatch, IssueStatus, Lifecycle};
 use crate::store::postgres::text;
 use postgres::Transaction;
@@ -19,38 +18,26 @@ impl Writer<'_, '_> {
         group_hash: i64,
         e: &ErrorRecord,
     ) -> Result<i64, postgres::Error> {
-        if let Some(&id) = self.cache.group_issues.get(&(endpoint, group_hash)) {
-            return Ok(id);
-        }
-        let (fingerprint, message) = issues::error_fingerprint(e);
-        let id = match self.cache.issues.get(&fingerprint) {
-            Some(&id) => id,
-            None => {
-                let st = self.st;
-                let (type_name, message) = (text(&e.type_name), text(&message));
-                let version = text(&self.options.version);
-                let id = self.insert_or_select(
-                    (
-                        &st.insert_issue,
-                        &[
-                            &fingerprint,
-                            &&*type_name,
-                            &&*message,
-                            &e.time_ms,
-                            &&*version,
-                        ],
-                    ),
-                    (&st.select_issue, &[&fingerprint]),
+        let (tx, st) = (&mut *self.tx, self.st);
+        let version = text(&self.options.version);
+        self.cache
+            .issue_of((endpoint, group_hash), e, |fingerprint, message| {
+                let (type_name, message) = (text(&e.type_name), text(message));
+                let inserted = tx.query_opt(
+                    &st.insert_issue,
+                    &[
+                        &fingerprint,
+                        &&*type_name,
+                        &&*message,
+                        &e.time_ms,
+                        &&*version,
+                    ],
                 )?;
-                self.cache.issues.insert(fingerprint, id);
-                id
-            }
-        };
-        if self.cache.group_issues.len() >= TEXT_CACHE {
-            self.cache.group_issues.clear();
-        }
-        self.cache.group_issues.insert((endpoint, group_hash), id);
-        Ok(id)
+                match inserted {
+                    Some(row) => Ok(row.get(0)),
+                    None => Ok(tx.query_one(&st.select_issue, &[&fingerprint])?.get(0)),
+                }
+            })
     }
 }
 

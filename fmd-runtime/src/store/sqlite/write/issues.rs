@@ -4,7 +4,6 @@
 
 use super::Writer;
 use crate::model::event::ErrorRecord;
-use crate::store::id_cache::TEXT_CACHE;
 use crate::store::issues::{self, IssueBatch, IssueStatus, Lifecycle};
 use crate::store::sql::sqlite;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -18,16 +17,11 @@ impl Writer<'_> {
         group_hash: i64,
         e: &ErrorRecord,
     ) -> rusqlite::Result<i64> {
-        if let Some(&id) = self.cache.group_issues.get(&(endpoint, group_hash)) {
-            return Ok(id);
-        }
-        let (fingerprint, message) = issues::error_fingerprint(e);
-        let id = match self.cache.issues.get(&fingerprint) {
-            Some(&id) => id,
-            None => {
-                let version = &self.options.version;
+        let (tx, version) = (self.tx, &self.options.version);
+        self.cache
+            .issue_of((endpoint, group_hash), e, |fingerprint, message| {
                 let (id, _) = super::trace::insert_or_find(
-                    self.tx,
+                    tx,
                     "INSERT INTO issue(fingerprint, status, type_name, message, first_seen,
                          last_seen, first_version, last_version, count)
                      VALUES (?1, 'open', ?2, ?3, ?4, ?4, ?5, ?5, 0)
@@ -36,15 +30,8 @@ impl Writer<'_> {
                     "SELECT id FROM issue WHERE fingerprint = ?1",
                     params![fingerprint],
                 )?;
-                self.cache.issues.insert(fingerprint, id);
-                id
-            }
-        };
-        if self.cache.group_issues.len() >= TEXT_CACHE {
-            self.cache.group_issues.clear();
-        }
-        self.cache.group_issues.insert((endpoint, group_hash), id);
-        Ok(id)
+                Ok(id)
+            })
     }
 }
 
