@@ -2,7 +2,9 @@
 //! code, different ids and quoted values in the message) share an issue while another
 //! function's error is another issue; each lifecycle transition (resolve, resolve in the
 //! next version, regress, late events from old versions, ignore forever / for N / until a
-//! date, reopen); and a schema-5 database upgrades with its issues back-filled.
+//! date, reopen); deleting and pruning groups (their per-version rows go with them, the
+//! issue stays and is found again); and a schema-5 database upgrades with its issues
+//! back-filled.
 
 use fmd_runtime::Database;
 use fmd_runtime::store::AnyReader;
@@ -366,7 +368,38 @@ fn a_schema_5_database_upgrades_with_its_issues_back_filled(engine: Engine) {
     assert_eq!(issues[0].variants.len(), 4);
 }
 
+fn deleting_and_pruning_groups_keeps_issues_whole(engine: Engine) {
+    let (db, _dir) = fresh_database(engine);
+    let t = now_ms();
+    let id = one_issue(&db, "1.0.0", t - 10_000);
+    let f = function("shop::pay", "charge", "fn charge() {\n    card()?;\n}");
+    write(
+        &db,
+        "1.0.0",
+        vec![error("shop::Declined", "card 1 declined", &[f], t - 5000)],
+    );
+    let mut r = reader(&db);
+    let detail = r.issue(id).unwrap().unwrap();
+    assert_eq!(detail.variants.len(), 2);
+    let oldest = &detail.variants[1].group;
+    assert!(r.delete_group(oldest.endpoint_id, oldest.id).unwrap());
+    assert_eq!(r.issue(id).unwrap().unwrap().variants.len(), 1);
+    let report = r.prune(t).unwrap();
+    assert_eq!(report.groups, 1, "the other variant is pruned");
+    assert!(
+        all(&db).is_empty(),
+        "an issue without variants is not listed"
+    );
+    // The writer carries on: the issue is found again by its fingerprint.
+    occur(&db, "1.0.0", t + 1);
+    let issues = all(&db);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].id, id);
+    assert_eq!(issues[0].variants.len(), 1);
+}
+
 both_engines!(
+    deleting_and_pruning_groups_keeps_issues_whole,
     variants_of_one_bug_share_an_issue,
     resolved_regresses_in_its_version_or_later_never_from_an_older_one,
     resolved_in_the_next_version_waits_for_a_newer_one,
