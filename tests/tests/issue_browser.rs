@@ -1,11 +1,12 @@
 //! The issue page in real headless Chromium: the variants with their versions and the
 //! "suspect change" mark, the code diff between them, hostile messages and source shown
 //! as text (no script runs, no element is injected); Resolve posts the form with its CSRF
-//! token and the page comes back resolved; the exceptions list filters by status.
+//! token and the page comes back resolved; the exceptions list filters by status; a
+//! group's card shows its occurrences per version.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`; fails (never skips) without them.
 //! Screenshots land in `target/screenshots/` (`issue.png`, `issue_resolved.png`,
-//! `issues_list.png`).
+//! `issues_list.png`, `group_versions.png`).
 
 use fantoccini::Locator;
 use fmd_dashboard::Dashboard;
@@ -99,5 +100,15 @@ async fn the_issue_page_shows_what_changed_and_resolves_in_chromium() {
     assert_eq!(listed.len(), 1, "only the resolved issue");
     b.screenshot("issues_list").await;
     b.assert_inert("/dashboard/exceptions", XSS_SCRIPT).await;
+    // The variant's card on its endpoint's page: occurrences per version by the chart.
+    b.click_and_wait(
+        "form.bulk ~ table.data tbody td.mono a",
+        "section.card.group",
+    )
+    .await;
+    assert!(b.text("table.version-bars").await.contains("1.2.0"));
+    b.screenshot("group_versions").await;
+    b.assert_inert("/dashboard/endpoint/../exceptions", XSS_SCRIPT)
+        .await;
     b.close().await;
 }

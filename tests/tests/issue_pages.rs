@@ -102,6 +102,28 @@ async fn the_issue_page_shows_variants_and_what_changed(engine: Engine) {
             "{verb} button"
         );
     }
+    // The endpoint's group cards count occurrences per version under their chart.
+    let groups = get_bearer(addr, "/dashboard/api/v1/exceptions", TOKEN)
+        .await
+        .json();
+    let endpoint = groups["groups"][0]["endpoint_id"].as_i64().unwrap();
+    let cards = get(
+        addr,
+        &format!("/dashboard/endpoint/{endpoint}/exceptions"),
+        &[("cookie", &cookie)],
+    )
+    .await;
+    assert!(
+        cards.body.contains(r#"<table class="version-bars""#),
+        "per-version counts"
+    );
+    assert!(cards.body.contains(r#"<td class="mono">1.2.0</td>"#));
+    assert!(
+        cards
+            .body
+            .contains(&format!("/dashboard/issues/{id}\">issue #{id}"))
+    );
+    assert!(!cards.body.contains(XSS_SCRIPT));
     let missing = get(addr, "/dashboard/issues/999999", &[("cookie", &cookie)]).await;
     assert_eq!(missing.status, 404);
     let anonymous = get(addr, &format!("/dashboard/issues/{id}"), &[]).await;

@@ -66,7 +66,7 @@ pub fn all_page(
         (issues)
         h2 { "Groups" }
         div.sub { (groups.total) " groups over all endpoints" }
-        table.data {
+        table.data.groups {
             thead { tr {
                 (sort_th("Last seen", "last_seen", key, desc, Some("num"), link))
                 (sort_th("First seen", "first_seen", key, desc, Some("num"), link))

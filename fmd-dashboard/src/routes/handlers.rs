@@ -21,7 +21,7 @@ use crate::pages::layout::SCRIPT;
 use crate::pages::overview::{self, OverviewQuery, overview_page};
 use crate::pages::retention::retention_page;
 use crate::pages::{Ctx, home};
-use fmd_runtime::store::read::{DAY_MS, GroupDetail};
+use fmd_runtime::store::read::DAY_MS;
 
 // The notices name the shortest password.
 const _: () = assert!(
@@ -237,11 +237,14 @@ pub async fn endpoint_exceptions(
                 return Ok((None, Vec::new(), 0));
             };
             if let Some(group) = only {
-                let details: Vec<GroupDetail> = st
+                let mut details = Vec::new();
+                if let Some(d) = st
                     .group_detail(group, now, SPARK_BUCKETS)?
                     .filter(|d| d.summary.endpoint_id == id)
-                    .into_iter()
-                    .collect();
+                {
+                    let versions = st.group_versions(d.summary.id)?;
+                    details.push((d, versions));
+                }
                 let total = details.len() as u64;
                 return Ok((Some(info), details, total));
             }
@@ -255,7 +258,7 @@ pub async fn endpoint_exceptions(
             let mut details = Vec::with_capacity(list.rows.len());
             for g in &list.rows {
                 if let Some(d) = st.group_detail(g.id, now, SPARK_BUCKETS)? {
-                    details.push(d);
+                    details.push((d, st.group_versions(g.id)?));
                 }
             }
             Ok((Some(info), details, list.total))

@@ -233,6 +233,9 @@ pub trait IssueStore {
 
     /// The issue a group belongs to.
     fn issue_of_group(&mut self, group_id: i64) -> Result<Option<i64>, StoreError>;
+
+    /// A group's occurrences per application version, oldest first.
+    fn group_versions(&mut self, group_id: i64) -> Result<Vec<VersionCount>, StoreError>;
 }
 
 impl<T: IssueSql> IssueStore for T {
@@ -297,22 +300,7 @@ impl<T: IssueSql> IssueStore for T {
         let mut variants = Vec::with_capacity(groups.len());
         for g in &groups {
             let group = rows::group(g)?;
-            let versions = self
-                .rows(
-                    "SELECT version, count, first_seen, last_seen FROM exception_group_version
-                     WHERE group_id = $1 ORDER BY first_seen",
-                    &[Param::Int(group.id)],
-                )?
-                .iter()
-                .map(|v| {
-                    Ok(VersionCount {
-                        version: v.text(0)?,
-                        count: rows::count(v.int(1)?),
-                        first_seen: v.int(2)?,
-                        last_seen: v.int(3)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let versions = self.group_versions(group.id)?;
             let snapshot = self.rows(sql::GROUP_SNAPSHOT, &[Param::Int(group.id)])?;
             let snapshot = snapshot.first().map_or(Ok(0), |r| r.int(0))?;
             let frames = self
@@ -389,6 +377,24 @@ impl<T: IssueSql> IssueStore for T {
             regressed: rows::count(r.int(1)?),
             open: rows::count(r.int(2)?),
         })
+    }
+
+    fn group_versions(&mut self, group_id: i64) -> Result<Vec<VersionCount>, StoreError> {
+        self.rows(
+            "SELECT version, count, first_seen, last_seen FROM exception_group_version
+             WHERE group_id = $1 ORDER BY first_seen, version",
+            &[Param::Int(group_id)],
+        )?
+        .iter()
+        .map(|v| {
+            Ok(VersionCount {
+                version: v.text(0)?,
+                count: rows::count(v.int(1)?),
+                first_seen: v.int(2)?,
+                last_seen: v.int(3)?,
+            })
+        })
+        .collect()
     }
 
     fn issue_of_group(&mut self, group_id: i64) -> Result<Option<i64>, StoreError> {
