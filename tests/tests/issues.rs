@@ -398,7 +398,32 @@ fn deleting_and_pruning_groups_keeps_issues_whole(engine: Engine) {
     assert_eq!(issues[0].variants.len(), 1);
 }
 
+fn an_issue_with_many_variants_loads_only_the_newest(engine: Engine) {
+    let (db, _dir) = fresh_database(engine);
+    let t = now_ms();
+    let f = function("shop::pay", "charge", "fn charge() {\n    card()?;\n}");
+    let errors = (0..60)
+        .map(|i| error("shop::Declined", &format!("card {i} declined"), &[f], t + i))
+        .collect();
+    write(&db, "1.0.0", errors);
+    let issues = all(&db);
+    assert_eq!(
+        issues.len(),
+        1,
+        "one issue: ids in messages are placeholders"
+    );
+    assert_eq!(
+        (issues[0].variant_count, issues[0].variants.len()),
+        (60, 60)
+    );
+    let detail = reader(&db).issue(issues[0].id).unwrap().unwrap();
+    assert_eq!(detail.variants.len(), 50, "the page loads the newest 50");
+    assert_eq!(detail.variants[0].group.message, "card 59 declined");
+    assert_eq!(detail.summary.count, 60);
+}
+
 both_engines!(
+    an_issue_with_many_variants_loads_only_the_newest,
     deleting_and_pruning_groups_keeps_issues_whole,
     variants_of_one_bug_share_an_issue,
     resolved_regresses_in_its_version_or_later_never_from_an_older_one,

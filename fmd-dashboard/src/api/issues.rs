@@ -74,8 +74,10 @@ pub struct Issue {
     pub first_version: Option<String>,
     /// Version of the latest occurrence.
     pub last_version: Option<String>,
-    /// Its variants' group ids (see `/api/v1/exceptions/{id}`), newest first.
+    /// Its variants' group ids (see `/api/v1/exceptions/{id}`), newest first, at most 100.
     pub variants: Vec<i64>,
+    /// How many variants it has.
+    pub variant_count: u64,
 }
 
 impl From<IssueSummary> for Issue {
@@ -91,6 +93,7 @@ impl From<IssueSummary> for Issue {
             first_version: i.first_version,
             last_version: i.last_version,
             variants: i.variants,
+            variant_count: i.variant_count,
         }
     }
 }
@@ -159,7 +162,7 @@ impl From<Variant> for IssueVariant {
 pub struct IssueDetail {
     /// The issue.
     pub issue: Issue,
-    /// Its variants, newest first.
+    /// Its newest variants (at most 50), newest first.
     pub variants: Vec<IssueVariant>,
     /// Functions whose code differs between consecutive variants, newest pair first.
     pub diffs: Vec<FunctionDiff>,

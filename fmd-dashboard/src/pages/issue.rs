@@ -93,6 +93,9 @@ pub fn issue_page(ctx: &Ctx<'_>, detail: &IssueDetail, diffs: &[FunctionDiff]) -
         }
         @if ctx.admin { (actions(ctx, s)) }
         h2 { "Variants " span.muted { "(newest first: same bug, different code or message)" } }
+        @if s.variant_count > detail.variants.len() as u64 {
+            p.muted { "The newest " (detail.variants.len()) " of " (s.variant_count) " variants." }
+        }
         table.data.variants {
             thead { tr {
                 th { "Group" } th { "Endpoint" } th { "Message" } th.num { "First seen" } th.num { "Last seen" }

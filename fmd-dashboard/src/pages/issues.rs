@@ -124,7 +124,7 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
                             (i.first_version.as_deref().unwrap_or("?"))
                             @if i.last_version != i.first_version { " … " (i.last_version.as_deref().unwrap_or("?")) }
                         }
-                        td.num { (i.variants.len()) }
+                        td.num { (i.variant_count) }
                         td.num { (i.count) }
                     }
                 }

@@ -13,6 +13,12 @@ use crate::store::read::dashboard::{GroupSummary, Page, StackFrame};
 use crate::store::rows::{self, Columns};
 use crate::store::sql;
 
+/// Most variant ids listed per issue.
+pub const MAX_VARIANT_IDS: usize = 100;
+
+/// Most variants one issue's detail loads (with traces and code), newest first.
+pub const MAX_DETAIL_VARIANTS: i64 = 50;
+
 /// One issue as listed.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct IssueSummary {
@@ -34,8 +40,11 @@ pub struct IssueSummary {
     pub first_version: Option<String>,
     /// Version of its latest occurrence.
     pub last_version: Option<String>,
-    /// Its variants' group ids, newest first.
+    /// Its variants' group ids, newest first: at most [`MAX_VARIANT_IDS`] (an issue whose
+    /// messages carry ids can have a group per occurrence).
     pub variants: Vec<i64>,
+    /// How many variants it has.
+    pub variant_count: u64,
     /// Resolved: the version it was resolved in.
     pub resolved_version: Option<String>,
     /// Resolved "in the next version" (after `resolved_version`).
@@ -77,7 +86,7 @@ pub struct Variant {
 pub struct IssueDetail {
     /// The issue.
     pub summary: IssueSummary,
-    /// Its variants, newest first.
+    /// Its newest variants (at most [`MAX_DETAIL_VARIANTS`]), newest first.
     pub variants: Vec<Variant>,
 }
 
@@ -198,6 +207,7 @@ fn summary(r: &OwnedRow) -> Result<IssueSummary, StoreError> {
         first_version: r.opt_text(7)?,
         last_version: r.opt_text(8)?,
         variants: Vec::new(),
+        variant_count: 0,
         resolved_version: r.opt_text(9)?,
         resolve_next: r.flag(10)?,
         ignore_until_count: r.opt_int(11)?,
@@ -272,7 +282,7 @@ impl<T: IssueSql> IssueStore for T {
         let mut out = Vec::with_capacity(found.len());
         for r in &found {
             let mut s = summary(r)?;
-            s.variants = variant_ids(self, s.id)?;
+            (s.variants, s.variant_count) = variant_ids(self, s.id)?;
             out.push(s);
         }
         Ok(Page {
@@ -292,10 +302,10 @@ impl<T: IssueSql> IssueStore for T {
         let mut summary = summary(r)?;
         let groups = self.rows(
             &format!(
-                "{} WHERE g.issue_id = $1 ORDER BY g.first_seen DESC, g.id DESC",
+                "{} WHERE g.issue_id = $1 ORDER BY g.first_seen DESC, g.id DESC LIMIT $2",
                 sql::GROUP_SELECT
             ),
-            &[Param::Int(id)],
+            &[Param::Int(id), Param::Int(MAX_DETAIL_VARIANTS)],
         )?;
         let mut variants = Vec::with_capacity(groups.len());
         for g in &groups {
@@ -323,7 +333,7 @@ impl<T: IssueSql> IssueStore for T {
         {
             v.suspect = suspect;
         }
-        summary.variants = variants.iter().map(|v| v.group.id).collect();
+        (summary.variants, summary.variant_count) = variant_ids(self, id)?;
         Ok(Some(IssueDetail { summary, variants }))
     }
 
@@ -406,15 +416,22 @@ impl<T: IssueSql> IssueStore for T {
     }
 }
 
-/// The group ids of an issue, newest first.
-fn variant_ids(db: &mut impl IssueSql, issue: i64) -> Result<Vec<i64>, StoreError> {
-    db.rows(
-        "SELECT id FROM exception_group WHERE issue_id = $1 ORDER BY first_seen DESC, id DESC",
+/// The newest [`MAX_VARIANT_IDS`] group ids of an issue, newest first, and how many it has.
+fn variant_ids(db: &mut impl IssueSql, issue: i64) -> Result<(Vec<i64>, u64), StoreError> {
+    let ids = db
+        .rows(
+            "SELECT id FROM exception_group WHERE issue_id = $1
+             ORDER BY first_seen DESC, id DESC LIMIT $2",
+            &[Param::Int(issue), Param::Int(MAX_VARIANT_IDS as i64)],
+        )?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = db.rows(
+        "SELECT count(*) FROM exception_group WHERE issue_id = $1",
         &[Param::Int(issue)],
-    )?
-    .iter()
-    .map(|r| r.int(0))
-    .collect()
+    )?;
+    Ok((ids, rows::count(count.first().map_or(Ok(0), |r| r.int(0))?)))
 }
 
 /// Every version seen, oldest first by [`issues::version_order`].
