@@ -6,6 +6,7 @@ pub mod engines;
 pub mod host;
 pub mod http;
 pub mod levels;
+pub mod overload;
 pub mod perf_demo;
 pub mod perf_fixture;
 pub mod spine;
