@@ -3,6 +3,7 @@
 //! the axum layer, and the overview must still count every one of them.
 
 use crate::engines::{Db, off_runtime};
+use crate::http;
 use crate::spine;
 use axum::Router;
 use axum::extract::Path;
@@ -24,6 +25,9 @@ pub const SLOW: u64 = 600;
 /// How long a slow request sleeps (µs).
 pub const SLOW_US: i64 = 4_000;
 
+/// The JSON API's bearer token.
+const TOKEN: &str = "overload-token-0123456789abcdef";
+
 /// One endpoint: `fail` answers 500, `slow` sleeps [`SLOW_US`] first, anything else 200.
 #[monitored]
 async fn work(Path(kind): Path<String>) -> StatusCode {
@@ -44,6 +48,7 @@ pub async fn every_request_counts_with_the_writer_blocked(database: Database, lo
     spine::start_with(|c| {
         c.queue_capacity = 8;
         c.database = database;
+        c.api_token = Some(TOKEN.to_owned());
     });
     let addr = spine::serve(Router::new().route("/work/{kind}", get(work))).await;
     // One request before the lock: the schema exists and the endpoint is stored.
@@ -138,6 +143,28 @@ pub async fn every_request_counts_with_the_writer_blocked(database: Database, lo
     assert!(
         slow_hits as u64 >= SLOW,
         "every slow request is in a slow bucket: {slow_hits}"
+    );
+
+    // The same through the JSON API and the configuration page, over HTTP.
+    let res = http::get_bearer(addr, "/dashboard/api/v1/endpoints", TOKEN).await;
+    assert_eq!(res.status, 200);
+    let list = res.json();
+    let api_row = list["endpoints"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["name"] == row.name.as_str()))
+        .unwrap_or_else(|| panic!("the endpoint is listed: {list:#}"))
+        .clone();
+    assert_eq!(api_row["week"]["hits"], SENT + 1);
+    assert_eq!(api_row["server_errors_week"], FAILING);
+    let session = http::login(addr, "/dashboard", "admin", "test-password").await;
+    let total = fmd::monitor().stats().dropped_requests_counted;
+    let page = http::get(addr, "/dashboard/config", &[("cookie", &session)]).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!(
+            "{total} raw request rows dropped (queue full) but counted"
+        )),
+        "the configuration page says the dropped rows were counted"
     );
 
     let metrics = fmd::monitor().metrics_text();

@@ -64,8 +64,7 @@ impl Table {
 
     /// Adds one request; `false` when every slot holds another endpoint-hour.
     fn add(&mut self, r: &RequestEvent, hour: i64, bucket: usize) -> bool {
-        let used = &mut self.slots[..self.used];
-        let found = used
+        let found = self.slots[..self.used]
             .iter()
             .position(|s| s.hour == hour && s.endpoint == r.endpoint);
         let slot = match found {
