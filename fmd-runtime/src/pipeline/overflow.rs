@@ -172,6 +172,14 @@ impl Overflow {
         (!counted.hours.is_empty()).then_some(counted)
     }
 
+    /// `n` requests counted here were lost after all (their batch could not be stored).
+    pub(crate) fn forget(&self, n: u64) {
+        if n > 0 {
+            self.counted.fetch_sub(n, Ordering::Relaxed);
+            self.lost.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
     /// Requests counted here since start-up (their rows were dropped).
     pub(crate) fn counted(&self) -> u64 {
         self.counted.load(Ordering::Relaxed)
@@ -272,6 +280,11 @@ mod tests {
         assert_eq!(overflow.counted(), SLOTS as u64);
         assert_eq!(overflow.lost(), 10);
         assert_eq!(overflow.drain().expect("sums").hours.len(), SLOTS);
+        overflow.forget(4);
+        assert_eq!(
+            (overflow.counted(), overflow.lost()),
+            (SLOTS as u64 - 4, 14)
+        );
         // Very long requests share the last bucket.
         overflow.count(&request("app::a", 0, u64::MAX, 200));
         let c = overflow.drain().expect("sums");

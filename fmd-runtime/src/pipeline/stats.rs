@@ -14,7 +14,8 @@ pub struct Stats {
     /// overview's hits, error counts and medians).
     pub dropped_requests_counted: u64,
     /// Requests dropped with the queue full that could not be counted either (the
-    /// overflow table held other endpoint-hours).
+    /// overflow table held other endpoint-hours, or the batch carrying their counts was
+    /// given up).
     pub dropped_requests_uncounted: u64,
     /// The latest storage error, if storage has failed since start-up.
     pub last_storage_error: Option<String>,

@@ -317,6 +317,12 @@ fn give_up(batch: &mut Vec<Event>, shared: &PipelineState, e: &StoreError) {
         .filter(|e| !matches!(e, Event::Flush(_) | Event::Counted(_)))
         .count();
     shared.dropped(lost as u64);
+    // Requests counted for the rollups that go with the batch: no longer counted.
+    let counted = batch.iter().map(|e| match e {
+        Event::Counted(c) => c.requests(),
+        _ => 0,
+    });
+    shared.overflow.forget(counted.sum());
     eprintln!("fmd: dropped a batch of {lost} events that could not be stored: {e}");
     finish(batch);
 }
