@@ -16,6 +16,9 @@ pub struct HostStatus {
     pub events_stored: u64,
     /// Events dropped (full queue or failing storage).
     pub events_dropped: u64,
+    /// Of those, requests whose raw row was dropped but which still count in the hourly
+    /// rollup and the duration histogram (hits, error counts, medians).
+    pub dropped_requests_counted: u64,
     /// The last storage error, if storage is failing.
     pub last_storage_error: Option<String>,
     /// Functions registered by `#[monitored]` and `#[capture]`.
@@ -96,6 +99,7 @@ impl Host for MonitorHost {
             events_queued: s.events_queued,
             events_stored: s.events_stored,
             events_dropped: s.events_dropped,
+            dropped_requests_counted: s.dropped_requests_counted,
             last_storage_error: s.last_storage_error,
             registered_functions: fmd_runtime::registry::functions().count(),
         }

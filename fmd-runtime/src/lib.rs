@@ -9,7 +9,8 @@
 //! 2. [`request`] — the host's threads: the wrappers the macros generate, the request in
 //!    flight, the logical stack (right across `.await`), the error return trace, `capture!`,
 //!    the panic hook, the outlier threshold, the call tree. No I/O, no contended lock.
-//! 3. [`pipeline`] — one event per request into a bounded queue (full: drop and count), the
+//! 3. [`pipeline`] — one event per request into a bounded queue (full: drop the row, count
+//!    the request in a fixed overflow table that still feeds the rollups), the
 //!    process-wide [`Monitor`], and the writer thread that batches events into the store,
 //!    symbolizing panics and keeping typical durations and metrics on the way.
 //! 4. [`store`] — the only place with SQL: the write contract, grouping hashes, rollups,

@@ -7,6 +7,7 @@ pub mod host;
 pub mod http;
 pub mod issue_fixture;
 pub mod levels;
+pub mod overload;
 pub mod perf_demo;
 pub mod perf_fixture;
 pub mod spine;

@@ -99,6 +99,10 @@ pub fn config_page(ctx: &Ctx<'_>, v: &ConfigView) -> Markup {
                 dt { "Events queued" } dd { (h.events_queued) }
                 dt { "Events stored" } dd { (h.events_stored) }
                 dt { "Events dropped" } dd { @if h.events_dropped > 0 { span.badge.bad { (h.events_dropped) } } @else { "0" } }
+                @if h.dropped_requests_counted > 0 {
+                    dt { "Dropped but counted" }
+                    dd { (h.dropped_requests_counted) " raw request rows dropped (queue full) but counted: hits, error counts and medians include them" }
+                }
                 dt { "Last storage error" } dd { @match &h.last_storage_error { Some(e) => span.badge.bad { (e) }, None => "none" } }
                 dt { "Registered functions" } dd { (h.registered_functions) }
             }

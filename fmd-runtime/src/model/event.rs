@@ -18,6 +18,7 @@ pub const BACKGROUND: &str = "(background)";
 /// Name of the node that stands for the calls left out of a full call tree.
 pub const CUT_NODE: &str = "(more calls, not recorded: the call tree is full)";
 
+use super::counted::Counted;
 use super::function::FnInfo;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -179,6 +180,10 @@ pub enum Event {
     Sample(Box<Sample>),
     /// Store everything queued before this, then answer.
     Flush(SyncSender<()>),
+    /// Requests whose rows were dropped because the queue was full, added up per endpoint
+    /// and hour: they go into the rollups only. Never queued; the writer drains them from
+    /// the request path's fixed table into its batch.
+    Counted(Box<Counted>),
 }
 
 /// A backtrace taken in the panic hook, waiting to be resolved.
@@ -255,7 +260,8 @@ impl Event {
             }
             Event::Error(e) => e.weight(),
             Event::Sample(s) => size_of::<Sample>() + s.graph.len(),
-            Event::Flush(_) => 0,
+            // Not queued: the queue's byte budget does not hold them.
+            Event::Flush(_) | Event::Counted(_) => 0,
         }
     }
 }

@@ -2,8 +2,11 @@
 //!
 //! - [`function`]: the compile-time descriptor of each annotated function and its registry.
 //! - [`event`]: what the request path hands to the writer (requests, errors, samples).
+//! - [`counted`]: requests whose rows were dropped (queue full) but which still count in
+//!   the rollups.
 //! - [`call_tree`]: a request's call tree as the engines store it (level 3).
 
 pub mod call_tree;
+pub mod counted;
 pub mod event;
 pub mod function;

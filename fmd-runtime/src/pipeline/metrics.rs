@@ -11,7 +11,9 @@
 //! The price is small and explicit:
 //! - an event dropped because the queue was full is not in the request, duration or
 //!   exception series; it is counted in `fmd_events_dropped_total` instead (read from
-//!   [`Stats`] at scrape time), so `requests + dropped` accounts for every request;
+//!   [`Stats`] at scrape time), so `requests + dropped` accounts for every request
+//!   (`fmd_dropped_requests_counted_total` says how many of the dropped requests still
+//!   reached the stored rollups: their rows were lost, not their counts);
 //! - a request shows up when the writer has taken it off the queue, normally within
 //!   milliseconds; a scrape can lag the queue by one batch.
 //!
@@ -187,7 +189,7 @@ impl Metrics {
         let _ = crate::fence::contain(|| match event {
             Event::Request(r) => self.observe_request(r),
             Event::Error(e) => self.exception(Cow::Borrowed(BACKGROUND), e.kind),
-            Event::Flush(_) | Event::Sample(_) => {}
+            Event::Flush(_) | Event::Sample(_) | Event::Counted(_) => {}
         });
     }
 
@@ -250,6 +252,12 @@ impl Metrics {
             "fmd_events_dropped",
             "Events dropped: queue full, storage failing too long, or monitoring off",
             ConstCounter::new(stats.events_dropped),
+        );
+        pipeline.register(
+            "fmd_dropped_requests_counted",
+            "Requests whose raw row was dropped (queue full) but which still count in the \
+             stored hourly rollup and duration histogram",
+            ConstCounter::new(stats.dropped_requests_counted),
         );
         pipeline.register(
             "fmd_storage_failing",

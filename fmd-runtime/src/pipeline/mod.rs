@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `monitor` | the [`Monitor`]: configuration, version, the queue's sending side, levels |
 //! | `queue` | the bounded queue: full means drop and count, never block |
+//! | `overflow` | requests the full queue dropped, still counted: a fixed table the writer drains into the rollups |
 //! | `state` | what the request path, the writer and the dashboard share: counters, run-time levels, published typicals |
 //! | `stats` | [`Stats`], fmd's own counters as a snapshot |
 //! | `writer` | the writer thread: batches, transactions, retries, reopening |
@@ -19,6 +20,7 @@
 pub(crate) mod graphs;
 pub(crate) mod metrics;
 pub(crate) mod monitor;
+mod overflow;
 pub mod process;
 mod queue;
 mod state;

@@ -115,6 +115,8 @@ impl Monitor {
             events_queued: self.shared.queued.load(Ordering::Relaxed),
             events_stored: self.shared.stored.load(Ordering::Relaxed),
             events_dropped: self.shared.dropped.load(Ordering::Relaxed),
+            dropped_requests_counted: self.shared.overflow.counted(),
+            dropped_requests_uncounted: self.shared.overflow.lost(),
             last_storage_error: self.shared.last_error.lock().clone(),
             storage_failing: self.shared.failing.load(Ordering::Relaxed),
             registered_functions: registry::functions().count(),

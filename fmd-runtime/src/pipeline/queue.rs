@@ -1,7 +1,8 @@
 //! The bounded queue between the request path and the writer thread.
 //!
 //! Pushing never blocks and never allocates beyond the event itself: a full queue (or one
-//! whose writer is gone) drops the event and counts it. Full means either bound: the
+//! whose writer is gone) drops the event and counts it. A dropped request still reaches
+//! the rollups through the fixed table of [`super::overflow`]. Full means either bound: the
 //! number of events, or the bytes they hold ([`Event::weight`]) together with the
 //! writer's batch in hand, so a stalled store with huge messages costs bounded memory. Only [`Queue::flush`], meant for
 //! shutdown and tests, waits.
@@ -57,17 +58,15 @@ impl Queue {
         let weight = event.weight();
         let held = counters.held_bytes.fetch_add(weight, Ordering::Relaxed);
         if held.saturating_add(weight) > self.budget {
-            counters.held_bytes.fetch_sub(weight, Ordering::Relaxed);
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            overflow(&event, weight, counters);
             return;
         }
         match tx.try_send(event) {
             Ok(()) => {
                 counters.queued.fetch_add(1, Ordering::Relaxed);
             }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                counters.held_bytes.fetch_sub(weight, Ordering::Relaxed);
-                counters.dropped.fetch_add(1, Ordering::Relaxed);
+            Err(TrySendError::Full(event) | TrySendError::Disconnected(event)) => {
+                overflow(&event, weight, counters);
             }
         }
     }
@@ -91,5 +90,17 @@ impl Queue {
         }
         done.recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .is_ok()
+    }
+}
+
+/// The queue did not take `event` (full, over its byte budget, or its writer gone): it is
+/// dropped and counted, and a request is still counted for the rollups.
+#[cold]
+#[inline(never)]
+fn overflow(event: &Event, weight: usize, counters: &PipelineState) {
+    counters.held_bytes.fetch_sub(weight, Ordering::Relaxed);
+    counters.dropped.fetch_add(1, Ordering::Relaxed);
+    if let Event::Request(r) = event {
+        counters.overflow.count(r);
     }
 }

@@ -3,6 +3,7 @@
 //! (typical durations, metrics).
 
 use super::metrics::Metrics;
+use super::overflow::Overflow;
 use super::typicals::Published;
 use crate::config::Database;
 use crate::model::function::{FnKind, registry};
@@ -28,6 +29,8 @@ pub(crate) struct PipelineState {
     pub(crate) typicals: Published,
     /// Prometheus series, fed by the writer thread (see [`super::metrics`]).
     pub(crate) metrics: Metrics,
+    /// Requests the full queue dropped, still counted for the rollups.
+    pub(crate) overflow: Overflow,
 }
 
 impl PipelineState {

@@ -9,6 +9,14 @@ pub struct Stats {
     pub events_stored: u64,
     /// Events dropped: queue full, storage failing too long, or fmd not running.
     pub events_dropped: u64,
+    /// Of the events dropped because the queue was full, requests whose raw row was lost
+    /// but which still count in the hourly rollup and the duration histogram (the
+    /// overview's hits, error counts and medians).
+    pub dropped_requests_counted: u64,
+    /// Requests dropped with the queue full that could not be counted either (the
+    /// overflow table held other endpoint-hours, or the batch carrying their counts was
+    /// given up).
+    pub dropped_requests_uncounted: u64,
     /// The latest storage error, if storage has failed since start-up.
     pub last_storage_error: Option<String>,
     /// Whether storage is failing right now.

@@ -4,7 +4,9 @@
 //! It never makes the request path wait, nor wake it: after the first event of a batch it
 //! lets the others gather for [`GATHER`] instead of waiting on the queue for each one. When the store cannot be opened or written, it
 //! reports the problem once on stderr, keeps the batch in hand and retries; meanwhile the
-//! bounded queue fills and the request path drops (and counts) new events. When storage
+//! bounded queue fills and the request path drops (and counts) new events; dropped
+//! requests still reach the rollups, through the overflow table the writer drains into
+//! each batch (see [`super::overflow`]). When storage
 //! works again it says so and carries on by itself. A deleted database file is noticed and
 //! recreated.
 
@@ -157,6 +159,8 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
                         thread::sleep(GATHER);
                     }
                 }
+                // Idle, but the request path counted requests the queue could not take.
+                Err(RecvTimeoutError::Timeout) if shared.overflow.is_pending() => {}
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => return, // the process is ending
             }
@@ -166,6 +170,10 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
                 Ok(event) => side.receive(event, &mut batch, shared),
                 Err(_) => break,
             }
+        }
+        take_counted(&mut batch, shared);
+        if batch.is_empty() {
+            continue;
         }
         // The file may have been deleted while the writer waited for events: writing now
         // would store the batch in the unlinked file. Reopen first (the batch is kept).
@@ -231,7 +239,7 @@ fn injected_panic(batch: &[Event]) {
     let hit = batch.iter().any(|event| match event {
         Event::Request(r) => r.errors.iter().any(marked),
         Event::Error(e) => marked(e),
-        Event::Flush(_) | Event::Sample(_) => false,
+        Event::Flush(_) | Event::Sample(_) | Event::Counted(_) => false,
     });
     if hit {
         panic!("fmd test: injected panic in the writer ({marker})");
@@ -253,7 +261,7 @@ fn scrub_batch(batch: &mut [Event], extra: &ExtraPatterns) {
                 &mut r.errors
             }
             Event::Error(e) => std::slice::from_mut(&mut **e),
-            Event::Flush(_) | Event::Sample(_) => continue,
+            Event::Flush(_) | Event::Sample(_) | Event::Counted(_) => continue,
         };
         for error in errors.iter_mut() {
             scrub_in_place(&mut error.message, extra);
@@ -270,7 +278,7 @@ fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
         let errors: &mut [ErrorRecord] = match event {
             Event::Request(r) => &mut r.errors,
             Event::Error(e) => std::slice::from_mut(&mut **e),
-            Event::Flush(_) | Event::Sample(_) => continue,
+            Event::Flush(_) | Event::Sample(_) | Event::Counted(_) => continue,
         };
         for error in errors.iter_mut().filter(|e| e.native.is_some()) {
             let merged = crate::fence::contain(|| symbolizer.merge(error));
@@ -278,6 +286,22 @@ fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
                 error.native = None;
             }
         }
+    }
+}
+
+/// Adds the requests the full queue dropped but the request path counted to the batch: to
+/// its one [`Event::Counted`], so a batch kept in hand while the store fails holds one
+/// however many times it is retried.
+fn take_counted(batch: &mut Vec<Event>, shared: &PipelineState) {
+    let Some(counted) = shared.overflow.drain() else {
+        return;
+    };
+    match batch.iter_mut().find_map(|e| match e {
+        Event::Counted(c) => Some(c),
+        _ => None,
+    }) {
+        Some(mine) => mine.merge(counted),
+        None => batch.push(Event::Counted(Box::new(counted))),
     }
 }
 
@@ -293,9 +317,15 @@ fn finish(batch: &mut Vec<Event>) {
 fn give_up(batch: &mut Vec<Event>, shared: &PipelineState, e: &StoreError) {
     let lost = batch
         .iter()
-        .filter(|e| !matches!(e, Event::Flush(_)))
+        .filter(|e| !matches!(e, Event::Flush(_) | Event::Counted(_)))
         .count();
     shared.dropped(lost as u64);
+    // Requests counted for the rollups that go with the batch: no longer counted.
+    let counted = batch.iter().map(|e| match e {
+        Event::Counted(c) => c.requests(),
+        _ => 0,
+    });
+    shared.overflow.forget(counted.sum());
     eprintln!("fmd: dropped a batch of {lost} events that could not be stored: {e}");
     finish(batch);
 }

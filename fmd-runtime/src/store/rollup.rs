@@ -2,12 +2,15 @@
 //! `endpoint.last_requested`, the hourly rollup `request_hourly`, the daily duration
 //! histogram `duration_daily`, and when the version and the instance were seen. Each
 //! engine writes the sums in the batch's transaction (`write/rollup.rs` of `sqlite` and
-//! `postgres`), so the rollups always match the request rows. Keys are kept in order:
+//! `postgres`), so the rollups always match the request rows, plus the requests whose rows
+//! the full queue dropped but which were counted ([`Counted`](crate::model::counted::Counted)):
+//! the rollups count every request served. Keys are kept in order:
 //! PostgreSQL takes the row locks the instances share in that order.
 
 use super::histogram;
 use super::read::{DAY_MS, HOUR_MS};
 use super::{RolledRequest, WriteOptions};
+use crate::model::counted::CountedHour;
 use crate::model::event::RequestEvent;
 use std::collections::BTreeMap;
 
@@ -92,6 +95,29 @@ impl Rollup {
             .daily
             .entry((r.endpoint_id, day, histogram::bucket(r.duration_us)))
             .or_default() += 1;
+    }
+
+    /// Requests of `endpoint` in `hour` whose rows were dropped but which were counted:
+    /// into the same sums as stored rows.
+    pub(crate) fn counted(&mut self, endpoint: i64, hour: i64, c: &CountedHour) {
+        if c.requests == 0 {
+            return;
+        }
+        self.requested(endpoint, c.first_ms);
+        self.requested(endpoint, c.last_ms);
+        if c.hits == 0 {
+            return;
+        }
+        let h = self.hourly.entry((endpoint, hour)).or_default();
+        h.hits += c.hits;
+        h.duration_us = h.duration_us.saturating_add(c.duration_us);
+        h.client_errors += c.client_errors;
+        h.server_errors += c.server_errors;
+        h.cancelled += c.cancelled;
+        let day = (hour * HOUR_MS).div_euclid(DAY_MS);
+        for (&bucket, &hits) in &c.buckets {
+            *self.daily.entry((endpoint, day, bucket)).or_default() += hits;
+        }
     }
 
     /// The span the version was seen in: the batch's requests, or now for the first batch

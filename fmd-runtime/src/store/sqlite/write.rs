@@ -94,6 +94,13 @@ impl SqliteStore {
                     w.error(None, endpoint, e)?;
                 }
                 Event::Sample(s) => w.sample(s)?,
+                Event::Counted(c) => {
+                    for ((name, hour), sums) in &c.hours {
+                        let endpoint = w.endpoint(name)?;
+                        w.rollup.counted(endpoint, *hour, sums);
+                    }
+                    continue; // their rows are counted as dropped, not stored
+                }
                 Event::Flush(_) => continue,
             }
             stored += 1;
