@@ -35,6 +35,11 @@
 //!
 //! The pieces: [`fmd_macros`] (the attributes), [`fmd_runtime`] (capture, queue, writer,
 //! storage) and [`fmd_dashboard`] (pages and the framework adapters).
+//!
+//! Features: `axum` (the layer, [`axum::bind`], [`axum::serve`]) and `dashboard` (the
+//! pages `bind` mounts), both on by default; `default-features = false, features =
+//! ["axum"]` records without building the dashboard (then `bind` mounts nothing).
+//! `postgres` adds the PostgreSQL store, `tracing` the `fmd::tracing` layer.
 
 #![warn(missing_docs)]
 
@@ -53,7 +58,8 @@ pub mod prelude {
 /// at the crate root, and Rust keeps attribute and function-like macros in one namespace.
 pub use fmd_macros::monitored;
 
-/// The axum adapter: [`axum::bind`] records every request and mounts the dashboard.
+/// The axum adapter: [`axum::bind`] records every request and mounts the dashboard
+/// (without the feature `dashboard`: only records).
 #[cfg(feature = "axum")]
 pub mod axum {
     pub use fmd_dashboard::axum::*;

@@ -19,42 +19,57 @@
 //! | [`host`] | what the dashboard asks of the running application |
 //! | `axum` | the adapter that records requests and mounts the dashboard (feature `axum`) |
 //!
+//! Everything but `axum` is the feature `pages` (on by default). Without it the crate is
+//! only the recording layer: `axum::bind` adds the layer and mounts nothing, and none of
+//! maud, syntect, plotters, argon2, utoipa or statrs is built.
+//!
 //! Queries live in `fmd_runtime::store::read` (the engine-independent read model) and
 //! its SQLite implementation; this crate never writes SQL.
 //!
 //! ```no_run
-//! # #[cfg(feature = "axum")] {
+//! # #[cfg(all(feature = "axum", feature = "pages"))] {
 //! // Mount the dashboard of this process's monitor:
 //! let app: axum::Router = axum::Router::new().nest("/dashboard", fmd_dashboard::router());
 //! # }
 //! ```
 
-#[cfg(feature = "axum")]
+#[cfg(all(feature = "axum", feature = "pages"))]
 pub(crate) mod app;
+#[cfg(feature = "pages")]
 pub mod auth;
+#[cfg(feature = "pages")]
 pub mod charts;
+#[cfg(feature = "pages")]
 pub mod export;
+#[cfg(feature = "pages")]
 pub mod format;
+#[cfg(feature = "pages")]
 pub mod highlight;
+#[cfg(feature = "pages")]
 pub mod host;
+#[cfg(feature = "pages")]
 pub mod issue_diff;
+#[cfg(feature = "pages")]
 pub mod pages;
+#[cfg(feature = "pages")]
 pub mod profile;
+#[cfg(feature = "pages")]
 pub mod reporting;
+#[cfg(feature = "pages")]
 pub mod stats;
 
 /// The dashboard's own database threads.
-#[cfg(feature = "axum")]
+#[cfg(all(feature = "axum", feature = "pages"))]
 pub(crate) mod pool;
 
-#[cfg(feature = "axum")]
+#[cfg(all(feature = "axum", feature = "pages"))]
 pub mod routes;
 
-#[cfg(feature = "axum")]
+#[cfg(all(feature = "axum", feature = "pages"))]
 pub mod api;
 
 #[cfg(feature = "axum")]
 pub mod axum;
 
-#[cfg(feature = "axum")]
+#[cfg(all(feature = "axum", feature = "pages"))]
 pub use routes::{Access, Dashboard, RouteInfo, Token, route_table, router};

@@ -4,6 +4,11 @@
 //! method and final status, and turns a handler panic into a 500 after recording it — and
 //! nests the dashboard at the configured path (`/dashboard`). [`serve`] runs it with client
 //! addresses and stores what is queued when the process is stopped (Ctrl-C, SIGTERM).
+//!
+//! Without the feature `pages` (recording only: `fmd = { default-features = false,
+//! features = ["axum"] }`) there is no dashboard to mount: [`bind`] only adds the layer,
+//! and the recorded data is read with the `fmd` command (`fmd serve` shows the dashboard
+//! over the same database) or another process built with the pages.
 
 mod body;
 mod layer;
@@ -15,7 +20,8 @@ pub use serve::{serve, shutdown_signal};
 
 use axum::Router;
 
-/// Records every request of `router` and mounts the dashboard.
+/// Records every request of `router` and mounts the dashboard (without the feature
+/// `pages`: only records).
 ///
 /// Works on a router with or without state, before or after `with_state`: the dashboard
 /// keeps its own state, so `bind(Router::new().route(..)).with_state(db)` and
@@ -62,6 +68,26 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let monitor = fmd_runtime::init_from_env()?;
+    #[cfg(feature = "pages")]
+    let router = mount(router, monitor)?;
+    #[cfg(not(feature = "pages"))]
+    let router = {
+        let _ = monitor;
+        router.layer(FmdLayer::new())
+    };
+    Ok(router)
+}
+
+/// Nests the dashboard at its configured path and adds the layer, which leaves the
+/// dashboard's own requests unrecorded.
+#[cfg(feature = "pages")]
+fn mount<S>(
+    router: Router<S>,
+    monitor: &fmd_runtime::Monitor,
+) -> Result<Router<S>, fmd_runtime::ConfigError>
+where
+    S: Clone + Send + Sync + 'static,
+{
     if let Some(zone) = &monitor.config().timezone
         && crate::format::parse_zone(zone).is_none()
     {
@@ -98,6 +124,7 @@ where
     Ok(router.layer(FmdLayer::new().skip_prefix(&path)))
 }
 
+#[cfg(feature = "pages")]
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
