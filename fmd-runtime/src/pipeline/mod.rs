@@ -4,6 +4,7 @@
 //!
 //! | file | holds |
 //! |---|---|
+//! | [`alerts`] | alerts: the rules (one per issue per hour, the rate rule) and delivery, on their own thread |
 //! | `monitor` | the [`Monitor`]: configuration, version, the queue's sending side, levels |
 //! | `queue` | the bounded queue: full means drop and count, never block |
 //! | `state` | what the request path, the writer and the dashboard share: counters, run-time levels, published typicals |
@@ -16,6 +17,7 @@
 //! | `process` | CPU and memory of the process |
 //! | `version` | the application version and git commit |
 
+pub mod alerts;
 pub(crate) mod graphs;
 pub(crate) mod metrics;
 pub(crate) mod monitor;
