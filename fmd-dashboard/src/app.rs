@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 
@@ -11,16 +12,19 @@ use crate::auth::login_csrf::LoginCsrf;
 use crate::auth::{self, session::Sessions, throttle::Throttle, tokens::Tokens};
 use crate::format::now_ms;
 use crate::host::Host;
+use crate::pool::{Opener, Pool, PoolError, STATEMENT_LIMIT};
 use fmd_runtime::Database;
 use fmd_runtime::store::read::DAY_MS;
 use fmd_runtime::store::{AnyReader, StoreError};
+
+/// The longest building the router waits for the database (a locked file, an
+/// unreachable server) before going on.
+pub const WARM_UP_WAIT: Duration = Duration::from_secs(5);
 
 /// State behind every handler.
 pub struct App {
     pub database: Database,
     pub base: String,
-    username: Option<String>,
-    password: Option<String>,
     pub retention_weeks: Option<u32>,
     pub host: Arc<dyn Host>,
     pub sessions: Sessions,
@@ -29,8 +33,8 @@ pub struct App {
     pub login_csrf: LoginCsrf,
     /// Bearer tokens of `/metrics` and the JSON API.
     pub tokens: Tokens,
-    /// One connection, opened on first use and reopened after a failure.
-    store: Mutex<Option<AnyReader>>,
+    /// The dashboard's own database threads and their connections.
+    pool: Pool,
 }
 
 /// A failure a handler reports as a page.
@@ -40,12 +44,20 @@ pub enum AppError {
     Store(String),
     /// Nothing at this address.
     NotFound,
+    /// The database threads are all busy (or the database answers too slowly).
+    Busy,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
             AppError::NotFound => (StatusCode::NOT_FOUND, "Not found").into_response(),
+            AppError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "5")],
+                crate::pool::BUSY,
+            )
+                .into_response(),
             AppError::Store(e) => {
                 eprintln!("fmd dashboard: database error: {e}");
                 (
@@ -54,6 +66,15 @@ impl IntoResponse for AppError {
                 )
                     .into_response()
             }
+        }
+    }
+}
+
+impl From<PoolError> for AppError {
+    fn from(e: PoolError) -> Self {
+        match e {
+            PoolError::Store(e) => AppError::Store(e),
+            PoolError::Busy => AppError::Busy,
         }
     }
 }
@@ -67,76 +88,66 @@ impl App {
         retention_weeks: Option<u32>,
         host: Arc<dyn Host>,
     ) -> Self {
+        let pool = Pool::start(opener(database.clone(), username, password));
         App {
             database,
             base,
-            username,
-            password,
             retention_weeks,
             host,
             sessions: Sessions::default(),
             throttle: Throttle::default(),
             login_csrf: LoginCsrf::default(),
             tokens: Tokens::default(),
-            store: Mutex::new(None),
+            pool,
         }
     }
 
-    /// Opens the database and creates the first admin now, so a generated password is
-    /// printed at start-up rather than on the first visit. Failures are retried later.
-    /// The router may be built inside an async runtime, where a blocking client (the
-    /// PostgreSQL driver runs its own) must not run: the first connection is made on a
-    /// thread of its own.
+    /// Waits (at most [`WARM_UP_WAIT`]) until the database is open and the first admin
+    /// exists, so a generated password is printed at start-up rather than on the first
+    /// visit. Failures are retried later. The work runs on the dashboard's own threads
+    /// (the router may be built inside an async runtime, where the PostgreSQL driver's
+    /// blocking client must not run); they go on opening if the wait runs out, and run
+    /// no page's queries before.
     pub fn warm_up(&self) {
-        let result = std::thread::scope(|scope| {
-            scope
-                .spawn(|| self.run(|_| Ok(())))
-                .join()
-                .unwrap_or_else(|_| Err(AppError::Store("panic while connecting".into())))
-        });
-        if let Err(e) = result {
+        if let Err(e) = self.pool.run_blocking(WARM_UP_WAIT, |_| Ok(())) {
             eprintln!("fmd dashboard: cannot open {}: {e:?}", self.database);
         }
     }
 
-    /// Runs `f` on the (lazily opened) connection, on the calling thread.
-    pub fn run<T>(
-        &self,
-        f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError>,
-    ) -> Result<T, AppError> {
-        let mut guard = self.store.lock();
-        if guard.is_none() {
-            let mut reader =
-                AnyReader::open(&self.database).map_err(|e| AppError::Store(e.to_string()))?;
-            auth::bootstrap_admin(
-                &mut *reader,
-                self.username.as_deref(),
-                self.password.as_deref(),
-                now_ms(),
-            )
-            .map_err(|e| AppError::Store(e.to_string()))?;
-            *guard = Some(reader);
-        }
-        let Some(reader) = guard.as_mut() else {
-            return Err(AppError::Store("no connection".into()));
-        };
-        f(reader).map_err(|e| {
-            // A broken connection is reopened next time.
-            *guard = None;
-            AppError::Store(e.to_string())
-        })
-    }
-
-    /// Runs `f` on the connection from a blocking thread.
+    /// Runs a page's queries `f` on the dashboard's own threads (see [`crate::pool`]).
     pub async fn with_store<T: Send + 'static>(
-        self: &Arc<Self>,
+        &self,
         f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let app = self.clone();
-        tokio::task::spawn_blocking(move || app.run(f))
-            .await
-            .map_err(|e| AppError::Store(e.to_string()))?
+        Ok(self.pool.run(Some(STATEMENT_LIMIT), f).await?)
     }
+
+    /// Like [`App::with_store`] for maintenance an admin asked for (pruning), which may
+    /// run longer than a page's queries: only each statement is bounded (PostgreSQL).
+    pub async fn with_store_unbounded<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        Ok(self.pool.run(None, f).await?)
+    }
+}
+
+/// Opens a connection for a database thread and creates the first admin if the database
+/// has no account (a new file, also one that replaced a deleted file), one thread at a
+/// time, so two threads never both create it.
+fn opener(database: Database, username: Option<String>, password: Option<String>) -> Arc<Opener> {
+    let one_at_a_time = Mutex::new(());
+    Arc::new(move || {
+        let mut reader = AnyReader::open_bounded(&database, STATEMENT_LIMIT)?;
+        let _turn = one_at_a_time.lock();
+        auth::bootstrap_admin(
+            &mut *reader,
+            username.as_deref(),
+            password.as_deref(),
+            now_ms(),
+        )?;
+        Ok(reader)
+    })
 }
 
 /// Prunes data older than `weeks` one minute after start and then every hour, on its own

@@ -41,6 +41,19 @@ pub trait Host: Send + Sync + 'static {
     }
 }
 
+/// The level in force for `endpoint` and where it comes from: `set` (the level stored
+/// from the dashboard) first, else what the application declares or is configured with.
+pub fn effective_level(
+    host: &dyn Host,
+    endpoint: &str,
+    set: Option<u8>,
+) -> Option<(u8, &'static str)> {
+    match set {
+        Some(level) => Some((level, "dashboard")),
+        None => host.default_level(endpoint),
+    }
+}
+
 /// The running fmd monitor of this process.
 pub struct MonitorHost;
 

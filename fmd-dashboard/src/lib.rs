@@ -41,6 +41,10 @@ pub mod profile;
 pub mod reporting;
 pub mod stats;
 
+/// The dashboard's own database threads.
+#[cfg(feature = "axum")]
+pub(crate) mod pool;
+
 #[cfg(feature = "axum")]
 pub mod routes;
 

@@ -36,9 +36,32 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
     } = source;
 
     rewrite::body(&mut f.block, &info);
-    let block = &f.block;
     let is_async = f.sig.asyncness.is_some();
     let span = Span::call_site();
+
+    // An `async fn` that `#[async_trait]` expanded first (it sits on the impl, so it runs
+    // before the attributes of the methods): a plain `fn` whose whole body is
+    // `Box::pin(async move { .. })`. The future inside is wrapped, not the boxing of it, so
+    // the frame lives while the body runs and the handler's output is what it inspects.
+    let boxed = !is_async && boxed_async(&mut f.block).is_some();
+    if let Some(future) = boxed_async(&mut f.block).filter(|_| boxed) {
+        if let syn::Expr::Async(a) = future {
+            rewrite::async_trait_tail(&mut a.block, &info);
+        }
+        let inner = future.clone();
+        *future = match kind {
+            Kind::Capture => syn::parse_quote_spanned! {span=>
+                ::fmd::__private_0_1::Framed::new(&#info, #inner)
+            },
+            Kind::Monitored => {
+                let inspect = inspect();
+                syn::parse_quote_spanned! {span=>
+                    ::fmd::__private_0_1::Monitored::new(&#info, #inner, #inspect)
+                }
+            }
+        };
+    }
+    let block = &f.block;
 
     // The async block (and the closure of a sync handler) is given the function's return
     // type, as a function's body is. Without it a tail such as `.sum()`, `.collect()` or
@@ -56,6 +79,7 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
         }
     };
     let call = match (kind, is_async) {
+        _ if boxed => quote_spanned! {span=> #block },
         (Kind::Capture, true) => quote_spanned! {span=>
             ::fmd::__private_0_1::Framed::new(&#info, #body).await
         },
@@ -82,6 +106,12 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
         Kind::Monitored => crate::commit::head(),
         Kind::Capture => "",
     };
+    // A method knows its type only through `Self`, available where there is a receiver or
+    // the signature names `Self` (an attribute cannot see the impl it is in).
+    let method = names_self(&f.sig);
+    let owner = method.then(|| {
+        quote_spanned! {span=> #info.set_owner(::core::any::type_name::<Self>()); }
+    });
     let attrs = &f.attrs;
     let vis = &f.vis;
     let sig = &f.sig;
@@ -103,10 +133,48 @@ pub fn expand(kind: Kind, args: Args, mut f: ItemFn, source: Source) -> TokenStr
                 crate_version: match ::core::option_env!("CARGO_PKG_VERSION") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
                 manifest_dir: match ::core::option_env!("CARGO_MANIFEST_DIR") { ::core::option::Option::Some(v) => v, ::core::option::Option::None => "" },
                 build_commit: #commit,
+                method: #method,
             });
             ::fmd::__private_0_1::inventory::submit! { ::fmd::__private_0_1::Registration(&#info) }
+            #owner
             #call
         }
+    }
+}
+
+/// Whether `Self` exists inside the function: it has a receiver or its signature names
+/// `Self`.
+fn names_self(sig: &syn::Signature) -> bool {
+    fn has_self(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "Self",
+            proc_macro2::TokenTree::Group(g) => has_self(g.stream()),
+            _ => false,
+        })
+    }
+    sig.receiver().is_some() || has_self(quote!(#sig))
+}
+
+/// The future of a body that is only `Box::pin(<future>)` (what `#[async_trait]` makes of
+/// an `async fn`), to be wrapped in place.
+fn boxed_async(block: &mut syn::Block) -> Option<&mut syn::Expr> {
+    let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = block.stmts.as_mut_slice() else {
+        return None;
+    };
+    let syn::Expr::Path(callee) = &*call.func else {
+        return None;
+    };
+    let names: Vec<String> = callee
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let is_box_pin = names.ends_with(&["Box".to_owned(), "pin".to_owned()]);
+    let one = call.args.len() == 1;
+    match call.args.first_mut() {
+        Some(arg @ syn::Expr::Async(_)) if is_box_pin && one => Some(arg),
+        _ => None,
     }
 }
 

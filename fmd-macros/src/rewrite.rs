@@ -155,3 +155,19 @@ pub fn body(block: &mut Block, info: &Ident) {
     hops.visit_block_mut(block);
     hops.tail_block(block);
 }
+
+/// `#[async_trait]` moves the body of an `async fn` into `let __ret: Ret = { body };`
+/// inside its async block: the body's tail `Err(..)` is that initializer's tail.
+pub fn async_trait_tail(block: &mut Block, info: &Ident) {
+    let mut hops = Hops { info };
+    for stmt in &mut block.stmts {
+        let Stmt::Local(local) = stmt else { continue };
+        let named_ret = match &local.pat {
+            syn::Pat::Type(t) => matches!(&*t.pat, syn::Pat::Ident(i) if i.ident == "__ret"),
+            _ => false,
+        };
+        if let (true, Some(init)) = (named_ret, local.init.as_mut()) {
+            hops.tail(&mut init.expr);
+        }
+    }
+}

@@ -13,6 +13,11 @@ async fn missing() -> Result<&'static str, StatusCode> {
 }
 
 #[monitored]
+async fn gone() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
+#[monitored]
 async fn broken() -> Result<&'static str, StatusCode> {
     Err(StatusCode::INTERNAL_SERVER_ERROR)
 }
@@ -23,10 +28,12 @@ async fn client_errors_off_stores_only_server_errors() {
     let addr = spine::serve(
         Router::new()
             .route("/missing", get(missing))
-            .route("/broken", get(broken)),
+            .route("/broken", get(broken))
+            .route("/gone", get(gone)),
     )
     .await;
     assert_eq!(spine::get(addr, "/missing").await.status, 404);
+    assert_eq!(spine::get(addr, "/gone").await.status, 404);
     assert_eq!(spine::get(addr, "/broken").await.status, 500);
     spine::flush();
     let conn = spine::db(db);
@@ -48,7 +55,7 @@ async fn client_errors_off_stores_only_server_errors() {
         })
         .expect("count");
     assert_eq!(
-        requests, 1,
-        "the request itself is still stored with its 404"
+        requests, 2,
+        "the requests themselves are still stored with their 404"
     );
 }

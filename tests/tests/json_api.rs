@@ -67,13 +67,19 @@ async fn untouched() -> &'static str {
     "only for the route check"
 }
 
+#[monitored(level = 3)]
+async fn deep() -> &'static str {
+    "profiled"
+}
+
 /// A server on this test's runtime; all share the process's monitor and database.
 async fn server() -> SocketAddr {
     spine::start_with(|c| c.api_token = Some(TOKEN.to_owned()));
     spine::serve(
         Router::new()
             .route("/stock/{item}", get(stock))
-            .route("/untouched", get(untouched)),
+            .route("/untouched", get(untouched))
+            .route("/deep", get(deep)),
     )
     .await
 }
@@ -227,6 +233,26 @@ async fn every_answer_matches_the_served_document() {
     assert_eq!(endpoint["all"]["hits"], items.len());
     assert_eq!(endpoint["server_errors_week"], 4);
     assert_eq!(endpoint["routes"], json!(["/stock/{item}"]));
+    // The level in force and where it comes from, as the overview page shows it.
+    assert_eq!(endpoint["level"], Value::Null);
+    assert_eq!(endpoint["effective_level"], 1);
+    assert_eq!(endpoint["level_source"], "configuration");
+    assert_eq!(spine::get(addr, "/deep").await.status, 200);
+    spine::flush();
+    let (_, list) = api(addr, &doc, "/api/v1/endpoints", "/api/v1/endpoints").await;
+    let deep = list["endpoints"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["name"] == "json_api::deep"))
+        .unwrap_or_else(|| panic!("the deep endpoint is listed: {list:#}"));
+    assert_eq!(
+        (
+            &deep["level"],
+            &deep["effective_level"],
+            &deep["level_source"]
+        ),
+        (&Value::Null, &json!(3), &json!("attribute")),
+        "level = 3 from the attribute, not a bare null"
+    );
     let id = endpoint["id"].as_i64().expect("endpoint id");
 
     // Requests in the window, two per page, followed by cursor to the end.

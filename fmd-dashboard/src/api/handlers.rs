@@ -17,6 +17,7 @@ use super::types::{
 };
 use crate::app::{App, AppError};
 use crate::format::now_ms;
+use crate::pool::BUSY;
 use fmd_runtime::store::read::GroupSort;
 use fmd_runtime::store::read::{MAX_PAGE, RequestWindow};
 
@@ -50,6 +51,7 @@ impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
         match e {
             AppError::NotFound => Failure(StatusCode::NOT_FOUND, "Not found.".into()),
+            AppError::Busy => Failure(StatusCode::SERVICE_UNAVAILABLE, BUSY.into()),
             AppError::Store(e) => {
                 eprintln!("fmd API: database error: {e}");
                 Failure(
@@ -94,7 +96,10 @@ pub async fn endpoints(
         .await?;
     Ok(Json(EndpointList {
         now,
-        endpoints: rows.into_iter().map(Endpoint::from).collect(),
+        endpoints: rows
+            .into_iter()
+            .map(|e| Endpoint::with_level(e, &*app.host))
+            .collect(),
     }))
 }
 

@@ -48,6 +48,12 @@ pub struct Endpoint {
     pub routes: Vec<String>,
     /// Monitoring level set from the dashboard; null: the default.
     pub level: Option<u8>,
+    /// The level in force: the dashboard's, else the attribute's
+    /// (`#[monitored(level = N)]`), else the configured one (`FMD_LEVEL`); null when no
+    /// application runs behind the dashboard (`fmd serve`) and none is set.
+    pub effective_level: Option<u8>,
+    /// Where `effective_level` comes from; null with it.
+    pub level_source: Option<LevelSource>,
     /// Last request (Unix ms); null if never requested.
     pub last_requested: Option<i64>,
     /// Since midnight UTC.
@@ -64,6 +70,41 @@ pub struct Endpoint {
     pub exception_groups: u64,
 }
 
+/// Where an endpoint's level in force comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LevelSource {
+    /// Set from the dashboard (or the API's store).
+    Dashboard,
+    /// `#[monitored(level = N)]`.
+    Attribute,
+    /// `FMD_LEVEL` / `level` in `fmd.toml`, or the built-in default.
+    Configuration,
+}
+
+impl LevelSource {
+    fn named(source: &str) -> Option<Self> {
+        match source {
+            "dashboard" => Some(LevelSource::Dashboard),
+            "attribute" => Some(LevelSource::Attribute),
+            "configuration" => Some(LevelSource::Configuration),
+            _ => None,
+        }
+    }
+}
+
+impl Endpoint {
+    /// The endpoint with its level in force, as the overview page names it.
+    pub fn with_level(e: EndpointOverview, host: &dyn crate::host::Host) -> Self {
+        let effective = crate::host::effective_level(host, &e.name, e.level);
+        Endpoint {
+            effective_level: effective.map(|(l, _)| l),
+            level_source: effective.and_then(|(_, from)| LevelSource::named(from)),
+            ..Endpoint::from(e)
+        }
+    }
+}
+
 impl From<EndpointOverview> for Endpoint {
     fn from(e: EndpointOverview) -> Self {
         Endpoint {
@@ -71,6 +112,8 @@ impl From<EndpointOverview> for Endpoint {
             name: e.name,
             routes: e.routes,
             level: e.level,
+            effective_level: None,
+            level_source: None,
             last_requested: e.last_requested,
             today: e.today.into(),
             week: e.week.into(),
@@ -108,7 +151,8 @@ pub struct Request {
     pub time: i64,
     /// Duration (µs).
     pub duration_us: i64,
-    /// Final status; null when the request was cancelled.
+    /// Final status; null when the request was cancelled, or unknown (a `#[monitored]`
+    /// function outside the framework layer: a route added after `bind`, a background job).
     pub status: Option<u16>,
     /// The client went away before the answer.
     pub cancelled: bool,

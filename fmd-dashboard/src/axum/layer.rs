@@ -5,19 +5,28 @@
 //! `capture!` and the panic hook add to it — and on completion stores the final status.
 //! A panic in the handler is caught here, recorded as a 500, and answered with a 500 (the
 //! connection is not dropped). A request whose future is dropped early is stored as
-//! cancelled. Unmatched paths all count for one `(unmatched)` endpoint, never the raw URI.
+//! cancelled. Unmatched paths all count for one `(unmatched)` endpoint, never the raw URI;
+//! what a `fallback_service` or `nest_service` answered other than 404 (static files: axum
+//! gives no route template for them) counts for one `(fallback)` endpoint.
 //!
 //! When a request starts, the layer calls the group-by hook (if one is set) and applies the
 //! endpoint's level: at level 2 or more it keeps the URI and headers for a possible outlier
 //! record. The handler behind a route is only known once it runs, so each route remembers,
-//! per method, the handler it saw last and uses it to pick the level of the next request.
+//! per method, the handler it saw last ([`memo`](super::memo)) and uses it to pick the level
+//! of the next request.
+//! A request its handler never saw (an extractor's rejection, a 405 of the method router,
+//! a 413 of the body limit, a timeout layer's answer) counts for that remembered handler,
+//! not for an endpoint named after the route; a 4xx answer's short text is kept as its
+//! client error's message, and a streamed body (SSE, chunked) makes the request last until
+//! its last byte (see [`body`](super::body)).
 
+use super::body::RecordedBody;
+use super::memo::{RouteMemo, end, method_slot, seen_handler};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{Method, Request, Response, StatusCode};
-use fmd_runtime::FnInfo;
 use fmd_runtime::request::{self, RequestCtx};
-use once_cell::sync::OnceCell;
+use once_cell::sync::Lazy;
 use std::borrow::Cow;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -73,29 +82,6 @@ pub struct FmdService<S> {
     /// The monitor's configuration, read once when the layer is built (the monitor lives
     /// for the whole process), not per request.
     config: &'static fmd_runtime::Config,
-}
-
-/// What a route's service remembers across requests.
-#[derive(Default)]
-struct RouteMemo {
-    /// The route template, shared to avoid an allocation per request.
-    route: OnceCell<Arc<str>>,
-    /// The `#[monitored]` handler seen per method (see [`method_slot`]).
-    handlers: [OnceCell<&'static FnInfo>; 8],
-}
-
-/// A small index per common method, for [`RouteMemo::handlers`].
-fn method_slot(method: &Method) -> usize {
-    match *method {
-        Method::GET => 0,
-        Method::POST => 1,
-        Method::PUT => 2,
-        Method::DELETE => 3,
-        Method::PATCH => 4,
-        Method::HEAD => 5,
-        Method::OPTIONS => 6,
-        _ => 7,
-    }
 }
 
 fn method_name(method: &Method) -> Cow<'static, str> {
@@ -204,18 +190,26 @@ pin_project_lite::pin_project! {
     }
 }
 
-/// Stores the request and remembers its handler for the route's next request.
-fn end(
-    ctx: Box<RequestCtx>,
-    status: Option<u16>,
-    cancelled: bool,
-    memo: Option<&RouteMemo>,
-    slot: usize,
-) {
-    if let (Some(handler), Some(memo)) = (ctx.handler, memo) {
-        let _ = memo.handlers[slot].set(handler);
-    }
-    fmd_runtime::monitor().send_request(ctx.finish(status, cancelled));
+/// Whether a response's body is a stream (no known length: SSE, a chunked body): its
+/// request lasts until the last byte, not until the head.
+fn streams(response: &Response<Body>) -> bool {
+    use axum::body::HttpBody;
+    response.body().size_hint().exact().is_none()
+}
+
+/// Whether a response's text is worth keeping as its client error's message: a short 4xx
+/// answer that is not a page.
+fn wants_text(response: &Response<Body>, ctx: &RequestCtx) -> bool {
+    use axum::body::HttpBody;
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    (400..500).contains(&response.status().as_u16())
+        && ctx.route.is_some()
+        && !html
+        && response.body().size_hint().exact() != Some(0)
 }
 
 fn internal_error() -> Response<Body> {
@@ -251,11 +245,41 @@ where
             Err(_panic) => (Ok(internal_error()), 500),
         };
         *this.done = true;
-        if let Some(ctx) = this.ctx.take() {
-            let status = if ctx.panicked { 500 } else { status };
-            end(ctx, Some(status), false, this.memo.as_deref(), *this.slot);
+        let Some(mut ctx) = this.ctx.take() else {
+            return Poll::Ready(output);
+        };
+        let status = if ctx.panicked { 500 } else { status };
+        if ctx.route.is_none() && ctx.handler.is_none() && !matches!(status, 404 | 405) {
+            // A fallback or nested service answered (static files): one shared route.
+            static FALLBACK: Lazy<Arc<str>> =
+                Lazy::new(|| Arc::from(fmd_runtime::model::event::FALLBACK));
+            ctx.route = Some(FALLBACK.clone());
         }
-        Poll::Ready(output)
+        let memo = this.memo.as_deref();
+        let remembered = memo.is_some_and(|m| m.handlers[*this.slot].get().is_some());
+        if ctx.handler.is_none()
+            && !remembered
+            && status >= 400
+            && let Some(info) = ctx
+                .route
+                .as_deref()
+                .and_then(|route| seen_handler(route, *this.slot, status))
+        {
+            ctx.stand_in(info);
+        }
+        match output {
+            Ok(response) if wants_text(&response, &ctx) || streams(&response) => {
+                let keep_text = wants_text(&response, &ctx);
+                let (memo, slot) = (this.memo.clone(), *this.slot);
+                Poll::Ready(Ok(response.map(|body| {
+                    Body::new(RecordedBody::new(body, ctx, status, keep_text, memo, slot))
+                })))
+            }
+            output => {
+                end(ctx, Some(status), false, memo, *this.slot);
+                Poll::Ready(output)
+            }
+        }
     }
 }
 

@@ -5,7 +5,9 @@
 //! nests the dashboard at the configured path (`/dashboard`). [`serve`] runs it with client
 //! addresses and stores what is queued when the process is stopped (Ctrl-C, SIGTERM).
 
+mod body;
 mod layer;
+mod memo;
 mod serve;
 
 pub use layer::{FmdLayer, FmdService, ResponseFuture};

@@ -22,7 +22,9 @@ pub const OUTLIERS_PER_PAGE: u64 = 10;
 /// client went away first).
 pub fn status_badge(status: Option<u16>, cancelled: bool) -> Markup {
     match (cancelled, status) {
-        (true, _) | (_, None) => html! { span.badge { "cancelled" } },
+        (true, _) => html! { span.badge { "cancelled" } },
+        // A monitored function outside the layer: its answer is not known.
+        (false, None) => html! { span.badge title="status unknown" { "—" } },
         (false, Some(s)) if s < 400 => html! { span.badge { (s) } },
         (false, Some(s)) if s >= 500 => html! { span.badge.bad { (s) } },
         (false, Some(s)) => html! { span.badge.warn { (s) } },

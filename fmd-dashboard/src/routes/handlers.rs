@@ -360,7 +360,7 @@ pub async fn prune(
     Form(f): Form<PruneForm>,
 ) -> Result<Response, AppError> {
     let cutoff = now_ms() - i64::from(f.weeks.min(5200)) * 7 * DAY_MS;
-    let report = app.with_store(move |st| st.prune(cutoff)).await?;
+    let report = app.with_store_unbounded(move |st| st.prune(cutoff)).await?;
     eprintln!(
         "fmd: pruned {} requests ({} outliers, {} profile nodes), {} exception occurrences, \
          {} groups, {} hourly rows, {} custom-graph values older than {} weeks",

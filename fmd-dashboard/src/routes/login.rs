@@ -7,8 +7,10 @@
 //!    address and account, which counts it as a failure *before* the check;
 //! 2. at most [`MAX_CONCURRENT_CHECKS`] checks run at once in the process; an attempt that
 //!    finds them busy is answered 429 at once (and not counted);
-//! 3. the check runs on a blocking thread that holds its permit until argon2 is done, even
-//!    if the client has gone away meanwhile.
+//! 3. the account is read on the dashboard's own database threads ([`crate::pool`]), then
+//!    the check runs on a blocking thread that holds its permit until argon2 is done, even
+//!    if the client has gone away meanwhile (so at most [`MAX_CONCURRENT_CHECKS`] of the
+//!    host's blocking threads are ever busy with it, and never wait for the database).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,18 +84,20 @@ pub(super) async fn check_password(
         app.throttle.not_checked(client, username);
         return Ok(Checked::Busy);
     };
-    let (a, name) = (app.clone(), username.to_owned());
-    let result = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let user = a.run(|s| s.user(&name))?;
-        let phc = user
-            .as_ref()
-            .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
-        let ok = password::verify(&password, &phc);
-        Ok::<_, AppError>(user.filter(|_| ok))
-    })
-    .await
-    .unwrap_or(Ok(None));
+    let name = username.to_owned();
+    let result = match app.with_store(move |s| s.user(&name)).await {
+        Ok(user) => tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let phc = user
+                .as_ref()
+                .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+            let ok = password::verify(&password, &phc);
+            Ok::<_, AppError>(user.filter(|_| ok))
+        })
+        .await
+        .unwrap_or(Ok(None)),
+        Err(e) => Err(e),
+    };
     match result {
         Ok(Some(user)) => {
             app.throttle.succeeded(client, username);

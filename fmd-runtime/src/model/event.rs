@@ -1,11 +1,16 @@
 //! What the request path hands to the writer thread: small, owned, no I/O done yet.
 //!
 //! Besides the event types: the names of the endpoints that are no handler
-//! ([`UNMATCHED`], [`BACKGROUND`]) and of a cut call-tree node ([`CUT_NODE`]), and
+//! ([`UNMATCHED`], [`FALLBACK`], [`BACKGROUND`]) and of a cut call-tree node ([`CUT_NODE`]), and
 //! [`collapse`], which folds recursion in a trace.
 
 /// Endpoint name of requests that matched no route.
 pub const UNMATCHED: &str = "(unmatched)";
+
+/// Route (and endpoint) of requests without a route template that a service answered: a
+/// `fallback_service` (static files) or one nested with `nest_service`, for which the
+/// framework gives no template. Unmatched paths answered 404 stay [`UNMATCHED`].
+pub const FALLBACK: &str = "(fallback)";
 
 /// Endpoint name of errors captured outside any request.
 pub const BACKGROUND: &str = "(background)";
@@ -90,7 +95,8 @@ pub struct RequestEvent {
     pub time_ms: i64,
     /// Duration in microseconds.
     pub duration_us: u64,
-    /// Final status; `None` when the request was cancelled.
+    /// Final status; `None` when the request was cancelled, or when it is unknown (a
+    /// `#[monitored]` function outside any framework layer: its output is no answer yet).
     pub status: Option<u16>,
     /// The future was dropped before it finished.
     pub cancelled: bool,

@@ -55,9 +55,17 @@ pub struct FnInfo {
     /// The git commit the crate was built from, if the build could tell (`#[monitored]`
     /// only; empty otherwise).
     pub build_commit: &'static str,
+    /// A method: its name takes its type once the first call tells it.
+    pub method: bool,
     #[doc(hidden)]
     pub level_override: AtomicU8,
     endpoint_name: OnceLock<Box<str>>,
+    /// A method's type (`Timestamp`), set by its first call.
+    owner: OnceLock<&'static str>,
+    /// `Type::name` once the type is known.
+    typed_name: OnceLock<Box<str>>,
+    /// A method's endpoint name before its type is known.
+    untyped_endpoint: OnceLock<Box<str>>,
 }
 
 /// What the attribute knows of a function at compile time; [`FnInfo::new`] makes the
@@ -92,6 +100,9 @@ pub struct FnSite {
     pub manifest_dir: &'static str,
     /// The git commit of the build, or empty.
     pub build_commit: &'static str,
+    /// A method (it has a receiver or names `Self`): its type is learned on the first call
+    /// ([`FnInfo::set_owner`]), since an attribute on a method cannot see its impl.
+    pub method: bool,
 }
 
 impl FnInfo {
@@ -113,6 +124,7 @@ impl FnInfo {
             crate_version,
             manifest_dir,
             build_commit,
+            method,
         } = site;
         FnInfo {
             name,
@@ -129,8 +141,34 @@ impl FnInfo {
             crate_version,
             manifest_dir,
             build_commit,
+            method,
             level_override: AtomicU8::new(NO_OVERRIDE),
             endpoint_name: OnceLock::new(),
+            owner: OnceLock::new(),
+            typed_name: OnceLock::new(),
+            untyped_endpoint: OnceLock::new(),
+        }
+    }
+
+    /// Tells a method its type, from `std::any::type_name::<Self>()` in its body (called by
+    /// the generated code on every call; only the first one does anything). The path and
+    /// generic arguments are dropped: `app::api::Wrapper<u8>` is `Wrapper`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn set_owner(&self, type_name: &'static str) {
+        if self.owner.get().is_none() {
+            let _ = self.owner.set(short_type(type_name));
+        }
+    }
+
+    /// The function's name with its type for a method once known (`Timestamp::now`), else
+    /// as written (`now`).
+    pub fn fn_name(&self) -> &str {
+        match self.owner.get() {
+            Some(owner) => self
+                .typed_name
+                .get_or_init(|| format!("{owner}::{}", self.name).into()),
+            None => self.name,
         }
     }
 
@@ -139,15 +177,19 @@ impl FnInfo {
     pub fn endpoint_name(&self) -> &str {
         match self.endpoint {
             Some(name) => name,
+            // Not cached before the type is known: the name is `module::Type::function`.
+            None if self.method && self.owner.get().is_none() => self
+                .untyped_endpoint
+                .get_or_init(|| format!("{}::{}", self.module, self.name).into()),
             None => self
                 .endpoint_name
-                .get_or_init(|| format!("{}::{}", self.module, self.name).into()),
+                .get_or_init(|| format!("{}::{}", self.module, self.fn_name()).into()),
         }
     }
 
-    /// `module::function`, the identity used for grouping.
+    /// `module::function` (`module::Type::method`), the identity used for grouping.
     pub fn qualified_name(&self) -> String {
-        format!("{}::{}", self.module, self.name)
+        format!("{}::{}", self.module, self.fn_name())
     }
 
     /// Whether `line` lies inside this function.
@@ -175,6 +217,16 @@ impl FnInfo {
             FnKind::Capture => None,
         }
     }
+}
+
+/// The last path segment of a type's name, without generic arguments:
+/// `app::api::Wrapper<alloc::string::String>` → `Wrapper`; `&app::Api` → `Api`.
+fn short_type(type_name: &'static str) -> &'static str {
+    let plain = type_name.split('<').next().unwrap_or(type_name);
+    let plain = plain
+        .trim_start_matches(['&', '*'])
+        .trim_start_matches("mut ");
+    plain.rsplit("::").next().unwrap_or(plain)
 }
 
 /// What the generated code submits to [`inventory`].

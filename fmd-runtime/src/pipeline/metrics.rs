@@ -158,15 +158,16 @@ fn method_label(method: &str) -> &'static str {
 }
 
 /// A status class's index in [`STATUSES`]; `cancelled` when the request never finished.
-fn status_index(status: Option<u16>) -> usize {
+fn status_index(status: Option<u16>, cancelled: bool) -> usize {
     match status {
+        _ if cancelled => 6,
         Some(100..=199) => 0,
         Some(200..=299) => 1,
         Some(300..=399) => 2,
         Some(400..=499) => 3,
         Some(500..=599) => 4,
-        Some(_) => 5,
-        None => 6,
+        // Unknown (a monitored function outside a framework layer) or unusual.
+        Some(_) | None => 5,
     }
 }
 
@@ -191,7 +192,7 @@ impl Metrics {
     }
 
     fn observe_request(&self, r: &RequestEvent) {
-        let (m, st) = (method_index(&r.method), status_index(r.status));
+        let (m, st) = (method_index(&r.method), status_index(r.status, r.cancelled));
         {
             let mut series = self.series.lock();
             if !series.contains_key(&*r.endpoint) {
@@ -269,7 +270,7 @@ mod tests {
     use super::*;
 
     fn status_label(status: Option<u16>) -> &'static str {
-        STATUSES[status_index(status)]
+        STATUSES[status_index(status, status.is_none())]
     }
 
     #[test]

@@ -143,7 +143,9 @@ impl Monitor {
         if let Some(level) = handler.and_then(FnInfo::level_override) {
             return level;
         }
-        if handler.is_none()
+        // A method's stored level is found by name: its name has its type only once it
+        // ran, after the stored levels were handed to the registry.
+        if handler.is_none_or(|h| h.method)
             && self.shared.has_levels.load(Ordering::Relaxed)
             && let Some(&level) = self.shared.levels.read().get(endpoint)
         {

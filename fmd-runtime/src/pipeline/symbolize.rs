@@ -14,6 +14,21 @@ use crate::model::function::{FnInfo, registry};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+/// Loads the debug information symbolization needs, on a thread of its own (started by
+/// the writer, whose low priority it inherits). Best effort: a failure only means the first
+/// panic loads it.
+pub(crate) fn load_ahead() {
+    let _ = std::thread::Builder::new()
+        .name("fmd-symbols".to_owned())
+        .spawn(|| {
+            let _ = crate::fence::contain(|| {
+                // Resolving this thread's own frames loads the binary's debug information
+                // into the process-wide cache that later resolutions use.
+                drop(backtrace::Backtrace::new());
+            });
+        });
+}
+
 #[derive(Clone)]
 struct Symbol {
     name: String,

@@ -115,6 +115,7 @@ fn yield_to_the_application() {
 
 fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &WriteOptions) {
     yield_to_the_application();
+    super::symbolize::load_ahead();
     let mut options = options.clone();
     if options.git_commit.is_none() {
         options.git_commit = super::version::git_commit(config);
@@ -133,6 +134,8 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
     };
     loop {
         if store.as_ref().is_none_or(|s| s.needs_reopen()) {
+            // The old connection lets go of its file before the new one opens the path.
+            drop(store.take());
             store = open(config, shared);
             if store.is_none() {
                 thread::sleep(config.retry_interval());

@@ -14,7 +14,7 @@ use super::outlier;
 use super::profile::Profile;
 use super::stack::{self, Frame, Modes};
 use crate::clock;
-use crate::model::event::{ErrorKind, ErrorRecord, RequestEvent, UNMATCHED};
+use crate::model::event::{ErrorKind, ErrorRecord, RequestEvent, TraceFrame, UNMATCHED};
 use crate::model::function::FnInfo;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -44,6 +44,11 @@ pub struct RequestCtx {
     pub errors_dropped: u32,
     /// The level decided by [`RequestCtx::resolve`].
     level: u8,
+    /// The type the handler returned, when it returned (for a 4xx answer that was no `Err`).
+    pub(crate) returned: Option<&'static str>,
+    /// The body of a 4xx answer when it is short text (a rejection's reason), set by the
+    /// framework layer; at most [`MAX_ANSWER`] bytes are kept.
+    pub answer: Option<String>,
     /// The handler the level was decided for.
     resolved_for: Option<&'static FnInfo>,
     /// Level 2: the endpoint's typical duration and the threshold derived from it.
@@ -79,6 +84,8 @@ impl RequestCtx {
             panicked: false,
             errors_dropped: 0,
             level: 1,
+            returned: None,
+            answer: None,
             resolved_for: None,
             typical_us: None,
             threshold_us: 0,
@@ -88,9 +95,23 @@ impl RequestCtx {
         })
     }
 
+    /// The handler this request counts for: the one that ran, or the one expected for its
+    /// route when none ran (an extractor rejected the request before it).
+    fn counted_handler(&self) -> Option<&'static FnInfo> {
+        self.handler.or(self.resolved_for)
+    }
+
+    /// Makes the request count for `info` when no handler ran (a rejection the framework
+    /// answered before calling it): its endpoint and level become that handler's.
+    pub fn stand_in(&mut self, info: &'static FnInfo) {
+        if self.handler.is_none() {
+            self.resolve(Some(info));
+        }
+    }
+
     /// The endpoint this request counts for.
     pub fn endpoint(&self) -> Cow<'static, str> {
-        match (self.handler, &self.route) {
+        match (self.counted_handler(), &self.route) {
             (Some(h), _) => Cow::Borrowed(h.endpoint_name()),
             (None, Some(route)) => Cow::Owned(route.to_string()),
             (None, None) => Cow::Borrowed(UNMATCHED),
@@ -185,11 +206,12 @@ impl RequestCtx {
     pub fn finish(self: Box<Self>, status: Option<u16>, cancelled: bool) -> RequestEvent {
         let duration_us = self.start.elapsed().as_micros() as u64;
         let monitor = crate::pipeline::monitor::monitor();
-        let level = monitor.level_for(self.endpoint_name(self.handler), self.handler);
+        let counted = self.counted_handler();
+        let level = monitor.level_for(self.endpoint_name(counted), counted);
         let endpoint = self.endpoint();
         let mut ctx = *self;
-        if let Some(400..=499) = status {
-            // The handler's Err became the client's 4xx: a client error, or nothing.
+        if let Some(code @ 400..=499) = status {
+            // The handler's outcome became the client's 4xx: a client error, or nothing.
             let keep = monitor.config().client_errors;
             ctx.errors.retain_mut(|e| {
                 if e.kind == ErrorKind::Uncaught {
@@ -199,6 +221,13 @@ impl RequestCtx {
                     true
                 }
             });
+            let recorded = ctx.errors.iter().any(|e| e.kind == ErrorKind::Client);
+            // A bare 4xx, a rejection or a layer's answer on a route: the same client error
+            // an `Err` would have been. Unmatched paths (scanners' 404s) are not.
+            if keep && !recorded && ctx.route.is_some() {
+                let record = client_answer(&ctx, counted, code);
+                ctx.push_error(record);
+            }
         }
         let outlier = match ctx.typical_us {
             Some(typical) if level >= 2 && duration_us > ctx.threshold_us => {
@@ -231,6 +260,44 @@ impl RequestCtx {
             outlier,
             profile,
         }
+    }
+}
+
+/// Most bytes of a 4xx answer's body kept as its client error's message.
+pub const MAX_ANSWER: usize = 1024;
+
+/// The client error of a 4xx answer that was no `Err`: named after the type the handler
+/// returned (`http::status::StatusCode`), or after who answered when it returned nothing;
+/// its message is the answer's text, or the status line (`404 Not Found`).
+fn client_answer(ctx: &RequestCtx, handler: Option<&'static FnInfo>, code: u16) -> ErrorRecord {
+    let type_name = match (ctx.returned, ctx.handler) {
+        (Some(returned), _) => returned,
+        (None, Some(_)) => "(answered by a layer)",
+        (None, None) => "(rejected before the handler)",
+    };
+    let message = match ctx.answer.as_deref().map(str::trim) {
+        Some(text) if !text.is_empty() => super::error::cap_message(text),
+        _ => http::StatusCode::from_u16(code)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|_| code.to_string()),
+    };
+    let frames = handler
+        .map(|info| TraceFrame::App {
+            info,
+            line: 0,
+            repeat: 1,
+        })
+        .into_iter()
+        .collect();
+    ErrorRecord {
+        kind: ErrorKind::Client,
+        type_name: Cow::Borrowed(type_name),
+        message,
+        sources: Vec::new(),
+        frames,
+        omitted_frames: 0,
+        time_ms: clock::now_ms(),
+        native: None,
     }
 }
 

@@ -37,7 +37,7 @@ pub mod tracing_layer;
 pub(crate) mod wrappers;
 
 pub use client::{client_address, parse_trusted};
-pub use ctx::{Entered, MAX_ERRORS, RequestCtx, enter, in_request, with_current};
+pub use ctx::{Entered, MAX_ANSWER, MAX_ERRORS, RequestCtx, enter, in_request, with_current};
 pub use error::{MAX_MESSAGE, MAX_SOURCES, TRUNCATED, cap_message, message_of};
 pub use hooks::{MAX_GROUP_BY, group_by, group_of, has_group_by};
 pub use outlier::threshold_us;

@@ -118,6 +118,7 @@ mod tests {
         crate_version: "1",
         manifest_dir: "",
         build_commit: "",
+        method: false,
     });
     static B: FnInfo = FnInfo::new(FnSite {
         name: "b",
@@ -134,6 +135,7 @@ mod tests {
         crate_version: "1",
         manifest_dir: "",
         build_commit: "",
+        method: false,
     });
 
     #[test]

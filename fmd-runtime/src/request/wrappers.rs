@@ -104,15 +104,22 @@ fn record_return(frame: Frame, described: Described) {
     });
 }
 
-/// Ends a request the handler owned.
-fn end_own(own: Box<RequestCtx>, failed: bool, cancelled: bool) {
-    let panicked = own.panicked || std::thread::panicking();
-    let status = match (cancelled && !panicked, failed || panicked) {
-        (true, _) => None,
-        (false, true) => Some(500),
-        (false, false) => Some(200),
-    };
-    crate::pipeline::monitor::monitor().send_request(own.finish(status, cancelled && !panicked));
+/// Notes the type the handler `info` returned without an `Err`: a 4xx answer it made is
+/// then a client error named after it (`http::status::StatusCode`).
+fn note_returned<T>(info: &'static FnInfo) {
+    request::with_current(|ctx| {
+        if ctx.handler.is_some_and(|h| std::ptr::eq(h, info)) {
+            ctx.returned = Some(std::any::type_name::<T>());
+        }
+    });
+}
+
+/// Ends a request the handler owned. Its status is unknown: outside a framework layer the
+/// output has not become an answer yet (a handler's `Err(StatusCode::CONFLICT)` is a 409,
+/// not a 500), so none is stored rather than a guess.
+fn end_own(own: Box<RequestCtx>, cancelled: bool) {
+    let cancelled = cancelled && !own.panicked && !std::thread::panicking();
+    crate::pipeline::monitor::monitor().send_request(own.finish(None, cancelled));
 }
 
 pin_project_lite::pin_project! {
@@ -132,7 +139,7 @@ pin_project_lite::pin_project! {
             if *this.state == 1
                 && let Some(own) = this.own.take()
             {
-                end_own(own, false, true);
+                end_own(own, true);
             }
         }
     }
@@ -179,14 +186,14 @@ where
         };
         *this.state = 2;
         let described = this.inspect.take().and_then(|inspect| inspect(&out));
-        let failed = described.is_some();
-        if let Some(described) = described {
-            record_return(*this.frame, described);
+        match described {
+            Some(described) => record_return(*this.frame, described),
+            None => note_returned::<F::Output>(this.frame.info),
         }
         drop(frame);
         drop(entered);
         if let Some(own) = this.own.take() {
-            end_own(own, failed, false);
+            end_own(own, false);
         }
         Poll::Ready(out)
     }
@@ -198,7 +205,7 @@ struct Owner(Option<Box<RequestCtx>>);
 impl Drop for Owner {
     fn drop(&mut self) {
         if let Some(own) = self.0.take() {
-            end_own(own, true, false);
+            end_own(own, false);
         }
     }
 }
@@ -213,20 +220,17 @@ pub fn monitored_sync<R>(
     crate::start::ensure_started();
     let frame = Frame::new(info, stack::next_frame_id());
     let mut owner = Owner(begin(info));
-    let (out, failed) = {
+    let out = {
         let _entered = owner.0.is_some().then(|| request::enter(&mut owner.0));
         let _frame = PollFrame::enter(frame);
         let out = body();
-        let described = inspect(&out);
-        let failed = described.is_some();
-        if let Some(described) = described {
-            record_return(frame, described);
+        match inspect(&out) {
+            Some(described) => record_return(frame, described),
+            None => note_returned::<R>(info),
         }
-        (out, failed)
+        out
     };
-    if let Some(own) = owner.0.take() {
-        end_own(own, failed, false);
-    }
+    drop(owner);
     out
 }
 

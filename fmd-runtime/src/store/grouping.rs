@@ -46,7 +46,7 @@ fn hash_frame(h: &mut Xxh3, frame: &TraceFrame, with_position: bool) {
             h.update(b"A");
             h.update(info.module.as_bytes());
             h.update(b"::");
-            h.update(info.name.as_bytes());
+            h.update(info.fn_name().as_bytes());
             let offset = if *line == 0 {
                 u32::MAX
             } else {
@@ -159,6 +159,7 @@ mod group_tests {
             crate_version: "1.0.0",
             manifest_dir: "",
             build_commit: "",
+            method: false,
         })))
     }
 

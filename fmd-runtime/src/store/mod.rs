@@ -12,6 +12,7 @@ pub(crate) mod id_cache;
 pub mod open;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod prune;
 pub mod read;
 pub(crate) mod rollup;
 pub(crate) mod rows;

@@ -129,6 +129,31 @@ pub(crate) const PRUNE_LATE_OCCURRENCES: &str =
     "DELETE FROM exception_occurrence WHERE request_id IN (
                  SELECT id FROM request WHERE time < $1)";
 
+/// The time of the `$2 + 1`-th oldest request before the cutoff `$1` (a step's bound).
+pub(crate) const PRUNE_STEP_BOUND: &str =
+    "SELECT time FROM request WHERE time < $1 ORDER BY time LIMIT 1 OFFSET $2";
+
+/// Takes the occurrences before the cutoff `$1` off their groups' counters.
+pub(crate) const PRUNE_UNCOUNT_OCCURRENCES: &str = "UPDATE exception_group SET count = count - d.n
+             FROM (SELECT group_id, count(*) AS n FROM exception_occurrence
+                   WHERE time < $1 GROUP BY group_id) AS d
+             WHERE exception_group.id = d.group_id";
+
+/// Takes the occurrences of requests before the cutoff `$1` off their groups' counters.
+pub(crate) const PRUNE_UNCOUNT_LATE_OCCURRENCES: &str =
+    "UPDATE exception_group SET count = count - d.n
+             FROM (SELECT group_id, count(*) AS n FROM exception_occurrence
+                   WHERE request_id IN (SELECT id FROM request WHERE time < $1)
+                   GROUP BY group_id) AS d
+             WHERE exception_group.id = d.group_id";
+
+/// Moves `first_seen` of groups first seen before the cutoff `$1` to their oldest
+/// remaining occurrence.
+pub(crate) const PRUNE_FIRST_SEEN: &str = "UPDATE exception_group SET
+                 first_seen = coalesce((SELECT min(time) FROM exception_occurrence o
+                          WHERE o.group_id = exception_group.id), first_seen)
+             WHERE first_seen < $1";
+
 /// Groups left without occurrences.
 pub(crate) const PRUNE_EMPTY_GROUPS: &str = "DELETE FROM exception_group WHERE count <= 0";
 

@@ -12,6 +12,9 @@ use crate::config::Database;
 use crate::store::StoreError;
 use crate::store::sqlite::SqliteReader;
 use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// Everything the dashboard reads: the three read traits of one engine's reader.
 pub trait Reader: DashboardStore + PerfStore + RequestLog + Send + Any {}
@@ -30,7 +33,23 @@ impl<T: DashboardStore + PerfStore + RequestLog + Send + Any> Reader for T {}
 /// let endpoints = store.overview(0, None)?;
 /// # Ok::<(), fmd_runtime::store::StoreError>(())
 /// ```
-pub struct AnyReader(Box<dyn Reader>);
+pub struct AnyReader {
+    reader: Box<dyn Reader>,
+    /// The end of the current piece of work, for a SQLite connection opened with
+    /// [`AnyReader::open_bounded`] (PostgreSQL bounds each statement on the server).
+    deadline: Option<Deadline>,
+}
+
+/// When a SQLite connection's current work must end, shared with its progress handler.
+struct Deadline {
+    base: Instant,
+    /// Nanoseconds after `base`; `u64::MAX` when nothing is running.
+    at_ns: Arc<AtomicU64>,
+}
+
+/// SQLite virtual machine steps between two looks at the deadline (well under a
+/// millisecond of work).
+const PROGRESS_STEPS: std::ffi::c_int = 10_000;
 
 impl AnyReader {
     /// Connects to `database`, creating and migrating its schema if needed.
@@ -48,17 +67,74 @@ impl AnyReader {
         }
     }
 
+    /// Connects like [`AnyReader::open`], for a server whose threads must not wait long:
+    /// a statement waits at most `limit` for a lock, and runs at most `limit` (PostgreSQL:
+    /// `statement_timeout`; SQLite: the work begun with [`AnyReader::start_work`] is
+    /// interrupted once `limit` has passed). A failure past it is a [`StoreError`].
+    pub fn open_bounded(database: &Database, limit: Duration) -> Result<AnyReader, StoreError> {
+        match database {
+            Database::Sqlite(path) => {
+                let mut reader = SqliteReader::open(path)
+                    .map_err(|e| crate::store::sqlite::store_error("open", e))?;
+                let at_ns = Arc::new(AtomicU64::new(u64::MAX));
+                let base = Instant::now();
+                let conn = reader.connection();
+                let wait = limit.min(Duration::from_secs(5));
+                conn.busy_timeout(wait)
+                    .map_err(|e| crate::store::sqlite::store_error("configure", e))?;
+                let handler_at = at_ns.clone();
+                conn.progress_handler(
+                    PROGRESS_STEPS,
+                    Some(move || {
+                        let elapsed = u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                        elapsed >= handler_at.load(Ordering::Relaxed)
+                    }),
+                )
+                .map_err(|e| crate::store::sqlite::store_error("configure", e))?;
+                let mut reader = AnyReader::from(reader);
+                reader.deadline = Some(Deadline { base, at_ns });
+                Ok(reader)
+            }
+            #[cfg(feature = "postgres")]
+            Database::Postgres(url) => {
+                let mut reader = crate::store::postgres::PgReader::open(url)?;
+                let ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX).max(1);
+                reader
+                    .client()
+                    .batch_execute(&format!("SET statement_timeout = {ms}"))
+                    .map_err(|e| crate::store::postgres::store_error("configure", e))?;
+                Ok(AnyReader::from(reader))
+            }
+            #[cfg(not(feature = "postgres"))]
+            Database::Postgres(_) => Err(StoreError::without_postgres()),
+        }
+    }
+
+    /// Begins a piece of work (a page's queries) that may run for `limit` from now, on a
+    /// connection opened with [`AnyReader::open_bounded`]; `None`: unbounded.
+    pub fn start_work(&mut self, limit: Option<Duration>) {
+        if let Some(d) = &self.deadline {
+            let at = limit.map_or(u64::MAX, |l| {
+                u64::try_from((d.base.elapsed() + l).as_nanos()).unwrap_or(u64::MAX)
+            });
+            d.at_ns.store(at, Ordering::Relaxed);
+        }
+    }
+
     /// The engine's own reader, if it is an `R` (tests and fixtures that look at the
     /// database directly): `reader.downcast_mut::<SqliteReader>()`.
     pub fn downcast_mut<R: Reader>(&mut self) -> Option<&mut R> {
-        let reader: &mut dyn Any = &mut *self.0;
+        let reader: &mut dyn Any = &mut *self.reader;
         reader.downcast_mut()
     }
 }
 
 impl<R: Reader + 'static> From<R> for AnyReader {
     fn from(reader: R) -> Self {
-        AnyReader(Box::new(reader))
+        AnyReader {
+            reader: Box::new(reader),
+            deadline: None,
+        }
     }
 }
 
@@ -66,12 +142,12 @@ impl std::ops::Deref for AnyReader {
     type Target = dyn Reader;
 
     fn deref(&self) -> &(dyn Reader + 'static) {
-        &*self.0
+        &*self.reader
     }
 }
 
 impl std::ops::DerefMut for AnyReader {
     fn deref_mut(&mut self) -> &mut (dyn Reader + 'static) {
-        &mut *self.0
+        &mut *self.reader
     }
 }

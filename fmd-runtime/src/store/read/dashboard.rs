@@ -192,6 +192,20 @@ pub struct PruneReport {
     pub graph_values: u64,
 }
 
+impl PruneReport {
+    /// Adds what another step of the same pruning removed.
+    pub fn add(&mut self, other: &PruneReport) {
+        self.requests += other.requests;
+        self.occurrences += other.occurrences;
+        self.groups += other.groups;
+        self.outliers += other.outliers;
+        self.profile_nodes += other.profile_nodes;
+        self.hourly_rows += other.hourly_rows;
+        self.duration_rows += other.duration_rows;
+        self.graph_values += other.graph_values;
+    }
+}
+
 /// Database totals for the configuration and retention pages.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct StoreTotals {
@@ -226,6 +240,12 @@ pub struct User {
 /// Implemented once per storage engine. Methods take `&mut self` because an implementation
 /// may run admin operations inside a transaction on its own connection.
 pub trait DashboardStore {
+    /// Whether the connection should be reopened: its SQLite file was deleted, or
+    /// another file was put at its path (PostgreSQL: never).
+    fn needs_reopen(&self) -> bool {
+        false
+    }
+
     /// Every endpoint with its counters; `now` decides "today" and "7 days". With an
     /// `instance`, the counters cover only that instance's requests.
     fn overview(
@@ -275,8 +295,19 @@ pub trait DashboardStore {
     fn delete_group(&mut self, endpoint_id: i64, group_id: i64) -> Result<bool, StoreError>;
 
     /// Deletes requests (with their outlier and call-tree rows), occurrences, rollup rows
-    /// and custom-graph values older than `cutoff`, groups left empty, orphans.
-    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError>;
+    /// and custom-graph values older than `cutoff`, groups left empty, orphans — in steps
+    /// of at most [`STEP_REQUESTS`](crate::store::prune::STEP_REQUESTS) requests, one
+    /// transaction each (see [`crate::store::prune`]).
+    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
+        self.prune_observed(cutoff, &mut |_| {})
+    }
+
+    /// [`DashboardStore::prune`], telling `observe` how long each step held the write lock.
+    fn prune_observed(
+        &mut self,
+        cutoff: i64,
+        observe: &mut dyn FnMut(std::time::Duration),
+    ) -> Result<PruneReport, StoreError>;
 
     /// Number of dashboard accounts.
     fn count_users(&mut self) -> Result<u64, StoreError>;

@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 pub(crate) mod check;
+mod identity;
 mod read;
 pub mod schema;
 mod write;

@@ -339,11 +339,14 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // file to WAL needs an exclusive lock and SQLite answers "locked" at once, without the
     // busy handler, while another process does the same: several processes starting
     // together retry here for a while instead of reporting a storage error.
-    let mut attempts = 0;
+    // The busy handler may wait each time too (a file locked by another connection):
+    // the retries end after the busy timeout in all.
+    let (mut attempts, started) = (0, std::time::Instant::now());
     loop {
         match conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())) {
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if attempts < 250
+                    && started.elapsed() < BUSY_TIMEOUT
                     && matches!(
                         e.code,
                         rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked

@@ -18,6 +18,7 @@ mod outliers_and_profiles;
 mod rollup;
 mod trace;
 
+use super::identity::Opened;
 use super::{is_stale_reference, schema, store_error};
 use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
@@ -30,12 +31,13 @@ pub use rollup::roll_up_request;
 use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The SQLite store the writer thread writes to.
 pub struct SqliteStore {
     conn: Connection,
-    path: PathBuf,
+    /// The file opened (to notice another one at the path).
+    opened: Opened,
     cache: IdCache,
     /// This process's version is in `app_version`.
     version_stored: bool,
@@ -54,7 +56,7 @@ impl SqliteStore {
         schema::migrate(&mut conn).map_err(|e| store_error("migrate", e))?;
         Ok(SqliteStore {
             conn,
-            path: path.to_owned(),
+            opened: Opened::now(path),
             cache: IdCache::default(),
             version_stored: false,
             deletions: None,
@@ -123,9 +125,16 @@ impl Store for SqliteStore {
     }
 
     fn needs_reopen(&self) -> bool {
-        // An in-memory database (`:memory:`, for an application's tests) has no file to
-        // lose; reopening it would start an empty one.
-        self.path != std::path::Path::new(":memory:") && !self.path.exists()
+        // Deleted, or another file renamed over it. An in-memory database (`:memory:`,
+        // for an application's tests) has no file to lose; reopening it would start an
+        // empty one.
+        self.opened.replaced()
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.opened.let_go(&self.conn);
     }
 }
 

@@ -16,6 +16,7 @@ use postgres::GenericClient;
 use crate::store::StoreError;
 use crate::store::histogram;
 use crate::store::postgres::{Conn, connect, schema, store_error};
+use crate::store::prune;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
     Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
@@ -68,6 +69,66 @@ pub(super) fn snapshot_frames(
 /// innermost tables last.
 fn clean_orphans(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
     tx.batch_execute(sql::CLEAN_ORPHANS)
+}
+
+/// One step of pruning before `cutoff`: the oldest `n` requests and what hangs off them
+/// (one transaction, see [`crate::store::prune`]); `true` with the last.
+fn prune_step(
+    client: &mut postgres::Client,
+    cutoff: i64,
+    n: i64,
+) -> Result<prune::Step, postgres::Error> {
+    // Row locks, taken statement by statement: the step holds them until its commit.
+    let locked = std::time::Instant::now();
+    let mut tx = client.transaction()?;
+    let oldest: Option<i64> = tx
+        .query_opt(sql::PRUNE_STEP_BOUND, &[&cutoff, &(n - 1)])?
+        .map(|r| r.get(0));
+    let (bound, last) = prune::step_cutoff(oldest, cutoff);
+    tx.execute(sql::PRUNE_UNCOUNT_OCCURRENCES, &[&bound])?;
+    let mut occurrences = tx.execute(sql::PRUNE_OCCURRENCES, &[&bound])?;
+    // An occurrence recorded late for an old request still hangs off that request.
+    tx.execute(sql::PRUNE_UNCOUNT_LATE_OCCURRENCES, &[&bound])?;
+    occurrences += tx.execute(sql::PRUNE_LATE_OCCURRENCES, &[&bound])?;
+    tx.execute(sql::PRUNE_FIRST_SEEN, &[&bound])?;
+    let outliers = tx.execute(sql::PRUNE_OUTLIERS, &[&bound])?;
+    let profile_nodes = tx.execute(sql::PRUNE_PROFILE_NODES, &[&bound])?;
+    // The bound's own day keeps its histogram rows, less the requests deleted from it.
+    let bound_day = bound.div_euclid(DAY_MS);
+    let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
+    for r in tx.query(sql::PRUNE_PARTIAL_DAY, &[&(bound_day * DAY_MS), &bound])? {
+        let key = (r.get(0), r.get(1), histogram::bucket(r.get(2)));
+        *partial.entry(key).or_default() += 1;
+    }
+    for ((endpoint, instance, bucket), n) in partial {
+        tx.execute(
+            "UPDATE duration_daily SET hits = greatest(hits - $5, 0)
+             WHERE endpoint_id = $1 AND day = $2 AND instance = $3 AND bucket = $4",
+            &[&endpoint, &bound_day, &instance, &bucket, &n],
+        )?;
+    }
+    let duration_rows = tx.execute(sql::PRUNE_DURATIONS, &[&bound_day])?;
+    let requests = tx.execute(sql::PRUNE_REQUESTS, &[&bound])?;
+    // Whole hours before the bound; the hour holding it stays.
+    let hourly_rows = tx.execute(sql::PRUNE_HOURS, &[&bound.div_euclid(HOUR_MS)])?;
+    let graph_values = tx.execute("DELETE FROM custom_graph_value WHERE time < $1", &[&bound])?;
+    let mut groups = 0;
+    if last {
+        groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, &[])?;
+        clean_orphans(&mut tx)?;
+    }
+    tx.commit()?;
+    let report = PruneReport {
+        requests,
+        occurrences,
+        groups,
+        outliers,
+        profile_nodes,
+        hourly_rows,
+        duration_rows,
+        graph_values,
+    };
+    Ok((report, last, locked.elapsed()))
 }
 
 impl DashboardStore for PgReader {
@@ -303,54 +364,13 @@ impl DashboardStore for PgReader {
         Ok(true)
     }
 
-    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
-        let mut tx = self.client.transaction()?;
-        let mut occurrences = tx.execute(sql::PRUNE_OCCURRENCES, &[&cutoff])?;
-        // An occurrence recorded late for an old request still hangs off that request.
-        occurrences += tx.execute(sql::PRUNE_LATE_OCCURRENCES, &[&cutoff])?;
-        tx.execute(
-            "UPDATE exception_group g SET
-                 count = (SELECT count(*) FROM exception_occurrence o WHERE o.group_id = g.id),
-                 first_seen = coalesce((SELECT min(time) FROM exception_occurrence o
-                          WHERE o.group_id = g.id), g.first_seen)
-             WHERE g.first_seen < $1",
-            &[&cutoff],
-        )?;
-        let groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, &[])?;
-        let outliers = tx.execute(sql::PRUNE_OUTLIERS, &[&cutoff])?;
-        let profile_nodes = tx.execute(sql::PRUNE_PROFILE_NODES, &[&cutoff])?;
-        // The cutoff's own day keeps its histogram rows, less the requests deleted from it.
-        let cutoff_day = cutoff.div_euclid(DAY_MS);
-        let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
-        for r in tx.query(sql::PRUNE_PARTIAL_DAY, &[&(cutoff_day * DAY_MS), &cutoff])? {
-            let key = (r.get(0), r.get(1), histogram::bucket(r.get(2)));
-            *partial.entry(key).or_default() += 1;
-        }
-        for ((endpoint, instance, bucket), n) in partial {
-            tx.execute(
-                "UPDATE duration_daily SET hits = greatest(hits - $5, 0)
-                 WHERE endpoint_id = $1 AND day = $2 AND instance = $3 AND bucket = $4",
-                &[&endpoint, &cutoff_day, &instance, &bucket, &n],
-            )?;
-        }
-        let duration_rows = tx.execute(sql::PRUNE_DURATIONS, &[&cutoff_day])?;
-        let requests = tx.execute(sql::PRUNE_REQUESTS, &[&cutoff])?;
-        // Whole hours before the cutoff; the hour holding it stays.
-        let hourly_rows = tx.execute(sql::PRUNE_HOURS, &[&cutoff.div_euclid(HOUR_MS)])?;
-        let graph_values =
-            tx.execute("DELETE FROM custom_graph_value WHERE time < $1", &[&cutoff])?;
-        clean_orphans(&mut tx)?;
-        tx.commit()?;
-        Ok(PruneReport {
-            requests,
-            occurrences,
-            groups,
-            outliers,
-            profile_nodes,
-            hourly_rows,
-            duration_rows,
-            graph_values,
-        })
+    fn prune_observed(
+        &mut self,
+        cutoff: i64,
+        observe: &mut dyn FnMut(std::time::Duration),
+    ) -> Result<PruneReport, StoreError> {
+        let client = &mut self.client;
+        Ok(prune::in_steps(observe, |n| prune_step(client, cutoff, n))?)
     }
 
     fn count_users(&mut self) -> Result<u64, StoreError> {

@@ -157,7 +157,7 @@ impl Writer<'_, '_> {
             ),
             (&st.select_definition, &[&code_hash]),
         )?;
-        let (module, name, file) = (text(info.module), text(info.name), text(info.file));
+        let (module, name, file) = (text(info.module), text(info.fn_name()), text(info.file));
         let (start, end) = (i64::from(info.start_line), i64::from(info.end_line));
         let id = self.insert_or_select(
             (

@@ -17,11 +17,13 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::store::StoreError;
 use crate::store::histogram;
+use crate::store::prune;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
     Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
 };
 use crate::store::read::perf::HOUR_MS;
+use crate::store::sqlite::identity::Opened;
 use crate::store::sqlite::schema;
 
 /// The dashboard's connection to an fmd SQLite file.
@@ -36,6 +38,8 @@ use crate::store::sqlite::schema;
 /// ```
 pub struct SqliteReader {
     pub(super) conn: Connection,
+    /// The file opened (to notice another one at the path); `None` when wrapped.
+    opened: Option<Opened>,
 }
 
 impl SqliteReader {
@@ -44,12 +48,15 @@ impl SqliteReader {
         let mut conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
-        Ok(SqliteReader { conn })
+        Ok(SqliteReader {
+            conn,
+            opened: Some(Opened::now(path)),
+        })
     }
 
     /// Wraps a connection that is already configured and migrated.
     pub fn from_connection(conn: Connection) -> Self {
-        SqliteReader { conn }
+        SqliteReader { conn, opened: None }
     }
 
     /// The underlying connection (tests and fixtures).
@@ -62,6 +69,14 @@ impl SqliteReader {
             .prepare_cached(&format!("{GROUP_SELECT} WHERE g.id = ?1"))?
             .query_row([group_id], |r| rows::group(r))
             .optional()
+    }
+}
+
+impl Drop for SqliteReader {
+    fn drop(&mut self) {
+        if let Some(opened) = &self.opened {
+            opened.let_go(&self.conn);
+        }
     }
 }
 
@@ -111,7 +126,86 @@ fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(sql::CLEAN_ORPHANS)
 }
 
+/// SQLite's default WAL size (in pages) that triggers a checkpoint at commit.
+const WAL_AUTOCHECKPOINT: i64 = 1000;
+
+/// One step of pruning before `cutoff`: the oldest `n` requests and what hangs off them
+/// (one transaction, see [`crate::store::prune`]); `true` with the last.
+fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<prune::Step> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let locked = std::time::Instant::now();
+    let oldest: Option<i64> = tx
+        .query_row(
+            sqlite!(sql::PRUNE_STEP_BOUND),
+            params![cutoff, n - 1],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let (bound, last) = prune::step_cutoff(oldest, cutoff);
+    tx.execute(sqlite!(sql::PRUNE_UNCOUNT_OCCURRENCES), [bound])?;
+    let mut occurrences = tx.execute(sqlite!(sql::PRUNE_OCCURRENCES), [bound])?;
+    // An occurrence recorded late for an old request still hangs off that request.
+    tx.execute(sqlite!(sql::PRUNE_UNCOUNT_LATE_OCCURRENCES), [bound])?;
+    occurrences += tx.execute(sqlite!(sql::PRUNE_LATE_OCCURRENCES), [bound])?;
+    tx.execute(sqlite!(sql::PRUNE_FIRST_SEEN), [bound])?;
+    // Rows that reference old requests go first (foreign keys are on).
+    let outliers = tx.execute(sqlite!(sql::PRUNE_OUTLIERS), [bound])?;
+    let profile_nodes = tx.execute(sqlite!(sql::PRUNE_PROFILE_NODES), [bound])?;
+    // The bound's own day keeps its histogram row, less the requests deleted from it.
+    let bound_day = bound.div_euclid(DAY_MS);
+    let mut partial: HashMap<(i64, String, i64), i64> = HashMap::default();
+    {
+        let mut stmt = tx.prepare(sqlite!(sql::PRUNE_PARTIAL_DAY))?;
+        let mut rows = stmt.query(params![bound_day * DAY_MS, bound])?;
+        while let Some(r) = rows.next()? {
+            let key = (r.get(0)?, r.get(1)?, histogram::bucket(r.get(2)?));
+            *partial.entry(key).or_default() += 1;
+        }
+    }
+    for ((endpoint, instance, bucket), n) in partial {
+        tx.execute(
+            "UPDATE duration_daily SET hits = max(hits - ?5, 0)
+             WHERE endpoint_id = ?1 AND day = ?2 AND instance = ?3 AND bucket = ?4",
+            params![endpoint, bound_day, instance, bucket, n],
+        )?;
+    }
+    let duration_rows = tx.execute(sqlite!(sql::PRUNE_DURATIONS), [bound_day])?;
+    let requests = tx.execute(sqlite!(sql::PRUNE_REQUESTS), [bound])?;
+    // Whole hours before the bound; the hour holding it stays.
+    let hourly_rows = tx.execute(sqlite!(sql::PRUNE_HOURS), [bound.div_euclid(HOUR_MS)])?;
+    let graph_values = tx.execute(
+        "DELETE FROM custom_graph_value
+         WHERE graph_id IN (SELECT id FROM custom_graph) AND time < ?1",
+        [bound],
+    )?;
+    let mut groups = 0;
+    if last {
+        groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
+        clean_orphans(&tx)?;
+    }
+    tx.commit()?;
+    let held = locked.elapsed();
+    // The WAL grows by every deleted page: copy it back now, outside the write lock
+    // (a passive checkpoint never blocks the writer), instead of in the next commit.
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    let report = PruneReport {
+        requests: requests as u64,
+        occurrences: occurrences as u64,
+        groups: groups as u64,
+        outliers: outliers as u64,
+        profile_nodes: profile_nodes as u64,
+        hourly_rows: hourly_rows as u64,
+        duration_rows: duration_rows as u64,
+        graph_values: graph_values as u64,
+    };
+    Ok((report, last, held))
+}
+
 impl DashboardStore for SqliteReader {
+    fn needs_reopen(&self) -> bool {
+        self.opened.as_ref().is_some_and(Opened::replaced)
+    }
+
     fn overview(
         &mut self,
         now: i64,
@@ -339,65 +433,17 @@ impl DashboardStore for SqliteReader {
         Ok(true)
     }
 
-    fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut occurrences = tx.execute(sqlite!(sql::PRUNE_OCCURRENCES), [cutoff])?;
-        // An occurrence recorded late for an old request still hangs off that request.
-        occurrences += tx.execute(sqlite!(sql::PRUNE_LATE_OCCURRENCES), [cutoff])?;
-        tx.execute(
-            "UPDATE exception_group SET
-                 count = (SELECT count(*) FROM exception_occurrence o
-                          WHERE o.group_id = exception_group.id),
-                 first_seen = coalesce((SELECT min(time) FROM exception_occurrence o
-                          WHERE o.group_id = exception_group.id), first_seen)
-             WHERE first_seen < ?1",
-            [cutoff],
-        )?;
-        let groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
-        // Rows that reference old requests go first (foreign keys are on).
-        let outliers = tx.execute(sqlite!(sql::PRUNE_OUTLIERS), [cutoff])?;
-        let profile_nodes = tx.execute(sqlite!(sql::PRUNE_PROFILE_NODES), [cutoff])?;
-        // The cutoff's own day keeps its histogram row, less the requests deleted from it.
-        let cutoff_day = cutoff.div_euclid(DAY_MS);
-        let mut partial: HashMap<(i64, String, i64), i64> = HashMap::default();
-        {
-            let mut stmt = tx.prepare(sqlite!(sql::PRUNE_PARTIAL_DAY))?;
-            let mut rows = stmt.query(params![cutoff_day * DAY_MS, cutoff])?;
-            while let Some(r) = rows.next()? {
-                let key = (r.get(0)?, r.get(1)?, histogram::bucket(r.get(2)?));
-                *partial.entry(key).or_default() += 1;
-            }
-        }
-        for ((endpoint, instance, bucket), n) in partial {
-            tx.execute(
-                "UPDATE duration_daily SET hits = max(hits - ?5, 0)
-                 WHERE endpoint_id = ?1 AND day = ?2 AND instance = ?3 AND bucket = ?4",
-                params![endpoint, cutoff_day, instance, bucket, n],
-            )?;
-        }
-        let duration_rows = tx.execute(sqlite!(sql::PRUNE_DURATIONS), [cutoff_day])?;
-        let requests = tx.execute(sqlite!(sql::PRUNE_REQUESTS), [cutoff])?;
-        // Whole hours before the cutoff; the hour holding it stays.
-        let hourly_rows = tx.execute(sqlite!(sql::PRUNE_HOURS), [cutoff.div_euclid(HOUR_MS)])?;
-        let graph_values = tx.execute(
-            "DELETE FROM custom_graph_value
-             WHERE graph_id IN (SELECT id FROM custom_graph) AND time < ?1",
-            [cutoff],
-        )?;
-        clean_orphans(&tx)?;
-        tx.commit()?;
-        Ok(PruneReport {
-            requests: requests as u64,
-            occurrences: occurrences as u64,
-            groups: groups as u64,
-            outliers: outliers as u64,
-            profile_nodes: profile_nodes as u64,
-            hourly_rows: hourly_rows as u64,
-            duration_rows: duration_rows as u64,
-            graph_values: graph_values as u64,
-        })
+    fn prune_observed(
+        &mut self,
+        cutoff: i64,
+        observe: &mut dyn FnMut(std::time::Duration),
+    ) -> Result<PruneReport, StoreError> {
+        // Checkpoints run between the steps (see `prune_step`), not in their commits.
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let pruned = prune::in_steps(observe, |n| prune_step(&mut self.conn, cutoff, n));
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
+        Ok(pruned?)
     }
 
     fn count_users(&mut self) -> Result<u64, StoreError> {

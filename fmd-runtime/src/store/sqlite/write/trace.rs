@@ -165,7 +165,7 @@ impl Writer<'_> {
              DO UPDATE SET end_line = excluded.end_line RETURNING id",
         )?
         .query_row(
-            params![definition, info.module, info.name, info.file, info.start_line, info.end_line],
+            params![definition, info.module, info.fn_name(), info.file, info.start_line, info.end_line],
             |r| r.get(0),
         )?;
         self.cache.app_locations.insert(key, id);
