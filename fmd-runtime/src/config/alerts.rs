@@ -44,7 +44,11 @@ impl AlertSettings {
     /// Applies the `FMD_ALERT_*` variables as `var` reads them; a bad value is an error
     /// naming its variable.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let set = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         if let Some(v) = set("FMD_ALERT_WEBHOOK") {
             self.webhook = Some(webhook("FMD_ALERT_WEBHOOK", &v)?);
         }
@@ -118,8 +122,7 @@ fn smtp(name: &str, v: &str) -> Result<String, ConfigError> {
     } else {
         Err(ConfigError {
             source: format!("{name}={}", super::database::redact_url(v)),
-            problem: "expected smtp://user:pass@host:port (STARTTLS) or smtps://… (TLS)"
-                .to_owned(),
+            problem: "expected smtp://user:pass@host:port (STARTTLS) or smtps://… (TLS)".to_owned(),
         })
     }
 }
@@ -168,7 +171,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(a.email_to, ["ops@example.com", "dev@example.com"]);
-        assert_eq!(env(&[("FMD_ALERT_RATE", "5/1")]).unwrap().rate, Some((5, 1)));
+        assert_eq!(
+            env(&[("FMD_ALERT_RATE", "5/1")]).unwrap().rate,
+            Some((5, 1))
+        );
         for (name, value) in [
             ("FMD_ALERT_RATE", "fast"),
             ("FMD_ALERT_RATE", "0/10m"),
@@ -179,9 +185,13 @@ mod tests {
             let e = env(pairs).unwrap_err().to_string();
             assert!(e.contains(name), "{e}");
         }
-        let e = env(&[("FMD_ALERT_SMTP", "smtp://u:secret@h:25")]).unwrap_err().to_string();
+        let e = env(&[("FMD_ALERT_SMTP", "smtp://u:secret@h:25")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("FMD_ALERT_EMAIL_TO"), "{e}");
-        let e = env(&[("FMD_ALERT_SMTP", "mail://u:secret@h:25")]).unwrap_err().to_string();
+        let e = env(&[("FMD_ALERT_SMTP", "mail://u:secret@h:25")])
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("secret"), "the password is not repeated: {e}");
     }
 }

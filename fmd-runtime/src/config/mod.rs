@@ -391,6 +391,13 @@ impl Config {
                 problem: problem.to_owned(),
             })
         };
+        #[cfg(not(feature = "alerts"))]
+        if self.alerts.any_channel() {
+            return bad(
+                "FMD_ALERT_WEBHOOK / FMD_ALERT_SMTP",
+                "this build of fmd has no alerts: enable the `alerts` feature of fmd",
+            );
+        }
         if self.level > 3 {
             return bad("level", "the level must be 0, 1, 2 or 3");
         }

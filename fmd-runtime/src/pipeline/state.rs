@@ -28,6 +28,8 @@ pub(crate) struct PipelineState {
     pub(crate) typicals: Published,
     /// Prometheus series, fed by the writer thread (see [`super::metrics`]).
     pub(crate) metrics: Metrics,
+    /// The alerts thread, when a channel is configured (see [`super::alerts`]).
+    pub(crate) alerts: once_cell::sync::OnceCell<super::alerts::Notifier>,
 }
 
 impl PipelineState {

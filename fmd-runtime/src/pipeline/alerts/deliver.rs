@@ -36,7 +36,13 @@ pub(super) fn channels(settings: &AlertSettings) -> Vec<(ChannelInfo, Deliver)> 
             settings.email_to.join(", ")
         );
         match email(smtp, &from, &settings.email_to) {
-            Ok(send) => out.push((ChannelInfo { kind: "email", target }, send)),
+            Ok(send) => out.push((
+                ChannelInfo {
+                    kind: "email",
+                    target,
+                },
+                send,
+            )),
             Err(e) => eprintln!("fmd: e-mail alerts are off: {e}"),
         }
     }
@@ -76,7 +82,10 @@ fn email(smtp: &str, from: &str, to: &[String]) -> Result<Deliver, String> {
         .map_err(|e| format!("FMD_ALERT_EMAIL_FROM {from:?}: {e}"))?;
     let to: Vec<Mailbox> = to
         .iter()
-        .map(|a| a.parse().map_err(|e| format!("FMD_ALERT_EMAIL_TO {a:?}: {e}")))
+        .map(|a| {
+            a.parse()
+                .map_err(|e| format!("FMD_ALERT_EMAIL_TO {a:?}: {e}"))
+        })
         .collect::<Result<_, _>>()?;
     Ok(Box::new(move |alert: &Alert| {
         let mut message = Message::builder()
@@ -95,14 +104,20 @@ fn email(smtp: &str, from: &str, to: &[String]) -> Result<Deliver, String> {
             alert.message
         );
         let message = message.body(body).map_err(|e| e.to_string())?;
-        transport.send(&message).map(|_| ()).map_err(|e| e.to_string())
+        transport
+            .send(&message)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }))
 }
 
 fn subject(alert: &Alert) -> String {
     let mut s = format!("[fmd] {}: {}", alert.event.as_str(), alert.type_name);
     if s.len() > 150 {
-        let cut = (0..=150).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=150)
+            .rev()
+            .find(|&i| s.is_char_boundary(i))
+            .unwrap_or(0);
         s.truncate(cut);
     }
     s

@@ -99,7 +99,11 @@ impl Alert {
         let mut text = format!(
             "{what} #{} on {}: {}: {}",
             self.issue_id,
-            if self.endpoint.is_empty() { "(no endpoint)" } else { &self.endpoint },
+            if self.endpoint.is_empty() {
+                "(no endpoint)"
+            } else {
+                &self.endpoint
+            },
             self.type_name,
             first_line(&self.message, 300)
         );
@@ -185,7 +189,9 @@ pub struct Notifier {
 
 impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Notifier").field("channels", &self.channels).finish()
+        f.debug_struct("Notifier")
+            .field("channels", &self.channels)
+            .finish()
     }
 }
 
@@ -383,7 +389,11 @@ impl Thread {
             .held
             .keys()
             .copied()
-            .filter(|id| self.last_sent.get(id).is_none_or(|&at| now - at >= QUIET_MS))
+            .filter(|id| {
+                self.last_sent
+                    .get(id)
+                    .is_none_or(|&at| now - at >= QUIET_MS)
+            })
             .collect();
         for id in due {
             if let Some((mut alert, n)) = self.held.remove(&id) {

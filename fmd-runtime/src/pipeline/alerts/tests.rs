@@ -30,9 +30,17 @@ fn recording(fails: usize, rate: Option<(u32, u32)>) -> (Notifier, mpsc::Receive
         }
         tx.send(a.clone()).map_err(|e| e.to_string())
     });
-    let info = ChannelInfo { kind: "webhook", target: "http://test/…".into() };
-    let pauses = Pauses { first: Duration::from_millis(5) };
-    (Notifier::with_channels(vec![(info, send)], rate, pauses).expect("thread"), rx)
+    let info = ChannelInfo {
+        kind: "webhook",
+        target: "http://test/…".into(),
+    };
+    let pauses = Pauses {
+        first: Duration::from_millis(5),
+    };
+    (
+        Notifier::with_channels(vec![(info, send)], rate, pauses).expect("thread"),
+        rx,
+    )
 }
 
 fn wait(rx: &mpsc::Receiver<Alert>) -> Alert {
@@ -48,7 +56,10 @@ fn one_alert_per_issue_per_hour_and_failures_are_retried_and_logged() {
     let first = wait(&rx);
     assert_eq!((first.event, first.issue_id), (AlertEvent::NewIssue, 7));
     let second = wait(&rx);
-    assert_eq!(second.issue_id, 8, "issue 7's regression waits for its quiet hour");
+    assert_eq!(
+        second.issue_id, 8,
+        "issue 7's regression waits for its quiet hour"
+    );
     assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
     let log = n.deliveries();
     let attempts: Vec<(i64, usize, bool)> = log
@@ -56,7 +67,10 @@ fn one_alert_per_issue_per_hour_and_failures_are_retried_and_logged() {
         .rev()
         .map(|d| (d.issue_id, d.attempt, d.outcome == "sent"))
         .collect();
-    assert_eq!(attempts, [(7, 1, false), (7, 2, false), (7, 3, true), (8, 1, true)]);
+    assert_eq!(
+        attempts,
+        [(7, 1, false), (7, 2, false), (7, 3, true), (8, 1, true)]
+    );
     assert!(log.iter().any(|d| d.outcome.contains("connection refused")));
 }
 
@@ -66,7 +80,10 @@ fn the_rate_rule_alerts_once_the_count_is_reached_in_the_window() {
     for _ in 0..4 {
         n.notify(news(AlertEvent::Rate, 3));
     }
-    assert!(rx.recv_timeout(Duration::from_millis(200)).is_err(), "4 of 5");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(200)).is_err(),
+        "4 of 5"
+    );
     n.notify(news(AlertEvent::Rate, 3));
     assert_eq!(wait(&rx).event, AlertEvent::Rate);
 }
@@ -75,13 +92,22 @@ fn the_rate_rule_alerts_once_the_count_is_reached_in_the_window() {
 fn held_alerts_go_out_as_one_digest_after_the_quiet_hour() {
     let (tx, _rx) = sync_channel(1);
     let (sent_tx, sent_rx) = mpsc::channel();
-    let send: Deliver = Box::new(move |a: &Alert| sent_tx.send(a.clone()).map_err(|e| e.to_string()));
+    let send: Deliver =
+        Box::new(move |a: &Alert| sent_tx.send(a.clone()).map_err(|e| e.to_string()));
     let mut t = Thread {
         rx: _rx,
         log: Arc::default(),
-        channels: vec![(ChannelInfo { kind: "webhook", target: String::new() }, send)],
+        channels: vec![(
+            ChannelInfo {
+                kind: "webhook",
+                target: String::new(),
+            },
+            send,
+        )],
         rate: None,
-        pauses: Pauses { first: Duration::from_millis(1) },
+        pauses: Pauses {
+            first: Duration::from_millis(1),
+        },
         last_sent: HashMap::new(),
         held: HashMap::new(),
         windows: HashMap::new(),
@@ -96,8 +122,15 @@ fn held_alerts_go_out_as_one_digest_after_the_quiet_hour() {
     assert_eq!(sent_rx.try_iter().count(), 1, "held during the hour");
     t.send_digests(t0 + QUIET_MS);
     let digest = sent_rx.try_recv().expect("the digest");
-    assert_eq!((digest.event, digest.held_back), (AlertEvent::Regression, 2));
-    assert!(digest.text().contains("and 2 more in the last hour"), "{}", digest.text());
+    assert_eq!(
+        (digest.event, digest.held_back),
+        (AlertEvent::Regression, 2)
+    );
+    assert!(
+        digest.text().contains("and 2 more in the last hour"),
+        "{}",
+        digest.text()
+    );
 }
 
 #[test]
