@@ -12,6 +12,7 @@
 //! | [`stats`] | box-plot summaries and Mood's median test |
 //! | [`profile`] | the grouped profiler: call trees merged by function path |
 //! | [`reporting`] | two periods or versions compared per endpoint |
+//! | [`issue_diff`] | what changed in the code between the variants of an issue (similar) |
 //! | [`highlight`] | server-side syntax highlighting (syntect) split into numbered lines |
 //! | [`format`](mod@format) | times (in the viewer's zone), durations, sizes, source paths |
 //! | [`export`] | CSV rows of the downloads and of `fmd export` |
@@ -36,6 +37,7 @@ pub mod export;
 pub mod format;
 pub mod highlight;
 pub mod host;
+pub mod issue_diff;
 pub mod pages;
 pub mod profile;
 pub mod reporting;

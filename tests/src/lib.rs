@@ -5,6 +5,7 @@ pub mod dashboard_fixture;
 pub mod engines;
 pub mod host;
 pub mod http;
+pub mod issue_fixture;
 pub mod levels;
 pub mod perf_demo;
 pub mod perf_fixture;

@@ -275,11 +275,11 @@ async fn log_in_browse_to_an_exception_and_see_the_failing_line() {
         .await
         .unwrap();
     c.wait()
-        .for_element(Locator::Css("table.data"))
+        .for_element(Locator::Css("table.data.groups"))
         .await
         .unwrap();
     let list = c
-        .find(Locator::Css("table.data"))
+        .find(Locator::Css("table.data.groups"))
         .await
         .unwrap()
         .text()

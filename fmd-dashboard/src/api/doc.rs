@@ -22,7 +22,8 @@ use crate::app::App;
         title = "fmd JSON API",
         version = "1",
         description = "Read-only access to what fmd stored: endpoints with their figures, \
-            requests in a time window, exception groups with their traces and code. Every \
+            requests in a time window, exception groups with their traces and code, issues \
+            (the groups of one bug across code versions) with what changed. Every \
             route needs `Authorization: Bearer <api token>` (FMD_API_TOKEN)."
     ),
     paths(
@@ -30,6 +31,8 @@ use crate::app::App;
         handlers::requests,
         handlers::exceptions,
         handlers::exception,
+        super::issues::issues,
+        super::issues::issue,
         openapi
     ),
     modifiers(&BearerToken),

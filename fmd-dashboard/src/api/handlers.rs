@@ -25,7 +25,7 @@ use fmd_runtime::store::read::{MAX_PAGE, RequestWindow};
 const DEFAULT_WINDOW_MS: i64 = 60 * 60 * 1000;
 /// Default page size of `/requests`.
 const DEFAULT_LIMIT: u32 = 100;
-/// Default and largest page size of `/exceptions`.
+/// Default and largest page size of `/exceptions` and `/issues`.
 const DEFAULT_PER_PAGE: u64 = 25;
 const MAX_PER_PAGE: u64 = 100;
 /// Buckets of a group's occurrences histogram.
@@ -36,7 +36,7 @@ const BUCKETS: u32 = 30;
 pub struct Failure(StatusCode, String);
 
 impl Failure {
-    fn bad(message: impl Into<String>) -> Self {
+    pub(super) fn bad(message: impl Into<String>) -> Self {
         Failure(StatusCode::BAD_REQUEST, message.into())
     }
 }
@@ -182,6 +182,21 @@ pub async fn requests(
     }))
 }
 
+/// A list's page number, page size (1 to 100, default 25) and offset, or why not.
+pub(super) fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64, u64), Failure> {
+    let page = page.unwrap_or(0);
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(Failure::bad(format!(
+            "`per_page` must be 1 to {MAX_PER_PAGE}."
+        )));
+    }
+    let offset = page
+        .checked_mul(per_page)
+        .ok_or_else(|| Failure::bad("`page` is too large."))?;
+    Ok((page, per_page, offset))
+}
+
 /// The query of `GET /api/v1/exceptions`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -207,16 +222,7 @@ pub async fn exceptions(
     q: Result<Query<ExceptionsQuery>, QueryRejection>,
 ) -> Result<Json<ExceptionGroupPage>, Failure> {
     let Query(q) = q?;
-    let page = q.page.unwrap_or(0);
-    let per_page = q.per_page.unwrap_or(DEFAULT_PER_PAGE);
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(Failure::bad(format!(
-            "`per_page` must be 1 to {MAX_PER_PAGE}."
-        )));
-    }
-    let offset = page
-        .checked_mul(per_page)
-        .ok_or_else(|| Failure::bad("`page` is too large."))?;
+    let (page, per_page, offset) = paging(q.page, q.per_page)?;
     let endpoint = q.endpoint;
     let list = app
         .with_store(move |st| st.groups(endpoint, GroupSort::LastSeen, true, offset, per_page))

@@ -3,6 +3,7 @@
 //! | module | holds |
 //! |---|---|
 //! | [`types`] | the response bodies, built from the store's read model |
+//! | [`issues`] | the issues' bodies and handlers |
 //! | [`handlers`] | one handler per route, annotated for the OpenAPI document |
 //! | [`doc`] | the OpenAPI 3.1 document, served at `/api/v1/openapi.json` |
 //!
@@ -14,4 +15,5 @@
 
 pub mod doc;
 pub mod handlers;
+pub mod issues;
 pub mod types;

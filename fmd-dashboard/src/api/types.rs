@@ -218,6 +218,8 @@ pub struct ExceptionGroup {
     pub first_seen: i64,
     /// Latest occurrence (Unix ms).
     pub last_seen: i64,
+    /// The issue this group is a variant of (see `/api/v1/issues/{id}`).
+    pub issue_id: Option<i64>,
 }
 
 impl From<GroupSummary> for ExceptionGroup {
@@ -231,6 +233,7 @@ impl From<GroupSummary> for ExceptionGroup {
             count: g.count,
             first_seen: g.first_seen,
             last_seen: g.last_seen,
+            issue_id: g.issue_id,
         }
     }
 }

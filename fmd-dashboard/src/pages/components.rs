@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use fmd_runtime::store::issues::VersionCount;
 use maud::{Markup, html};
 
 use super::Ctx;
@@ -115,6 +116,25 @@ pub fn sparkline(h: &Histogram) -> Markup {
                     rect x=(format!("{:.2}", i as f64 * bw + 0.5)) y=(format!("{:.2}", H - 1.0 - bh))
                         width=(format!("{:.2}", (bw - 1.0).max(1.0))) height=(format!("{bh:.2}")) {
                         title { (c) " at " (format::datetime(h.start + h.bucket_ms * i as i64)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Occurrences per application version (oldest first) as small horizontal bars under
+/// the occurrences chart: version, bar, count.
+pub fn version_bars(versions: &[VersionCount]) -> Markup {
+    let max = versions.iter().map(|v| v.count).max().unwrap_or(0).max(1) as f64;
+    html! {
+        @if !versions.is_empty() {
+            table.version-bars aria-label="occurrences per version" {
+                @for v in versions {
+                    tr {
+                        td.mono { (v.version) }
+                        td { span.bar style=(format!("width: {:.0}px", (v.count as f64 / max * 80.0).max(2.0))) {} }
+                        td.num { (v.count) }
                     }
                 }
             }

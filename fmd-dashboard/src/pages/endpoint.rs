@@ -3,10 +3,11 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::{pager, query, sparkline, when};
+use super::components::{pager, query, sparkline, version_bars, when};
 use super::endpoint_perf::{Tab, endpoint_head};
 use super::layout::{Nav, csrf_field, page};
 use super::trace::{compact_trace, trace};
+use fmd_runtime::store::issues::VersionCount;
 use fmd_runtime::store::read::{EndpointInfo, GroupDetail};
 
 /// Groups per page on this page.
@@ -36,7 +37,7 @@ pub fn span_label(ms: i64) -> String {
 pub fn exceptions_page(
     ctx: &Ctx<'_>,
     endpoint: &EndpointInfo,
-    groups: &[GroupDetail],
+    groups: &[(GroupDetail, Vec<VersionCount>)],
     page_no: u64,
     total: u64,
     full: bool,
@@ -48,7 +49,7 @@ pub fn exceptions_page(
             " · " a href=(ctx.url("/exceptions")) { "all exceptions" }
         }
         @if groups.is_empty() { div.card { p.muted { "No exceptions recorded for this endpoint." } } }
-        @for g in groups { (card(ctx, endpoint.id, g, !full)) }
+        @for (g, versions) in groups { (card(ctx, endpoint.id, g, versions, !full)) }
         (pager(page_no, PER_PAGE, total, |p| {
             ctx.url(&format!("/endpoint/{}/exceptions{}", endpoint.id, query(&[("page", &p.to_string())])))
         }))
@@ -61,9 +62,16 @@ pub fn exceptions_page(
     )
 }
 
-/// One group's card; `compact`: only the failing function's code, the rest of the trace
-/// on the group's page with `full=1`.
-pub fn card(ctx: &Ctx<'_>, endpoint_id: i64, g: &GroupDetail, compact: bool) -> Markup {
+/// One group's card; `versions` are its occurrences per version, shown under the chart;
+/// `compact`: only the failing function's code, the rest of the trace on the group's page
+/// with `full=true`.
+pub fn card(
+    ctx: &Ctx<'_>,
+    endpoint_id: i64,
+    g: &GroupDetail,
+    versions: &[VersionCount],
+    compact: bool,
+) -> Markup {
     let s = &g.summary;
     let (kind, kind_class) = kind_label(g.kind);
     html! {
@@ -85,6 +93,10 @@ pub fn card(ctx: &Ctx<'_>, endpoint_id: i64, g: &GroupDetail, compact: bool) -> 
                 div.side {
                     (sparkline(&g.histogram))
                     div.spark-caption { "occurrences, last " (span_label(g.histogram.bucket_ms * g.histogram.counts.len() as i64)) }
+                    (version_bars(versions))
+                    @if let Some(issue) = s.issue_id {
+                        div.spark-caption { a href=(ctx.url(&format!("/issues/{issue}"))) { "issue #" (issue) } }
+                    }
                     @if ctx.admin {
                         form.inline method="post"
                             action=(ctx.url(&format!("/endpoint/{endpoint_id}/exceptions/{}/delete", s.id))) {

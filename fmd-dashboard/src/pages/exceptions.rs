@@ -1,4 +1,5 @@
-//! All exception groups of every endpoint: sortable, paginated.
+//! All issues and exception groups of every endpoint: issues filtered by status, both
+//! sortable and paginated.
 
 use maud::{Markup, html};
 
@@ -43,9 +44,10 @@ pub fn excerpt(s: &str, max: usize) -> String {
     }
 }
 
-/// The page.
+/// The page; `issues` is the issue list above the groups (`pages::issues`).
 pub fn all_page(
     ctx: &Ctx<'_>,
+    issues: Markup,
     groups: &Page<GroupSummary>,
     sort: GroupSort,
     desc: bool,
@@ -61,8 +63,10 @@ pub fn all_page(
     };
     let body = html! {
         h1 { "Exceptions" }
+        (issues)
+        h2 { "Groups" }
         div.sub { (groups.total) " groups over all endpoints" }
-        table.data {
+        table.data.groups {
             thead { tr {
                 (sort_th("Last seen", "last_seen", key, desc, Some("num"), link))
                 (sort_th("First seen", "first_seen", key, desc, Some("num"), link))
@@ -70,9 +74,10 @@ pub fn all_page(
                 (sort_th("Type", "type", key, desc, None, link))
                 th { "Message" }
                 (sort_th("Count", "count", key, desc, Some("num"), link))
+                th { "Issue" }
             } }
             tbody {
-                @if groups.rows.is_empty() { tr { td.muted colspan="6" { "No exceptions recorded yet." } } }
+                @if groups.rows.is_empty() { tr { td.muted colspan="7" { "No exceptions recorded yet." } } }
                 @for g in &groups.rows {
                     tr {
                         td.num { (when(Some(g.last_seen), ctx.now)) }
@@ -81,6 +86,7 @@ pub fn all_page(
                         td.mono { (g.type_name) }
                         td { a href=(ctx.url(&format!("/endpoint/{}/exceptions?group={}#group-{}", g.endpoint_id, g.id, g.id))) title=(g.message) { (excerpt(&g.message, 120)) } }
                         td.num { (g.count) }
+                        td { @if let Some(i) = g.issue_id { a href=(ctx.url(&format!("/issues/{i}"))) { "#" (i) } } }
                     }
                 }
             }

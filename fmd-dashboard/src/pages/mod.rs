@@ -10,6 +10,8 @@ pub mod custom_graphs;
 pub mod endpoint;
 pub mod endpoint_perf;
 pub mod exceptions;
+pub mod issue;
+pub mod issues;
 pub mod layout;
 pub mod login;
 pub mod overview;

@@ -6,7 +6,7 @@ use super::Ctx;
 use super::components::{instance_picker, pager, query, sort_th, when};
 use super::layout::{Nav, csrf_field, page};
 use crate::format;
-use fmd_runtime::store::read::{EndpointOverview, SpanStats};
+use fmd_runtime::store::read::{EndpointOverview, IssueCounts, SpanStats};
 
 /// Endpoints per page.
 pub const PER_PAGE: usize = 50;
@@ -117,6 +117,7 @@ pub fn overview_page(
     rows: &[EndpointOverview],
     total: usize,
     q: &OverviewQuery,
+    issues: &IssueCounts,
     default: DefaultLevel<'_>,
 ) -> Markup {
     let key = q.key();
@@ -135,6 +136,14 @@ pub fn overview_page(
             (total) " endpoint" @if total != 1 { "s" }
             @if let Some(i) = ctx.instance { " · instance " span.mono { (i) } }
             " · medians and errors per span · 7 days: today and the six days before (UTC)"
+        }
+        div.issue-counts {
+            "Issues: "
+            a href=(ctx.url("/exceptions?isort=first_seen")) { b.new-issues { (issues.new) } " new in 24 h" }
+            " · "
+            a href=(ctx.url("/exceptions?status=regressed")) { b.regressed-issues { (issues.regressed) } " regressed" }
+            " · "
+            a href=(ctx.url("/exceptions?status=open")) { b { (issues.open) } " open" }
         }
         form.toolbar method="get" action=(ctx.home("")) {
             input type="search" name="q" value=(q.q) placeholder="Search endpoints or routes" aria-label="search";

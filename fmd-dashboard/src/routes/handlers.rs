@@ -16,11 +16,12 @@ use crate::format::now_ms;
 use crate::pages::config::{ConfigView, MIN_PASSWORD, config_page};
 use crate::pages::endpoint::{self, exceptions_page};
 use crate::pages::exceptions::{self as all, all_page, parse_sort};
+use crate::pages::issues::{self as issue_list, IssueList};
 use crate::pages::layout::SCRIPT;
 use crate::pages::overview::{self, OverviewQuery, overview_page};
 use crate::pages::retention::retention_page;
 use crate::pages::{Ctx, home};
-use fmd_runtime::store::read::{DAY_MS, GroupDetail};
+use fmd_runtime::store::read::DAY_MS;
 
 // The notices name the shortest password.
 const _: () = assert!(
@@ -48,6 +49,14 @@ pub(super) fn notice(key: &str) -> Option<&'static str> {
         "user_self" => "You cannot remove your own account.",
         "password_reset" => "Password set; the account's sessions have ended.",
         "password_changed" => "Password changed; your other sessions have ended.",
+        "issue_resolved" => {
+            "Issue resolved: an occurrence in its latest version or later regresses it."
+        }
+        "issue_resolved_next" => "Issue resolved in the next version.",
+        "issue_ignored" => "Issue ignored.",
+        "issue_reopened" => "Issue reopened.",
+        "issues_updated" => "The selected issues were updated.",
+        "issues_none" => "No issue was selected.",
         _ => return None,
     })
 }
@@ -98,8 +107,14 @@ pub async fn overview(
     let now = now_ms();
     let instance = i.get();
     let filter = instance.clone();
-    let (rows, instances) = app
-        .with_store(move |st| Ok((st.overview(now, filter.as_deref())?, st.instances()?)))
+    let (rows, instances, issues) = app
+        .with_store(move |st| {
+            Ok((
+                st.overview(now, filter.as_deref())?,
+                st.instances()?,
+                st.issue_counts(now - DAY_MS)?,
+            ))
+        })
         .await?;
     let (rows, total) = overview::select(rows, &q);
     let mut c = ctx(&app, &s, &n.notice);
@@ -107,7 +122,7 @@ pub async fn overview(
     c.instances = &instances;
     let host = app.host.clone();
     let default = move |endpoint: &str| host.default_level(endpoint);
-    Ok(overview_page(&c, &rows, total, &q, &default))
+    Ok(overview_page(&c, &rows, total, &q, &issues, &default))
 }
 
 /// `GET /api/overview.json`: the overview's rows.
@@ -123,7 +138,8 @@ pub async fn overview_json(
     Ok(Json(rows).into_response())
 }
 
-/// Sort, direction and page of the exception list.
+/// Sort, direction and page of the exception list, and the issue list's filter, sort,
+/// direction and page.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ListQuery {
@@ -131,6 +147,12 @@ pub struct ListQuery {
     dir: String,
     #[serde(deserialize_with = "crate::app::page_number")]
     page: u64,
+    status: String,
+    isort: String,
+    idir: String,
+    #[serde(deserialize_with = "crate::app::page_number")]
+    ipage: u64,
+    notice: String,
 }
 
 /// `GET /exceptions`: all groups.
@@ -143,10 +165,34 @@ pub async fn all_exceptions(
     let sort = parse_sort(&q.sort);
     let desc = q.dir != "asc";
     let offset = q.page * all::PER_PAGE;
-    let groups = app
-        .with_store(move |st| st.groups(None, sort, desc, offset, all::PER_PAGE))
+    let status = issue_list::parse_status(&q.status);
+    let isort = issue_list::parse_sort(&q.isort);
+    let idesc = q.idir != "asc";
+    let ioffset = q.ipage.saturating_mul(issue_list::PER_PAGE);
+    let (issues, groups) = app
+        .with_store(move |st| {
+            Ok((
+                st.issues(status, isort, idesc, ioffset, issue_list::PER_PAGE)?,
+                st.groups(None, sort, desc, offset, all::PER_PAGE)?,
+            ))
+        })
         .await?;
-    Ok(all_page(&ctx(&app, &s, ""), &groups, sort, desc, q.page))
+    let list = IssueList {
+        issues: &issues,
+        status,
+        sort: isort,
+        desc: idesc,
+        page: q.ipage,
+    };
+    let c = ctx(&app, &s, &q.notice);
+    Ok(all_page(
+        &c,
+        issue_list::issue_list(&c, &list),
+        &groups,
+        sort,
+        desc,
+        q.page,
+    ))
 }
 
 /// `GET /api/exceptions.json`: one page of groups.
@@ -194,11 +240,14 @@ pub async fn endpoint_exceptions(
                 return Ok((None, Vec::new(), 0));
             };
             if let Some(group) = only {
-                let details: Vec<GroupDetail> = st
+                let mut details = Vec::new();
+                if let Some(d) = st
                     .group_detail(group, now, SPARK_BUCKETS)?
                     .filter(|d| d.summary.endpoint_id == id)
-                    .into_iter()
-                    .collect();
+                {
+                    let versions = st.group_versions(d.summary.id)?;
+                    details.push((d, versions));
+                }
                 let total = details.len() as u64;
                 return Ok((Some(info), details, total));
             }
@@ -212,7 +261,7 @@ pub async fn endpoint_exceptions(
             let mut details = Vec::with_capacity(list.rows.len());
             for g in &list.rows {
                 if let Some(d) = st.group_detail(g.id, now, SPARK_BUCKETS)? {
-                    details.push(d);
+                    details.push((d, st.group_versions(g.id)?));
                 }
             }
             Ok((Some(info), details, list.total))

@@ -10,6 +10,7 @@ mod cookies;
 mod download;
 mod guard;
 mod handlers;
+mod issues;
 mod login;
 mod metrics;
 mod perf;
@@ -109,6 +110,17 @@ fn table() -> Vec<(RouteInfo, Handler)> {
             Admin,
             post(handlers::delete_group),
         ),
+        r("GET", "/issues/{id}", Viewer, get(issues::issue)),
+        r("POST", "/issues/bulk", Admin, post(issues::bulk)),
+        r("POST", "/issues/{id}/resolve", Admin, post(issues::resolve)),
+        r(
+            "POST",
+            "/issues/{id}/resolve-next",
+            Admin,
+            post(issues::resolve_next),
+        ),
+        r("POST", "/issues/{id}/ignore", Admin, post(issues::ignore)),
+        r("POST", "/issues/{id}/reopen", Admin, post(issues::reopen)),
         r("GET", "/utilization", Viewer, get(perf::utilization)),
         r("GET", "/endpoint/{id}", Viewer, get(perf::endpoint_perf)),
         r("GET", "/endpoint/{id}/requests", Viewer, get(perf::failed)),
@@ -182,6 +194,12 @@ fn machine_table() -> Vec<(RouteInfo, Handler)> {
         route("/api/v1/requests", api_token, get(api::requests)),
         route("/api/v1/exceptions", api_token, get(api::exceptions)),
         route("/api/v1/exceptions/{id}", api_token, get(api::exception)),
+        route("/api/v1/issues", api_token, get(crate::api::issues::issues)),
+        route(
+            "/api/v1/issues/{id}",
+            api_token,
+            get(crate::api::issues::issue),
+        ),
         route(
             "/api/v1/openapi.json",
             api_token,

@@ -9,6 +9,8 @@ pub mod check;
 pub mod grouping;
 pub mod histogram;
 pub(crate) mod id_cache;
+pub(crate) mod issue_backfill;
+pub mod issues;
 pub mod open;
 #[cfg(feature = "postgres")]
 pub mod postgres;

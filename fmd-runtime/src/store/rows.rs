@@ -74,6 +74,7 @@ pub(crate) fn group<R: Columns>(r: &R) -> Result<GroupSummary, R::Error> {
         count: count(r.int(5)?),
         first_seen: r.int(6)?,
         last_seen: r.int(7)?,
+        issue_id: r.opt_int(8)?,
     })
 }
 

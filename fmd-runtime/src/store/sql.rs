@@ -71,7 +71,7 @@ pub(crate) const INSTANCES: &str = "SELECT name, first_seen, last_seen FROM inst
 /// A group summary's columns and joins; followed by a `WHERE`.
 pub(crate) const GROUP_SELECT: &str =
     "SELECT g.id, g.endpoint_id, e.name, t.name, m.message, g.count,
-        g.first_seen, g.last_seen
+        g.first_seen, g.last_seen, g.issue_id
     FROM exception_group g
     JOIN endpoint e ON e.id = g.endpoint_id
     JOIN exception_type t ON t.id = g.type_id
@@ -118,6 +118,10 @@ pub(crate) const STORED_LEVELS: &str = "SELECT name, level FROM endpoint WHERE l
 pub(crate) const DELETE_GROUP_OCCURRENCES: &str =
     "DELETE FROM exception_occurrence WHERE group_id = $1";
 
+/// A group's per-version counts: `$1` the group.
+pub(crate) const DELETE_GROUP_VERSIONS: &str =
+    "DELETE FROM exception_group_version WHERE group_id = $1";
+
 /// The group `$1` itself.
 pub(crate) const DELETE_GROUP: &str = "DELETE FROM exception_group WHERE id = $1";
 
@@ -153,6 +157,9 @@ pub(crate) const PRUNE_FIRST_SEEN: &str = "UPDATE exception_group SET
                  first_seen = coalesce((SELECT min(time) FROM exception_occurrence o
                           WHERE o.group_id = exception_group.id), first_seen)
              WHERE first_seen < $1";
+/// The per-version counts of groups left without occurrences.
+pub(crate) const PRUNE_EMPTY_GROUP_VERSIONS: &str = "DELETE FROM exception_group_version
+     WHERE group_id IN (SELECT id FROM exception_group WHERE count <= 0)";
 
 /// Groups left without occurrences.
 pub(crate) const PRUNE_EMPTY_GROUPS: &str = "DELETE FROM exception_group WHERE count <= 0";

@@ -13,6 +13,7 @@
 //!   [`PgReader`].
 
 pub(crate) mod check;
+mod issues;
 mod read;
 pub mod schema;
 mod tls;

@@ -16,11 +16,13 @@
 //! foreign-key failure (the dashboard deleted a cached row) retries it with empty caches.
 //!
 //! - this file: the store, requests and errors;
+//! - [`issues`]: the issue of a new group, and per batch the issues' counters and status;
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
 //! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: `last_requested`, the hourly rollup, the daily duration histogram, the
 //!   version and instance seen, graph values.
 
+mod issues;
 mod outliers_and_profiles;
 mod rollup;
 mod statements;
@@ -32,6 +34,7 @@ use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::BACKGROUND;
 use crate::store::grouping;
 use crate::store::id_cache::IdCache;
+use crate::store::issues::{IssueBatch, Sums};
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
 use crate::store::{Store, StoreError, WriteOptions};
@@ -106,7 +109,8 @@ impl PgStore {
             stored += 1;
         }
         let (rows, rollup) = (std::mem::take(&mut w.rows), std::mem::take(&mut w.rollup));
-        rows.insert(w.tx, w.st, options)?;
+        let issue_batch = rows.insert(w.tx, w.st, options)?;
+        issues::store(&issue_batch, w.tx, w.st, &options.version)?;
         rollup::store(
             &rollup,
             w.tx,
@@ -253,6 +257,8 @@ struct GroupSums {
     first_seen: i64,
     last_seen: i64,
     count: i64,
+    /// The issue it is created in when it is new.
+    issue: i64,
 }
 
 #[derive(Default)]
@@ -269,16 +275,29 @@ struct OccurrenceRows {
 }
 
 impl Rows {
-    /// Writes the rows, referenced tables first.
+    /// Writes the rows, referenced tables first; returns what the groups' occurrences add
+    /// to their issues.
     fn insert(
         mut self,
         tx: &mut Transaction<'_>,
         st: &Statements,
         options: &WriteOptions,
-    ) -> Result<(), postgres::Error> {
+    ) -> Result<IssueBatch, postgres::Error> {
         self.requests.copy(tx, st, options)?;
+        let mut issue_batch = IssueBatch::default();
         if !self.groups.is_empty() {
-            let group_ids = self.upsert_groups(tx, st)?;
+            let (group_ids, issue_ids) = self.upsert_groups(tx, st)?;
+            for (i, g) in self.groups.iter().enumerate() {
+                issue_batch.add_sums(
+                    issue_ids[i],
+                    group_ids[i],
+                    Sums {
+                        count: g.count,
+                        first_seen: g.first_seen,
+                        last_seen: g.last_seen,
+                    },
+                );
+            }
             let o = &self.occurrences;
             let ids: Vec<i64> = o.group.iter().map(|&g| group_ids[g]).collect();
             tx.execute(
@@ -297,15 +316,17 @@ impl Rows {
         }
         self.outliers.insert(tx, st)?;
         self.profile.insert(tx, st)?;
-        self.graphs.insert(tx, st, options)
+        self.graphs.insert(tx, st, options)?;
+        Ok(issue_batch)
     }
 
-    /// Upserts the batch's groups in key order; returns their ids by index.
+    /// Upserts the batch's groups in key order; returns their ids and their issues' ids
+    /// by index.
     fn upsert_groups(
         &mut self,
         tx: &mut Transaction<'_>,
         st: &Statements,
-    ) -> Result<Vec<i64>, postgres::Error> {
+    ) -> Result<(Vec<i64>, Vec<i64>), postgres::Error> {
         let mut order: Vec<usize> = (0..self.groups.len()).collect();
         order.sort_by_key(|&i| (self.groups[i].endpoint, self.groups[i].hash));
         let col = |f: fn(&GroupSums) -> i64| -> Vec<i64> {
@@ -322,16 +343,22 @@ impl Rows {
                 &col(|g| g.first_seen),
                 &col(|g| g.last_seen),
                 &col(|g| g.count),
+                &col(|g| g.issue),
             ],
         )?;
         let mut ids = vec![0; self.groups.len()];
+        let mut issue_ids: Vec<i64> = self.groups.iter().map(|g| g.issue).collect();
         for row in rows {
             let key: (i64, i64) = (row.get(1), row.get(2));
             if let Some(&i) = self.group_index.get(&key) {
                 ids[i] = row.get(0);
+                // An existing group stays in the issue it was created in.
+                if let Some(issue) = row.get::<_, Option<i64>>(3) {
+                    issue_ids[i] = issue;
+                }
             }
         }
-        Ok(ids)
+        Ok((ids, issue_ids))
     }
 }
 
@@ -435,10 +462,15 @@ impl Writer<'_, '_> {
         let message_id = self.message_id(&e.message)?;
         let snapshot_id = self.snapshot(&e.frames, e.omitted_frames)?;
         let hash = grouping::group_hash(e, self.options.normalize_messages);
-        let rows = &mut self.rows;
-        let next = rows.groups.len();
-        let group = *rows.group_index.entry((endpoint, hash)).or_insert(next);
-        if group == next {
+        let next = self.rows.groups.len();
+        let group = *self
+            .rows
+            .group_index
+            .entry((endpoint, hash))
+            .or_insert(next);
+        let rows = if group == next {
+            let issue = self.issue_of(endpoint, hash, e)?;
+            let rows = &mut self.rows;
             rows.groups.push(GroupSums {
                 endpoint,
                 hash,
@@ -448,8 +480,12 @@ impl Writer<'_, '_> {
                 first_seen: e.time_ms,
                 last_seen: e.time_ms,
                 count: 0,
+                issue,
             });
-        }
+            rows
+        } else {
+            &mut self.rows
+        };
         let sums = &mut rows.groups[group];
         sums.count += 1;
         sums.first_seen = sums.first_seen.min(e.time_ms);

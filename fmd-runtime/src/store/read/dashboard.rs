@@ -94,6 +94,8 @@ pub struct GroupSummary {
     pub first_seen: i64,
     /// Latest occurrence.
     pub last_seen: i64,
+    /// The issue it is a variant of (`None` only for rows written without one).
+    pub issue_id: Option<i64>,
 }
 
 /// One page of a list plus the total number of rows.

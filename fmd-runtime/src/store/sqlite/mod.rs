@@ -2,6 +2,7 @@
 
 pub(crate) mod check;
 mod identity;
+mod issues;
 mod read;
 pub mod schema;
 mod write;

@@ -1,7 +1,8 @@
 //! The dashboard's [`SqliteReader`]: the SQLite engine's side of the read model, one file
-//! per read trait (`dashboard`, `perf`, `request_log`, as in `store/read/`).
+//! per read trait (`dashboard`, `issues`, `perf`, `request_log`, as in `store/read/`).
 
 mod dashboard;
+mod issues;
 mod perf;
 mod request_log;
 

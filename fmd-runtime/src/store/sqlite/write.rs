@@ -9,11 +9,13 @@
 //! exists otherwise fails a foreign key, and the batch is retried once with empty caches.
 //!
 //! - this file: the store, requests and errors;
+//! - [`issues`]: the issue of a new group, and per batch the issues' counters and status;
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
 //! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: what is kept up to date per batch — `last_requested`, the hourly rollup,
 //!   the daily duration histogram, the version and instance seen — and custom graph values.
 
+mod issues;
 mod outliers_and_profiles;
 mod rollup;
 mod trace;
@@ -24,6 +26,7 @@ use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::grouping;
 use crate::store::id_cache::IdCache;
+use crate::store::issues::IssueBatch;
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
@@ -80,6 +83,7 @@ impl SqliteStore {
             cache: &mut self.cache,
             options,
             rollup: Rollup::default(),
+            issues: IssueBatch::default(),
         };
         let mut stored = 0;
         for event in events {
@@ -95,7 +99,9 @@ impl SqliteStore {
             stored += 1;
         }
         let rollup = std::mem::take(&mut w.rollup);
+        let issue_batch = std::mem::take(&mut w.issues);
         drop(w);
+        issues::store(&issue_batch, &tx, &options.version)?;
         rollup::store(&rollup, &tx, &Stamp::of(options), !self.version_stored)?;
         tx.commit()?;
         self.version_stored = true;
@@ -149,6 +155,7 @@ struct Writer<'a> {
     cache: &'a mut IdCache,
     options: &'a WriteOptions,
     rollup: Rollup,
+    issues: IssueBatch,
 }
 
 impl Writer<'_> {
@@ -205,8 +212,8 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Counts the occurrence `e` in its group, creating the group if it is new (most are,
-    /// when messages carry ids); returns the group's id.
+    /// Counts the occurrence `e` in its group, creating the group (in its issue) if it is
+    /// new (most are, when messages carry ids); returns the group's id.
     fn group(
         &mut self,
         endpoint: i64,
@@ -216,26 +223,40 @@ impl Writer<'_> {
         snapshot_id: i64,
         e: &ErrorRecord,
     ) -> rusqlite::Result<i64> {
-        let (id, new) = trace::insert_or_find(
-            self.tx,
-            "INSERT INTO exception_group(endpoint_id, hash, type_id, message_id, snapshot_id,
-                 first_seen, last_seen, count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)
-             ON CONFLICT(endpoint_id, hash) DO NOTHING",
-            params![
+        let issue = self.issue_of(endpoint, group_hash, e)?;
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO exception_group(endpoint_id, hash, type_id, message_id,
+                     snapshot_id, first_seen, last_seen, count, issue_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7)
+                 ON CONFLICT(endpoint_id, hash) DO NOTHING",
+            )?
+            .execute(params![
                 endpoint,
                 group_hash,
                 type_id,
                 message_id,
                 snapshot_id,
-                e.time_ms
-            ],
-            "SELECT id FROM exception_group WHERE endpoint_id = ?1 AND hash = ?2",
-            params![endpoint, group_hash],
-        )?;
-        if new {
+                e.time_ms,
+                issue
+            ])?;
+        if inserted == 1 {
+            let id = self.tx.last_insert_rowid();
+            self.issues.add(issue, id, e.time_ms);
             return Ok(id);
         }
+        // An existing group stays in the issue it was created in.
+        let (id, stored_issue): (i64, Option<i64>) = self
+            .tx
+            .prepare_cached(
+                "SELECT id, issue_id FROM exception_group WHERE endpoint_id = ?1 AND hash = ?2",
+            )?
+            .query_row(params![endpoint, group_hash], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        self.issues
+            .add(stored_issue.unwrap_or(issue), id, e.time_ms);
         self.tx
             .prepare_cached(
                 "UPDATE exception_group SET count = count + 1,

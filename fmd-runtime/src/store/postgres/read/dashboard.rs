@@ -114,6 +114,7 @@ fn prune_step(
     let graph_values = tx.execute("DELETE FROM custom_graph_value WHERE time < $1", &[&bound])?;
     let mut groups = 0;
     if last {
+        tx.execute(sql::PRUNE_EMPTY_GROUP_VERSIONS, &[])?;
         groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, &[])?;
         clean_orphans(&mut tx)?;
     }
@@ -358,6 +359,7 @@ impl DashboardStore for PgReader {
             return Ok(false);
         }
         tx.execute(sql::DELETE_GROUP_OCCURRENCES, &[&group_id])?;
+        tx.execute(sql::DELETE_GROUP_VERSIONS, &[&group_id])?;
         tx.execute(sql::DELETE_GROUP, &[&group_id])?;
         clean_orphans(&mut tx)?;
         tx.commit()?;

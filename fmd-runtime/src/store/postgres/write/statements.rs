@@ -78,6 +78,10 @@ pub(super) struct Statements {
     pub insert_graph: Statement,
     pub select_graph: Statement,
     pub insert_graph_values: Statement,
+    pub insert_issue: Statement,
+    pub select_issue: Statement,
+    pub group_versions: Statement,
+    pub count_issues: Statement,
 }
 
 /// Stores the distinct texts of `$1` missing from `table(column)` and returns `(id, text)`
@@ -138,16 +142,17 @@ impl Statements {
             )?,
             upsert_groups: c.prepare(
                 "INSERT INTO exception_group AS g(endpoint_id, hash, type_id, message_id,
-                     snapshot_id, first_seen, last_seen, count)
+                     snapshot_id, first_seen, last_seen, count, issue_id)
                  SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
-                     $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+                     $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
                  ON CONFLICT (endpoint_id, hash) DO UPDATE SET
                      count = g.count + excluded.count,
                      last_seen = greatest(g.last_seen, excluded.last_seen),
                      first_seen = least(g.first_seen, excluded.first_seen),
                      message_id = excluded.message_id,
-                     snapshot_id = excluded.snapshot_id
-                 RETURNING g.id, g.endpoint_id, g.hash",
+                     snapshot_id = excluded.snapshot_id,
+                     issue_id = coalesce(g.issue_id, excluded.issue_id)
+                 RETURNING g.id, g.endpoint_id, g.hash, g.issue_id",
             )?,
             insert_occurrences: c.prepare(
                 "INSERT INTO exception_occurrence(group_id, request_id, type_id, message_id,
@@ -224,6 +229,35 @@ impl Statements {
             insert_graph_values: c.prepare(
                 "INSERT INTO custom_graph_value(graph_id, time, value, instance)
                  SELECT u.*, $4::text FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS u",
+            )?,
+            insert_issue: c.prepare(
+                "INSERT INTO issue(fingerprint, status, type_name, message, first_seen,
+                     last_seen, first_version, last_version, count)
+                 VALUES ($1, 'open', $2, $3, $4, $4, $5, $5, 0)
+                 ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
+            )?,
+            select_issue: c.prepare("SELECT id FROM issue WHERE fingerprint = $1")?,
+            group_versions: c.prepare(
+                "INSERT INTO exception_group_version AS v(group_id, version, count, first_seen,
+                     last_seen)
+                 SELECT u.g, $2::text, u.n, u.f, u.l
+                 FROM unnest($1::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+                     AS u(g, n, f, l)
+                 ON CONFLICT (group_id, version) DO UPDATE SET count = v.count + excluded.count,
+                     first_seen = least(v.first_seen, excluded.first_seen),
+                     last_seen = greatest(v.last_seen, excluded.last_seen)",
+            )?,
+            count_issues: c.prepare(
+                "UPDATE issue AS i SET count = i.count + u.n,
+                     first_seen = least(i.first_seen, u.f),
+                     last_seen = greatest(i.last_seen, u.l),
+                     last_version = CASE WHEN u.l >= i.last_seen THEN $5 ELSE i.last_version END,
+                     first_version = coalesce(i.first_version, $5)
+                 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])
+                     AS u(id, n, f, l)
+                 WHERE i.id = u.id
+                 RETURNING i.id, i.status, i.resolved_version, i.resolve_next,
+                     i.ignore_until_count, i.ignore_until, i.count, u.l",
             )?,
         })
     }

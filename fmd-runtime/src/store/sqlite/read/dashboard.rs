@@ -180,6 +180,7 @@ fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<pr
     )?;
     let mut groups = 0;
     if last {
+        tx.execute(sql::PRUNE_EMPTY_GROUP_VERSIONS, [])?;
         groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
         clean_orphans(&tx)?;
     }
@@ -427,6 +428,7 @@ impl DashboardStore for SqliteReader {
             return Ok(false);
         }
         tx.execute(sqlite!(sql::DELETE_GROUP_OCCURRENCES), [group_id])?;
+        tx.execute(sqlite!(sql::DELETE_GROUP_VERSIONS), [group_id])?;
         tx.execute(sqlite!(sql::DELETE_GROUP), [group_id])?;
         clean_orphans(&tx)?;
         tx.commit()?;

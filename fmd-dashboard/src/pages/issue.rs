@@ -1,0 +1,148 @@
+//! One issue: its status and actions, its variants (exception groups) with their versions,
+//! "suspect change" marks, what changed in the code between variants, and each trace.
+//!
+//! Every text from the database (messages, source code, versions) goes through maud's
+//! escaping; the diff is plain text lines with a class per line, never markup.
+
+use maud::{Markup, html};
+
+use super::Ctx;
+use super::components::when;
+use super::exceptions::excerpt;
+use super::layout::{Nav, csrf_field, page};
+use super::trace::trace;
+use crate::issue_diff::FunctionDiff;
+use fmd_runtime::store::issues::IssueStatus;
+use fmd_runtime::store::read::{IssueDetail, IssueSummary};
+
+/// The status badge of an issue.
+pub fn status_badge(s: &IssueSummary) -> Markup {
+    let class = match s.status {
+        IssueStatus::Open => "badge warn",
+        IssueStatus::Regressed => "badge bad",
+        IssueStatus::Resolved => "badge ok",
+        IssueStatus::Ignored => "badge lib",
+    };
+    html! { span class=(class) data-status=(s.status.as_str()) { (s.status.as_str()) } }
+}
+
+/// What the status means in words (resolved in which version, ignored until when).
+fn status_note(s: &IssueSummary, now: i64) -> Markup {
+    html! {
+        @match s.status {
+            IssueStatus::Resolved => {
+                @if let Some(v) = &s.resolved_version {
+                    @if s.resolve_next {
+                        "resolved in the next version after " code { (v) }
+                    } @else {
+                        "resolved in " code { (v) } "; an occurrence in it or a later version regresses it"
+                    }
+                }
+            }
+            IssueStatus::Ignored => {
+                "ignored"
+                @if let Some(n) = s.ignore_until_count { " until it has " (n) " occurrences" }
+                @if let Some(t) = s.ignore_until { " until " (when(Some(t), now)) }
+                @if s.ignore_until_count.is_none() && s.ignore_until.is_none() { " forever" }
+            }
+            IssueStatus::Regressed => { "happened again after it was resolved" }
+            IssueStatus::Open => {}
+        }
+    }
+}
+
+fn action(ctx: &Ctx<'_>, id: i64, verb: &str, label: &str, title: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(ctx.url(&format!("/issues/{id}/{verb}"))) {
+            (csrf_field(ctx))
+            button.small type="submit" name="action" value=(verb) title=(title) { (label) }
+        }
+    }
+}
+
+/// The action buttons (admins only).
+fn actions(ctx: &Ctx<'_>, s: &IssueSummary) -> Markup {
+    html! {
+        div.actions {
+            (action(ctx, s.id, "resolve", "Resolve", "Fixed: an occurrence in the latest version or a later one regresses it"))
+            " "
+            (action(ctx, s.id, "resolve-next", "Resolve in next version", "Fixed in the next deploy: occurrences in the current version do not regress it"))
+            " "
+            @if s.status != IssueStatus::Open { (action(ctx, s.id, "reopen", "Reopen", "Back to open")) " " }
+            form.inline method="post" action=(ctx.url(&format!("/issues/{}/ignore", s.id))) {
+                (csrf_field(ctx))
+                button.small type="submit" title="Hide it: forever, or until the count or date given" { "Ignore" }
+                " for " input.small type="number" name="count" min="1" placeholder="N" aria-label="more occurrences";
+                " more or until " input.small type="date" name="until" aria-label="until date";
+            }
+        }
+    }
+}
+
+/// The page.
+pub fn issue_page(ctx: &Ctx<'_>, detail: &IssueDetail, diffs: &[FunctionDiff]) -> Markup {
+    let s = &detail.summary;
+    let body = html! {
+        h1 { span.type { (s.type_name) } " " (status_badge(s)) }
+        pre.message { (s.message) }
+        div.facts {
+            span { b { (s.count) } " occurrence" @if s.count != 1 { "s" } }
+            span { "first seen " (when(Some(s.first_seen), ctx.now)) @if let Some(v) = &s.first_version { " in " code { (v) } } }
+            span { "last seen " (when(Some(s.last_seen), ctx.now)) @if let Some(v) = &s.last_version { " in " code { (v) } } }
+            span.muted { (status_note(s, ctx.now)) }
+        }
+        @if ctx.admin { (actions(ctx, s)) }
+        h2 { "Variants " span.muted { "(newest first: same bug, different code or message)" } }
+        @if s.variant_count > detail.variants.len() as u64 {
+            p.muted { "The newest " (detail.variants.len()) " of " (s.variant_count) " variants." }
+        }
+        table.data.variants {
+            thead { tr {
+                th { "Group" } th { "Endpoint" } th { "Message" } th.num { "First seen" } th.num { "Last seen" }
+                th.num { "Count" } th { "Versions" }
+            } }
+            tbody {
+                @for v in &detail.variants {
+                    tr id=(format!("variant-{}", v.group.id)) {
+                        td.mono {
+                            a href=(ctx.url(&format!("/endpoint/{}/exceptions?group={}#group-{}", v.group.endpoint_id, v.group.id, v.group.id))) { "#" (v.group.id) }
+                            @if v.suspect { " " span.badge.bad.suspect title="First seen in a version after a version without this issue" { "suspect change" } }
+                        }
+                        td.mono { (v.group.endpoint) }
+                        td title=(v.group.message) { (excerpt(&v.group.message, 100)) }
+                        td.num { (when(Some(v.group.first_seen), ctx.now)) }
+                        td.num { (when(Some(v.group.last_seen), ctx.now)) }
+                        td.num { (v.group.count) }
+                        td.mono.versions {
+                            @for (i, c) in v.versions.iter().enumerate() {
+                                @if i > 0 { br; }
+                                (c.version) " ×" (c.count)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "What changed " span.muted { "(functions whose code differs between consecutive variants)" } }
+        @if diffs.is_empty() { p.muted { "No function on these traces changed between variants." } }
+        @for d in diffs {
+            section.card.diff-card {
+                h3.mono { span.muted { (d.module) "::" } (d.name) " " span.muted { "#" (d.older) " → #" (d.newer) } }
+                div.code.diff role="region" aria-label="code diff" {
+                    @for l in &d.lines {
+                        @let class = match l.tag.as_str() { "+" => "l add", "-" => "l del", "…" => "l gap", _ => "l" };
+                        div class=(class) { span.n { (l.tag) } span.t { (l.text) } }
+                    }
+                }
+            }
+        }
+        h2 { "Traces" }
+        @for v in &detail.variants {
+            details.card {
+                summary { "Variant #" (v.group.id) " · " (v.group.count) " occurrence" @if v.group.count != 1 { "s" } }
+                (trace(&v.frames))
+            }
+        }
+    };
+    page(ctx, &format!("Issue #{}", s.id), Nav::Exceptions, body)
+}

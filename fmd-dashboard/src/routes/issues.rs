@@ -1,0 +1,189 @@
+//! The issue page and its actions: resolve, resolve in the next version, ignore, reopen.
+//! Each action is a CSRF-checked POST (the guard) that redirects back to the page.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Extension, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::handlers::{NoticeQuery, ctx};
+use crate::app::{App, AppError};
+use crate::auth::session::Session;
+use crate::format::now_ms;
+use crate::issue_diff::variant_diffs;
+use crate::pages::issue::issue_page;
+use fmd_runtime::store::issues::IssueAction;
+
+/// `GET /issues/{id}`: the issue, its variants and what changed between them.
+pub async fn issue(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(n): Query<NoticeQuery>,
+) -> Result<Markup, AppError> {
+    let detail = app
+        .with_store(move |st| st.issue(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let diffs = variant_diffs(&detail.variants);
+    Ok(issue_page(&ctx(&app, &s, &n.notice), &detail, &diffs))
+}
+
+/// Applies `action` to issue `id` and goes back to its page.
+async fn apply(
+    app: &Arc<App>,
+    id: i64,
+    action: IssueAction,
+    notice: &str,
+) -> Result<Response, AppError> {
+    let now = now_ms();
+    let found = app
+        .with_store(move |st| st.set_issue_status(id, action, now))
+        .await?;
+    if !found {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to(&format!("{}/issues/{id}?notice={notice}", app.base)).into_response())
+}
+
+/// `POST /issues/{id}/resolve`.
+pub async fn resolve(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    apply(&app, id, IssueAction::Resolve, "issue_resolved").await
+}
+
+/// `POST /issues/{id}/resolve-next`.
+pub async fn resolve_next(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    apply(&app, id, IssueAction::ResolveNext, "issue_resolved_next").await
+}
+
+/// `POST /issues/{id}/reopen`.
+pub async fn reopen(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    apply(&app, id, IssueAction::Reopen, "issue_reopened").await
+}
+
+/// The ignore form: both empty ignores forever.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct IgnoreForm {
+    /// Further occurrences after which it opens again.
+    count: String,
+    /// A date (`YYYY-MM-DD`, UTC) from which an occurrence opens it again.
+    until: String,
+}
+
+fn bad(message: &'static str) -> Response {
+    (axum::http::StatusCode::BAD_REQUEST, message).into_response()
+}
+
+/// Midnight UTC of a `YYYY-MM-DD` date, in Unix ms.
+fn date_ms(s: &str) -> Option<i64> {
+    let mut parts = s.trim().splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+/// Most issues one bulk action changes.
+const MAX_BULK: usize = 100;
+
+/// `POST /issues/bulk`: one action (`resolve`, `resolve-next`, `ignore` forever,
+/// `reopen`) on every issue checked in the exceptions list (`ids`, repeated).
+pub async fn bulk(
+    State(app): State<Arc<App>>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let mut ids = Vec::new();
+    let mut action = None;
+    for (k, v) in form_urlencoded::parse(&body) {
+        match &*k {
+            "ids" => ids.extend(v.parse::<i64>().ok()),
+            "action" => {
+                action = match &*v {
+                    "resolve" => Some(IssueAction::Resolve),
+                    "resolve-next" => Some(IssueAction::ResolveNext),
+                    "ignore" => Some(IssueAction::Ignore {
+                        count: None,
+                        until_ms: None,
+                    }),
+                    "reopen" => Some(IssueAction::Reopen),
+                    _ => None,
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(action) = action else {
+        return Ok(bad("Choose resolve, resolve-next, ignore or reopen."));
+    };
+    // A page of the list holds fewer; the work per request stays bounded.
+    ids.truncate(MAX_BULK);
+    let now = now_ms();
+    let changed = app
+        .with_store(move |st| {
+            let mut n = 0;
+            for id in ids {
+                n += u64::from(st.set_issue_status(id, action, now)?);
+            }
+            Ok(n)
+        })
+        .await?;
+    let key = if changed > 0 {
+        "issues_updated"
+    } else {
+        "issues_none"
+    };
+    Ok(Redirect::to(&format!("{}/exceptions?notice={key}", app.base)).into_response())
+}
+
+/// `POST /issues/{id}/ignore`: forever, for N more occurrences, or until a date.
+pub async fn ignore(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+    Form(f): Form<IgnoreForm>,
+) -> Result<Response, AppError> {
+    let count = match f.count.trim() {
+        "" => None,
+        c => match c.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Ok(bad("Give a number of occurrences above 0.")),
+        },
+    };
+    let until_ms = match f.until.trim() {
+        "" => None,
+        d => match date_ms(d) {
+            Some(ms) => Some(ms),
+            None => return Ok(bad("Give the date as YYYY-MM-DD.")),
+        },
+    };
+    apply(
+        &app,
+        id,
+        IssueAction::Ignore { count, until_ms },
+        "issue_ignored",
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_midnight_utc() {
+        let day = fmd_runtime::store::read::DAY_MS;
+        assert_eq!(super::date_ms("1970-01-02"), Some(day));
+        assert_eq!(super::date_ms("2026-13-01"), None);
+        assert_eq!(super::date_ms("soon"), None);
+    }
+}

@@ -1,0 +1,89 @@
+//! The schema-6 upgrade of a PostgreSQL database: the issue tables, `exception_group.
+//! issue_id`, and every stored group given its issue (see
+//! [`crate::store::issue_backfill`]).
+
+use crate::store::issue_backfill::{self as backfill, StoredGroup};
+use postgres::Transaction;
+use std::collections::BTreeMap;
+
+/// Version 6: issues, as in the SQLite schema; filled from the stored groups by
+/// [`upgrade`].
+const V6: &str = r#"
+CREATE TABLE IF NOT EXISTS issue (
+    id                 BIGSERIAL PRIMARY KEY,
+    fingerprint        BIGINT NOT NULL UNIQUE,
+    status             TEXT NOT NULL DEFAULT 'open',
+    type_name          TEXT NOT NULL,
+    message            TEXT NOT NULL,
+    first_seen         BIGINT NOT NULL,
+    last_seen          BIGINT NOT NULL,
+    first_version      TEXT,
+    last_version       TEXT,
+    count              BIGINT NOT NULL,
+    resolved_version   TEXT,
+    resolve_next       BOOLEAN NOT NULL DEFAULT FALSE,
+    ignore_until_count BIGINT,
+    ignore_until       BIGINT,
+    status_changed     BIGINT
+);
+CREATE INDEX IF NOT EXISTS issue_last_seen ON issue(last_seen);
+ALTER TABLE exception_group ADD COLUMN IF NOT EXISTS issue_id BIGINT REFERENCES issue(id);
+CREATE INDEX IF NOT EXISTS exception_group_issue ON exception_group(issue_id);
+
+CREATE TABLE IF NOT EXISTS exception_group_version (
+    group_id   BIGINT NOT NULL REFERENCES exception_group(id),
+    version    TEXT NOT NULL,
+    count      BIGINT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen  BIGINT NOT NULL,
+    PRIMARY KEY (group_id, version)
+);
+"#;
+
+/// Creates the issue tables and fills them from the stored groups.
+pub(super) fn upgrade(tx: &mut Transaction<'_>) -> Result<(), postgres::Error> {
+    tx.batch_execute(V6)?;
+    tx.execute(backfill::GROUP_VERSIONS, &[])?;
+    let groups: Vec<StoredGroup> = tx
+        .query(backfill::GROUPS_WITHOUT_ISSUE, &[])?
+        .iter()
+        .map(|r| StoredGroup {
+            id: r.get(0),
+            type_name: r.get(1),
+            message: r.get(2),
+            count: r.get(3),
+            first_seen: r.get(4),
+            last_seen: r.get(5),
+        })
+        .collect();
+    let mut functions: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+    for r in tx.query(backfill::FUNCTIONS_WITHOUT_ISSUE, &[])? {
+        functions
+            .entry(r.get(0))
+            .or_default()
+            .push((r.get(1), r.get(2)));
+    }
+    let insert = tx.prepare(backfill::INSERT_ISSUE)?;
+    let set = tx.prepare(backfill::SET_GROUP_ISSUE)?;
+    for issue in backfill::plan(groups, &functions) {
+        let message = super::text(&issue.message);
+        let id: i64 = tx
+            .query_one(
+                &insert,
+                &[
+                    &issue.fingerprint,
+                    &issue.type_name,
+                    &&*message,
+                    &issue.first_seen,
+                    &issue.last_seen,
+                    &issue.count,
+                ],
+            )?
+            .get(0);
+        for group in issue.groups {
+            tx.execute(&set, &[&id, &group])?;
+        }
+    }
+    tx.execute(backfill::ISSUE_VERSIONS, &[])?;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! Issues on the writer's side: the issue of a group new in the batch (found or created
+//! by its fingerprint, cached), and after the groups are stored the issues' counters, the
+//! groups' per-version counts and the status changes the batch's occurrences cause.
+
+use super::Writer;
+use super::statements::Statements;
+use crate::model::event::ErrorRecord;
+use crate::store::issues::{self, IssueBatch, IssueStatus, Lifecycle};
+use crate::store::postgres::text;
+use postgres::Transaction;
+
+impl Writer<'_, '_> {
+    /// The issue of the group `(endpoint, group_hash)` of `e`: cached, else found or
+    /// created by the error's fingerprint.
+    pub(super) fn issue_of(
+        &mut self,
+        endpoint: i64,
+        group_hash: i64,
+        e: &ErrorRecord,
+    ) -> Result<i64, postgres::Error> {
+        let (tx, st) = (&mut *self.tx, self.st);
+        let version = text(&self.options.version);
+        self.cache
+            .issue_of((endpoint, group_hash), e, |fingerprint, message| {
+                let (type_name, message) = (text(&e.type_name), text(message));
+                let inserted = tx.query_opt(
+                    &st.insert_issue,
+                    &[
+                        &fingerprint,
+                        &&*type_name,
+                        &&*message,
+                        &e.time_ms,
+                        &&*version,
+                    ],
+                )?;
+                match inserted {
+                    Some(row) => Ok(row.get(0)),
+                    None => Ok(tx.query_one(&st.select_issue, &[&fingerprint])?.get(0)),
+                }
+            })
+    }
+}
+
+/// Adds the batch's occurrences (all of `version`) to their issues and groups, and
+/// applies the status changes they cause.
+pub(super) fn store(
+    batch: &IssueBatch,
+    tx: &mut Transaction<'_>,
+    st: &Statements,
+    version: &str,
+) -> Result<(), postgres::Error> {
+    if batch.issues.is_empty() {
+        return Ok(());
+    }
+    let version = text(version);
+    let col = |m: &std::collections::BTreeMap<i64, issues::Sums>,
+               f: fn(&i64, &issues::Sums) -> i64| {
+        m.iter().map(|(k, s)| f(k, s)).collect::<Vec<i64>>()
+    };
+    let g = &batch.group_versions;
+    tx.execute(
+        &st.group_versions,
+        &[
+            &col(g, |k, _| *k),
+            &&*version,
+            &col(g, |_, s| s.count),
+            &col(g, |_, s| s.first_seen),
+            &col(g, |_, s| s.last_seen),
+        ],
+    )?;
+    let i = &batch.issues;
+    let rows = tx.query(
+        &st.count_issues,
+        &[
+            &col(i, |k, _| *k),
+            &col(i, |_, s| s.count),
+            &col(i, |_, s| s.first_seen),
+            &col(i, |_, s| s.last_seen),
+            &&*version,
+        ],
+    )?;
+    let mut changes = Vec::new();
+    for r in rows {
+        let state = Lifecycle {
+            status: IssueStatus::parse(r.get(1)),
+            resolved_version: r.get(2),
+            resolve_next: r.get(3),
+            ignore_until_count: r.get(4),
+            ignore_until_ms: r.get(5),
+            count: r.get(6),
+        };
+        let last_seen: i64 = r.get(7);
+        if state.status == IssueStatus::Open || state.status == IssueStatus::Regressed {
+            continue;
+        }
+        changes.push((r.get::<_, i64>(0), state, last_seen));
+    }
+    for (id, state, last_seen) in changes {
+        let mut first_seen = |v: &str| -> Option<i64> {
+            tx.query_opt(issues::VERSION_FIRST_SEEN, &[&v])
+                .ok()
+                .flatten()
+                .map(|r| r.get(0))
+        };
+        let mut order = |a: &str, b: &str| {
+            let (fa, fb) = (first_seen(a), first_seen(b));
+            issues::version_order(a, b, |v| if v == a { fa } else { fb })
+        };
+        if let Some(status) = issues::after_occurrences(&state, &version, last_seen, &mut order) {
+            tx.execute(issues::SET_STATUS, &[&id, &status.as_str(), &last_seen])?;
+        }
+    }
+    Ok(())
+}

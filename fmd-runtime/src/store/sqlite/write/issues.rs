@@ -1,0 +1,96 @@
+//! Issues on the writer's side: the issue of a new group (found or created by its
+//! fingerprint, cached), and at the end of a batch the issues' counters, the groups'
+//! per-version counts and the status changes the batch's occurrences cause.
+
+use super::Writer;
+use crate::model::event::ErrorRecord;
+use crate::store::issues::{self, IssueBatch, IssueStatus, Lifecycle};
+use crate::store::sql::sqlite;
+use rusqlite::{OptionalExtension, Transaction, params};
+
+impl Writer<'_> {
+    /// The issue of the group `(endpoint, group_hash)` of `e`: cached, else found or
+    /// created by the error's fingerprint.
+    pub(super) fn issue_of(
+        &mut self,
+        endpoint: i64,
+        group_hash: i64,
+        e: &ErrorRecord,
+    ) -> rusqlite::Result<i64> {
+        let (tx, version) = (self.tx, &self.options.version);
+        self.cache
+            .issue_of((endpoint, group_hash), e, |fingerprint, message| {
+                let (id, _) = super::trace::insert_or_find(
+                    tx,
+                    "INSERT INTO issue(fingerprint, status, type_name, message, first_seen,
+                         last_seen, first_version, last_version, count)
+                     VALUES (?1, 'open', ?2, ?3, ?4, ?4, ?5, ?5, 0)
+                     ON CONFLICT(fingerprint) DO NOTHING",
+                    params![fingerprint, e.type_name, message, e.time_ms, version],
+                    "SELECT id FROM issue WHERE fingerprint = ?1",
+                    params![fingerprint],
+                )?;
+                Ok(id)
+            })
+    }
+}
+
+/// Adds the batch's occurrences (all of `version`) to their issues and groups, and
+/// applies the status changes they cause.
+pub(super) fn store(
+    batch: &IssueBatch,
+    tx: &Transaction<'_>,
+    version: &str,
+) -> rusqlite::Result<()> {
+    let mut versions = tx.prepare_cached(
+        "INSERT INTO exception_group_version(group_id, version, count, first_seen, last_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(group_id, version) DO UPDATE SET count = count + excluded.count,
+             first_seen = min(first_seen, excluded.first_seen),
+             last_seen = max(last_seen, excluded.last_seen)",
+    )?;
+    for (group, s) in &batch.group_versions {
+        versions.execute(params![group, version, s.count, s.first_seen, s.last_seen])?;
+    }
+    let mut update = tx.prepare_cached(
+        "UPDATE issue SET count = count + ?2, first_seen = min(first_seen, ?3),
+             last_seen = max(last_seen, ?4),
+             last_version = CASE WHEN ?4 >= last_seen THEN ?5 ELSE last_version END,
+             first_version = coalesce(first_version, ?5)
+         WHERE id = ?1
+         RETURNING status, resolved_version, resolve_next, ignore_until_count, ignore_until,
+             count",
+    )?;
+    for (&issue, s) in &batch.issues {
+        let state = update
+            .query_row(
+                params![issue, s.count, s.first_seen, s.last_seen, version],
+                |r| {
+                    Ok(Lifecycle {
+                        status: IssueStatus::parse(&r.get::<_, String>(0)?),
+                        resolved_version: r.get(1)?,
+                        resolve_next: r.get(2)?,
+                        ignore_until_count: r.get(3)?,
+                        ignore_until_ms: r.get(4)?,
+                        count: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?;
+        let Some(state) = state else { continue };
+        let first_seen = |v: &str| -> Option<i64> {
+            tx.prepare_cached(sqlite!(issues::VERSION_FIRST_SEEN))
+                .and_then(|mut st| st.query_row([v], |r| r.get(0)).optional())
+                .ok()
+                .flatten()
+        };
+        let next = issues::after_occurrences(&state, version, s.last_seen, |a, b| {
+            issues::version_order(a, b, first_seen)
+        });
+        if let Some(status) = next {
+            tx.prepare_cached(sqlite!(issues::SET_STATUS))?
+                .execute(params![issue, status.as_str(), s.last_seen])?;
+        }
+    }
+    Ok(())
+}
