@@ -143,6 +143,7 @@ async fn alerts_reach_a_webhook_and_a_mailbox() {
         email_to: vec!["ops@example.com".into()],
         email_from: Some("fmd@shop.example".into()),
         rate: None,
+        public_url: None,
     };
     let notifier = Notifier::start(&settings).expect("two channels");
     let kinds: Vec<&str> = notifier.channels().iter().map(|c| c.kind).collect();
@@ -226,4 +227,96 @@ async fn an_unreachable_receiver_is_retried_and_logged_and_never_waited_for() {
         "dropped {} of 5000 alerts while the receiver was unreachable",
         notifier.dropped()
     );
+}
+
+const HOST: &str = env!("CARGO_BIN_EXE_fault_host");
+
+/// The monitored weather service with alerts to `hook`, as version `version`.
+fn weather(db: &std::path::Path, hook: &str, version: &str) -> fmd_tests::host::HostProcess {
+    fmd_tests::host::HostProcess::start(
+        HOST,
+        db,
+        &[
+            ("FMD_ALERT_WEBHOOK", hook),
+            ("FMD_PUBLIC_URL", "https://shop.example.com"),
+            ("APP_VERSION", version),
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_issue_and_its_regression_alert_from_the_running_application() {
+    let (hook, got) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fmd.db");
+
+    let h = weather(&db, &hook, "1.0.0");
+    for _ in 0..3 {
+        let r = fmd_tests::http::get(h.addr, "/radar", &[]).await;
+        assert!(r.status >= 500, "the radar always panics: {}", r.status);
+    }
+    until("the new issue's alert", || !got.lock().is_empty()).await;
+    let first = got.lock()[0].clone();
+    assert_eq!(first["event"], "new_issue", "{first}");
+    assert_eq!(first["version"], "1.0.0");
+    assert!(
+        first["endpoint"].as_str().unwrap().ends_with("radar"),
+        "{first}"
+    );
+    let issue = first["issue_id"].as_i64().unwrap();
+    assert_eq!(
+        first["url"],
+        format!("https://shop.example.com/dashboard/issues/{issue}")
+    );
+    // Later occurrences in the hour are not alerts of their own.
+    let r = fmd_tests::http::get(h.addr, "/radar", &[]).await;
+    assert!(r.status >= 500);
+    h.shutdown();
+    assert_eq!(got.lock().len(), 1, "one alert for the new issue");
+
+    // Resolved in 1.0.0, seen again in 1.1.0: a regression, alerted.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE issue SET status = 'resolved', resolved_version = '1.0.0' WHERE id = ?1",
+            [issue],
+        )
+        .unwrap();
+    let h = weather(&db, &hook, "1.1.0");
+    fmd_tests::http::get(h.addr, "/radar", &[]).await;
+    until("the regression's alert", || got.lock().len() == 2).await;
+    let second = got.lock()[1].clone();
+    assert_eq!(second["event"], "regression", "{second}");
+    assert_eq!(
+        (second["issue_id"].as_i64(), second["version"].as_str()),
+        (Some(issue), Some("1.1.0"))
+    );
+
+    // The alerts page: the channel with its path hidden, the deliveries, a test alert.
+    let cookie =
+        fmd_tests::http::login(h.addr, "/dashboard", "admin", fmd_tests::host::PASSWORD).await;
+    let session = [("cookie", cookie.as_str())];
+    let page = fmd_tests::http::get(h.addr, "/dashboard/alerts", &session).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("webhook") && page.body.contains("regression"));
+    assert!(
+        !page.body.contains("/hook"),
+        "the webhook's path is not shown"
+    );
+    let csrf = fmd_tests::dashboard_fixture::csrf_in(&page.body).expect("a CSRF field");
+    let sent = fmd_tests::http::send(
+        h.addr,
+        "POST",
+        "/dashboard/alerts/test",
+        &[
+            ("cookie", cookie.as_str()),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    until("the test alert", || got.lock().len() == 3).await;
+    assert_eq!(got.lock()[2]["event"], "test");
+    h.shutdown();
 }

@@ -33,6 +33,10 @@ pub struct AlertSettings {
     /// `(occurrences, minutes)`: an issue with this many occurrences in this many minutes
     /// alerts (`FMD_ALERT_RATE=50/10m`); `None`: no rate alerts.
     pub rate: Option<(u32, u32)>,
+    /// Where people reach the application (`FMD_PUBLIC_URL`, e.g.
+    /// `https://shop.example.com`), for the link to the issue in each alert; unset: the
+    /// link is the dashboard path alone.
+    pub public_url: Option<String>,
 }
 
 impl AlertSettings {
@@ -63,6 +67,13 @@ impl AlertSettings {
         }
         if let Some(v) = set("FMD_ALERT_RATE") {
             self.rate = Some(rate("FMD_ALERT_RATE", &v)?);
+        }
+        if let Some(v) = set("FMD_PUBLIC_URL") {
+            self.public_url = Some(
+                webhook("FMD_PUBLIC_URL", &v)?
+                    .trim_end_matches('/')
+                    .to_owned(),
+            );
         }
         self.check()
     }
