@@ -42,6 +42,28 @@ pub trait Host: Send + Sync + 'static {
     fn default_level(&self, _endpoint: &str) -> Option<(u8, &'static str)> {
         None
     }
+    /// The alert channels (secrets hidden), the delivery log (newest first) and the alerts
+    /// dropped; `None` when no alert channel is configured or no application runs here.
+    fn alerts(&self) -> Option<AlertsView> {
+        None
+    }
+    /// Sends a test alert through every channel; false when there are none.
+    fn send_test_alert(&self, _url: &str) -> bool {
+        false
+    }
+}
+
+/// What the alerts page shows of the application's alerts thread.
+#[derive(Debug, Clone, Default)]
+pub struct AlertsView {
+    /// Where alerts go, secrets hidden.
+    pub channels: Vec<fmd_runtime::pipeline::alerts::ChannelInfo>,
+    /// Every delivery attempt kept, newest first.
+    pub deliveries: Vec<fmd_runtime::pipeline::alerts::Delivery>,
+    /// Alerts dropped because the alerts thread was too far behind.
+    pub dropped: u64,
+    /// The rate rule, `(occurrences, minutes)`.
+    pub rate: Option<(u32, u32)>,
 }
 
 /// The level in force for `endpoint` and where it comes from: `set` (the level stored
@@ -61,6 +83,27 @@ pub fn effective_level(
 pub struct MonitorHost;
 
 impl Host for MonitorHost {
+    fn alerts(&self) -> Option<AlertsView> {
+        let m = fmd_runtime::monitor();
+        let n = m.alerts()?;
+        Some(AlertsView {
+            channels: n.channels().to_vec(),
+            deliveries: n.deliveries(),
+            dropped: n.dropped(),
+            rate: m.config().alerts.rate,
+        })
+    }
+
+    fn send_test_alert(&self, url: &str) -> bool {
+        match fmd_runtime::monitor().alerts() {
+            Some(n) => {
+                n.send_test(url);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn set_endpoint_level(&self, endpoint: &str, level: Option<u8>) {
         fmd_runtime::monitor().set_endpoint_level(endpoint, level);
     }

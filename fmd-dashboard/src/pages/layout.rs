@@ -27,6 +27,8 @@ pub enum Nav {
     Config,
     /// Pruning.
     Retention,
+    /// Alert channels and deliveries.
+    Alerts,
     /// One's own account (password, sessions); reached from the user name.
     Account,
 }
@@ -70,6 +72,7 @@ pub fn page(ctx: &Ctx<'_>, title: &str, active: Nav, body: Markup) -> Markup {
                         (item(Nav::CustomGraphs, "/custom-graphs", "Custom graphs"))
                         (item(Nav::Config, "/config", "Configuration"))
                         (item(Nav::Retention, "/retention", "Retention"))
+                        (item(Nav::Alerts, "/alerts", "Alerts"))
                     }
                     div.who {
                         span.zone title="Times on these pages are in this zone" { (format::zone_name()) }

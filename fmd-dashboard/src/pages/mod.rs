@@ -4,6 +4,7 @@
 //! pass plain structs in. That keeps every page testable without a server.
 
 pub mod account;
+pub mod alerts;
 pub mod components;
 pub mod config;
 pub mod custom_graphs;

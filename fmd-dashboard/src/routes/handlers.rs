@@ -13,6 +13,7 @@ use crate::app::{App, AppError};
 use crate::auth::Role;
 use crate::auth::session::Session;
 use crate::format::now_ms;
+use crate::pages::alerts::alerts_page;
 use crate::pages::config::{ConfigView, MIN_PASSWORD, config_page};
 use crate::pages::endpoint::{self, exceptions_page};
 use crate::pages::exceptions::{self as all, all_page, parse_sort};
@@ -49,6 +50,8 @@ pub(super) fn notice(key: &str) -> Option<&'static str> {
         "user_self" => "You cannot remove your own account.",
         "password_reset" => "Password set; the account's sessions have ended.",
         "password_changed" => "Password changed; your other sessions have ended.",
+        "alert_sent" => "Test alert handed to the alerts thread; its deliveries appear below.",
+        "no_alerts" => "No alert channel is configured: nothing was sent.",
         "issue_resolved" => {
             "Issue resolved: an occurrence in its latest version or later regresses it."
         }
@@ -423,6 +426,23 @@ pub async fn prune(
         f.weeks
     );
     Ok(Redirect::to(&format!("{}/retention?notice=pruned", app.base)).into_response())
+}
+
+/// `GET /alerts`: channels, rules and deliveries of the application's alerts.
+pub async fn alerts(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(n): Query<NoticeQuery>,
+) -> Markup {
+    let view = app.host.alerts();
+    alerts_page(&ctx(&app, &s, &n.notice), view.as_ref())
+}
+
+/// `POST /alerts/test`: a test alert through every channel.
+pub async fn test_alert(State(app): State<Arc<App>>) -> Response {
+    let sent = app.host.send_test_alert(&format!("{}/alerts", app.base));
+    let notice = if sent { "alert_sent" } else { "no_alerts" };
+    Redirect::to(&format!("{}/alerts?notice={notice}", app.base)).into_response()
 }
 
 /// `GET /assets/app.js`.

@@ -168,6 +168,8 @@ fn table() -> Vec<(RouteInfo, Handler)> {
         r("POST", "/users/delete", Admin, post(account::delete_user)),
         r("GET", "/retention", Viewer, get(handlers::retention)),
         r("POST", "/retention/prune", Admin, post(handlers::prune)),
+        r("GET", "/alerts", Viewer, get(handlers::alerts)),
+        r("POST", "/alerts/test", Admin, post(handlers::test_alert)),
         r("GET", "/assets/app.js", Viewer, get(handlers::script)),
     ]
 }

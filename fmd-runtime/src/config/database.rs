@@ -59,7 +59,7 @@ impl Default for Database {
 
 /// `url` with the password of its user-info part and any `password=` or `sslpassword=`
 /// parameter hidden (the TLS parameters `sslmode` and `sslrootcert` are shown).
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);

@@ -4,9 +4,11 @@
 //! file named by `FMD_CONFIG`), environment variables. A malformed value is an error that
 //! names the option and what it accepts.
 
+mod alerts;
 mod database;
 mod sessions;
 
+pub use alerts::AlertSettings;
 pub use database::Database;
 pub use sessions::SessionTimeouts;
 
@@ -76,6 +78,8 @@ pub struct Config {
     /// How long dashboard sessions last (`FMD_SESSION_IDLE_MINUTES`, 120;
     /// `FMD_SESSION_LIFETIME_HOURS`, 12).
     pub sessions: SessionTimeouts,
+    /// Where alerts go and when a busy issue alerts (`FMD_ALERT_*`); no channel, no alerts.
+    pub alerts: AlertSettings,
 }
 
 impl Default for Config {
@@ -103,6 +107,7 @@ impl Default for Config {
             api_token: None,
             timezone: None,
             sessions: SessionTimeouts::default(),
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -161,6 +166,11 @@ struct FileConfig {
     timezone: Option<String>,
     session_idle_minutes: Option<f64>,
     session_lifetime_hours: Option<f64>,
+    alert_webhook: Option<String>,
+    alert_smtp: Option<String>,
+    alert_email_to: Option<Vec<String>>,
+    alert_email_from: Option<String>,
+    alert_rate: Option<String>,
 }
 
 /// Smallest byte budget of the queue: one event with a message of the largest size fits.
@@ -283,6 +293,13 @@ impl Config {
         self.api_token = file.api_token.or(self.api_token.take());
         self.sessions
             .apply_file(file.session_idle_minutes, file.session_lifetime_hours)?;
+        self.alerts.apply_file(
+            file.alert_webhook,
+            file.alert_smtp,
+            file.alert_email_to,
+            file.alert_email_from,
+            file.alert_rate,
+        )?;
         Ok(())
     }
 
@@ -362,6 +379,7 @@ impl Config {
             self.api_token = (!v.is_empty()).then_some(v);
         }
         self.sessions.apply_env(var)?;
+        self.alerts.apply_env(var)?;
         Ok(())
     }
 
@@ -373,6 +391,13 @@ impl Config {
                 problem: problem.to_owned(),
             })
         };
+        #[cfg(not(feature = "alerts"))]
+        if self.alerts.any_channel() {
+            return bad(
+                "FMD_ALERT_WEBHOOK / FMD_ALERT_SMTP",
+                "this build of fmd has no alerts: enable the `alerts` feature of fmd",
+            );
+        }
         if self.level > 3 {
             return bad("level", "the level must be 0, 1, 2 or 3");
         }

@@ -4,6 +4,7 @@
 //!
 //! | file | holds |
 //! |---|---|
+//! | [`alerts`] | alerts: the rules (one per issue per hour, the rate rule) and delivery, on their own thread |
 //! | `monitor` | the [`Monitor`]: configuration, version, the queue's sending side, levels |
 //! | `queue` | the bounded queue: full means drop and count, never block |
 //! | `overflow` | requests the full queue dropped, still counted: a fixed table the writer drains into the rollups |
@@ -17,6 +18,7 @@
 //! | `process` | CPU and memory of the process |
 //! | `version` | the application version and git commit |
 
+pub mod alerts;
 pub(crate) mod graphs;
 pub(crate) mod metrics;
 pub(crate) mod monitor;

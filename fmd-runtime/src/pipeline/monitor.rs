@@ -67,6 +67,9 @@ impl Monitor {
     fn start(config: Config) -> Monitor {
         let version = super::version::app_version(&config);
         let shared = Arc::new(PipelineState::default());
+        if let Some(notifier) = super::alerts::Notifier::start(&config.alerts) {
+            let _ = shared.alerts.set(notifier);
+        }
         let (tx, rx) = queue::bounded(config.queue_capacity);
         let options = WriteOptions {
             version: version.clone(),
@@ -102,6 +105,11 @@ impl Monitor {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The alerts thread, when an alert channel is configured (`FMD_ALERT_*`).
+    pub fn alerts(&self) -> Option<&super::alerts::Notifier> {
+        self.shared.alerts.get()
     }
 
     /// The application version stamped on requests.

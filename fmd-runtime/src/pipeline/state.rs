@@ -31,6 +31,8 @@ pub(crate) struct PipelineState {
     pub(crate) metrics: Metrics,
     /// Requests the full queue dropped, still counted for the rollups.
     pub(crate) overflow: Overflow,
+    /// The alerts thread, when a channel is configured (see [`super::alerts`]).
+    pub(crate) alerts: once_cell::sync::OnceCell<super::alerts::Notifier>,
 }
 
 impl PipelineState {

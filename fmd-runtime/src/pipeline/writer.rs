@@ -199,6 +199,9 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
         match written {
             Ok(stored) => {
                 shared.stored(stored);
+                if let Some(notifier) = shared.alerts.get() {
+                    alert_issues(notifier, s.take_issue_changes(), config, options);
+                }
                 attempts = 0;
                 finish(&mut batch);
                 shared.release(std::mem::take(&mut side.held_bytes));
@@ -216,6 +219,40 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
                 }
             }
         }
+    }
+}
+
+/// Hands what a committed batch did to its issues to the alerts thread (it decides what
+/// alerts: new issues and regressions, other occurrences only over the rate rule).
+fn alert_issues(
+    notifier: &super::alerts::Notifier,
+    changes: Vec<crate::store::issues::IssueChange>,
+    config: &Config,
+    options: &WriteOptions,
+) {
+    use super::alerts::{Alert, AlertEvent, IssueNews};
+    use crate::store::issues::Change;
+    let base = config.alerts.public_url.as_deref().unwrap_or("");
+    let dashboard = config.dashboard_path.trim_end_matches('/');
+    for c in changes {
+        let event = match c.change {
+            Change::New => AlertEvent::NewIssue,
+            Change::Regressed => AlertEvent::Regression,
+            Change::Seen => AlertEvent::Rate,
+        };
+        notifier.notify(IssueNews {
+            alert: Alert {
+                event,
+                issue_id: c.issue_id,
+                type_name: c.type_name,
+                message: c.message,
+                endpoint: c.endpoint,
+                version: options.version.clone(),
+                url: format!("{base}{dashboard}/issues/{}", c.issue_id),
+                held_back: 0,
+            },
+            occurrences: c.occurrences,
+        });
     }
 }
 

@@ -287,6 +287,52 @@ pub fn suspect_changes(versions: &[String], variants: &[Vec<VersionCount>]) -> V
         .collect()
 }
 
+/// What a batch did to an issue, as alerts need it (see [`Store::take_issue_changes`](crate::store::Store::take_issue_changes)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The batch created it (its first occurrences).
+    New,
+    /// The batch regressed it (resolved, now seen again at or after its version).
+    Regressed,
+    /// The batch added occurrences, nothing more.
+    Seen,
+}
+
+/// One issue a batch touched, with what the alert says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueChange {
+    /// The issue.
+    pub issue_id: i64,
+    /// What the batch did to it.
+    pub change: Change,
+    /// Occurrences the batch added.
+    pub occurrences: u32,
+    /// The error's type name.
+    pub type_name: String,
+    /// The issue's (normalized) message.
+    pub message: String,
+    /// The endpoint of its most recent variant.
+    pub endpoint: String,
+}
+
+/// `type_name, message, endpoint` of issue `$1` (the endpoint of its newest variant).
+pub(crate) const ISSUE_FACTS: &str = "SELECT i.type_name, i.message,
+        coalesce((SELECT e.name FROM exception_group g JOIN endpoint e ON e.id = g.endpoint_id
+                  WHERE g.issue_id = i.id ORDER BY g.last_seen DESC LIMIT 1), '')
+    FROM issue i WHERE i.id = $1";
+
+/// `(issue, change, occurrences)` of a batch's issues, from each issue's count after the
+/// batch and the status the batch moved it to.
+pub(crate) fn change_of(count_after: i64, added: i64, next: Option<IssueStatus>) -> Change {
+    if count_after == added {
+        Change::New
+    } else if next == Some(IssueStatus::Regressed) {
+        Change::Regressed
+    } else {
+        Change::Seen
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

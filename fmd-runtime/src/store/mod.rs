@@ -112,4 +112,10 @@ pub trait Store: Send {
     fn needs_reopen(&self) -> bool {
         false
     }
+
+    /// The issues the last successful batch created, regressed or added to, with what an
+    /// alert says of them (read now, so only a writer with alerts pays for it).
+    fn take_issue_changes(&mut self) -> Vec<issues::IssueChange> {
+        Vec::new()
+    }
 }

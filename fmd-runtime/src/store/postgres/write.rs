@@ -59,6 +59,8 @@ pub struct PgStore {
     version_stored: bool,
     /// A transient failure: the connection is gone or unusable, make a new one.
     lost: bool,
+    /// What the last committed batch did to its issues (for alerts).
+    issue_changes: Vec<(i64, crate::store::issues::Change, u32)>,
 }
 
 impl PgStore {
@@ -73,6 +75,7 @@ impl PgStore {
             cache: IdCache::default(),
             version_stored: false,
             lost: false,
+            issue_changes: Vec::new(),
         })
     }
 
@@ -117,7 +120,7 @@ impl PgStore {
         }
         let (rows, rollup) = (std::mem::take(&mut w.rows), std::mem::take(&mut w.rollup));
         let issue_batch = rows.insert(w.tx, w.st, options)?;
-        issues::store(&issue_batch, w.tx, w.st, &options.version)?;
+        let changes = issues::store(&issue_batch, w.tx, w.st, &options.version)?;
         rollup::store(
             &rollup,
             w.tx,
@@ -127,11 +130,17 @@ impl PgStore {
         )?;
         tx.commit()?;
         self.version_stored = true;
+        self.issue_changes = changes;
         Ok(stored)
     }
 }
 
 impl Store for PgStore {
+    fn take_issue_changes(&mut self) -> Vec<crate::store::issues::IssueChange> {
+        let changes = std::mem::take(&mut self.issue_changes);
+        issues::facts(&mut self.client, changes)
+    }
+
     fn write_batch(&mut self, events: &[Event], options: &WriteOptions) -> Result<u64, StoreError> {
         let mut conflicts = 0;
         let mut cleared = false;

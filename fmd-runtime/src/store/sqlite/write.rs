@@ -46,6 +46,8 @@ pub struct SqliteStore {
     version_stored: bool,
     /// The dashboard's count of deletions when the cache was last known right.
     deletions: Option<String>,
+    /// What the last committed batch did to its issues (for alerts).
+    issue_changes: Vec<(i64, crate::store::issues::Change, u32)>,
 }
 
 impl SqliteStore {
@@ -63,6 +65,7 @@ impl SqliteStore {
             cache: IdCache::default(),
             version_stored: false,
             deletions: None,
+            issue_changes: Vec::new(),
         })
     }
 
@@ -108,10 +111,11 @@ impl SqliteStore {
         let rollup = std::mem::take(&mut w.rollup);
         let issue_batch = std::mem::take(&mut w.issues);
         drop(w);
-        issues::store(&issue_batch, &tx, &options.version)?;
+        let changes = issues::store(&issue_batch, &tx, &options.version)?;
         rollup::store(&rollup, &tx, &Stamp::of(options), !self.version_stored)?;
         tx.commit()?;
         self.version_stored = true;
+        self.issue_changes = changes;
         Ok(stored)
     }
 }
@@ -126,6 +130,11 @@ impl Store for SqliteStore {
             }
             other => other.map_err(|e| store_error("write", e)),
         }
+    }
+
+    fn take_issue_changes(&mut self) -> Vec<crate::store::issues::IssueChange> {
+        let changes = std::mem::take(&mut self.issue_changes);
+        issues::facts(&self.conn, changes)
     }
 
     fn stored_levels(&mut self) -> Result<Vec<(String, u8)>, StoreError> {

@@ -5,7 +5,7 @@
 use super::Writer;
 use super::statements::Statements;
 use crate::model::event::ErrorRecord;
-use crate::store::issues::{self, IssueBatch, IssueStatus, Lifecycle};
+use crate::store::issues::{self, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle};
 use crate::store::postgres::text;
 use postgres::Transaction;
 
@@ -48,9 +48,9 @@ pub(super) fn store(
     tx: &mut Transaction<'_>,
     st: &Statements,
     version: &str,
-) -> Result<(), postgres::Error> {
+) -> Result<Vec<(i64, Change, u32)>, postgres::Error> {
     if batch.issues.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let version = text(version);
     let col = |m: &std::collections::BTreeMap<i64, issues::Sums>,
@@ -80,6 +80,7 @@ pub(super) fn store(
         ],
     )?;
     let mut changes = Vec::new();
+    let mut news = Vec::with_capacity(rows.len());
     for r in rows {
         let state = Lifecycle {
             status: IssueStatus::parse(r.get(1)),
@@ -90,11 +91,15 @@ pub(super) fn store(
             count: r.get(6),
         };
         let last_seen: i64 = r.get(7);
+        let id: i64 = r.get(0);
+        let added = batch.issues.get(&id).map_or(0, |s| s.count);
+        news.push((id, state.count == added, added));
         if state.status == IssueStatus::Open || state.status == IssueStatus::Regressed {
             continue;
         }
         changes.push((r.get::<_, i64>(0), state, last_seen));
     }
+    let mut regressed = std::collections::BTreeSet::new();
     for (id, state, last_seen) in changes {
         let mut first_seen = |v: &str| -> Option<i64> {
             tx.query_opt(issues::VERSION_FIRST_SEEN, &[&v])
@@ -108,7 +113,41 @@ pub(super) fn store(
         };
         if let Some(status) = issues::after_occurrences(&state, &version, last_seen, &mut order) {
             tx.execute(issues::SET_STATUS, &[&id, &status.as_str(), &last_seen])?;
+            if status == IssueStatus::Regressed {
+                regressed.insert(id);
+            }
         }
     }
-    Ok(())
+    Ok(news
+        .into_iter()
+        .map(|(id, new, added)| {
+            let change = match (new, regressed.contains(&id)) {
+                (true, _) => Change::New,
+                (false, true) => Change::Regressed,
+                (false, false) => Change::Seen,
+            };
+            (id, change, u32::try_from(added).unwrap_or(u32::MAX))
+        })
+        .collect())
+}
+
+/// The facts alerts need of the issues `changes` names.
+pub(super) fn facts(
+    client: &mut postgres::Client,
+    changes: Vec<(i64, Change, u32)>,
+) -> Vec<IssueChange> {
+    changes
+        .into_iter()
+        .filter_map(|(issue_id, change, occurrences)| {
+            let r = client.query_opt(issues::ISSUE_FACTS, &[&issue_id]).ok()??;
+            Some(IssueChange {
+                issue_id,
+                change,
+                occurrences,
+                type_name: r.get(0),
+                message: r.get(1),
+                endpoint: r.get(2),
+            })
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 
 use super::Writer;
 use crate::model::event::ErrorRecord;
-use crate::store::issues::{self, IssueBatch, IssueStatus, Lifecycle};
+use crate::store::issues::{self, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle};
 use crate::store::sql::sqlite;
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -36,12 +36,13 @@ impl Writer<'_> {
 }
 
 /// Adds the batch's occurrences (all of `version`) to their issues and groups, and
-/// applies the status changes they cause.
+/// applies the status changes they cause; returns what it did to each issue.
 pub(super) fn store(
     batch: &IssueBatch,
     tx: &Transaction<'_>,
     version: &str,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Vec<(i64, Change, u32)>> {
+    let mut changes = Vec::with_capacity(batch.issues.len());
     let mut versions = tx.prepare_cached(
         "INSERT INTO exception_group_version(group_id, version, count, first_seen, last_seen)
          VALUES (?1, ?2, ?3, ?4, ?5)
@@ -78,6 +79,7 @@ pub(super) fn store(
             )
             .optional()?;
         let Some(state) = state else { continue };
+        let count_after = state.count;
         let first_seen = |v: &str| -> Option<i64> {
             tx.prepare_cached(sqlite!(issues::VERSION_FIRST_SEEN))
                 .and_then(|mut st| st.query_row([v], |r| r.get(0)).optional())
@@ -91,6 +93,34 @@ pub(super) fn store(
             tx.prepare_cached(sqlite!(issues::SET_STATUS))?
                 .execute(params![issue, status.as_str(), s.last_seen])?;
         }
+        let change = issues::change_of(count_after, s.count, next);
+        changes.push((issue, change, u32::try_from(s.count).unwrap_or(u32::MAX)));
     }
-    Ok(())
+    Ok(changes)
+}
+
+/// The facts alerts need of the issues `changes` names.
+pub(super) fn facts(
+    conn: &rusqlite::Connection,
+    changes: Vec<(i64, Change, u32)>,
+) -> Vec<IssueChange> {
+    let Ok(mut st) = conn.prepare_cached(sqlite!(issues::ISSUE_FACTS)) else {
+        return Vec::new();
+    };
+    changes
+        .into_iter()
+        .filter_map(|(issue_id, change, occurrences)| {
+            st.query_row([issue_id], |r| {
+                Ok(IssueChange {
+                    issue_id,
+                    change,
+                    occurrences,
+                    type_name: r.get(0)?,
+                    message: r.get(1)?,
+                    endpoint: r.get(2)?,
+                })
+            })
+            .ok()
+        })
+        .collect()
 }
