@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// Bumped whenever the generated data changes.
-const GENERATOR_VERSION: u32 = 2;
+const GENERATOR_VERSION: u32 = 3;
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 /// Distinct functions that traces are made of.
@@ -418,6 +418,17 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
             params![g.id, g.count, g.first, g.last],
         )?;
     }
+    // One issue per group (schema 6), as the writer would have made them.
+    tx.execute_batch(
+        "INSERT INTO issue(fingerprint, status, type_name, message, first_seen, last_seen,
+             first_version, last_version, count)
+         SELECT g.hash, 'open', t.name, m.message, g.first_seen, g.last_seen, '1.0.0', '1.0.0',
+             g.count
+         FROM exception_group g JOIN exception_type t ON t.id = g.type_id
+         JOIN exception_message m ON m.id = g.message_id ORDER BY g.id;
+         UPDATE exception_group SET issue_id =
+             (SELECT i.id FROM issue i WHERE i.fingerprint = exception_group.hash);",
+    )?;
     {
         let mut insert = tx.prepare(
             "INSERT INTO request_hourly(endpoint_id, hour, version, instance, hits, duration_us,
