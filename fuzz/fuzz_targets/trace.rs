@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 const SOURCE: &str = "fn f() {\n    g()?;\n}";
 
 static FUNCTIONS: [FnInfo; 3] = [
-    FnInfo::new(FnSite { name: "handler", endpoint: None, module: "app", file: "src/app.rs", start_line: 10, end_line: 20, source: SOURCE, verbatim: true, code_hash: 1, kind: FnKind::Monitored { level: None }, crate_name: "app", crate_version: "1.0", manifest_dir: "", build_commit: "" }),
-    FnInfo::new(FnSite { name: "inner", endpoint: None, module: "app::db", file: "src/db.rs", start_line: 1, end_line: 3, source: SOURCE, verbatim: true, code_hash: 2, kind: FnKind::Capture, crate_name: "app", crate_version: "1.0", manifest_dir: "", build_commit: "" }),
-    FnInfo::new(FnSite { name: "<script>", endpoint: Some("x\"y"), module: "", file: "", start_line: 0, end_line: 0, source: "", verbatim: false, code_hash: 3, kind: FnKind::Capture, crate_name: "", crate_version: "", manifest_dir: "", build_commit: "" }),
+    FnInfo::new(FnSite { name: "handler", endpoint: None, module: "app", file: "src/app.rs", start_line: 10, end_line: 20, source: SOURCE, verbatim: true, code_hash: 1, kind: FnKind::Monitored { level: None }, crate_name: "app", crate_version: "1.0", manifest_dir: "", build_commit: "", method: false }),
+    FnInfo::new(FnSite { name: "inner", endpoint: None, module: "app::db", file: "src/db.rs", start_line: 1, end_line: 3, source: SOURCE, verbatim: true, code_hash: 2, kind: FnKind::Capture, crate_name: "app", crate_version: "1.0", manifest_dir: "", build_commit: "", method: false }),
+    FnInfo::new(FnSite { name: "<script>", endpoint: Some("x\"y"), module: "", file: "", start_line: 0, end_line: 0, source: "", verbatim: false, code_hash: 3, kind: FnKind::Capture, crate_name: "", crate_version: "", manifest_dir: "", build_commit: "", method: false }),
 ];
 
 #[derive(Debug, Arbitrary)]
