@@ -77,33 +77,50 @@ pub fn options(version: &str) -> WriteOptions {
     }
 }
 
+/// A failed request to `shop::orders::show` at `time_ms` that recorded `errors`.
+fn failed_request(time_ms: i64, errors: Vec<ErrorRecord>) -> Event {
+    Event::Request(Box::new(RequestEvent {
+        endpoint: Cow::Borrowed("shop::orders::show"),
+        route: Arc::from("/orders/{id}"),
+        method: Cow::Borrowed("GET"),
+        time_ms,
+        duration_us: 1_000,
+        status: Some(500),
+        cancelled: false,
+        level: 1,
+        ip: None,
+        group_by: None,
+        errors,
+        outlier: None,
+        profile: None,
+    }))
+}
+
+fn write_events(database: &Database, version: &str, events: &[Event]) {
+    let mut store = open_store(database).expect("open the store");
+    store
+        .write_batch(events, &options(version))
+        .expect("write the batch");
+}
+
 /// Writes `errors` in one batch of `version`, each in a failed request of its own to
 /// `shop::orders::show` (so the request carries the version, as in a real service).
 pub fn write(database: &Database, version: &str, errors: Vec<ErrorRecord>) {
-    let mut store = open_store(database).expect("open the store");
     let events: Vec<Event> = errors
         .into_iter()
-        .map(|e| {
-            Event::Request(Box::new(RequestEvent {
-                endpoint: Cow::Borrowed("shop::orders::show"),
-                route: Arc::from("/orders/{id}"),
-                method: Cow::Borrowed("GET"),
-                time_ms: e.time_ms,
-                duration_us: 1_000,
-                status: Some(500),
-                cancelled: false,
-                level: 1,
-                ip: None,
-                group_by: None,
-                errors: vec![e],
-                outlier: None,
-                profile: None,
-            }))
-        })
+        .map(|e| failed_request(e.time_ms, vec![e]))
         .collect();
-    store
-        .write_batch(&events, &options(version))
-        .expect("write the batch");
+    write_events(database, version, &events);
+}
+
+/// Writes one failed request of `version` at `time_ms` that recorded all of `errors`.
+pub fn write_one_request(
+    database: &Database,
+    version: &str,
+    time_ms: i64,
+    errors: Vec<ErrorRecord>,
+) {
+    write_events(database, version, &[failed_request(time_ms, errors)]);
 }
 
 /// The source of the failing function before and after a deploy; the new one carries a

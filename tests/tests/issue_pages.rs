@@ -3,7 +3,8 @@
 //! variants, hostile messages and source rendered as text; the actions need a session,
 //! the admin role and the CSRF token; `/api/v1/issues` and `/api/v1/issues/{id}` answer
 //! the documented shape behind the bearer token; the exceptions list filters by status
-//! and the overview counts new and regressed issues.
+//! and the overview counts new and regressed issues; the issue page lists the requests it
+//! happened in, newest first, each once, page by page.
 
 use std::net::SocketAddr;
 
@@ -14,7 +15,9 @@ use fmd_tests::browser::{XSS_ATTR, XSS_SCRIPT};
 use fmd_tests::dashboard_fixture::{csrf_in, now_ms, serve};
 use fmd_tests::engines::{Engine, fresh_database, off_runtime};
 use fmd_tests::http::{self, get, get_bearer, send};
-use fmd_tests::issue_fixture::{AFTER, error, function, seed_hostile_issue, write};
+use fmd_tests::issue_fixture::{
+    AFTER, error, function, seed_hostile_issue, write, write_one_request,
+};
 
 const TOKEN: &str = "issue-api-token-0123456789abcdef";
 const PASSWORD: &str = "correct-horse-7";
@@ -353,9 +356,113 @@ async fn bulk_actions_change_every_selected_issue(engine: Engine) {
     assert_eq!(status(addr, ids[1]).await, "open");
 }
 
+async fn the_issue_lists_the_requests_it_happened_in(engine: Engine) {
+    let (db, _dir) = fresh_database(engine);
+    seed_hostile_issue(&db);
+    let start = now_ms() + 1_000; // after the seed's requests
+    let d = db.clone();
+    off_runtime(move || {
+        let handler = function("shop::orders", "show", "fn show() {\n    load(1)?;\n}");
+        let load = function("shop::orders", "load", AFTER);
+        let missing = |n: i64, t: i64| {
+            error(
+                "shop::NotFound",
+                &format!("order {n} missing {XSS_SCRIPT} {XSS_ATTR}"),
+                &[load, handler],
+                t,
+            )
+        };
+        // 30 more requests of the issue, a second apart, the newest last ...
+        write(
+            &d,
+            "1.2.0",
+            (0..30).map(|i| missing(i, start + i * 1000)).collect(),
+        );
+        // ... and one that recorded it twice, the newest of all: listed once.
+        let t = start + 40_000;
+        write_one_request(&d, "1.2.1", t, vec![missing(98, t), missing(99, t + 1)]);
+    });
+    let addr = server(&db).await;
+    let id = not_found_issue(addr).await;
+    let cookie = http::login(addr, "/dashboard", "admin", PASSWORD).await;
+    let first = get(
+        addr,
+        &format!("/dashboard/issues/{id}"),
+        &[("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let links = |html: &str| -> Vec<i64> {
+        html.split("href=\"/dashboard/request/")
+            .skip(1)
+            .map(|rest| {
+                rest[..rest.find('"').expect("link end")]
+                    .parse()
+                    .expect("id")
+            })
+            .collect()
+    };
+    let page_one = links(&first.body);
+    // 2 from the seed + 30 + 1 = 33 requests: 25 on the first page, 8 on the second.
+    assert_eq!(page_one.len(), 25, "a full first page");
+    assert!(
+        first.body.contains("33 rows"),
+        "the pager counts every request once"
+    );
+    assert!(
+        page_one.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {page_one:?}"
+    );
+    assert!(first.body.contains("1.2.1"), "the newest request's version");
+    let second = get(
+        addr,
+        &format!("/dashboard/issues/{id}?page=1"),
+        &[("cookie", &cookie)],
+    )
+    .await;
+    let page_two = links(&second.body);
+    assert_eq!(page_two.len(), 8, "the rest on the second page");
+    assert!(
+        page_two.iter().all(|r| !page_one.contains(r)),
+        "no row twice"
+    );
+    // Each link opens that request's page, which links back to the issue.
+    let request = get(
+        addr,
+        &format!("/dashboard/request/{}", page_one[0]),
+        &[("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(request.status, 200);
+    assert!(request.body.contains("shop::NotFound"));
+    // The other issue's request is not listed.
+    let full = get_bearer(addr, "/dashboard/api/v1/issues", TOKEN)
+        .await
+        .json();
+    let other = full["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .find(|i| i["type_name"] == "shop::Full")
+        .expect("the Full issue")["id"]
+        .as_i64()
+        .expect("id");
+    let other_page = get(
+        addr,
+        &format!("/dashboard/issues/{other}"),
+        &[("cookie", &cookie)],
+    )
+    .await;
+    let other_links = links(&other_page.body);
+    assert_eq!(other_links.len(), 1);
+    assert!(!page_one.contains(&other_links[0]) && !page_two.contains(&other_links[0]));
+    assert!(!first.body.contains(XSS_SCRIPT), "messages stay text");
+}
+
 both_engines!(
     async the_issue_page_shows_variants_and_what_changed,
     bulk_actions_change_every_selected_issue,
     actions_need_the_csrf_token_and_change_the_status,
     the_issues_api_answers_the_documented_shape,
+    the_issue_lists_the_requests_it_happened_in,
 );

@@ -7,13 +7,28 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::when;
+use super::components::{pager, when};
 use super::exceptions::excerpt;
 use super::layout::{Nav, csrf_field, page};
+use super::requests::status_badge as request_status;
 use super::trace::trace;
+use crate::format;
 use crate::issue_diff::FunctionDiff;
 use fmd_runtime::store::issues::IssueStatus;
-use fmd_runtime::store::read::{IssueDetail, IssueSummary};
+use fmd_runtime::store::read::{IssueDetail, IssueSummary, Page, RequestRow};
+
+/// Requests listed per page of an issue.
+pub const REQUESTS_PER_PAGE: u64 = 25;
+
+/// One page of the requests an issue happened in.
+pub struct IssueRequests<'a> {
+    /// The page shown (0-based).
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+    /// Its rows and how many there are in all.
+    pub list: &'a Page<RequestRow>,
+}
 
 /// The status badge of an issue.
 pub fn status_badge(s: &IssueSummary) -> Markup {
@@ -79,8 +94,45 @@ fn actions(ctx: &Ctx<'_>, s: &IssueSummary) -> Markup {
     }
 }
 
+/// The requests the issue happened in, newest first, with a link to each one's page.
+fn requests_table(ctx: &Ctx<'_>, issue: i64, r: &IssueRequests<'_>) -> Markup {
+    html! {
+        h2 id="requests" { "Requests " span.muted { "(that recorded this issue, newest first)" } }
+        @if r.list.total == 0 {
+            p.muted { "No stored request recorded it (it happened outside requests, or their rows were pruned)." }
+        } @else {
+            table.data.issue-requests {
+                thead { tr {
+                    th { "Time (" (format::zone_name()) ")" } th { "Method" } th { "Route" } th { "Status" }
+                    th.num { "Duration" } th { "Version" } th { "User" } th { "Client" }
+                } }
+                tbody {
+                    @for q in &r.list.rows {
+                        tr {
+                            td { a href=(ctx.url(&format!("/request/{}", q.id))) { (format::datetime(q.time)) } " " span.muted { "(" (format::ago(q.time, ctx.now)) ")" } }
+                            td.mono { (q.method) }
+                            td.mono { (q.route) }
+                            td { (request_status(q.status, q.cancelled)) }
+                            td.num { (format::duration(q.duration_us)) }
+                            td.mono { (q.version) }
+                            td.mono { (q.group_by.as_deref().unwrap_or("–")) }
+                            td.mono { (q.ip.as_deref().unwrap_or("–")) }
+                        }
+                    }
+                }
+            }
+            (pager(r.page, r.per_page, r.list.total, |p| ctx.url(&format!("/issues/{issue}?page={p}#requests"))))
+        }
+    }
+}
+
 /// The page.
-pub fn issue_page(ctx: &Ctx<'_>, detail: &IssueDetail, diffs: &[FunctionDiff]) -> Markup {
+pub fn issue_page(
+    ctx: &Ctx<'_>,
+    detail: &IssueDetail,
+    diffs: &[FunctionDiff],
+    requests: &IssueRequests<'_>,
+) -> Markup {
     let s = &detail.summary;
     let body = html! {
         h1 { span.type { (s.type_name) } " " (status_badge(s)) }
@@ -136,6 +188,7 @@ pub fn issue_page(ctx: &Ctx<'_>, detail: &IssueDetail, diffs: &[FunctionDiff]) -
                 }
             }
         }
+        (requests_table(ctx, s.id, requests))
         h2 { "Traces" }
         @for v in &detail.variants {
             details.card {

@@ -9,27 +9,55 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::handlers::{NoticeQuery, ctx};
+use super::handlers::ctx;
 use crate::app::{App, AppError};
 use crate::auth::session::Session;
 use crate::format::now_ms;
 use crate::issue_diff::variant_diffs;
-use crate::pages::issue::issue_page;
+use crate::pages::issue::{IssueRequests, REQUESTS_PER_PAGE, issue_page};
 use fmd_runtime::store::issues::IssueAction;
 
-/// `GET /issues/{id}`: the issue, its variants and what changed between them.
+/// The issue page's query: a notice after an action, and the page of its requests.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct IssueQuery {
+    notice: String,
+    /// The page (0-based) of the requests the issue happened in.
+    #[serde(deserialize_with = "crate::app::page_number")]
+    page: u64,
+}
+
+/// `GET /issues/{id}`: the issue, its variants, what changed between them and the
+/// requests it happened in (`?page=N`, [`REQUESTS_PER_PAGE`] a page, newest first).
 pub async fn issue(
     State(app): State<Arc<App>>,
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
-    Query(n): Query<NoticeQuery>,
+    Query(q): Query<IssueQuery>,
 ) -> Result<Markup, AppError> {
-    let detail = app
-        .with_store(move |st| st.issue(id))
+    let page_no = q.page;
+    let (detail, requests) = app
+        .with_store(move |st| {
+            let Some(detail) = st.issue(id)? else {
+                return Ok(None);
+            };
+            let requests = st.issue_requests(id, page_no * REQUESTS_PER_PAGE, REQUESTS_PER_PAGE)?;
+            Ok(Some((detail, requests)))
+        })
         .await?
         .ok_or(AppError::NotFound)?;
     let diffs = variant_diffs(&detail.variants);
-    Ok(issue_page(&ctx(&app, &s, &n.notice), &detail, &diffs))
+    let requests = IssueRequests {
+        page: page_no,
+        per_page: REQUESTS_PER_PAGE,
+        list: &requests,
+    };
+    Ok(issue_page(
+        &ctx(&app, &s, &q.notice),
+        &detail,
+        &diffs,
+        &requests,
+    ))
 }
 
 /// Applies `action` to issue `id` and goes back to its page.

@@ -274,6 +274,21 @@ pub(crate) const REQUEST_BY_ID: &str =
             r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
      FROM request r JOIN endpoint e ON e.id = r.endpoint_id WHERE r.id = $1";
 
+/// The requests issue `$1` happened in, in the request log's columns, newest first; `$2`
+/// rows from `$3`.
+pub(crate) const ISSUE_REQUESTS: &str =
+    "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time, r.duration_us,
+            r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
+     FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+     WHERE r.id IN (SELECT o.request_id FROM exception_occurrence o
+                    JOIN exception_group g ON g.id = o.group_id WHERE g.issue_id = $1)
+     ORDER BY r.time DESC, r.id DESC LIMIT $2 OFFSET $3";
+
+/// How many stored requests issue `$1` happened in.
+pub(crate) const ISSUE_REQUEST_COUNT: &str = "SELECT count(*) FROM request r
+     WHERE r.id IN (SELECT o.request_id FROM exception_occurrence o
+                    JOIN exception_group g ON g.id = o.group_id WHERE g.issue_id = $1)";
+
 /// The errors recorded during request `$1`:
 /// `group_id, endpoint_id, type, message, kind, time` ([`rows::request_error`](crate::store::rows::request_error)).
 pub(crate) const REQUEST_ERRORS: &str =

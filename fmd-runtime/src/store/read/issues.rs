@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::store::StoreError;
 use crate::store::issues::{self, IssueAction, IssueStatus, VersionCount};
 use crate::store::read::dashboard::{GroupSummary, Page, StackFrame};
+use crate::store::read::request_log::RequestRow;
 use crate::store::rows::{self, Columns};
 use crate::store::sql;
 
@@ -246,6 +247,16 @@ pub trait IssueStore {
 
     /// A group's occurrences per application version, oldest first.
     fn group_versions(&mut self, group_id: i64) -> Result<Vec<VersionCount>, StoreError>;
+
+    /// The stored requests the issue happened in (each once, however many of its errors
+    /// it recorded), newest first, paginated. Occurrences outside a request and requests
+    /// already pruned are not listed.
+    fn issue_requests(
+        &mut self,
+        id: i64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<RequestRow>, StoreError>;
 }
 
 impl<T: IssueSql> IssueStore for T {
@@ -405,6 +416,32 @@ impl<T: IssueSql> IssueStore for T {
             })
         })
         .collect()
+    }
+
+    fn issue_requests(
+        &mut self,
+        id: i64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<RequestRow>, StoreError> {
+        let total = self.rows(sql::ISSUE_REQUEST_COUNT, &[Param::Int(id)])?;
+        let total = total.first().map_or(Ok(0), |r| r.int(0))?;
+        let rows = self
+            .rows(
+                sql::ISSUE_REQUESTS,
+                &[
+                    Param::Int(id),
+                    Param::Int(limit.min(i64::MAX as u64) as i64),
+                    Param::Int(offset.min(i64::MAX as u64) as i64),
+                ],
+            )?
+            .iter()
+            .map(rows::request_row)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Page {
+            rows,
+            total: rows::count(total),
+        })
     }
 
     fn issue_of_group(&mut self, group_id: i64) -> Result<Option<i64>, StoreError> {
