@@ -214,6 +214,15 @@ pub fn source_path(file: &str) -> (String, String) {
     (short, full)
 }
 
+/// Midnight UTC of a `YYYY-MM-DD` date, in Unix ms.
+pub fn date_ms(s: &str) -> Option<i64> {
+    let mut parts = s.trim().splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,16 @@ use fmd_runtime::store::{WriteOptions, open_store};
 /// A function of the fake application: `module::name` with `source` (its code hash is
 /// the source's length and bytes, so an edit changes it).
 pub fn function(module: &'static str, name: &'static str, source: &str) -> &'static FnInfo {
+    function_in(module, name, "src/app.rs", source)
+}
+
+/// [`function`] in the file `file`.
+pub fn function_in(
+    module: &'static str,
+    name: &'static str,
+    file: &'static str,
+    source: &str,
+) -> &'static FnInfo {
     let source: &'static str = Box::leak(source.to_owned().into_boxed_str());
     let hash = source.bytes().fold(source.len() as u64, |h, b| {
         h.wrapping_mul(31).wrapping_add(u64::from(b))
@@ -24,7 +34,7 @@ pub fn function(module: &'static str, name: &'static str, source: &str) -> &'sta
         name,
         endpoint: None,
         module,
-        file: "src/app.rs",
+        file,
         start_line: 10,
         end_line: 10 + source.lines().count() as u32,
         source,
@@ -77,10 +87,10 @@ pub fn options(version: &str) -> WriteOptions {
     }
 }
 
-/// A failed request to `shop::orders::show` at `time_ms` that recorded `errors`.
-fn failed_request(time_ms: i64, errors: Vec<ErrorRecord>) -> Event {
+/// A failed request to `endpoint` at `time_ms` that recorded `errors`.
+fn failed_request(endpoint: &'static str, time_ms: i64, errors: Vec<ErrorRecord>) -> Event {
     Event::Request(Box::new(RequestEvent {
-        endpoint: Cow::Borrowed("shop::orders::show"),
+        endpoint: Cow::Borrowed(endpoint),
         route: Arc::from("/orders/{id}"),
         method: Cow::Borrowed("GET"),
         time_ms,
@@ -106,9 +116,19 @@ fn write_events(database: &Database, version: &str, events: &[Event]) {
 /// Writes `errors` in one batch of `version`, each in a failed request of its own to
 /// `shop::orders::show` (so the request carries the version, as in a real service).
 pub fn write(database: &Database, version: &str, errors: Vec<ErrorRecord>) {
+    write_on(database, version, "shop::orders::show", errors);
+}
+
+/// [`write`] on the endpoint `endpoint`.
+pub fn write_on(
+    database: &Database,
+    version: &str,
+    endpoint: &'static str,
+    errors: Vec<ErrorRecord>,
+) {
     let events: Vec<Event> = errors
         .into_iter()
-        .map(|e| failed_request(e.time_ms, vec![e]))
+        .map(|e| failed_request(endpoint, e.time_ms, vec![e]))
         .collect();
     write_events(database, version, &events);
 }
@@ -120,7 +140,11 @@ pub fn write_one_request(
     time_ms: i64,
     errors: Vec<ErrorRecord>,
 ) {
-    write_events(database, version, &[failed_request(time_ms, errors)]);
+    write_events(
+        database,
+        version,
+        &[failed_request("shop::orders::show", time_ms, errors)],
+    );
 }
 
 /// The source of the failing function before and after a deploy; the new one carries a
@@ -167,4 +191,21 @@ pub fn seed_hostile_issue(db: &Database) {
             )],
         );
     });
+}
+
+/// The admin's password of [`dashboard`].
+pub const ADMIN_PASSWORD: &str = "correct-horse-7";
+
+/// A dashboard on `db` under `/dashboard`, on 127.0.0.1: user `admin` with
+/// [`ADMIN_PASSWORD`], the JSON API behind `token`.
+pub async fn dashboard(db: &Database, token: &str) -> std::net::SocketAddr {
+    let router = axum::Router::new().nest(
+        "/dashboard",
+        fmd_dashboard::Dashboard::new(db.clone())
+            .admin("admin", ADMIN_PASSWORD)
+            .api_token(Some(token))
+            .router(),
+    );
+    let base = crate::dashboard_fixture::serve(router).await;
+    base.trim_start_matches("http://").parse().expect("address")
 }

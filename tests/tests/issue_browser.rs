@@ -12,7 +12,7 @@ use fantoccini::Locator;
 use fmd_dashboard::Dashboard;
 use fmd_runtime::Database;
 use fmd_runtime::store::AnyReader;
-use fmd_runtime::store::read::IssueSort;
+use fmd_runtime::store::read::{IssueFilter, IssueSort};
 use fmd_tests::browser::{Browser, XSS_SCRIPT};
 use fmd_tests::dashboard_fixture::serve;
 use fmd_tests::engines::off_runtime;
@@ -29,7 +29,7 @@ async fn the_issue_page_shows_what_changed_and_resolves_in_chromium() {
     let id = off_runtime(move || {
         let issues = AnyReader::open(&d)
             .unwrap()
-            .issues(None, IssueSort::LastSeen, true, 0, 10)
+            .issues(&IssueFilter::default(), IssueSort::LastSeen, true, 0, 10)
             .unwrap();
         issues
             .rows

@@ -8,30 +8,21 @@
 
 use std::net::SocketAddr;
 
-use fmd_dashboard::Dashboard;
 use fmd_runtime::Database;
 use fmd_tests::both_engines;
 use fmd_tests::browser::{XSS_ATTR, XSS_SCRIPT};
-use fmd_tests::dashboard_fixture::{csrf_in, now_ms, serve};
+use fmd_tests::dashboard_fixture::{csrf_in, now_ms};
 use fmd_tests::engines::{Engine, fresh_database, off_runtime};
 use fmd_tests::http::{self, get, get_bearer, send};
 use fmd_tests::issue_fixture::{
-    AFTER, error, function, seed_hostile_issue, write, write_one_request,
+    ADMIN_PASSWORD, AFTER, dashboard, error, function, seed_hostile_issue, write, write_one_request,
 };
 
 const TOKEN: &str = "issue-api-token-0123456789abcdef";
-const PASSWORD: &str = "correct-horse-7";
+const PASSWORD: &str = ADMIN_PASSWORD;
 
 async fn server(db: &Database) -> SocketAddr {
-    let router = axum::Router::new().nest(
-        "/dashboard",
-        Dashboard::new(db.clone())
-            .admin("admin", PASSWORD)
-            .api_token(Some(TOKEN))
-            .router(),
-    );
-    let base = serve(router).await;
-    base.trim_start_matches("http://").parse().expect("address")
+    dashboard(db, TOKEN).await
 }
 
 /// The issue id of the `shop::NotFound` issue, from the API.

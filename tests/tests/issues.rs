@@ -9,7 +9,7 @@
 use fmd_runtime::Database;
 use fmd_runtime::store::AnyReader;
 use fmd_runtime::store::issues::{IssueAction, IssueStatus};
-use fmd_runtime::store::read::{IssueSort, IssueSummary};
+use fmd_runtime::store::read::{IssueFilter, IssueSort, IssueSummary};
 use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::now_ms;
 use fmd_tests::engines::{Db, Engine, fresh_database};
@@ -21,7 +21,7 @@ fn reader(database: &Database) -> AnyReader {
 
 fn all(database: &Database) -> Vec<IssueSummary> {
     reader(database)
-        .issues(None, IssueSort::FirstSeen, false, 0, 100)
+        .issues(&IssueFilter::default(), IssueSort::FirstSeen, false, 0, 100)
         .unwrap()
         .rows
 }
@@ -343,7 +343,8 @@ fn a_schema_5_database_upgrades_with_its_issues_back_filled(engine: Engine) {
             "SELECT CAST(value AS BIGINT) FROM fmd_meta WHERE key = 'schema_version'",
             &[]
         ),
-        Some(6)
+        Some(7),
+        "upgraded through every version"
     );
     assert_eq!(
         raw.count("exception_occurrence"),

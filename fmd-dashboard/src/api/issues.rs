@@ -15,7 +15,7 @@ use super::types::{ExceptionGroup, Frame};
 use crate::app::{App, AppError};
 use crate::issue_diff::{FunctionDiff, variant_diffs};
 use fmd_runtime::store::issues::IssueStatus;
-use fmd_runtime::store::read::{IssueSort, IssueSummary, Variant};
+use fmd_runtime::store::read::{IssueFilter, IssueSort, IssueSummary, Variant};
 
 /// Where an issue stands.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -176,6 +176,17 @@ pub struct IssuesQuery {
     status: Option<Status>,
     /// `last_seen` (default), `first_seen` or `count`; always descending.
     sort: Option<String>,
+    /// Words that must all be in the issue's type, message, function names or files
+    /// (each a prefix, case-insensitive; at most 8 are used).
+    q: Option<String>,
+    /// Part of the name of an endpoint the issue happened on (case-insensitive).
+    endpoint: Option<String>,
+    /// A version the issue happened in (exactly).
+    version: Option<String>,
+    /// Only issues with an occurrence at or after this time (Unix ms).
+    from: Option<i64>,
+    /// Only issues with an occurrence before this time (Unix ms).
+    to: Option<i64>,
     /// Page number from 0 (default 0).
     page: Option<u64>,
     /// Issues per page, 1 to 100 (default 25).
@@ -202,9 +213,21 @@ pub async fn issues(
         Some("count") => IssueSort::Count,
         Some(_) => return Err(Failure::bad("`sort` is last_seen, first_seen or count.")),
     };
-    let status = q.status.map(IssueStatus::from);
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from >= to
+    {
+        return Err(Failure::bad("`from` must be before `to`."));
+    }
+    let filter = IssueFilter {
+        status: q.status.map(IssueStatus::from),
+        words: q.q.unwrap_or_default(),
+        endpoint: q.endpoint.unwrap_or_default(),
+        version: q.version.unwrap_or_default(),
+        from: q.from,
+        to: q.to,
+    };
     let list = app
-        .with_store(move |st| st.issues(status, sort, true, offset, per_page))
+        .with_store(move |st| st.issues(&filter, sort, true, offset, per_page))
         .await?;
     Ok(Json(IssuePage {
         issues: list.rows.into_iter().map(Issue::from).collect(),

@@ -45,12 +45,37 @@ pub fn parse_status(s: &str) -> Option<IssueStatus> {
     STATUSES.into_iter().find(|st| st.as_str() == s)
 }
 
+/// The search as typed into the list's form (kept in every link of the list).
+#[derive(Clone, Copy, Default)]
+pub struct Search<'a> {
+    /// Words.
+    pub q: &'a str,
+    /// Part of an endpoint name.
+    pub endpoint: &'a str,
+    /// A version.
+    pub version: &'a str,
+    /// First day, `YYYY-MM-DD`.
+    pub from: &'a str,
+    /// Last day, `YYYY-MM-DD`.
+    pub to: &'a str,
+}
+
+impl Search<'_> {
+    fn is_empty(&self) -> bool {
+        [self.q, self.endpoint, self.version, self.from, self.to]
+            .iter()
+            .all(|s| s.trim().is_empty())
+    }
+}
+
 /// What the list shows: one page, its filter and order.
 pub struct IssueList<'a> {
     /// The page of issues.
     pub issues: &'a Page<IssueSummary>,
     /// The status filter.
     pub status: Option<IssueStatus>,
+    /// The search.
+    pub search: Search<'a>,
     /// The order.
     pub sort: IssueSort,
     /// Descending.
@@ -63,11 +88,17 @@ pub struct IssueList<'a> {
 pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
     let status = l.status.map_or("", IssueStatus::as_str);
     let key = sort_key(l.sort);
+    let f = l.search;
     let url = |status: &str, k: &str, d: bool, page: u64| {
         ctx.url(&format!(
             "/exceptions{}",
             query(&[
                 ("status", status),
+                ("q", f.q),
+                ("endpoint", f.endpoint),
+                ("version", f.version),
+                ("from", f.from),
+                ("to", f.to),
                 ("isort", k),
                 ("idir", if d { "desc" } else { "asc" }),
                 ("ipage", &page.to_string()),
@@ -83,6 +114,20 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
             @for st in STATUSES {
                 " · "
                 a href=(url(st.as_str(), key, l.desc, 0)) class=[(l.status == Some(st)).then_some("active")] { (st.as_str()) }
+            }
+        }
+        form.search method="get" action=(ctx.url("/exceptions")) role="search" aria-label="search issues" {
+            input type="hidden" name="status" value=(status);
+            input type="hidden" name="isort" value=(key);
+            input type="hidden" name="idir" value=(if l.desc { "desc" } else { "asc" });
+            label { "Words " input type="search" name="q" value=(f.q) placeholder="type, message, function, file" size="28"; }
+            " " label { "Endpoint " input type="text" name="endpoint" value=(f.endpoint) size="14"; }
+            " " label { "Version " input type="text" name="version" value=(f.version) size="8"; }
+            " " label { "From " input type="date" name="from" value=(f.from); }
+            " " label { "to " input type="date" name="to" value=(f.to); }
+            " " button.small type="submit" { "Search" }
+            @if !f.is_empty() {
+                " " a href=(ctx.url(&format!("/exceptions{}", query(&[("status", status)])))) { "clear" }
             }
         }
         form.bulk method="post" action=(ctx.url("/issues/bulk")) {
@@ -111,7 +156,9 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
                 (sort_th("Count", "count", key, l.desc, Some("num"), link))
             } }
             tbody {
-                @if l.issues.rows.is_empty() { tr { td.muted colspan="9" { "No issues." } } }
+                @if l.issues.rows.is_empty() {
+                    tr { td.muted colspan="9" { @if f.is_empty() { "No issues." } @else { "No issue matches this search." } } }
+                }
                 @for i in &l.issues.rows {
                     tr {
                         @if ctx.admin { td { input type="checkbox" name="ids" value=(i.id) aria-label=(format!("select issue {}", i.id)); } }

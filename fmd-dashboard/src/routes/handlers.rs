@@ -17,12 +17,12 @@ use crate::pages::alerts::alerts_page;
 use crate::pages::config::{ConfigView, MIN_PASSWORD, config_page};
 use crate::pages::endpoint::{self, exceptions_page};
 use crate::pages::exceptions::{self as all, all_page, parse_sort};
-use crate::pages::issues::{self as issue_list, IssueList};
+use crate::pages::issues::{self as issue_list, IssueList, Search};
 use crate::pages::layout::SCRIPT;
 use crate::pages::overview::{self, OverviewQuery, overview_page};
 use crate::pages::retention::retention_page;
 use crate::pages::{Ctx, home};
-use fmd_runtime::store::read::DAY_MS;
+use fmd_runtime::store::read::{DAY_MS, IssueFilter};
 
 // The notices name the shortest password.
 const _: () = assert!(
@@ -156,6 +156,28 @@ pub struct ListQuery {
     #[serde(deserialize_with = "crate::app::page_number")]
     ipage: u64,
     notice: String,
+    /// The issue search: words, part of an endpoint name, a version, and a range of
+    /// `YYYY-MM-DD` days (UTC; `to` included).
+    q: String,
+    endpoint: String,
+    version: String,
+    from: String,
+    to: String,
+}
+
+impl ListQuery {
+    /// The issue filter this query asks for; a date that does not parse is left out.
+    fn issue_filter(&self) -> IssueFilter {
+        let day = |d: &str| crate::format::date_ms(d);
+        IssueFilter {
+            status: issue_list::parse_status(&self.status),
+            words: self.q.clone(),
+            endpoint: self.endpoint.clone(),
+            version: self.version.clone(),
+            from: day(&self.from),
+            to: day(&self.to).map(|t| t.saturating_add(DAY_MS)),
+        }
+    }
 }
 
 /// `GET /exceptions`: all groups.
@@ -168,21 +190,30 @@ pub async fn all_exceptions(
     let sort = parse_sort(&q.sort);
     let desc = q.dir != "asc";
     let offset = q.page * all::PER_PAGE;
-    let status = issue_list::parse_status(&q.status);
+    let filter = q.issue_filter();
     let isort = issue_list::parse_sort(&q.isort);
     let idesc = q.idir != "asc";
     let ioffset = q.ipage.saturating_mul(issue_list::PER_PAGE);
+    let asked = filter.clone();
     let (issues, groups) = app
         .with_store(move |st| {
             Ok((
-                st.issues(status, isort, idesc, ioffset, issue_list::PER_PAGE)?,
+                st.issues(&asked, isort, idesc, ioffset, issue_list::PER_PAGE)?,
                 st.groups(None, sort, desc, offset, all::PER_PAGE)?,
             ))
         })
         .await?;
+    let search = Search {
+        q: &q.q,
+        endpoint: &q.endpoint,
+        version: &q.version,
+        from: &q.from,
+        to: &q.to,
+    };
     let list = IssueList {
         issues: &issues,
-        status,
+        status: filter.status,
+        search,
         sort: isort,
         desc: idesc,
         page: q.ipage,

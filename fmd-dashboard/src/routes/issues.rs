@@ -115,15 +115,6 @@ fn bad(message: &'static str) -> Response {
     (axum::http::StatusCode::BAD_REQUEST, message).into_response()
 }
 
-/// Midnight UTC of a `YYYY-MM-DD` date, in Unix ms.
-fn date_ms(s: &str) -> Option<i64> {
-    let mut parts = s.trim().splitn(3, '-').map(|p| p.parse::<i32>().ok());
-    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
-}
-
 /// Most issues one bulk action changes.
 const MAX_BULK: usize = 100;
 
@@ -191,7 +182,7 @@ pub async fn ignore(
     };
     let until_ms = match f.until.trim() {
         "" => None,
-        d => match date_ms(d) {
+        d => match crate::format::date_ms(d) {
             Some(ms) => Some(ms),
             None => return Ok(bad("Give the date as YYYY-MM-DD.")),
         },
@@ -210,8 +201,8 @@ mod tests {
     #[test]
     fn dates_are_midnight_utc() {
         let day = fmd_runtime::store::read::DAY_MS;
-        assert_eq!(super::date_ms("1970-01-02"), Some(day));
-        assert_eq!(super::date_ms("2026-13-01"), None);
-        assert_eq!(super::date_ms("soon"), None);
+        assert_eq!(crate::format::date_ms("1970-01-02"), Some(day));
+        assert_eq!(crate::format::date_ms("2026-13-01"), None);
+        assert_eq!(crate::format::date_ms("soon"), None);
     }
 }

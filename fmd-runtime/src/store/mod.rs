@@ -18,6 +18,7 @@ pub mod prune;
 pub mod read;
 pub(crate) mod rollup;
 pub(crate) mod rows;
+pub mod search;
 pub(crate) mod sql;
 pub mod sqlite;
 

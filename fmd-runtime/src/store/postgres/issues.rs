@@ -87,3 +87,22 @@ pub(super) fn upgrade(tx: &mut Transaction<'_>) -> Result<(), postgres::Error> {
     tx.execute(backfill::ISSUE_VERSIONS, &[])?;
     Ok(())
 }
+
+/// Version 7: searching issues ([`crate::store::search`]): `issue.search_text`, filled
+/// from each issue's type, message and the in-app functions of its first variant, and a
+/// GIN index on its words (split at every character that is not a letter or a digit, as
+/// SQLite's FTS5 table splits them).
+pub(super) const V7: &str = r#"
+ALTER TABLE issue ADD COLUMN IF NOT EXISTS search_text TEXT NOT NULL DEFAULT '';
+UPDATE issue SET search_text = left(type_name || ' ' || message || coalesce((
+    SELECT string_agg(' ' || l.module || '::' || l.name || ' ' || l.file, '')
+    FROM exception_stackline s
+    JOIN exception_frame f ON f.id = s.frame_id
+    JOIN function_location l ON l.id = f.location_id
+    WHERE l.in_app AND s.snapshot_id = (
+        SELECT g.snapshot_id FROM exception_group g WHERE g.issue_id = issue.id
+        ORDER BY g.id LIMIT 1)
+), ''), 4096);
+CREATE INDEX IF NOT EXISTS issue_search ON issue USING gin
+    (to_tsvector('simple', regexp_replace(search_text, '[^[:alnum:]]+', ' ', 'g')));
+"#;

@@ -21,7 +21,7 @@ use crate::store::sql;
 use postgres::Client;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The advisory lock migrations hold (per database): "fmd" and a version-free suffix.
 pub const MIGRATION_LOCK: i64 = 0x666d_645f_6d69_6772;
@@ -357,6 +357,10 @@ pub fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
     if current < 6 {
         // Version 6: issues (`issues.rs` holds its tables and fills them).
         super::issues::upgrade(&mut tx)?;
+    }
+    if current < 7 {
+        // Version 7: searching issues.
+        tx.batch_execute(super::issues::V7)?;
     }
     if current < SCHEMA_VERSION {
         tx.execute(sql::SET_SCHEMA_VERSION, &[&SCHEMA_VERSION.to_string()])?;

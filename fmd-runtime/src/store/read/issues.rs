@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::store::StoreError;
 use crate::store::issues::{self, IssueAction, IssueStatus, VersionCount};
 use crate::store::read::dashboard::{GroupSummary, Page, StackFrame};
+use crate::store::read::issue_filter::{Arg, IssueFilter, filter_sql};
 use crate::store::read::request_log::RequestRow;
 use crate::store::rows::{self, Columns};
 use crate::store::sql;
@@ -185,16 +186,16 @@ pub trait IssueSql {
     fn rows(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<OwnedRow>, StoreError>;
     /// Runs a statement; returns the rows it changed.
     fn run(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
+    /// The engine's full-text test that issue `i` has every one of `words` (see
+    /// [`crate::store::search`]), reading its query from parameter `$n`, and that
+    /// parameter's text.
+    fn words_match(&self, n: usize, words: &[String]) -> (String, String);
 }
 
 const ISSUE_COLUMNS: &str = "SELECT i.id, i.status, i.type_name, i.message, i.count,
         i.first_seen, i.last_seen, i.first_version, i.last_version, i.resolved_version,
         i.resolve_next, i.ignore_until_count, i.ignore_until
     FROM issue i";
-
-/// Only issues that still have a variant, of one status or all (`$1` empty).
-const ISSUE_FILTER: &str = "WHERE EXISTS (SELECT 1 FROM exception_group g WHERE g.issue_id = i.id)
-      AND ($1 = '' OR i.status = $1)";
 
 fn summary(r: &OwnedRow) -> Result<IssueSummary, StoreError> {
     Ok(IssueSummary {
@@ -216,12 +217,22 @@ fn summary(r: &OwnedRow) -> Result<IssueSummary, StoreError> {
     })
 }
 
+/// The statement parameters of the owned `args`.
+fn params(args: &[Arg]) -> Vec<Param<'_>> {
+    args.iter()
+        .map(|a| match a {
+            Arg::Text(s) => Param::Text(s),
+            Arg::Int(v) => Param::Int(*v),
+        })
+        .collect()
+}
+
 /// The issue queries, for every engine that runs [`IssueSql`].
 pub trait IssueStore {
-    /// Issues that have variants, of one status or all, sorted and paginated.
+    /// Issues that have variants and pass `filter`, sorted and paginated.
     fn issues(
         &mut self,
-        status: Option<IssueStatus>,
+        filter: &IssueFilter,
         sort: IssueSort,
         descending: bool,
         offset: u64,
@@ -262,7 +273,7 @@ pub trait IssueStore {
 impl<T: IssueSql> IssueStore for T {
     fn issues(
         &mut self,
-        status: Option<IssueStatus>,
+        filter: &IssueFilter,
         sort: IssueSort,
         descending: bool,
         offset: u64,
@@ -274,21 +285,23 @@ impl<T: IssueSql> IssueStore for T {
             IssueSort::Count => "i.count",
         };
         let dir = if descending { "DESC" } else { "ASC" };
-        let status = status.map_or("", IssueStatus::as_str);
+        let (filter_sql, mut args) = filter_sql(filter, |n, w| self.words_match(n, w));
         let total = self.rows(
-            &format!("SELECT count(*) FROM issue i {ISSUE_FILTER}"),
-            &[Param::Text(status)],
+            &format!("SELECT count(*) FROM issue i {filter_sql}"),
+            &params(&args),
         )?;
         let total = total.first().map_or(Ok(0), |r| r.int(0))?;
+        let n = args.len();
+        args.push(Arg::Int(limit.min(i64::MAX as u64) as i64));
+        args.push(Arg::Int(offset.min(i64::MAX as u64) as i64));
         let found = self.rows(
             &format!(
-                "{ISSUE_COLUMNS} {ISSUE_FILTER} ORDER BY {key} {dir}, i.id DESC LIMIT $2 OFFSET $3"
+                "{ISSUE_COLUMNS} {filter_sql} ORDER BY {key} {dir}, i.id DESC
+                 LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
             ),
-            &[
-                Param::Text(status),
-                Param::Int(limit.min(i64::MAX as u64) as i64),
-                Param::Int(offset.min(i64::MAX as u64) as i64),
-            ],
+            &params(&args),
         )?;
         let mut out = Vec::with_capacity(found.len());
         for r in &found {

@@ -2,7 +2,7 @@
 //! implements, and the plain structs they return.
 //!
 //! - [`dashboard`]: overview, endpoints, exception groups, users, pruning.
-//! - [`issues`]: issues, their variants and lifecycle actions.
+//! - [`issues`]: issues, their variants and lifecycle actions; [`issue_filter`]: searching them.
 //! - [`perf`]: utilization, per-endpoint performance, outliers, profiles, custom graphs.
 //! - [`request_log`]: the request log and its time windows.
 //! - [`check`]: what `fmd check` reports (schema version, size, row counts).
@@ -11,12 +11,14 @@
 mod any_reader;
 pub mod check;
 pub mod dashboard;
+pub mod issue_filter;
 pub mod issues;
 pub mod perf;
 pub mod request_log;
 
 pub use any_reader::{AnyReader, Reader};
 pub use dashboard::*;
+pub use issue_filter::IssueFilter;
 pub use issues::{IssueCounts, IssueDetail, IssueSort, IssueStore, IssueSummary, Variant};
 pub use perf::*;
 pub use request_log::*;

@@ -104,3 +104,41 @@ pub(super) fn upgrade(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute(backfill::ISSUE_VERSIONS, [])?;
     Ok(())
 }
+
+/// Version 7: searching issues ([`crate::store::search`]). `issue.search_text` holds what
+/// is searched; the FTS5 table `issue_fts` indexes it, kept by triggers (rowid = issue
+/// id). Diacritics are kept, as PostgreSQL's `simple` configuration keeps them.
+const V7: &str = r#"
+CREATE VIRTUAL TABLE IF NOT EXISTS issue_fts
+    USING fts5(words, tokenize = 'unicode61 remove_diacritics 0');
+CREATE TRIGGER IF NOT EXISTS issue_fts_insert AFTER INSERT ON issue BEGIN
+    INSERT INTO issue_fts(rowid, words) VALUES (new.id, new.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS issue_fts_delete AFTER DELETE ON issue BEGIN
+    DELETE FROM issue_fts WHERE rowid = old.id;
+END;
+UPDATE issue SET search_text = substr(type_name || ' ' || message || coalesce((
+    SELECT group_concat(' ' || l.module || '::' || l.name || ' ' || l.file, '')
+    FROM exception_stackline s
+    JOIN exception_frame f ON f.id = s.frame_id
+    JOIN function_location l ON l.id = f.location_id
+    WHERE l.in_app = 1 AND s.snapshot_id = (
+        SELECT g.snapshot_id FROM exception_group g WHERE g.issue_id = issue.id
+        ORDER BY g.id LIMIT 1)
+), ''), 1, 4096);
+DELETE FROM issue_fts;
+INSERT INTO issue_fts(rowid, words) SELECT id, search_text FROM issue;
+"#;
+
+/// Adds the search text to every stored issue and indexes it.
+pub(super) fn upgrade_search(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let has_column: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('issue') WHERE name = 'search_text'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_column {
+        tx.execute_batch("ALTER TABLE issue ADD COLUMN search_text TEXT NOT NULL DEFAULT '';")?;
+    }
+    tx.execute_batch(V7)
+}

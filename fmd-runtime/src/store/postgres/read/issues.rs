@@ -2,8 +2,8 @@
 //! [`PgReader`]; the queries themselves are in `store/read/issues.rs`.
 
 use super::PgReader;
-use crate::store::StoreError;
 use crate::store::read::issues::{Cell, IssueSql, OwnedRow, Param};
+use crate::store::{StoreError, search};
 use postgres::types::{ToSql, Type};
 
 fn values<'a>(params: &'a [Param<'a>]) -> Vec<Box<dyn ToSql + Sync + 'a>> {
@@ -52,5 +52,15 @@ impl IssueSql for PgReader {
         let owned = values(params);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| &**b).collect();
         Ok(self.client.execute(sql, &refs)?)
+    }
+
+    fn words_match(&self, n: usize, words: &[String]) -> (String, String) {
+        (
+            format!(
+                "to_tsvector('simple', regexp_replace(i.search_text, '[^[:alnum:]]+', ' ', 'g'))
+                 @@ to_tsquery('simple', ${n})"
+            ),
+            search::tsquery(words),
+        )
     }
 }

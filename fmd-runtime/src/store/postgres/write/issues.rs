@@ -7,6 +7,7 @@ use super::statements::Statements;
 use crate::model::event::ErrorRecord;
 use crate::store::issues::{self, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle};
 use crate::store::postgres::text;
+use crate::store::search;
 use postgres::Transaction;
 
 impl Writer<'_, '_> {
@@ -22,7 +23,9 @@ impl Writer<'_, '_> {
         let version = text(&self.options.version);
         self.cache
             .issue_of((endpoint, group_hash), e, |fingerprint, message| {
-                let (type_name, message) = (text(&e.type_name), text(message));
+                let search = search::search_text(e, message);
+                let (type_name, message, search) =
+                    (text(&e.type_name), text(message), text(&search));
                 let inserted = tx.query_opt(
                     &st.insert_issue,
                     &[
@@ -31,6 +34,7 @@ impl Writer<'_, '_> {
                         &&*message,
                         &e.time_ms,
                         &&*version,
+                        &&*search,
                     ],
                 )?;
                 match inserted {

@@ -2,8 +2,8 @@
 //! [`SqliteReader`]; the queries themselves are in `store/read/issues.rs`.
 
 use super::SqliteReader;
-use crate::store::StoreError;
 use crate::store::read::issues::{Cell, IssueSql, OwnedRow, Param};
+use crate::store::{StoreError, search};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 
 /// `$N` (PostgreSQL's placeholders) as SQLite's `?N`.
@@ -59,5 +59,12 @@ impl IssueSql for SqliteReader {
             .prepare_cached(&question_marks(sql))?
             .execute(rusqlite::params_from_iter(values.iter()))?;
         Ok(n as u64)
+    }
+
+    fn words_match(&self, n: usize, words: &[String]) -> (String, String) {
+        (
+            format!("i.id IN (SELECT rowid FROM issue_fts WHERE issue_fts MATCH ${n})"),
+            search::fts5_query(words),
+        )
     }
 }

@@ -5,6 +5,7 @@
 use super::Writer;
 use crate::model::event::ErrorRecord;
 use crate::store::issues::{self, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle};
+use crate::store::search;
 use crate::store::sql::sqlite;
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -20,13 +21,21 @@ impl Writer<'_> {
         let (tx, version) = (self.tx, &self.options.version);
         self.cache
             .issue_of((endpoint, group_hash), e, |fingerprint, message| {
+                let search = search::search_text(e, message);
                 let (id, _) = super::trace::insert_or_find(
                     tx,
                     "INSERT INTO issue(fingerprint, status, type_name, message, first_seen,
-                         last_seen, first_version, last_version, count)
-                     VALUES (?1, 'open', ?2, ?3, ?4, ?4, ?5, ?5, 0)
+                         last_seen, first_version, last_version, count, search_text)
+                     VALUES (?1, 'open', ?2, ?3, ?4, ?4, ?5, ?5, 0, ?6)
                      ON CONFLICT(fingerprint) DO NOTHING",
-                    params![fingerprint, e.type_name, message, e.time_ms, version],
+                    params![
+                        fingerprint,
+                        e.type_name,
+                        message,
+                        e.time_ms,
+                        version,
+                        search
+                    ],
                     "SELECT id FROM issue WHERE fingerprint = ?1",
                     params![fingerprint],
                 )?;
