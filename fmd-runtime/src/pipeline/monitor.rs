@@ -178,11 +178,17 @@ impl Monitor {
 
     /// Queues a finished request. Never blocks: a full queue drops and counts it.
     pub fn send_request(&self, event: RequestEvent) {
+        if crate::request::ignoring() {
+            return; // made while a route left out was polled
+        }
         self.send_event(Event::Request(Box::new(event)));
     }
 
     /// Queues an error that happened outside any request.
     pub fn send_error(&self, record: ErrorRecord) {
+        if crate::request::ignoring() {
+            return;
+        }
         self.send_event(Event::Error(Box::new(record)));
     }
 

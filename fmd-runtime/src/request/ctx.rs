@@ -17,7 +17,7 @@ use crate::clock;
 use crate::model::event::{ErrorKind, ErrorRecord, RequestEvent, TraceFrame, UNMATCHED};
 use crate::model::function::FnInfo;
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -67,6 +67,32 @@ pub const MAX_ERRORS: usize = 64;
 
 thread_local! {
     static CURRENT: RefCell<Option<Box<RequestCtx>>> = const { RefCell::new(None) };
+    static IGNORING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keeps what runs on this thread unrecorded until it drops; see [`ignore`].
+pub struct Ignoring {
+    previous: bool,
+}
+
+/// Leaves what is polled until the guard drops unrecorded: a request on a route the
+/// configuration leaves out ([`Config::ignores_route`](crate::Config::ignores_route)).
+/// Its `#[monitored]` handler makes no request of its own, and its `capture!` and panics
+/// are not queued.
+pub fn ignore() -> Ignoring {
+    let previous = IGNORING.try_with(|i| i.replace(true)).unwrap_or(false);
+    Ignoring { previous }
+}
+
+impl Drop for Ignoring {
+    fn drop(&mut self) {
+        let _ = IGNORING.try_with(|i| i.set(self.previous));
+    }
+}
+
+/// Whether a left-out request is being polled on this thread.
+pub(crate) fn ignoring() -> bool {
+    IGNORING.try_with(Cell::get).unwrap_or(false)
 }
 
 impl RequestCtx {

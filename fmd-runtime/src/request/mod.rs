@@ -18,7 +18,8 @@
 //! | `hooks` | the group-by hook |
 //! | `tracing_layer` | feature `tracing`: `tracing` error events as captured errors |
 //!
-//! Framework adapters (the axum layer) use [`RequestCtx`], [`enter`], [`with_current`] and
+//! Framework adapters (the axum layer) use [`RequestCtx`], [`enter`], [`ignore`] (a route
+//! left out), [`with_current`] and
 //! the group-by hook's [`has_group_by`] / [`group_of`]; everything else is internal.
 
 mod client;
@@ -36,8 +37,12 @@ pub(crate) mod stack;
 pub mod tracing_layer;
 pub(crate) mod wrappers;
 
+pub(crate) use ctx::ignoring;
+
 pub use client::{client_address, parse_trusted};
-pub use ctx::{Entered, MAX_ANSWER, MAX_ERRORS, RequestCtx, enter, in_request, with_current};
+pub use ctx::{
+    Entered, Ignoring, MAX_ANSWER, MAX_ERRORS, RequestCtx, enter, ignore, in_request, with_current,
+};
 pub use error::{MAX_MESSAGE, MAX_SOURCES, TRUNCATED, cap_message, message_of};
 pub use hooks::{MAX_GROUP_BY, group_by, group_of, has_group_by};
 pub use outlier::threshold_us;
