@@ -98,6 +98,7 @@ pub fn write(database: &Database, version: &str, errors: Vec<ErrorRecord>) {
                 errors: vec![e],
                 outlier: None,
                 profile: None,
+                link: None,
             }))
         })
         .collect();

@@ -16,6 +16,7 @@
 //! | `scrub` | secrets out of URLs and headers |
 //! | `client` | the client's address, behind trusted proxies too |
 //! | `hooks` | the group-by hook |
+//! | `spawned` | a request's context carried into a spawned task ([`FutureExt::in_current_request`]) |
 //! | `tracing_layer` | feature `tracing`: `tracing` error events as captured errors |
 //!
 //! Framework adapters (the axum layer) use [`RequestCtx`], [`enter`], [`ignore`] (a route
@@ -32,6 +33,7 @@ pub(crate) mod panic;
 mod profile;
 pub(crate) mod return_trace;
 pub mod scrub;
+mod spawned;
 pub(crate) mod stack;
 #[cfg(feature = "tracing")]
 pub mod tracing_layer;
@@ -46,4 +48,5 @@ pub use ctx::{
 pub use error::{MAX_MESSAGE, MAX_SOURCES, TRUNCATED, cap_message, message_of};
 pub use hooks::{MAX_GROUP_BY, group_by, group_of, has_group_by};
 pub use outlier::threshold_us;
+pub use spawned::{FutureExt, InCurrentRequest};
 pub use stack::{Frame, MAX_DEPTH, snapshot};
