@@ -1,6 +1,7 @@
 //! `FMD_IGNORE_ROUTES` / `Config::ignore_routes`: requests on a route left out are not
 //! recorded at all — no request, no endpoint, no error — even when their handler is
-//! `#[monitored]`, calls `capture!` or panics; the other routes are recorded as before.
+//! `#[monitored]`, calls `capture!` (itself or in a task made by `fmd::spawn`) or panics;
+//! the other routes are recorded as before.
 //! (Its own test binary: one monitor per process.)
 
 use axum::Router;
@@ -22,6 +23,10 @@ impl std::error::Error for Probe {}
 #[monitored]
 async fn health() -> &'static str {
     fmd::capture!(Probe);
+    // A task it spawns carries the leaving out along.
+    fmd::spawn(async { fmd::capture!(Probe) })
+        .await
+        .expect("no panic");
     "ok"
 }
 
