@@ -2,7 +2,8 @@
 //! `fut.in_current_request()` carry the request into the task, so a panic or `capture!`
 //! there is stored on the request's endpoint with the spawning handler's frame on its trace,
 //! linked to the request — inside its record while it runs, as a record of its own once it
-//! ended. Plain `tokio::spawn` still records as `(background)`.
+//! ended; a task spawned by such a task carries the same request. Plain `tokio::spawn` still
+//! records as `(background)`.
 //! (Its own test binary: one monitor per process.)
 
 use axum::Router;
@@ -48,6 +49,16 @@ async fn awaited_capture() -> &'static str {
     // The extension trait from the prelude, on a plain tokio::spawn.
     tokio::spawn(job_step("the awaited task failed").in_current_request())
         .await
+        .expect("no panic");
+    "joined"
+}
+
+#[monitored]
+async fn nested() -> &'static str {
+    // A task spawned by a carried task carries the same request.
+    fmd::spawn(async { fmd::spawn(job_step("a nested task failed")).await })
+        .await
+        .expect("no panic")
         .expect("no panic");
     "joined"
 }
@@ -120,10 +131,11 @@ async fn what_spawned_tasks_record_counts_for_their_request() {
             .route("/awaited-panic", get(awaited_panic))
             .route("/awaited-capture", get(awaited_capture))
             .route("/detached", get(detached))
-            .route("/plain", get(plain_spawn)),
+            .route("/plain", get(plain_spawn))
+            .route("/nested", get(nested)),
     )
     .await;
-    for path in ["/awaited-panic", "/awaited-capture", "/plain"] {
+    for path in ["/awaited-panic", "/awaited-capture", "/plain", "/nested"] {
         let reply = spine::get(addr, path).await;
         assert_eq!(
             (reply.status, reply.body.as_str()),
@@ -167,6 +179,13 @@ async fn what_spawned_tasks_record_counts_for_their_request() {
         linked("awaited_capture", "/awaited-capture", 2)
     );
     assert_eq!(functions(&conn, captured), ["job_step", "awaited_capture"]);
+
+    let nested_failure = "a nested task failed";
+    assert_eq!(
+        occurrences(&conn, nested_failure),
+        linked("nested", "/nested", 2)
+    );
+    assert_eq!(functions(&conn, nested_failure), ["job_step", "nested"]);
 
     // After the request ended: records of their own, linked to the stored request.
     let late = "the detached task failed late";
