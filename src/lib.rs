@@ -48,10 +48,20 @@ pub use fmd_runtime::{
     init_from_env, monitor, shutdown,
 };
 
-/// The attributes: `use fmd::prelude::*;` brings `#[monitored]` and `#[capture]`.
+/// The attributes: `use fmd::prelude::*;` brings `#[monitored]` and `#[capture]`, and
+/// [`FutureExt`]'s `fut.in_current_request()`.
 pub mod prelude {
     pub use fmd_macros::{capture, monitored};
+    pub use fmd_runtime::request::FutureExt as _;
 }
+
+/// Spawned tasks: `fut.in_current_request()` carries the current request's context and
+/// logical stack into a future that runs elsewhere; a panic or `capture!` in it is
+/// recorded on that request (see [`spawn`] for tokio).
+pub use fmd_runtime::request::{FutureExt, InCurrentRequest};
+
+#[cfg(feature = "axum")]
+pub use fmd_dashboard::axum::spawn;
 
 /// `#[fmd::monitored]` works without the prelude too (the form people write first).
 /// `#[capture]` has no such path: `fmd::capture!` (the handled-error macro) holds the name

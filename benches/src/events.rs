@@ -154,6 +154,7 @@ impl EventMaker {
             errors,
             outlier: None,
             profile: None,
+            link: None,
         }
     }
 }

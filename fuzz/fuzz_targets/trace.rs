@@ -92,6 +92,7 @@ fuzz_target!(|input: Input| {
             errors: vec![record],
             outlier: None,
             profile: None,
+            link: None,
         }))
     } else {
         Event::Error(Box::new(record))

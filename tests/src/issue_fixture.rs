@@ -103,6 +103,7 @@ fn failed_request(endpoint: &'static str, time_ms: i64, errors: Vec<ErrorRecord>
         errors,
         outlier: None,
         profile: None,
+        link: None,
     }))
 }
 

@@ -49,6 +49,7 @@ fn request(endpoint: &'static str, time_ms: i64, duration_us: u64, status: u16) 
         errors: Vec::new(),
         outlier: None,
         profile: None,
+        link: None,
     }))
 }
 

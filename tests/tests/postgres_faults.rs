@@ -38,6 +38,7 @@ fn request(time_ms: i64) -> Event {
         errors: Vec::new(),
         outlier: None,
         profile: None,
+        link: None,
     }))
 }
 

@@ -86,6 +86,7 @@ fn request(time_ms: i64, duration_us: u64, status: u16) -> RequestEvent {
         errors: Vec::new(),
         outlier: None,
         profile: None,
+        link: None,
     }
 }
 

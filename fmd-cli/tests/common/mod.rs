@@ -54,6 +54,7 @@ pub fn request(endpoint: &'static str, time_ms: i64, status: u16) -> Event {
         errors,
         outlier: None,
         profile: None,
+        link: None,
     }))
 }
 

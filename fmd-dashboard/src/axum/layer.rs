@@ -7,7 +7,12 @@
 //! connection is not dropped). A request whose future is dropped early is stored as
 //! cancelled. Unmatched paths all count for one `(unmatched)` endpoint, never the raw URI;
 //! what a `fallback_service` or `nest_service` answered other than 404 (static files: axum
-//! gives no route template for them) counts for one `(fallback)` endpoint.
+//! gives no route template for them) counts for one `(fallback)` endpoint. A request on a
+//! route the configuration leaves out (`FMD_IGNORE_ROUTES`, [`Config::ignores_route`]) is
+//! not recorded at all: it is polled with [`request::ignore`] in force, so neither its
+//! handler nor its `capture!` queues anything.
+//!
+//! [`Config::ignores_route`]: fmd_runtime::Config::ignores_route
 //!
 //! When a request starts, the layer calls the group-by hook (if one is set) and applies the
 //! endpoint's level: at level 2 or more it keeps the URI and headers for a possible outlier
@@ -128,11 +133,14 @@ where
             .skip
             .as_deref()
             .is_some_and(|p| under(req.uri().path(), p));
-        if skip {
+        let matched = req.extensions().get::<MatchedPath>();
+        let ignored = matched.is_some_and(|m| self.config.ignores_route(m.as_str()));
+        if skip || ignored {
             return ResponseFuture {
                 inner: self.inner.call(req),
                 ctx: None,
                 done: false,
+                ignored,
                 memo: None,
                 slot: 0,
             };
@@ -161,6 +169,7 @@ where
             inner: self.inner.call(req),
             ctx: Some(ctx),
             done: false,
+            ignored: false,
             memo: Some(self.memo.clone()),
             slot,
         }
@@ -174,6 +183,8 @@ pin_project_lite::pin_project! {
         inner: F,
         ctx: Option<Box<RequestCtx>>,
         done: bool,
+        // A route left out (`Config::ignores_route`): polled with nothing recorded.
+        ignored: bool,
         memo: Option<Arc<RouteMemo>>,
         slot: usize,
     }
@@ -227,7 +238,9 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         if this.ctx.is_none() && !*this.done {
-            // A skipped (dashboard) request: pass through untouched.
+            // A skipped (dashboard) request: pass through untouched; a route left out:
+            // with nothing recorded by the code it runs either.
+            let _ignoring = this.ignored.then(request::ignore);
             return this.inner.poll(cx);
         }
         let polled = {

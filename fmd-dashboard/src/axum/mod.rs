@@ -4,6 +4,7 @@
 //! method and final status, and turns a handler panic into a 500 after recording it — and
 //! nests the dashboard at the configured path (`/dashboard`). [`serve`] runs it with client
 //! addresses and stores what is queued when the process is stopped (Ctrl-C, SIGTERM).
+//! [`spawn`] is `tokio::spawn` of a task that carries the current request.
 //!
 //! Without the feature `pages` (recording only: `fmd = { default-features = false,
 //! features = ["axum"] }`) there is no dashboard to mount: [`bind`] only adds the layer,
@@ -14,9 +15,11 @@ mod body;
 mod layer;
 mod memo;
 mod serve;
+mod spawn;
 
 pub use layer::{FmdLayer, FmdService, ResponseFuture};
 pub use serve::{serve, shutdown_signal};
+pub use spawn::spawn;
 
 use axum::Router;
 

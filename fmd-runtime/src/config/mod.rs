@@ -6,6 +6,7 @@
 
 mod alerts;
 mod database;
+mod ignore;
 mod sessions;
 
 pub use alerts::AlertSettings;
@@ -80,6 +81,10 @@ pub struct Config {
     pub sessions: SessionTimeouts,
     /// Where alerts go and when a busy issue alerts (`FMD_ALERT_*`); no channel, no alerts.
     pub alerts: AlertSettings,
+    /// Route templates whose requests are not recorded at all (`FMD_IGNORE_ROUTES`,
+    /// comma-separated: `/health,/metrics`; a last segment `/*` covers a prefix:
+    /// `/internal/*`); none by default. See [`Config::ignores_route`].
+    pub ignore_routes: Vec<String>,
 }
 
 impl Default for Config {
@@ -108,6 +113,7 @@ impl Default for Config {
             timezone: None,
             sessions: SessionTimeouts::default(),
             alerts: AlertSettings::default(),
+            ignore_routes: Vec::new(),
         }
     }
 }
@@ -171,6 +177,7 @@ struct FileConfig {
     alert_email_to: Option<Vec<String>>,
     alert_email_from: Option<String>,
     alert_rate: Option<String>,
+    ignore_routes: Option<Vec<String>>,
 }
 
 /// Smallest byte budget of the queue: one event with a message of the largest size fits.
@@ -277,6 +284,9 @@ impl Config {
         if let Some(patterns) = file.scrub_patterns {
             self.scrub_patterns = patterns;
         }
+        if let Some(routes) = file.ignore_routes {
+            self.ignore_routes = routes;
+        }
         if let Some(on) = file.client_errors {
             self.client_errors = on;
         }
@@ -358,6 +368,9 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        if let Some(v) = var("FMD_IGNORE_ROUTES") {
+            self.ignore_routes = ignore::parse_list(&v);
+        }
         if let Some(v) = var("FMD_QUEUE_BYTES") {
             self.queue_bytes = parse("FMD_QUEUE_BYTES", &v, "a number of bytes")?;
         }
@@ -407,6 +420,7 @@ impl Config {
         if self.queue_capacity == 0 || self.batch_size == 0 {
             return bad("queue_capacity/batch_size", "must be at least 1");
         }
+        ignore::validate(&self.ignore_routes)?;
         if let Err(e) = crate::secrets::ExtraPatterns::compile(&self.scrub_patterns) {
             return bad("scrub_patterns", &format!("not a regular expression: {e}"));
         }

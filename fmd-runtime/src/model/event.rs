@@ -20,6 +20,7 @@ pub const CUT_NODE: &str = "(more calls, not recorded: the call tree is full)";
 
 use super::counted::Counted;
 use super::function::FnInfo;
+use super::link::Link;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
@@ -113,6 +114,24 @@ pub struct RequestEvent {
     pub outlier: Option<Box<OutlierEvent>>,
     /// Level 3: the call tree of the `#[capture]` functions the request ran.
     pub profile: Option<Box<ProfileEvent>>,
+    /// Shared with the tasks that carry this request's context, when it has any: the
+    /// writer notes the stored row in it, for their late records.
+    pub link: Option<Arc<RequestLink>>,
+}
+
+/// The link a request shares with the tasks carrying its context (see [`super::link`]).
+pub type RequestLink = Link<ErrorRecord>;
+
+/// An error recorded by a task carrying a request's context after that request was queued:
+/// stored on the request's endpoint, linked to its row when that was stored.
+#[derive(Debug, Clone)]
+pub struct LateError {
+    /// The request's endpoint.
+    pub endpoint: Cow<'static, str>,
+    /// The request's link (its row, once stored).
+    pub link: Arc<RequestLink>,
+    /// The error or panic.
+    pub record: ErrorRecord,
 }
 
 /// What level 2 keeps of a request slower than `outlier_factor` × its endpoint's typical
@@ -176,6 +195,8 @@ pub enum Event {
     Request(Box<RequestEvent>),
     /// An error captured outside any request (e.g. a background job).
     Error(Box<ErrorRecord>),
+    /// An error a spawned task recorded for a request that had ended.
+    Late(Box<LateError>),
     /// A custom graph's value.
     Sample(Box<Sample>),
     /// Store everything queued before this, then answer.
@@ -259,6 +280,7 @@ impl Event {
                 bytes
             }
             Event::Error(e) => e.weight(),
+            Event::Late(l) => l.record.weight() + l.endpoint.len(),
             Event::Sample(s) => size_of::<Sample>() + s.graph.len(),
             // Not queued: the queue's byte budget does not hold them.
             Event::Flush(_) | Event::Counted(_) => 0,

@@ -189,6 +189,7 @@ impl Metrics {
         let _ = crate::fence::contain(|| match event {
             Event::Request(r) => self.observe_request(r),
             Event::Error(e) => self.exception(Cow::Borrowed(BACKGROUND), e.kind),
+            Event::Late(l) => self.exception(l.endpoint.clone(), l.record.kind),
             Event::Flush(_) | Event::Sample(_) | Event::Counted(_) => {}
         });
     }

@@ -9,10 +9,12 @@ use super::queue::{self, Queue};
 use super::state::{PipelineState, set_level};
 use super::stats::Stats;
 use crate::config::{Config, ConfigError};
-use crate::model::event::{ErrorRecord, Event, RequestEvent};
+use crate::model::event::RequestLink;
+use crate::model::event::{ErrorRecord, Event, LateError, RequestEvent};
 use crate::model::function::{FnInfo, registry};
 use crate::store::WriteOptions;
 use once_cell::sync::OnceCell;
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -178,11 +180,40 @@ impl Monitor {
 
     /// Queues a finished request. Never blocks: a full queue drops and counts it.
     pub fn send_request(&self, event: RequestEvent) {
+        if crate::request::ignoring() {
+            return; // made while a route left out was polled
+        }
+        let link = event.link.clone();
         self.send_event(Event::Request(Box::new(event)));
+        if let Some(link) = link {
+            // What its tasks recorded since it ended follows it.
+            let (endpoint, records) = link.queued();
+            self.send_late(&link, endpoint, records);
+        }
+    }
+
+    /// Queues what a task carrying a request's context recorded after that request was
+    /// queued: on the request's endpoint, linked to its row.
+    pub(crate) fn send_late(
+        &self,
+        link: &Arc<RequestLink>,
+        endpoint: Cow<'static, str>,
+        records: Vec<ErrorRecord>,
+    ) {
+        for record in records {
+            self.send_event(Event::Late(Box::new(LateError {
+                endpoint: endpoint.clone(),
+                link: link.clone(),
+                record,
+            })));
+        }
     }
 
     /// Queues an error that happened outside any request.
     pub fn send_error(&self, record: ErrorRecord) {
+        if crate::request::ignoring() {
+            return;
+        }
         self.send_event(Event::Error(Box::new(record)));
     }
 

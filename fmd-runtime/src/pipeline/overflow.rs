@@ -216,6 +216,7 @@ mod tests {
             errors: Vec::new(),
             outlier: None,
             profile: None,
+            link: None,
         }
     }
 

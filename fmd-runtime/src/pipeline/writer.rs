@@ -276,6 +276,7 @@ fn injected_panic(batch: &[Event]) {
     let hit = batch.iter().any(|event| match event {
         Event::Request(r) => r.errors.iter().any(marked),
         Event::Error(e) => marked(e),
+        Event::Late(l) => marked(&l.record),
         Event::Flush(_) | Event::Sample(_) | Event::Counted(_) => false,
     });
     if hit {
@@ -298,6 +299,7 @@ fn scrub_batch(batch: &mut [Event], extra: &ExtraPatterns) {
                 &mut r.errors
             }
             Event::Error(e) => std::slice::from_mut(&mut **e),
+            Event::Late(l) => std::slice::from_mut(&mut l.record),
             Event::Flush(_) | Event::Sample(_) | Event::Counted(_) => continue,
         };
         for error in errors.iter_mut() {
@@ -315,6 +317,7 @@ fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
         let errors: &mut [ErrorRecord] = match event {
             Event::Request(r) => &mut r.errors,
             Event::Error(e) => std::slice::from_mut(&mut **e),
+            Event::Late(l) => std::slice::from_mut(&mut l.record),
             Event::Flush(_) | Event::Sample(_) | Event::Counted(_) => continue,
         };
         for error in errors.iter_mut().filter(|e| e.native.is_some()) {

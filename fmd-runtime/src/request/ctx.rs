@@ -14,10 +14,11 @@ use super::outlier;
 use super::profile::Profile;
 use super::stack::{self, Frame, Modes};
 use crate::clock;
+use crate::model::event::RequestLink;
 use crate::model::event::{ErrorKind, ErrorRecord, RequestEvent, TraceFrame, UNMATCHED};
 use crate::model::function::FnInfo;
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -60,6 +61,8 @@ pub struct RequestCtx {
     slow_stack: Option<Vec<Frame>>,
     /// Level 3: the call tree.
     pub(crate) profile: Option<Box<Profile>>,
+    /// Shared with the tasks that carry this request's context (`in_current_request`).
+    pub(crate) link: Option<Arc<RequestLink>>,
 }
 
 /// Most errors recorded for one request.
@@ -67,6 +70,32 @@ pub const MAX_ERRORS: usize = 64;
 
 thread_local! {
     static CURRENT: RefCell<Option<Box<RequestCtx>>> = const { RefCell::new(None) };
+    static IGNORING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keeps what runs on this thread unrecorded until it drops; see [`ignore`].
+pub struct Ignoring {
+    previous: bool,
+}
+
+/// Leaves what is polled until the guard drops unrecorded: a request on a route the
+/// configuration leaves out ([`Config::ignores_route`](crate::Config::ignores_route)).
+/// Its `#[monitored]` handler makes no request of its own, and its `capture!` and panics
+/// are not queued.
+pub fn ignore() -> Ignoring {
+    let previous = IGNORING.try_with(|i| i.replace(true)).unwrap_or(false);
+    Ignoring { previous }
+}
+
+impl Drop for Ignoring {
+    fn drop(&mut self) {
+        let _ = IGNORING.try_with(|i| i.set(self.previous));
+    }
+}
+
+/// Whether a left-out request is being polled on this thread.
+pub(crate) fn ignoring() -> bool {
+    IGNORING.try_with(Cell::get).unwrap_or(false)
 }
 
 impl RequestCtx {
@@ -92,6 +121,7 @@ impl RequestCtx {
             http: None,
             slow_stack: None,
             profile: None,
+            link: None,
         })
     }
 
@@ -192,6 +222,11 @@ impl RequestCtx {
         }
     }
 
+    /// The link its tasks share with it, made on first use.
+    pub(crate) fn link(&mut self) -> Arc<RequestLink> {
+        self.link.get_or_insert_with(Arc::default).clone()
+    }
+
     /// Adds an error; past [`MAX_ERRORS`] per request further ones are only counted.
     pub fn push_error(&mut self, record: ErrorRecord) {
         if self.errors.len() < MAX_ERRORS {
@@ -210,6 +245,12 @@ impl RequestCtx {
         let level = monitor.level_for(self.endpoint_name(counted), counted);
         let endpoint = self.endpoint();
         let mut ctx = *self;
+        if let Some(link) = &ctx.link {
+            // What its tasks recorded while it ran joins it.
+            for record in link.close(endpoint.clone()) {
+                ctx.push_error(record);
+            }
+        }
         if let Some(code @ 400..=499) = status {
             // The handler's outcome became the client's 4xx: a client error, or nothing.
             let keep = monitor.config().client_errors;
@@ -259,6 +300,7 @@ impl RequestCtx {
             errors: ctx.errors,
             outlier,
             profile,
+            link: ctx.link,
         }
     }
 }

@@ -16,9 +16,11 @@
 //! | `scrub` | secrets out of URLs and headers |
 //! | `client` | the client's address, behind trusted proxies too |
 //! | `hooks` | the group-by hook |
+//! | `spawned` | a request's context carried into a spawned task ([`FutureExt::in_current_request`]) |
 //! | `tracing_layer` | feature `tracing`: `tracing` error events as captured errors |
 //!
-//! Framework adapters (the axum layer) use [`RequestCtx`], [`enter`], [`with_current`] and
+//! Framework adapters (the axum layer) use [`RequestCtx`], [`enter`], [`ignore`] (a route
+//! left out), [`with_current`] and
 //! the group-by hook's [`has_group_by`] / [`group_of`]; everything else is internal.
 
 mod client;
@@ -31,14 +33,20 @@ pub(crate) mod panic;
 mod profile;
 pub(crate) mod return_trace;
 pub mod scrub;
+mod spawned;
 pub(crate) mod stack;
 #[cfg(feature = "tracing")]
 pub mod tracing_layer;
 pub(crate) mod wrappers;
 
+pub(crate) use ctx::ignoring;
+
 pub use client::{client_address, parse_trusted};
-pub use ctx::{Entered, MAX_ANSWER, MAX_ERRORS, RequestCtx, enter, in_request, with_current};
+pub use ctx::{
+    Entered, Ignoring, MAX_ANSWER, MAX_ERRORS, RequestCtx, enter, ignore, in_request, with_current,
+};
 pub use error::{MAX_MESSAGE, MAX_SOURCES, TRUNCATED, cap_message, message_of};
 pub use hooks::{MAX_GROUP_BY, group_by, group_of, has_group_by};
 pub use outlier::threshold_us;
+pub use spawned::{FutureExt, InCurrentRequest};
 pub use stack::{Frame, MAX_DEPTH, snapshot};

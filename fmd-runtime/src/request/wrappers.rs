@@ -81,6 +81,9 @@ impl<F: Future> Future for Framed<F> {
 /// Records the handler's share of the request when it starts; returns the request it owns
 /// when there is no request in flight (it then is the request).
 fn begin(info: &'static FnInfo) -> Option<Box<RequestCtx>> {
+    if request::ignoring() {
+        return None; // a route left out: no request of its own either
+    }
     let attached = request::with_current(|ctx| ctx.attach(info)).is_some();
     if attached {
         request::refresh_modes();

@@ -106,6 +106,10 @@ impl PgStore {
                     let endpoint = w.endpoint(BACKGROUND)?;
                     w.error(None, endpoint, e)?;
                 }
+                Event::Late(l) => {
+                    let endpoint = w.endpoint(&l.endpoint)?;
+                    w.error(l.link.row(), endpoint, &l.record)?;
+                }
                 Event::Sample(s) => w.sample(s)?,
                 Event::Counted(c) => {
                     for ((name, hour), sums) in &c.hours {
@@ -437,6 +441,9 @@ impl Writer<'_, '_> {
         let Some(request_id) = id else {
             return Ok(()); // level 0: only "last requested"
         };
+        if let Some(link) = &r.link {
+            link.set_row(request_id); // for its tasks' late records
+        }
         let route: &str = if r.route.is_empty() {
             UNMATCHED
         } else {

@@ -96,6 +96,10 @@ impl SqliteStore {
                     let endpoint = w.endpoint(BACKGROUND)?;
                     w.error(None, endpoint, e)?;
                 }
+                Event::Late(l) => {
+                    let endpoint = w.endpoint(&l.endpoint)?;
+                    w.error(l.link.row(), endpoint, &l.record)?;
+                }
                 Event::Sample(s) => w.sample(s)?,
                 Event::Counted(c) => {
                     for ((name, hour), sums) in &c.hours {
@@ -215,6 +219,9 @@ impl Writer<'_> {
             self.options.instance,
         ])?;
         let request_id = self.tx.last_insert_rowid();
+        if let Some(link) = &r.link {
+            link.set_row(request_id); // for its tasks' late records
+        }
         self.rollup.stored(endpoint, r);
         for e in &r.errors {
             self.error(Some(request_id), endpoint, e)?;

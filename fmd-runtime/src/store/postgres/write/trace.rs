@@ -19,6 +19,7 @@ impl Writer<'_, '_> {
             let errors = match event {
                 Event::Request(r) if r.level > 0 => &r.errors[..],
                 Event::Error(e) => std::slice::from_ref(&**e),
+                Event::Late(l) => std::slice::from_ref(&l.record),
                 _ => continue,
             };
             for e in errors {
