@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use fmd_runtime::Database;
 use fmd_runtime::store::AnyReader;
 use fmd_runtime::store::issues::{IssueAction, IssueStatus};
-use fmd_runtime::store::read::{DAY_MS, IssueFilter, IssueSort};
+use fmd_runtime::store::read::{DAY_MS, IssueFilter, IssueSort, IssueStore};
 use fmd_tests::both_engines;
 use fmd_tests::browser::XSS_SCRIPT;
 use fmd_tests::dashboard_fixture::now_ms;
@@ -311,6 +311,72 @@ fn a_schema_6_database_upgrades_searchable(engine: Engine) {
         ),
         Some(7)
     );
+}
+
+/// 100,000 occurrences of 2,000 issues; prints how long each kind of search takes (run
+/// with `--ignored --nocapture`; a figure, never a threshold).
+fn searching_a_hundred_thousand_occurrences(engine: Engine) {
+    let (db, _dir) = fresh_database(engine);
+    let now = now_ms();
+    let seed_db = db.clone();
+    off_runtime(move || {
+        let f = function_in("big::jobs", "run", "src/jobs.rs", "fn run() {}");
+        for batch in 0..100 {
+            let errors = (0..1000)
+                .map(|i| {
+                    let n = batch * 1000 + i;
+                    let ty: &'static str =
+                        Box::leak(format!("big::E{}", n % 2000).into_boxed_str());
+                    let word = ["alpha", "beta", "gamma", "delta"][(n % 4) as usize];
+                    error(ty, &format!("job {n} failed in {word}"), &[f], now - n)
+                })
+                .collect();
+            let version = if batch < 50 { "1.0.0" } else { "2.0.0" };
+            write_on(&seed_db, version, "big::jobs::run", errors);
+        }
+    });
+    let timed = |label: &str, filter: IssueFilter| {
+        let db = db.clone();
+        off_runtime(move || {
+            let mut reader = AnyReader::open(&db).expect("open the store");
+            let started = std::time::Instant::now();
+            let page = reader
+                .issues(&filter, IssueSort::LastSeen, true, 0, 25)
+                .expect("search");
+            println!(
+                "{label}: {} issues, first page in {:?}",
+                page.total,
+                started.elapsed()
+            );
+            page.total
+        })
+    };
+    assert_eq!(timed("all", IssueFilter::default()), 2000);
+    assert!(timed("words", words("e1234")) >= 1);
+    assert!(timed("two words", words("failed gamma")) >= 1);
+    let version = IssueFilter {
+        version: "2.0.0".into(),
+        ..IssueFilter::default()
+    };
+    assert!(timed("version", version) >= 1);
+    let range = IssueFilter {
+        from: Some(now - 10_000),
+        to: Some(now),
+        ..IssueFilter::default()
+    };
+    assert!(timed("range", range) >= 1);
+}
+
+#[test]
+#[ignore = "seeds 100,000 occurrences: run with --ignored --nocapture for the figures"]
+fn searching_a_hundred_thousand_occurrences_sqlite() {
+    searching_a_hundred_thousand_occurrences(Engine::Sqlite);
+}
+
+#[test]
+#[ignore = "seeds 100,000 occurrences: run with --ignored --nocapture for the figures"]
+fn searching_a_hundred_thousand_occurrences_postgres() {
+    searching_a_hundred_thousand_occurrences(Engine::Postgres);
 }
 
 both_engines!(
