@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use fmd_runtime::Database;
 use fmd_runtime::store::AnyReader;
 use fmd_runtime::store::issues::{IssueAction, IssueStatus};
-use fmd_runtime::store::read::{DAY_MS, IssueFilter, IssueSort, IssueStore};
+use fmd_runtime::store::read::{DAY_MS, IssueFilter, IssueSort};
 use fmd_tests::both_engines;
 use fmd_tests::browser::XSS_SCRIPT;
 use fmd_tests::dashboard_fixture::now_ms;
