@@ -1,5 +1,6 @@
-//! `fmd export`: stored rows to standard output as CSV or JSON, streamed page by page
-//! (keyset-paged reads of [`MAX_PAGE`] rows), so memory stays constant at any size.
+//! `fmd export`: stored requests or issues to standard output as CSV or JSON, streamed
+//! page by page (reads of [`MAX_PAGE`] rows: requests keyset-paged, issues by offset), so
+//! memory stays constant at any size.
 
 use std::io::{BufWriter, ErrorKind, Write};
 
@@ -8,7 +9,8 @@ use clap::{Subcommand, ValueEnum};
 use fmd_dashboard::export as csv;
 use fmd_runtime::Database;
 use fmd_runtime::store::check::open_read_only;
-use fmd_runtime::store::read::{DashboardStore, MAX_PAGE, RequestWindow};
+use fmd_runtime::store::read::{DashboardStore, IssueFilter, IssueSort, MAX_PAGE, RequestWindow};
+use serde::Serialize;
 
 use crate::timespec::{format_ms, parse_time};
 
@@ -30,6 +32,22 @@ pub enum What {
         #[arg(long)]
         endpoint: Option<String>,
     },
+    /// Issues with an occurrence in `since <= time < until`, most recently seen first.
+    Issues {
+        /// Start (inclusive): RFC 3339 (2024-05-01T00:00:00Z) or Unix milliseconds.
+        #[arg(long, value_parser = parse_time)]
+        since: i64,
+        /// End (exclusive), the same forms; default now.
+        #[arg(long, value_parser = parse_time)]
+        until: Option<i64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        /// Only issues that happened on this endpoint (its name as on the overview, or its
+        /// id).
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
 }
 
 /// Output formats.
@@ -44,12 +62,20 @@ pub enum Format {
 /// Writes the rows `what` names to standard output.
 pub fn run(database: &Database, what: What) -> anyhow::Result<()> {
     crate::require_existing(database)?;
-    let What::Requests {
-        since,
-        until,
-        format,
-        endpoint,
-    } = what;
+    let (since, until, format, endpoint, issues) = match what {
+        What::Requests {
+            since,
+            until,
+            format,
+            endpoint,
+        } => (since, until, format, endpoint, false),
+        What::Issues {
+            since,
+            until,
+            format,
+            endpoint,
+        } => (since, until, format, endpoint, true),
+    };
     let until = until.unwrap_or_else(|| crate::now_ms().saturating_add(1));
     if until < since {
         bail!(
@@ -59,62 +85,98 @@ pub fn run(database: &Database, what: What) -> anyhow::Result<()> {
         );
     }
     let mut store = open_read_only(database).with_context(|| format!("cannot open {database}"))?;
-    let endpoint_id = match endpoint {
+    let endpoint = match endpoint {
         None => None,
         Some(name) => Some(find_endpoint(&mut *store, &name)?),
     };
-    let mut window = RequestWindow {
-        from: since,
-        to: until,
-        endpoint_id,
-        instance: None,
-        after: None,
-        limit: MAX_PAGE,
-    };
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    let written = (|| -> anyhow::Result<()> {
-        let mut first = true;
-        match format {
-            Format::Csv => csv::write_line(&mut out, &csv::REQUEST_COLUMNS)?,
-            Format::Json => writeln!(out, "[")?,
-        }
-        loop {
+    let written = if issues {
+        let filter = IssueFilter {
+            endpoint_id: endpoint.map(|(id, _)| id),
+            from: Some(since),
+            to: Some(until),
+            ..IssueFilter::default()
+        };
+        let mut offset = 0;
+        stream(format, &csv::ISSUE_COLUMNS, csv::issue_fields, || {
+            let page = store
+                .issues(
+                    &filter,
+                    IssueSort::LastSeen,
+                    true,
+                    offset,
+                    u64::from(MAX_PAGE),
+                )
+                .context("cannot read the issues")?
+                .rows;
+            offset += page.len() as u64;
+            Ok(page)
+        })
+    } else {
+        let mut window = RequestWindow {
+            from: since,
+            to: until,
+            endpoint_id: endpoint.map(|(id, _)| id),
+            instance: None,
+            after: None,
+            limit: MAX_PAGE,
+        };
+        stream(format, &csv::REQUEST_COLUMNS, csv::request_fields, || {
             let page = store
                 .requests_in_window(&window)
                 .context("cannot read the requests")?;
-            for row in &page {
-                match format {
-                    Format::Csv => csv::write_line(&mut out, &csv::request_fields(row))?,
-                    Format::Json => {
-                        if !first {
-                            writeln!(out, ",")?;
-                        }
-                        serde_json::to_writer(&mut out, row)?;
-                    }
-                }
-                first = false;
+            if let Some(last) = page.last() {
+                window.after = Some((last.time, last.id));
             }
-            match page.last() {
-                Some(last) if page.len() >= MAX_PAGE as usize => {
-                    window.after = Some((last.time, last.id));
-                }
-                _ => break,
-            }
-        }
-        if let Format::Json = format {
-            if !first {
-                writeln!(out)?;
-            }
-            writeln!(out, "]")?;
-        }
-        out.flush()?;
-        Ok(())
-    })();
+            Ok(page)
+        })
+    };
     match written {
         // `fmd export … | head` closes the pipe early: not a failure.
         Err(e) if is_broken_pipe(&e) => Ok(()),
         other => other,
     }
+}
+
+/// Writes every page `next_page` reads (until one holds fewer than [`MAX_PAGE`] rows) to
+/// standard output as CSV with `columns`, or as one JSON array.
+fn stream<R: Serialize, const N: usize>(
+    format: Format,
+    columns: &[&str],
+    fields: fn(&R) -> [String; N],
+    mut next_page: impl FnMut() -> anyhow::Result<Vec<R>>,
+) -> anyhow::Result<()> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut first = true;
+    match format {
+        Format::Csv => csv::write_line(&mut out, columns)?,
+        Format::Json => writeln!(out, "[")?,
+    }
+    loop {
+        let page = next_page()?;
+        for row in &page {
+            match format {
+                Format::Csv => csv::write_line(&mut out, &fields(row))?,
+                Format::Json => {
+                    if !first {
+                        writeln!(out, ",")?;
+                    }
+                    serde_json::to_writer(&mut out, row)?;
+                }
+            }
+            first = false;
+        }
+        if page.len() < MAX_PAGE as usize {
+            break;
+        }
+    }
+    if let Format::Json = format {
+        if !first {
+            writeln!(out)?;
+        }
+        writeln!(out, "]")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -129,21 +191,21 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The endpoint's id by name (or an id given as a number).
-fn find_endpoint(store: &mut (impl DashboardStore + ?Sized), name: &str) -> anyhow::Result<i64> {
+/// The endpoint's id and name by name (or an id given as a number).
+fn find_endpoint(
+    store: &mut (impl DashboardStore + ?Sized),
+    name: &str,
+) -> anyhow::Result<(i64, String)> {
     if let Ok(id) = name.parse::<i64>()
-        && store
-            .endpoint(id)
-            .context("cannot read the endpoints")?
-            .is_some()
+        && let Some(e) = store.endpoint(id).context("cannot read the endpoints")?
     {
-        return Ok(id);
+        return Ok((id, e.name));
     }
     let endpoints = store
         .overview(crate::now_ms(), None)
         .context("cannot read the endpoints")?;
     match endpoints.iter().find(|e| e.name == name) {
-        Some(e) => Ok(e.id),
+        Some(e) => Ok((e.id, e.name.clone())),
         None => bail!("no endpoint named {name:?} (see the overview for the names)"),
     }
 }

@@ -305,6 +305,76 @@ fn export_requests_streams_csv_and_json_in_a_window() {
 }
 
 #[test]
+fn export_issues_in_a_window_as_csv_and_json() {
+    let db = Db::standard();
+    let now = common::now_ms();
+    // Both failures ("broken at <n>", no in-app frames) are one issue on two endpoints.
+    let run = db.fmd(&["export", "issues", "--since", "0"], "", &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,status,type_name,message,count,first_seen,last_seen,first_version,last_version,variants,resolved_version"
+    );
+    assert_eq!(lines.len(), 2, "{run:?}");
+    assert!(
+        lines[1].starts_with("1,open,app::Broken,broken at <n>,2,"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].ends_with(",1.2.3,1.2.3,2,"), "{}", lines[1]);
+    // Only the recent occurrence is in the last two days: the issue is still listed.
+    let since = (now - 2 * common::DAY).to_string();
+    let run = db.fmd(
+        &["export", "issues", "--since", &since, "--format", "json"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{run:?}");
+    assert_eq!(rows[0]["type_name"], "app::Broken");
+    assert_eq!(rows[0]["status"], "open");
+    // A window without occurrences, and an endpoint without the issue's recent one.
+    let until = (now - 39 * common::DAY).to_string();
+    let old = db.fmd(
+        &["export", "issues", "--since", &since, "--until", &until],
+        "",
+        &[],
+    );
+    assert_eq!(old.code, Some(1), "--until before --since: {old:?}");
+    // A window without any occurrence.
+    let (from, to) = (
+        (now - 35 * common::DAY).to_string(),
+        (now - 30 * common::DAY).to_string(),
+    );
+    let run = db.fmd(
+        &["export", "issues", "--since", &from, "--until", &to],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout.lines().count(), 1, "only the header: {run:?}");
+    // By endpoint: the issue happened on both.
+    for endpoint in ["app::items", "app::orders"] {
+        let run = db.fmd(
+            &["export", "issues", "--since", "0", "--endpoint", endpoint],
+            "",
+            &[],
+        );
+        assert_eq!(run.stdout.lines().count(), 2, "{run:?}");
+    }
+    let run = db.fmd(
+        &["export", "issues", "--since", "0", "--endpoint", "nope"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let run = db.fmd(&["export", "issues", "--since", "soon"], "", &[]);
+    assert_eq!(run.code, Some(2), "a bad argument: {run:?}");
+}
+
+#[test]
 fn export_pages_through_more_rows_than_one_page() {
     let base = common::now_ms() - common::DAY;
     let events: Vec<_> = (0..2_500)

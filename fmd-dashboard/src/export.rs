@@ -8,7 +8,7 @@
 
 use std::io::Write;
 
-use fmd_runtime::store::read::{FailedRequest, RequestRow};
+use fmd_runtime::store::read::{FailedRequest, IssueSummary, RequestRow};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -108,6 +108,38 @@ pub fn failed_fields(r: &FailedRequest) -> [String; 8] {
         r.cancelled.to_string(),
         r.duration_us.to_string(),
         r.group_id.map(|g| g.to_string()).unwrap_or_default(),
+    ]
+}
+
+/// The columns of the issue list ([`issue_fields`]).
+pub const ISSUE_COLUMNS: [&str; 11] = [
+    "id",
+    "status",
+    "type_name",
+    "message",
+    "count",
+    "first_seen",
+    "last_seen",
+    "first_version",
+    "last_version",
+    "variants",
+    "resolved_version",
+];
+
+/// An issue's fields, in the order of [`ISSUE_COLUMNS`].
+pub fn issue_fields(i: &IssueSummary) -> [String; 11] {
+    [
+        i.id.to_string(),
+        i.status.as_str().to_owned(),
+        i.type_name.clone(),
+        i.message.clone(),
+        i.count.to_string(),
+        rfc3339(i.first_seen),
+        rfc3339(i.last_seen),
+        i.first_version.clone().unwrap_or_default(),
+        i.last_version.clone().unwrap_or_default(),
+        i.variant_count.to_string(),
+        i.resolved_version.clone().unwrap_or_default(),
     ]
 }
 

@@ -2,7 +2,7 @@
 //! its file (prefixes, every word required, case-insensitive), an endpoint, a status, a
 //! version and a time range, each alone and together; query syntax typed into the words
 //! is only words; the exceptions page's search form and `GET /api/v1/issues?q=` answer the
-//! same; and a schema-6 database upgrades with every issue searchable.
+//! same, and so does the list's CSV download; and a schema-6 database upgrades with every issue searchable.
 
 use std::net::SocketAddr;
 
@@ -255,6 +255,44 @@ async fn the_page_and_the_api_search_the_same(engine: Engine) {
     );
     assert!(hostile.body.contains("&lt;script&gt;window.__xss"));
     assert!(!hostile.body.contains(XSS_SCRIPT), "messages stay text too");
+    // The CSV download holds the rows of the same search, all pages of them.
+    let csv = get(
+        addr,
+        "/dashboard/exceptions/issues.csv?q=notfound&isort=count",
+        &[("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,status,type_name,message,count,first_seen,last_seen,first_version,last_version,variants,resolved_version"
+    );
+    assert_eq!(lines.len(), 3, "{}", csv.body);
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains(",open,shop::NotFound,"))
+    );
+    let all = get(
+        addr,
+        "/dashboard/exceptions/issues.csv",
+        &[("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(all.body.lines().count(), 5, "{}", all.body);
+    assert!(
+        all.body.contains("\"bad token \"\"* OR ) NEAR( -x"),
+        "a message is one quoted field: {}",
+        all.body
+    );
+    assert!(
+        page.body
+            .contains("/dashboard/exceptions/issues.csv?q=forecast"),
+        "the page links its download"
+    );
+    let anonymous = get(addr, "/dashboard/exceptions/issues.csv", &[]).await;
+    assert_eq!(anonymous.status, 303, "login first");
     let days = get(
         addr,
         "/dashboard/exceptions?from=2000-01-01&to=2000-01-02",

@@ -222,6 +222,7 @@ pub async fn issues(
         status: q.status.map(IssueStatus::from),
         words: q.q.unwrap_or_default(),
         endpoint: q.endpoint.unwrap_or_default(),
+        endpoint_id: None,
         version: q.version.unwrap_or_default(),
         from: q.from,
         to: q.to,

@@ -106,6 +106,19 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
         ))
     };
     let link = |k: &str, d: bool| url(status, k, d, 0);
+    let csv = ctx.url(&format!(
+        "/exceptions/issues.csv{}",
+        query(&[
+            ("status", status),
+            ("q", f.q),
+            ("endpoint", f.endpoint),
+            ("version", f.version),
+            ("from", f.from),
+            ("to", f.to),
+            ("isort", key),
+            ("idir", if l.desc { "desc" } else { "asc" }),
+        ])
+    ));
     html! {
         h2 { "Issues " span.muted { "(" (l.issues.total) ": the groups of one bug across code versions)" } }
         nav.filters aria-label="issue status" {
@@ -129,6 +142,7 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
             @if !f.is_empty() {
                 " " a href=(ctx.url(&format!("/exceptions{}", query(&[("status", status)])))) { "clear" }
             }
+            " · " a href=(csv) download { "Download these issues (CSV)" }
         }
         form.bulk method="post" action=(ctx.url("/issues/bulk")) {
         @if ctx.admin {

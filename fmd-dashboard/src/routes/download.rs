@@ -13,10 +13,12 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 
-use super::handlers::InstanceQuery;
+use super::handlers::{InstanceQuery, ListQuery};
 use crate::app::{App, AppError};
 use crate::export;
-use fmd_runtime::store::read::{FailedRequest, MAX_PAGE, RequestRow, RequestWindow};
+use fmd_runtime::store::read::{
+    FailedRequest, IssueFilter, IssueSort, IssueSummary, MAX_PAGE, RequestRow, RequestWindow,
+};
 use fmd_runtime::store::{AnyReader, StoreError};
 
 /// Rows per query of a download.
@@ -59,39 +61,40 @@ fn failed(e: AppError) -> std::io::Error {
     std::io::Error::other(format!("{e:?}"))
 }
 
-/// One page of rows of endpoint `id` (of one instance, or all) from a position.
-type Fetch<P, R> = fn(&mut AnyReader, i64, Option<&str>, &P) -> Result<Vec<R>, StoreError>;
+/// One page of rows of endpoint `id` (the list's filter `F` applied) from a position.
+type Fetch<F, P, R> = fn(&mut AnyReader, i64, &F, &P) -> Result<Vec<R>, StoreError>;
 
 /// How one paged list becomes a download: its columns, one query per page from a
 /// position, and the position after a page.
-struct Paged<P, R> {
+struct Paged<F, P, R> {
     columns: &'static [&'static str],
-    fetch: Fetch<P, R>,
+    fetch: Fetch<F, P, R>,
     fields: fn(&R) -> Vec<String>,
     next: fn(&P, &[R]) -> P,
 }
 
 /// Where a download stands.
-struct Cursor<P: 'static, R: 'static> {
+struct Cursor<F: 'static, P: 'static, R: 'static> {
     app: Arc<App>,
     id: i64,
-    filter: Option<String>,
+    filter: F,
     position: P,
     first: bool,
     done: bool,
-    list: &'static Paged<P, R>,
+    list: &'static Paged<F, P, R>,
 }
 
 /// Streams every page of `list` for endpoint `id` as the CSV file `file`.
-fn download<P, R>(
+fn download<F, P, R>(
     app: Arc<App>,
     id: i64,
-    filter: Option<String>,
+    filter: F,
     file: String,
     start: P,
-    list: &'static Paged<P, R>,
+    list: &'static Paged<F, P, R>,
 ) -> Response
 where
+    F: Clone + Send + Sync + 'static,
     P: Clone + Send + Sync + 'static,
     R: Send + 'static,
 {
@@ -112,7 +115,7 @@ where
             (c.id, c.filter.clone(), c.position.clone(), c.list.fetch);
         let rows = match c
             .app
-            .with_store(move |st| fetch(st, id, filter.as_deref(), &position))
+            .with_store(move |st| fetch(st, id, &filter, &position))
             .await
         {
             Ok(rows) => rows,
@@ -128,22 +131,26 @@ where
 }
 
 /// The failed requests list, newest first, paged by offset.
-static FAILED: Paged<u64, FailedRequest> = Paged {
+static FAILED: Paged<Option<String>, u64, FailedRequest> = Paged {
     columns: &export::FAILED_COLUMNS,
-    fetch: |st, id, filter, offset| Ok(st.failed_requests(id, *offset, PAGE, filter)?.rows),
+    fetch: |st, id, filter, offset| {
+        Ok(st
+            .failed_requests(id, *offset, PAGE, filter.as_deref())?
+            .rows)
+    },
     fields: |r| export::failed_fields(r).to_vec(),
     next: |offset, rows| offset + rows.len() as u64,
 };
 
 /// The request log, oldest first, paged by the last `(time, id)`.
-static LOG: Paged<Option<(i64, i64)>, RequestRow> = Paged {
+static LOG: Paged<Option<String>, Option<(i64, i64)>, RequestRow> = Paged {
     columns: &export::REQUEST_COLUMNS,
     fetch: |st, id, filter, after| {
         st.requests_in_window(&RequestWindow {
             from: i64::MIN,
             to: i64::MAX,
             endpoint_id: Some(id),
-            instance: filter.map(str::to_owned),
+            instance: filter.clone(),
             after: *after,
             limit: MAX_PAGE,
         })
@@ -151,6 +158,26 @@ static LOG: Paged<Option<(i64, i64)>, RequestRow> = Paged {
     fields: |r| export::request_fields(r).to_vec(),
     next: |_, rows| rows.last().map(|r| (r.time, r.id)),
 };
+
+/// The issue list with its filter and order, paged by offset.
+static ISSUES: Paged<(IssueFilter, IssueSort, bool), u64, IssueSummary> = Paged {
+    columns: &export::ISSUE_COLUMNS,
+    fetch: |st, _, (filter, sort, desc), offset| {
+        Ok(st.issues(filter, *sort, *desc, *offset, PAGE)?.rows)
+    },
+    fields: |i| export::issue_fields(i).to_vec(),
+    next: |offset, rows| offset + rows.len() as u64,
+};
+
+/// `GET /exceptions/issues.csv`: every issue the list shows under the same search,
+/// status filter and order (all its pages).
+pub async fn issues_csv(
+    State(app): State<Arc<App>>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let order = (q.issue_filter(), q.issue_sort(), q.issue_descending());
+    Ok(download(app, 0, order, "issues.csv".into(), 0, &ISSUES))
+}
 
 /// `GET /endpoint/{id}/requests.csv`: the endpoint's failed requests (the rows of the
 /// "failed requests" list, of one instance or all), newest first.

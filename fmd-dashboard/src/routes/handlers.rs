@@ -22,7 +22,7 @@ use crate::pages::layout::SCRIPT;
 use crate::pages::overview::{self, OverviewQuery, overview_page};
 use crate::pages::retention::retention_page;
 use crate::pages::{Ctx, home};
-use fmd_runtime::store::read::{DAY_MS, IssueFilter};
+use fmd_runtime::store::read::{DAY_MS, IssueFilter, IssueSort};
 
 // The notices name the shortest password.
 const _: () = assert!(
@@ -167,16 +167,27 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// The issue filter this query asks for; a date that does not parse is left out.
-    fn issue_filter(&self) -> IssueFilter {
+    pub(super) fn issue_filter(&self) -> IssueFilter {
         let day = |d: &str| crate::format::date_ms(d);
         IssueFilter {
             status: issue_list::parse_status(&self.status),
             words: self.q.clone(),
             endpoint: self.endpoint.clone(),
+            endpoint_id: None,
             version: self.version.clone(),
             from: day(&self.from),
             to: day(&self.to).map(|t| t.saturating_add(DAY_MS)),
         }
+    }
+
+    /// The issue list's order.
+    pub(super) fn issue_sort(&self) -> IssueSort {
+        issue_list::parse_sort(&self.isort)
+    }
+
+    /// The issue list's direction (descending unless `idir=asc`).
+    pub(super) fn issue_descending(&self) -> bool {
+        self.idir != "asc"
     }
 }
 
@@ -191,8 +202,8 @@ pub async fn all_exceptions(
     let desc = q.dir != "asc";
     let offset = q.page * all::PER_PAGE;
     let filter = q.issue_filter();
-    let isort = issue_list::parse_sort(&q.isort);
-    let idesc = q.idir != "asc";
+    let isort = q.issue_sort();
+    let idesc = q.issue_descending();
     let ioffset = q.ipage.saturating_mul(issue_list::PER_PAGE);
     let asked = filter.clone();
     let (issues, groups) = app

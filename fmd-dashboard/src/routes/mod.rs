@@ -126,6 +126,12 @@ fn table() -> Vec<(RouteInfo, Handler)> {
         r("GET", "/endpoint/{id}/requests", Viewer, get(perf::failed)),
         r(
             "GET",
+            "/exceptions/issues.csv",
+            Viewer,
+            get(download::issues_csv),
+        ),
+        r(
+            "GET",
             "/endpoint/{id}/requests.csv",
             Viewer,
             get(download::failed_csv),

@@ -16,6 +16,8 @@ pub struct IssueFilter {
     pub words: String,
     /// Part of the name of an endpoint the issue happened on (case-insensitive).
     pub endpoint: String,
+    /// An endpoint (by id) the issue happened on.
+    pub endpoint_id: Option<i64>,
     /// A version the issue happened in (exactly).
     pub version: String,
     /// Only issues with an occurrence at or after this time (Unix ms).
@@ -68,6 +70,14 @@ pub(super) fn filter_sql(
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM exception_group g JOIN endpoint e ON e.id = g.endpoint_id
                  WHERE g.issue_id = i.id AND lower(e.name) LIKE lower(${}) ESCAPE '\\')",
+            args.len()
+        ));
+    }
+    if let Some(id) = f.endpoint_id {
+        args.push(Arg::Int(id));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM exception_group g
+                 WHERE g.issue_id = i.id AND g.endpoint_id = ${})",
             args.len()
         ));
     }
