@@ -4,9 +4,11 @@
 //! - [`event`]: what the request path hands to the writer (requests, errors, samples).
 //! - [`counted`]: requests whose rows were dropped (queue full) but which still count in
 //!   the rollups.
+//! - [`printed`]: a backtrace known only as printed text, read into frames.
 //! - [`call_tree`]: a request's call tree as the engines store it (level 3).
 
 pub mod call_tree;
 pub mod counted;
 pub mod event;
 pub mod function;
+pub mod printed;
