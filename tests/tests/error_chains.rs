@@ -3,7 +3,8 @@
 //! with context layers in order, and — for anyhow and eyre, which carry a backtrace when
 //! `RUST_LIB_BACKTRACE=1` — that backtrace's frames as the trace, in-app ones marked, a
 //! function without annotation as a library frame. Grouping neither merges two anyhow errors
-//! nor splits one, and the endpoint's page shows chain and frames.
+//! nor splits one, and the endpoint's page shows chain and frames (also in Chromium: its
+//! screenshot is `target/screenshots/error_chains.png`).
 
 use anyhow::Context as _;
 use axum::Router;
@@ -12,7 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use eyre::WrapErr as _;
+use fantoccini::Locator;
 use fmd::prelude::*;
+use fmd_tests::browser::Browser;
 use fmd_tests::spine;
 use std::net::SocketAddr;
 use std::sync::Once;
@@ -73,13 +76,21 @@ fn render_template() -> eyre::Result<String> {
     Err(eyre::Report::new(missing)).wrap_err("loading the template") // origin:eyre
 }
 
-/// The page test's own endpoint: no other test's errors on its page.
+/// The page tests' own endpoint: no other test's errors on its page.
 #[monitored]
 async fn page_route() -> StatusCode {
     if let Err(e) = configure("page") {
         fmd::capture!(e);
     }
     StatusCode::OK
+}
+
+/// The id of the endpoint `name`.
+fn endpoint_id(conn: &rusqlite::Connection, name: &str) -> i64 {
+    conn.query_row("SELECT id FROM endpoint WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .unwrap_or_else(|e| panic!("no endpoint {name}: {e}"))
 }
 
 #[monitored]
@@ -411,13 +422,7 @@ async fn the_endpoint_page_shows_the_chain_and_the_native_frames() {
     assert_eq!(spine::get(addr, "/page").await.status, 200);
     spine::flush();
     let conn = spine::db(spine::start());
-    let endpoint: i64 = conn
-        .query_row(
-            "SELECT id FROM endpoint WHERE name = 'error_chains::page_route'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let endpoint = endpoint_id(&conn, "error_chains::page_route");
     let cookie = fmd_tests::http::login(addr, "/dashboard", "admin", "test-password").await;
     let page = fmd_tests::http::get(
         addr,
@@ -443,4 +448,52 @@ async fn the_endpoint_page_shows_the_chain_and_the_native_frames() {
         !html.contains("Stack backtrace"),
         "no backtrace text on the page"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_app_frames_are_open_and_the_library_frames_collapsed() {
+    let addr = server().await;
+    assert_eq!(spine::get(addr, "/page").await.status, 200);
+    spine::flush();
+    let endpoint = endpoint_id(&spine::db(spine::start()), "error_chains::page_route");
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&format!("http://{addr}/dashboard/login"))
+        .await
+        .unwrap();
+    b.submit_login("admin", "test-password").await;
+    c.goto(&format!(
+        "http://{addr}/dashboard/endpoint/{endpoint}/exceptions"
+    ))
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css("li.frame.app"))
+        .await
+        .expect("the trace");
+    b.screenshot("error_chains").await;
+    let chain = b.text("ol.chain").await;
+    assert!(
+        chain.contains("reading the port") && chain.contains("invalid digit found in string"),
+        "{chain}"
+    );
+    // read_port's frame is open, at the line anyhow's backtrace names.
+    let fail = c.find(Locator::Css("li.frame.app .l.fail")).await.unwrap();
+    assert!(fail.is_displayed().await.unwrap());
+    let expected = line("call:parse_port").to_string();
+    assert_eq!(
+        fail.attr("data-line").await.unwrap().as_deref(),
+        Some(expected.as_str())
+    );
+    // The function the error came from, collapsed as a library frame.
+    let mut origin = None;
+    for lib in c.find_all(Locator::Css("li.frame.lib")).await.unwrap() {
+        if lib.text().await.unwrap().contains("parse_port") {
+            origin = Some(lib);
+        }
+    }
+    let origin = origin.expect("parse_port as a library frame");
+    let details = origin.find(Locator::Css("details")).await.unwrap();
+    assert_eq!(details.attr("open").await.unwrap(), None);
+    b.close().await;
 }
