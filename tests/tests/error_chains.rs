@@ -1,7 +1,8 @@
 //! anyhow, eyre, thiserror and `Box<dyn Error>` errors as applications carry them, stored
 //! well: a type that says something (what a wrapper holds, its root cause), the whole chain
 //! with context layers in order, and — for anyhow and eyre, which carry a backtrace when
-//! `RUST_LIB_BACKTRACE=1` — that backtrace's frames as the trace, in-app ones marked, a
+//! `RUST_LIB_BACKTRACE=1`, as does an error with a `Backtrace` field — that backtrace's
+//! frames as the trace, in-app ones marked, a
 //! function without annotation as a library frame. Grouping neither merges two anyhow errors
 //! nor splits one, and the endpoint's page shows chain and frames (also in Chromium: its
 //! screenshot is `target/screenshots/error_chains.png`).
@@ -102,6 +103,45 @@ async fn eyre_route() -> StatusCode {
     StatusCode::OK
 }
 
+/// An error with a `Backtrace` field, as applications write them on stable Rust: its
+/// `Debug` prints std's `Debug` form of the backtrace.
+struct JobError {
+    job: u32,
+    backtrace: std::backtrace::Backtrace,
+}
+
+impl std::fmt::Debug for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobError")
+            .field("job", &self.job)
+            .field("backtrace", &self.backtrace)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "job {} timed out", self.job)
+    }
+}
+
+impl std::error::Error for JobError {}
+
+/// Not annotated: where the job's error and its backtrace are made.
+fn run_job() -> Result<(), JobError> {
+    let backtrace = std::backtrace::Backtrace::capture(); // origin:job
+    Err(JobError { job: 3, backtrace })
+}
+
+#[monitored]
+async fn job_route() -> StatusCode {
+    let result = run_job(); // call:run_job
+    if let Err(e) = result {
+        fmd::capture!(e);
+    }
+    StatusCode::OK
+}
+
 #[derive(Debug, thiserror::Error)]
 enum StoreError {
     #[error("the store is unreachable")]
@@ -172,6 +212,7 @@ async fn server() -> SocketAddr {
             .route("/anyhow/{which}", get(anyhow_route))
             .route("/eyre", get(eyre_route))
             .route("/page", get(page_route))
+            .route("/job", get(job_route))
             .route("/thiserror/{which}", get(thiserror_route))
             .route("/boxed/{which}", get(boxed_route)),
     )
@@ -346,6 +387,21 @@ async fn eyre_keeps_its_wrap_err_layers_and_backtrace() {
         "{:#?}",
         s.frames
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_with_a_backtrace_field_has_its_frames() {
+    let addr = server().await;
+    assert_eq!(spine::get(addr, "/job").await.status, 200);
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let s = stored(&conn, "job 3 timed out");
+    println!("{s:#?}");
+    assert_eq!(s.type_name, "error_chains::JobError");
+    assert!(s.chain.is_empty());
+    assert_eq!(s.app(), [("job_route", line("call:run_job"))]);
+    let origin = s.library("run_job").expect("run_job on the trace");
+    assert_eq!(s.frames[origin].1, line("origin:job"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

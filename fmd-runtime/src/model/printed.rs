@@ -1,6 +1,7 @@
 //! Backtraces known only as printed text: `std::backtrace::Backtrace`'s `Display`, which
-//! anyhow and eyre print after `Stack backtrace:` in their `Debug` (std has no stable access
-//! to the addresses). Read into frames — function, file, line, no address — by
+//! anyhow and eyre print after `Stack backtrace:` in their `Debug`, or its `Debug`, which a
+//! `#[derive(Debug)]` error with a `Backtrace` field prints (std has no stable access to
+//! the addresses). Read into frames — function, file, line, no address — by
 //! [`parse`], which is total and bounded: any text gives at most [`MAX_PRINTED_FRAMES`]
 //! frames of at most [`MAX_PRINTED_NAME`] bytes of name and path each, and never panics.
 //!
@@ -33,9 +34,79 @@ pub struct PrintedFrame {
     pub line: u32,
 }
 
-/// The frames of `text`, innermost first, each with a name. Lines that are no frame (a
-/// header, std's `note:`) are skipped.
+/// The frames of `text`, innermost first, each with a name: std's `Display` form (lines
+/// that are no frame, a header or std's `note:`, are skipped), or its `Debug` form when
+/// `text` starts with [`DEBUG_FORM`].
 pub fn parse(text: &str) -> Vec<PrintedFrame> {
+    match text.trim_start().strip_prefix(DEBUG_FORM) {
+        Some(entries) => parse_debug(entries),
+        None => parse_display(text),
+    }
+}
+
+/// How std's `Debug` of a captured backtrace begins (`Backtrace [{ fn: "app::load", file:
+/// "./src/load.rs", line: 12 }, ..]`): what a `#[derive(Debug)]` error with a `Backtrace`
+/// field prints.
+pub const DEBUG_FORM: &str = "Backtrace [";
+
+/// The entries of std's `Debug` form, up to the list's end.
+fn parse_debug(entries: &str) -> Vec<PrintedFrame> {
+    let mut frames = Vec::new();
+    let mut rest = entries;
+    while let Some(entry) = rest.strip_prefix("{ fn: ") {
+        let end = entry.find(" }").unwrap_or(entry.len());
+        let (fields, after) = entry.split_at(end);
+        let (name, fields) = match fields.strip_prefix("<unknown>") {
+            Some(more) => ("", more),
+            None => quoted(fields),
+        };
+        let (file, fields) = match fields.strip_prefix(", file: ") {
+            Some(more) => quoted(more),
+            None => ("", fields),
+        };
+        let line = fields
+            .strip_prefix(", line: ")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let name = without_hash(name);
+        if !name.is_empty() {
+            if frames.len() == MAX_PRINTED_FRAMES {
+                break;
+            }
+            frames.push(PrintedFrame {
+                name: bounded(name),
+                file: bounded(file),
+                line,
+            });
+        }
+        // `}, { fn: ..` continues the list; anything else ends it.
+        rest = match after.strip_prefix(" }, ") {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    frames
+}
+
+/// `"text", more` → (`text`, `, more`): up to the first quote not escaped by a backslash;
+/// `("", input)` when `input` is no quoted text.
+fn quoted(input: &str) -> (&str, &str) {
+    let Some(body) = input.strip_prefix('"') else {
+        return ("", input);
+    };
+    let mut escaped = false;
+    for (at, c) in body.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return (&body[..at], &body[at + 1..]),
+            _ => escaped = false,
+        }
+    }
+    ("", input)
+}
+
+/// std's `Display` form, line by line.
+fn parse_display(text: &str) -> Vec<PrintedFrame> {
     let mut frames: Vec<PrintedFrame> = Vec::new();
     // Set once an indexed frame was read: an unindexed indented line after it is a
     // function inlined into that frame.
@@ -199,6 +270,38 @@ note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose bac
                 frame("app::load", "/src/app/src/load.rs", 12),
                 frame("<app::Job as core::ops::Drop>::drop", "", 0),
             ]
+        );
+    }
+
+    #[test]
+    fn the_debug_form_of_a_backtrace_field() {
+        let text = r#"Backtrace [{ fn: "std::backtrace::Backtrace::capture", file: "/rustc/x/library/std/src/backtrace.rs", line: 296 }, { fn: "app::load::h0123456789abcdef", file: "./src/load.rs", line: 12 }, { fn: <unknown> }, { fn: "app::main", file: "C:\\src\\main.rs" }] }"#;
+        assert_eq!(
+            parse(text),
+            [
+                frame(
+                    "std::backtrace::Backtrace::capture",
+                    "/rustc/x/library/std/src/backtrace.rs",
+                    296
+                ),
+                frame("app::load", "./src/load.rs", 12),
+                frame("app::main", "C:\\\\src\\\\main.rs", 0),
+            ]
+        );
+        for text in [
+            "Backtrace [",
+            "Backtrace []",
+            "Backtrace [{ fn: ",
+            "Backtrace [{ fn: \"unterminated",
+            "Backtrace [{ fn: \"f\", file: \"a.rs\", line: x }",
+            "Backtrace [{ fn: \"\\\"\" }, { fn: \"é\", line: 99999999999 }",
+        ] {
+            let _ = parse(text);
+        }
+        let many: String = (0..1000).map(|i| format!("{{ fn: \"f{i}\" }}, ")).collect();
+        assert_eq!(
+            parse(&format!("Backtrace [{many}]")).len(),
+            MAX_PRINTED_FRAMES
         );
     }
 

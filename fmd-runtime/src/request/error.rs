@@ -87,7 +87,7 @@ const STACK_BACKTRACE: &str = "Stack backtrace:";
 
 /// `text` up to a backtrace printed into it (anyhow's and eyre's `Stack backtrace:`, std's
 /// `Debug` form `Backtrace [{ fn: ..`), without the blank lines before it; and the printed
-/// frames after anyhow's and eyre's marker.
+/// backtrace: what follows anyhow's and eyre's marker, or std's `Debug` form itself.
 fn split_backtrace(text: &str) -> (&str, Option<&str>) {
     let cut = [STACK_BACKTRACE, "Backtrace [{"]
         .iter()
@@ -96,9 +96,11 @@ fn split_backtrace(text: &str) -> (&str, Option<&str>) {
     let Some(at) = cut else {
         return (text, None);
     };
-    let printed = text[at..]
+    let tail = &text[at..];
+    let printed = tail
         .strip_prefix(STACK_BACKTRACE)
         .map(str::trim)
+        .or(Some(tail)) // std's `Debug` form, read as such by the writer
         .filter(|frames| !frames.is_empty());
     (text[..at].trim_end(), printed)
 }
