@@ -32,7 +32,7 @@ pub mod describe {
     }
     impl<E: Error + 'static> ViaError for &&&&Subject<'_, E> {
         fn __fmd_describe(&self) -> Described {
-            Described::error(std::any::type_name::<E>(), self.0).with_backtrace_of(self.0)
+            Described::concrete(std::any::type_name::<E>(), self.0)
         }
     }
     /// Tier 2: boxes and `anyhow`-style errors of `dyn Error + Send + Sync` (their `Debug`
@@ -111,7 +111,7 @@ pub mod inspect {
     tier!(
         /// Tier 1: `Result<_, impl Error>`.
         OutError, &&&&&&Out<'_, Result<T, E>>, [Error + 'static],
-        |n, e: &E| Described::error(n, e).with_backtrace_of(e)
+        |n, e: &E| Described::concrete(n, e)
     );
     tier!(
         /// Tier 2: `Result<_, Box<dyn Error + Send + Sync>>`, `anyhow::Result`.

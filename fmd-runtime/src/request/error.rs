@@ -158,6 +158,18 @@ impl Described {
         described
     }
 
+    /// Describes an error of a concrete type: [`Described::error`] plus the backtrace its
+    /// `Debug` prints (an application's error with a `Backtrace` field, a thiserror
+    /// `#[error(transparent)]` over anyhow). std's own error types print none: their
+    /// `Debug` is not written a second time.
+    pub fn concrete(type_name: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
+        let described = Described::error(type_name, err);
+        if super::known::type_of(err).is_some() {
+            return described;
+        }
+        described.with_backtrace_of(err)
+    }
+
     /// Adds the backtrace that `value`'s `Debug` prints, if any: anyhow's and eyre's
     /// `Stack backtrace:`. std offers no stable way to a backtrace's addresses, only its
     /// printed form, and printing it resolves its symbols: that is done here, on the
