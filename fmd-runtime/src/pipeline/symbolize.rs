@@ -3,10 +3,11 @@
 //! The panic hook takes an *unresolved* backtrace (raw addresses: a few microseconds, and
 //! only for panics). Here, away from the request path, addresses are resolved — cached per
 //! address — and merged with the logical trace. An error that carried a backtrace (anyhow,
-//! eyre) brings it as printed text instead, read into the same symbols by
-//! [`printed::parse`]; from there both go the same way: frames inside annotated functions become
-//! app frames with their real line (the logical stack alone knows only the innermost line),
-//! other frames between them become library frames (not in-app, collapsed in the pages).
+//! eyre, a `Backtrace` field) brings it as printed text instead, read into the same symbols
+//! by [`printed::parse`]; from there both go the same way: frames inside annotated
+//! functions become app frames with their real line (the logical stack alone knows only the
+//! innermost line), other frames between them become library frames (not in-app, collapsed
+//! in the pages).
 //! The panic machinery, fmd's own wrappers and the runtime frames outside the outermost
 //! annotated function are left out. Without debug information nothing maps to an annotated
 //! function, and the logical trace is kept as it was.
