@@ -5,7 +5,8 @@
 //! The `inspect` and `describe` modules use autoref specialization: the generated code
 //! calls a method on `&&&&&&&Out(&value)`, and method lookup picks the most capable impl
 //! the value's type allows (a `std::error::Error`, something that dereferences to one,
-//! `Display`, `Debug`, or nothing at all).
+//! `Display`, `Debug`, or nothing at all). Every tier with `Debug` also reads the backtrace
+//! a value's `Debug` prints (anyhow's and eyre's `Stack backtrace:`) into native frames.
 
 pub use crate::model::function::{FnInfo, FnKind, FnSite, Registration};
 pub use crate::request::error::Described;
@@ -31,17 +32,20 @@ pub mod describe {
     }
     impl<E: Error + 'static> ViaError for &&&&Subject<'_, E> {
         fn __fmd_describe(&self) -> Described {
-            Described::error(std::any::type_name::<E>(), self.0)
+            Described::concrete(std::any::type_name::<E>(), self.0)
         }
     }
-    /// Tier 2: boxes and `anyhow`-style errors of `dyn Error + Send + Sync`.
+    /// Tier 2: boxes and `anyhow`-style errors of `dyn Error + Send + Sync` (their `Debug`
+    /// prints the backtrace they carry).
     pub trait ViaDynSendError {
         /// Describe.
         fn __fmd_describe(&self) -> Described;
     }
-    impl<E: Deref<Target = dyn Error + Send + Sync + 'static>> ViaDynSendError for &&&Subject<'_, E> {
+    impl<E: Deref<Target = dyn Error + Send + Sync + 'static> + Debug> ViaDynSendError
+        for &&&Subject<'_, E>
+    {
         fn __fmd_describe(&self) -> Described {
-            Described::error(std::any::type_name::<E>(), &**self.0)
+            Described::wrapped(std::any::type_name::<E>(), &**self.0).with_backtrace_of(self.0)
         }
     }
     /// Tier 3: boxes of `dyn Error`.
@@ -49,9 +53,9 @@ pub mod describe {
         /// Describe.
         fn __fmd_describe(&self) -> Described;
     }
-    impl<E: Deref<Target = dyn Error + 'static>> ViaDynError for &&Subject<'_, E> {
+    impl<E: Deref<Target = dyn Error + 'static> + Debug> ViaDynError for &&Subject<'_, E> {
         fn __fmd_describe(&self) -> Described {
-            Described::error(std::any::type_name::<E>(), &**self.0)
+            Described::wrapped(std::any::type_name::<E>(), &**self.0).with_backtrace_of(self.0)
         }
     }
     /// Tier 4: anything `Display`.
@@ -107,17 +111,17 @@ pub mod inspect {
     tier!(
         /// Tier 1: `Result<_, impl Error>`.
         OutError, &&&&&&Out<'_, Result<T, E>>, [Error + 'static],
-        |n, e: &E| Described::error(n, e)
+        |n, e: &E| Described::concrete(n, e)
     );
     tier!(
         /// Tier 2: `Result<_, Box<dyn Error + Send + Sync>>`, `anyhow::Result`.
-        OutDynSendError, &&&&&Out<'_, Result<T, E>>, [Deref<Target = dyn Error + Send + Sync + 'static>],
-        |n, e: &E| Described::error(n, &**e)
+        OutDynSendError, &&&&&Out<'_, Result<T, E>>, [Deref<Target = dyn Error + Send + Sync + 'static> + Debug],
+        |n, e: &E| Described::wrapped(n, &**e).with_backtrace_of(e)
     );
     tier!(
         /// Tier 3: `Result<_, Box<dyn Error>>`.
-        OutDynError, &&&&Out<'_, Result<T, E>>, [Deref<Target = dyn Error + 'static>],
-        |n, e: &E| Described::error(n, &**e)
+        OutDynError, &&&&Out<'_, Result<T, E>>, [Deref<Target = dyn Error + 'static> + Debug],
+        |n, e: &E| Described::wrapped(n, &**e).with_backtrace_of(e)
     );
     tier!(
         /// Tier 4: `Result<_, impl Display>`.

@@ -154,3 +154,16 @@ pub fn line_of(file_text: &str, marker: &str) -> u32 {
         .unwrap_or_else(|| panic!("marker {marker:?} not found"));
     index as u32 + 1
 }
+
+/// The occurrence counts of the groups whose message is `message`, smallest first.
+pub fn group_counts(conn: &rusqlite::Connection, message: &str) -> Vec<i64> {
+    conn.prepare(
+        "SELECT g.count FROM exception_group g JOIN exception_message m ON m.id = g.message_id
+         WHERE m.message = ?1 ORDER BY g.count",
+    )
+    .expect("prepare")
+    .query_map([message], |r| r.get(0))
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}

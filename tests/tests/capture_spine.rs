@@ -306,18 +306,6 @@ async fn a_panic_is_a_500_with_its_location_and_logical_stack() {
     assert_eq!(spine::get(addr, "/found/2").await.status, 200);
 }
 
-fn group_counts(conn: &rusqlite::Connection, message: &str) -> Vec<i64> {
-    conn.prepare(
-        "SELECT g.count FROM exception_group g JOIN exception_message m ON m.id = g.message_id
-         WHERE m.message = ?1 ORDER BY g.id",
-    )
-    .unwrap()
-    .query_map([message], |r| r.get(0))
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_error_twice_is_one_group_and_two_call_paths_are_two() {
     let addr = spine::serve(router()).await;
@@ -326,7 +314,7 @@ async fn the_same_error_twice_is_one_group_and_two_call_paths_are_two() {
     }
     spine::flush();
     let conn = spine::db(spine::start());
-    let mut counts = group_counts(&conn, "item 7 is missing");
+    let mut counts = spine::group_counts(&conn, "item 7 is missing");
     counts.sort();
     assert_eq!(counts, [1, 2]);
 }

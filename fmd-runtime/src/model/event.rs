@@ -80,7 +80,8 @@ pub struct ErrorRecord {
     pub omitted_frames: u32,
     /// Unix milliseconds.
     pub time_ms: i64,
-    /// A panic's native backtrace, resolved by the writer thread.
+    /// A native backtrace (a panic's, or one the error carried), resolved by the writer
+    /// thread.
     pub native: Option<NativeTrace>,
 }
 
@@ -207,23 +208,54 @@ pub enum Event {
     Counted(Box<Counted>),
 }
 
-/// A backtrace taken in the panic hook, waiting to be resolved.
+/// A native backtrace waiting for the writer: a panic's raw addresses, or the printed
+/// backtrace an error carried.
 #[derive(Debug, Clone)]
 pub struct NativeTrace {
-    /// The raw frames.
-    pub backtrace: backtrace::Backtrace,
+    /// The frames, as they were obtained.
+    pub backtrace: NativeBacktrace,
     /// How many frames at the start of the logical trace precede the panic site (error
     /// return trace hops of an `Err` that was unwrapped); they are kept in front.
     pub prefix: usize,
+}
+
+/// Where a native trace's frames come from.
+#[derive(Debug, Clone)]
+pub enum NativeBacktrace {
+    /// Raw addresses taken in the panic hook, resolved on the writer.
+    Unresolved(backtrace::Backtrace),
+    /// A `std::backtrace::Backtrace` as an error printed it (anyhow's and eyre's `Stack
+    /// backtrace:`): std gives no stable access to its addresses, only to this text, which
+    /// the writer reads with [`printed::parse`](super::printed::parse).
+    Printed(String),
 }
 
 impl NativeTrace {
     /// Captures the current thread's stack without resolving it.
     pub fn capture(prefix: usize) -> Self {
         NativeTrace {
-            backtrace: backtrace::Backtrace::new_unresolved(),
+            backtrace: NativeBacktrace::Unresolved(backtrace::Backtrace::new_unresolved()),
             prefix,
         }
+    }
+
+    /// The backtrace an error carried, as printed text (the error's own origin: no logical
+    /// frames are kept in front of it).
+    pub fn printed(text: String) -> Self {
+        NativeTrace {
+            backtrace: NativeBacktrace::Printed(text),
+            prefix: 0,
+        }
+    }
+
+    /// About how many bytes it holds (see [`Event::weight`]).
+    fn weight(&self) -> usize {
+        std::mem::size_of::<NativeTrace>()
+            + match &self.backtrace {
+                // An unresolved backtrace holds a few words per native frame.
+                NativeBacktrace::Unresolved(b) => b.frames().len() * 64,
+                NativeBacktrace::Printed(text) => text.len(),
+            }
     }
 }
 
@@ -302,10 +334,7 @@ impl ErrorRecord {
                 }
             })
             .sum();
-        // An unresolved backtrace holds a few words per native frame.
-        let native = self.native.as_ref().map_or(0, |n| {
-            size_of::<NativeTrace>() + n.backtrace.frames().len() * 64
-        });
+        let native = self.native.as_ref().map_or(0, NativeTrace::weight);
         size_of::<ErrorRecord>()
             + self.type_name.len()
             + self.message.len()

@@ -6,6 +6,7 @@
 //!   the rollups.
 //! - [`link`]: a request's link to the tasks that carry its context, for what they record
 //!   during and after it.
+//! - [`printed`]: a backtrace known only as printed text, read into frames.
 //! - [`call_tree`]: a request's call tree as the engines store it (level 3).
 
 pub mod call_tree;
@@ -13,3 +14,4 @@ pub mod counted;
 pub mod event;
 pub mod function;
 pub mod link;
+pub mod printed;

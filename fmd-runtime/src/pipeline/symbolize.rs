@@ -1,22 +1,31 @@
-//! Native backtraces of panics, symbolized on the writer thread.
+//! Native backtraces of panics, symbolized on the writer thread, and those errors carried.
 //!
 //! The panic hook takes an *unresolved* backtrace (raw addresses: a few microseconds, and
 //! only for panics). Here, away from the request path, addresses are resolved — cached per
-//! address — and merged with the logical trace: frames inside annotated functions become
-//! app frames with their real line (the logical stack alone knows only the innermost line),
-//! other frames between them become library frames (not in-app, collapsed in the pages).
+//! address — and merged with the logical trace. An error that carried a backtrace (anyhow,
+//! eyre, a `Backtrace` field) brings it as printed text instead, read into the same symbols
+//! by [`printed::parse`]; from there both go the same way: frames inside annotated
+//! functions become app frames with their real line (the logical stack alone knows only the
+//! innermost line), other frames between them become library frames (not in-app, collapsed
+//! in the pages).
 //! The panic machinery, fmd's own wrappers and the runtime frames outside the outermost
 //! annotated function are left out. Without debug information nothing maps to an annotated
 //! function, and the logical trace is kept as it was.
 
-use crate::model::event::{ErrorRecord, TraceFrame, collapse};
+use crate::model::event::{ErrorRecord, NativeBacktrace, TraceFrame, collapse};
 use crate::model::function::{FnInfo, registry};
+use crate::model::printed;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Loads the debug information symbolization needs, on a thread of its own (started by
 /// the writer, whose low priority it inherits). Best effort: a failure only means the first
 /// panic loads it.
+///
+/// When errors carry std backtraces (`RUST_LIB_BACKTRACE` / `RUST_BACKTRACE` set), std's
+/// own resolver is loaded too: describing such an error prints its backtrace on the
+/// request path, and without this the first one would wait for the debug information to
+/// be read (190 ms measured for the test binaries, debug build).
 pub(crate) fn load_ahead() {
     let _ = std::thread::Builder::new()
         .name("fmd-symbols".to_owned())
@@ -25,6 +34,11 @@ pub(crate) fn load_ahead() {
                 // Resolving this thread's own frames loads the binary's debug information
                 // into the process-wide cache that later resolutions use.
                 drop(backtrace::Backtrace::new());
+                // std keeps a cache of its own; printing a backtrace fills it.
+                let std_trace = std::backtrace::Backtrace::capture();
+                if std_trace.status() == std::backtrace::BacktraceStatus::Captured {
+                    drop(std_trace.to_string());
+                }
             });
         });
 }
@@ -60,8 +74,33 @@ fn is_machinery(name: &str) -> bool {
         "fmd_dashboard::axum",
         "<fmd_dashboard::axum",
         "<alloc::boxed::Box<F,A> as core::ops::function::Fn",
+        // where an error's backtrace was taken: inside the error library
+        "std::backtrace::",
+        "anyhow::",
+        "<anyhow::",
+        "eyre::",
+        "<eyre::",
+        "color_eyre::",
+        "<color_eyre::",
     ];
-    PREFIXES.iter().any(|p| name.starts_with(p)) || name.contains("PanicHookInfo")
+    const INSIDE: &[&str] = &["PanicHookInfo", " as anyhow::", " as eyre::"];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || INSIDE.iter().any(|i| name.contains(i))
+}
+
+/// Whether the `file` a backtrace names is the `registered` one of an annotated function
+/// (`file!()`, relative to the workspace). std prints files under the process' directory
+/// relative to it (`./tests/x.rs` for `crate/tests/x.rs`), so either may be a suffix of the
+/// other, at a path boundary.
+fn same_source(file: &str, registered: &str) -> bool {
+    if registered.is_empty() {
+        return false;
+    }
+    let file = file.strip_prefix("./").unwrap_or(file);
+    let suffix_of = |long: &str, short: &str| {
+        long.strip_suffix(short)
+            .is_some_and(|head| head.is_empty() || head.ends_with('/') || head.ends_with('\\'))
+    };
+    !file.is_empty() && (suffix_of(file, registered) || suffix_of(registered, file))
 }
 
 impl Symbolizer {
@@ -93,7 +132,7 @@ impl Symbolizer {
         functions
             .iter()
             .copied()
-            .find(|f| !f.file.is_empty() && file.ends_with(f.file) && f.contains_line(line))
+            .find(|f| same_source(file, f.file) && f.contains_line(line))
     }
 
     /// Replaces the logical part of `record`'s trace with the merged native one.
@@ -106,34 +145,52 @@ impl Symbolizer {
         // native frames of different symbols (its body and its wrapper) for one call,
         // while recursion repeats the same symbol, one native frame per call.
         let mut activation: Vec<String> = Vec::new();
-        for frame in native.backtrace.frames() {
-            for s in self.symbols(frame) {
-                if is_machinery(&s.name) {
-                    continue;
-                }
-                match self.app_function(&s.file, s.line) {
-                    Some(info) => {
-                        let same = matches!(frames.last(), Some(TraceFrame::App { info: last, .. })
+        let symbols: Vec<Symbol> = match &native.backtrace {
+            NativeBacktrace::Unresolved(backtrace) => backtrace
+                .frames()
+                .iter()
+                .flat_map(|frame| self.symbols(frame))
+                .collect(),
+            NativeBacktrace::Printed(text) => printed::parse(text)
+                .into_iter()
+                .map(|f| Symbol {
+                    // as a resolved frame without a name: left out
+                    name: if f.name == "<unknown>" {
+                        String::new()
+                    } else {
+                        f.name
+                    },
+                    file: f.file,
+                    line: f.line,
+                })
+                .collect(),
+        };
+        for s in symbols {
+            if is_machinery(&s.name) {
+                continue;
+            }
+            match self.app_function(&s.file, s.line) {
+                Some(info) => {
+                    let same = matches!(frames.last(), Some(TraceFrame::App { info: last, .. })
                             if std::ptr::eq(*last, info))
-                            && !activation.contains(&s.name);
-                        if same {
-                            activation.push(s.name);
-                        } else {
-                            activation = vec![s.name];
-                            frames.push(TraceFrame::App {
-                                info,
-                                line: s.line,
-                                repeat: 1,
-                            });
-                        }
+                        && !activation.contains(&s.name);
+                    if same {
+                        activation.push(s.name);
+                    } else {
+                        activation = vec![s.name];
+                        frames.push(TraceFrame::App {
+                            info,
+                            line: s.line,
+                            repeat: 1,
+                        });
                     }
-                    None if !s.name.is_empty() => frames.push(TraceFrame::Other {
-                        name: Cow::Owned(s.name),
-                        file: Cow::Owned(s.file),
-                        line: s.line,
-                    }),
-                    None => {}
                 }
+                None if !s.name.is_empty() => frames.push(TraceFrame::Other {
+                    name: Cow::Owned(s.name),
+                    file: Cow::Owned(s.file),
+                    line: s.line,
+                }),
+                None => {}
             }
         }
         let Some(last_app) = frames

@@ -311,7 +311,8 @@ fn scrub_batch(batch: &mut [Event], extra: &ExtraPatterns) {
     }
 }
 
-/// Resolves the native backtraces of panics in the batch (cached per address).
+/// Resolves the native backtraces of panics (cached per address) and reads those errors
+/// carried printed, in the batch.
 fn symbolize(symbolizer: &mut Symbolizer, batch: &mut [Event]) {
     for event in batch.iter_mut() {
         let errors: &mut [ErrorRecord] = match event {

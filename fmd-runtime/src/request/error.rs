@@ -5,7 +5,7 @@
 
 use super::return_trace::{self, Hop};
 use super::stack::{self, Frame};
-use crate::model::event::{ErrorKind, ErrorRecord, TraceFrame, collapse};
+use crate::model::event::{ErrorKind, ErrorRecord, NativeTrace, TraceFrame, collapse};
 use std::borrow::Cow;
 use std::fmt::{self, Display, Write};
 
@@ -41,6 +41,11 @@ impl Write for Capped {
 /// `Display` of `value`, capped at [`MAX_MESSAGE`] bytes. A `Display` impl that fails or
 /// panics yields what it wrote so far.
 pub fn message_of(value: &dyn Display) -> String {
+    finish(render(value)).0
+}
+
+/// `value` written through the capped writer; a panic in its `Display` is contained.
+fn render(value: &dyn Display) -> Capped {
     let mut w = Capped {
         // Most messages fit: one allocation instead of a growth per `write_str`.
         out: String::with_capacity(64),
@@ -49,7 +54,7 @@ pub fn message_of(value: &dyn Display) -> String {
     let _ = crate::fence::contain(|| {
         let _ = write!(w, "{value}");
     });
-    finish(w)
+    w
 }
 
 /// A message given as text, capped like [`message_of`].
@@ -59,11 +64,13 @@ pub fn cap_message(text: &str) -> String {
         truncated: false,
     };
     let _ = w.write_str(text);
-    finish(w)
+    finish(w).0
 }
 
-fn finish(mut w: Capped) -> String {
-    let kept = without_backtrace(&w.out).len();
+/// The message, and the backtrace printed into it after [`STACK_BACKTRACE`] (if any).
+fn finish(mut w: Capped) -> (String, Option<String>) {
+    let (kept, printed) = split_backtrace(&w.out);
+    let (kept, printed) = (kept.len(), printed.map(str::to_owned));
     if kept < w.out.len() {
         // A backtrace's text belongs in frames; in a message it splits one error into as
         // many groups as there are call sites and addresses.
@@ -71,19 +78,45 @@ fn finish(mut w: Capped) -> String {
     } else if w.truncated {
         w.out.push_str(TRUNCATED);
     }
-    w.out
+    (w.out, printed)
 }
 
+/// The marker anyhow and eyre print in their `Debug` before the error's backtrace
+/// (`std::backtrace::Backtrace`'s `Display`).
+const STACK_BACKTRACE: &str = "Stack backtrace:";
+
 /// `text` up to a backtrace printed into it (anyhow's and eyre's `Stack backtrace:`, std's
-/// `Backtrace [{ fn: ..`), without the blank lines before it.
-fn without_backtrace(text: &str) -> &str {
-    let cut = ["Stack backtrace:", "Backtrace [{"]
+/// `Debug` form `Backtrace [{ fn: ..`), without the blank lines before it; and the printed
+/// backtrace: what follows anyhow's and eyre's marker, or std's `Debug` form itself.
+fn split_backtrace(text: &str) -> (&str, Option<&str>) {
+    let cut = [STACK_BACKTRACE, "Backtrace [{"]
         .iter()
         .filter_map(|marker| text.find(marker))
         .min();
-    match cut {
-        Some(at) => text[..at].trim_end(),
-        None => text,
+    let Some(at) = cut else {
+        return (text, None);
+    };
+    let tail = &text[at..];
+    let printed = tail
+        .strip_prefix(STACK_BACKTRACE)
+        .map(str::trim)
+        .or(Some(tail)) // std's `Debug` form, read as such by the writer
+        .filter(|frames| !frames.is_empty());
+    (text[..at].trim_end(), printed)
+}
+
+/// The `std::backtrace::Backtrace` that `value`'s `Debug` prints (anyhow's and eyre's
+/// reports print theirs; so does a `#[derive(Debug)]` wrapper of one), as text.
+fn printed_backtrace(value: &dyn fmt::Debug) -> Option<String> {
+    finish(render(&AsDisplay(value))).1
+}
+
+/// `Debug` used where a `Display` is taken.
+struct AsDisplay<'a>(&'a dyn fmt::Debug);
+
+impl Display for AsDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
     }
 }
 
@@ -96,36 +129,65 @@ pub struct Described {
     pub message: String,
     /// The `source()` chain's messages.
     pub sources: Vec<String>,
+    /// The backtrace the error carried, as printed (see [`Described::with_backtrace_of`]).
+    pub backtrace: Option<String>,
 }
 
 impl Described {
     /// Describes a `std::error::Error`, following its `source()` chain.
     pub fn error(type_name: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
         let mut sources = Vec::new();
-        // `source()` is the application's code: a panic there ends the chain.
-        let _ = crate::fence::contain(|| {
-            let mut next = err.source();
-            while let Some(e) = next {
-                if sources.len() == MAX_SOURCES {
-                    break;
-                }
-                sources.push(message_of(&e));
-                next = e.source();
-            }
-        });
+        chain(err, |e| sources.push(message_of(&e)));
         Described {
             type_name: Cow::Borrowed(type_name),
             message: message_of(&err),
             sources,
+            backtrace: None,
         }
+    }
+
+    /// Describes an error behind a type-erasing wrapper (`anyhow::Error`, `eyre::Report`,
+    /// `Box<dyn Error>`): named by the outermost error's type when it is one fmd knows
+    /// (the standard library's), else by the wrapper's, with the root cause's type
+    /// added when known: `anyhow::Error (caused by std::io::Error)`.
+    pub fn wrapped(wrapper: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
+        let mut described = Described::error(wrapper, err);
+        let mut root = None;
+        chain(err, |e| root = Some(e));
+        described.type_name = super::known::name(wrapper, err, root);
+        described
+    }
+
+    /// Describes an error of a concrete type: [`Described::error`] plus the backtrace its
+    /// `Debug` prints (an application's error with a `Backtrace` field, a thiserror
+    /// `#[error(transparent)]` over anyhow). std's own error types print none: their
+    /// `Debug` is not written a second time.
+    pub fn concrete(type_name: &'static str, err: &(dyn std::error::Error + 'static)) -> Self {
+        let described = Described::error(type_name, err);
+        if super::known::type_of(err).is_some() {
+            return described;
+        }
+        described.with_backtrace_of(err)
+    }
+
+    /// Adds the backtrace that `value`'s `Debug` prints, if any: anyhow's and eyre's
+    /// `Stack backtrace:`. std offers no stable way to a backtrace's addresses, only its
+    /// printed form, and printing it resolves its symbols: that is done here, on the
+    /// request path, only for errors that carry a captured backtrace (the price the
+    /// application chose with `RUST_LIB_BACKTRACE`); the writer reads the text into frames.
+    pub fn with_backtrace_of(mut self, value: &dyn fmt::Debug) -> Self {
+        self.backtrace = printed_backtrace(value);
+        self
     }
 
     /// Describes a value that only has `Display`.
     pub fn display(type_name: &'static str, value: &dyn Display) -> Self {
+        let (message, backtrace) = finish(render(value));
         Described {
             type_name: Cow::Borrowed(type_name),
-            message: message_of(value),
+            message,
             sources: Vec::new(),
+            backtrace,
         }
     }
 
@@ -135,17 +197,12 @@ impl Described {
             type_name: Cow::Borrowed(type_name),
             message: String::new(),
             sources: Vec::new(),
+            backtrace: None,
         }
     }
 
-    /// Describes a value that only has `Debug`.
+    /// Describes a value that only has `Debug` (a backtrace it prints becomes frames).
     pub fn debug(type_name: &'static str, value: &dyn fmt::Debug) -> Self {
-        struct AsDisplay<'a>(&'a dyn fmt::Debug);
-        impl Display for AsDisplay<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(self.0, f)
-            }
-        }
         Described::display(type_name, &AsDisplay(value))
     }
 
@@ -164,9 +221,29 @@ impl Described {
             frames,
             omitted_frames: omitted,
             time_ms: crate::clock::now_ms(),
-            native: None,
+            native: self.backtrace.map(NativeTrace::printed),
         }
     }
+}
+
+/// Calls `each` on every error of `err`'s `source()` chain, outermost first, at most
+/// [`MAX_SOURCES`]. `source()` is the application's code: a panic there ends the chain.
+fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+    mut each: impl FnMut(&'a (dyn std::error::Error + 'static)),
+) {
+    let _ = crate::fence::contain(|| {
+        let mut next = err.source();
+        let mut seen = 0;
+        while let Some(e) = next {
+            if seen == MAX_SOURCES {
+                break;
+            }
+            seen += 1;
+            each(e);
+            next = e.source();
+        }
+    });
 }
 
 fn app(frame: &Frame, line: u32) -> TraceFrame {

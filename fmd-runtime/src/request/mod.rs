@@ -9,6 +9,7 @@
 //! | `stack` | the logical stack of annotated frames, right across `.await` |
 //! | `return_trace` | the error return trace, one hop per `?` / `Err(..)` |
 //! | `error` | describing an error (message, `source()` chain) and assembling its trace |
+//! | `known` | the std error types named behind a type-erasing wrapper (`anyhow::Error`) |
 //! | `handled` | the backend of `capture!`: a handled error, still recorded |
 //! | `panic` | the panic hook (chained in by [`crate::start`]) |
 //! | `outlier` | level 2: the slow-request threshold and what is kept of a slow request |
@@ -28,6 +29,7 @@ mod ctx;
 pub(crate) mod error;
 pub(crate) mod handled;
 mod hooks;
+mod known;
 mod outlier;
 pub(crate) mod panic;
 mod profile;

@@ -122,6 +122,7 @@ where
                 type_name: Cow::Borrowed(TYPE_NAME),
                 message: cap_message(&message),
                 sources: fields.sources,
+                backtrace: None,
             };
             let (file, line) = match (meta.file(), meta.line()) {
                 (Some(file), line) => (Cow::Borrowed(file), line.unwrap_or(0)),
