@@ -17,6 +17,7 @@
 //! | [`format`](mod@format) | times (in the viewer's zone), durations, sizes, source paths |
 //! | [`export`] | CSV rows of the downloads and of `fmd export` |
 //! | [`host`] | what the dashboard asks of the running application |
+//! | `adapter` | what the framework adapters share: how a request becomes a record |
 //! | `axum` | the adapter that records requests and mounts the dashboard (feature `axum`) |
 //!
 //! Everything but `axum` is the feature `pages` (on by default). Without it the crate is
@@ -67,6 +68,10 @@ pub mod routes;
 
 #[cfg(all(feature = "axum", feature = "pages"))]
 pub mod api;
+
+/// What the framework adapters share (the rules by which a request becomes a record).
+#[cfg(feature = "axum")]
+pub(crate) mod adapter;
 
 #[cfg(feature = "axum")]
 pub mod axum;

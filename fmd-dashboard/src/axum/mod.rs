@@ -12,7 +12,6 @@
 
 mod body;
 mod layer;
-mod memo;
 mod serve;
 
 pub use layer::{FmdLayer, FmdService, ResponseFuture};
@@ -88,19 +87,7 @@ fn mount<S>(
 where
     S: Clone + Send + Sync + 'static,
 {
-    if let Some(zone) = &monitor.config().timezone
-        && crate::format::parse_zone(zone).is_none()
-    {
-        return Err(fmd_runtime::ConfigError {
-            source: format!("FMD_TIMEZONE={zone:?}"),
-            problem: crate::routes::unknown_zone(zone),
-        });
-    }
-    let path = monitor
-        .config()
-        .dashboard_path
-        .trim_end_matches('/')
-        .to_owned();
+    let path = crate::adapter::dashboard_path(monitor)?;
     let home = path.clone();
     // axum refuses overlapping routes by panicking; turn that into an error that says
     // which option moves the dashboard out of the way.
