@@ -1,5 +1,6 @@
 //! Shared helpers for fmd's end-to-end tests.
 pub mod a11y;
+pub mod actix;
 pub mod browser;
 pub mod dashboard_fixture;
 pub mod engines;

@@ -1,0 +1,475 @@
+//! The capture spine through the actix-web adapter: a real actix server on 127.0.0.1
+//! wrapped in `fmd::actix::Monitor`, a real SQLite file. The same handlers and assertions
+//! as the axum spine (`capture_spine.rs`, `levels.rs`), in actix's terms.
+
+use actix_web::{HttpResponse, ResponseError, web};
+use fmd::prelude::*;
+use fmd_tests::{actix, levels, spine};
+use std::fmt;
+use std::time::Duration;
+
+const SOURCE: &str = include_str!("actix_spine.rs");
+
+#[derive(Debug)]
+enum AppError {
+    Missing(u32),
+    Broken(std::io::Error),
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Missing(n) => write!(f, "item {n} is missing"),
+            AppError::Broken(_) => f.write_str("storage is broken"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AppError::Broken(e) => Some(e),
+            AppError::Missing(_) => None,
+        }
+    }
+}
+
+// actix answers an `Err` with the error's status (500 by default) and its text.
+impl ResponseError for AppError {}
+
+#[monitored(level = 1)]
+async fn deep(n: web::Path<u32>) -> Result<String, AppError> {
+    let value = outer(n.into_inner()).await?; // hop:deep
+    Ok(value.to_string())
+}
+
+#[capture]
+async fn outer(n: u32) -> Result<u32, AppError> {
+    tokio::task::yield_now().await;
+    let v = middle(n)?; // hop:outer
+    Ok(v + 1)
+}
+
+#[capture]
+fn middle(n: u32) -> Result<u32, AppError> {
+    // A comment that must be stored verbatim.
+    let v = innermost(n)?; // hop:middle
+    Ok(v * 2)
+}
+
+#[capture]
+fn innermost(n: u32) -> Result<u32, AppError> {
+    if n > 100 {
+        return Err(AppError::Broken(std::io::Error::other("disk on fire"))); // hop:innermost
+    }
+    Ok(n)
+}
+
+#[monitored]
+async fn found(n: web::Path<u32>) -> HttpResponse {
+    match n.into_inner() {
+        404 => HttpResponse::NotFound().body("no such item"),
+        n => HttpResponse::Ok().body(format!("item {n}")),
+    }
+}
+
+#[monitored]
+async fn boom() -> &'static str {
+    explode(3) // call:explode
+}
+
+#[capture]
+fn explode(n: u32) -> &'static str {
+    if n > 0 {
+        panic!("exploded at {n}"); // panic:explode
+    }
+    "never"
+}
+
+#[monitored]
+async fn handled_then_failed() -> Result<&'static str, AppError> {
+    if let Err(e) = first_failure() {
+        fmd::capture!(e); // capture:handled
+    }
+    second_failure()?; // hop:second-caller
+    Ok("unreachable")
+}
+
+#[capture]
+fn first_failure() -> Result<(), AppError> {
+    Err(AppError::Missing(1)) // hop:first
+}
+
+#[capture]
+fn second_failure() -> Result<(), AppError> {
+    Err(AppError::Missing(2)) // hop:origin-of-second
+}
+
+async fn plain() -> &'static str {
+    "not annotated"
+}
+
+#[monitored(level = 2)]
+async fn report(ms: web::Path<u64>) -> String {
+    let waited = gather(ms.into_inner()).await;
+    format!("waited {waited} ms")
+}
+
+#[capture]
+async fn gather(ms: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+#[monitored(level = 3)]
+async fn tree(tag: web::Path<u32>) -> String {
+    outer_step(tag.into_inner()).await.to_string()
+}
+
+#[capture]
+async fn outer_step(tag: u32) -> u64 {
+    let a = middle_step(tag).await;
+    let b = middle_step(tag + 1).await;
+    a + b + leaf_step(tag)
+}
+
+#[capture]
+async fn middle_step(n: u32) -> u64 {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    leaf_step(n)
+}
+
+#[capture]
+fn leaf_step(n: u32) -> u64 {
+    (0..1_000u64).map(|i| i * u64::from(n)).sum()
+}
+
+fn routes(app: &mut web::ServiceConfig) {
+    app.route("/deep/{n}", web::get().to(deep))
+        .route("/found/{n}", web::get().to(found))
+        .route("/boom", web::get().to(boom))
+        .route("/handled", web::get().to(handled_then_failed))
+        // A resource answers a method it has no route for with 405.
+        .service(web::resource("/plain").route(web::get().to(plain)))
+        .route("/report/{ms}", web::get().to(report))
+        .route("/tree/{tag}", web::get().to(tree));
+}
+
+/// (endpoint, method, status, ip) of the requests stored for `route`.
+fn requests(
+    conn: &rusqlite::Connection,
+    route: &str,
+) -> Vec<(String, String, Option<u16>, Option<String>)> {
+    conn.prepare(
+        "SELECT e.name, r.method, r.status, r.ip FROM request r
+         JOIN endpoint e ON e.id = r.endpoint_id WHERE r.route = ?1 ORDER BY r.id",
+    )
+    .unwrap()
+    .query_map([route], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+fn row(endpoint: &str, method: &str, status: u16) -> (String, String, Option<u16>, Option<String>) {
+    (
+        endpoint.to_owned(),
+        method.to_owned(),
+        Some(status),
+        Some("127.0.0.1".to_owned()),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_codes_of_every_kind_of_outcome_are_recorded() {
+    let addr = actix::serve(routes);
+    let cases = [
+        ("GET", "/found/1", 200),
+        ("GET", "/found/404", 404),
+        ("GET", "/deep/500", 500),
+        ("GET", "/boom", 500),
+        ("GET", "/plain", 200),
+        ("GET", "/definitely/not/a/route?x=1", 404),
+        ("POST", "/plain", 405),
+    ];
+    for (method, path, expected) in cases {
+        let reply = spine::send(addr, method, path).await;
+        assert_eq!(reply.status, expected, "{method} {path}: {}", reply.body);
+    }
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let found = requests(&conn, "/found/{n}");
+    assert!(
+        found.contains(&row("actix_spine::found", "GET", 200)),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&row("actix_spine::found", "GET", 404)),
+        "{found:?}"
+    );
+    let deep = requests(&conn, "/deep/{n}");
+    assert!(
+        deep.contains(&row("actix_spine::deep", "GET", 500)),
+        "{deep:?}"
+    );
+    let boom = requests(&conn, "/boom");
+    assert!(
+        boom.contains(&row("actix_spine::boom", "GET", 500)),
+        "{boom:?}"
+    );
+    // A route without #[monitored] is its own endpoint, named by its route template; a
+    // method it does not have is a 405 of that endpoint.
+    let plain = requests(&conn, "/plain");
+    assert!(plain.contains(&row("/plain", "GET", 200)), "{plain:?}");
+    assert!(plain.contains(&row("/plain", "POST", 405)), "{plain:?}");
+    // Unmatched paths share one endpoint; the raw URI is never stored.
+    let unmatched = requests(&conn, "(unmatched)");
+    assert!(
+        unmatched.contains(&row("(unmatched)", "GET", 404)),
+        "{unmatched:?}"
+    );
+    let raw: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM request WHERE route LIKE '%definitely%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(raw, 0);
+    // The dashboard's own requests are not recorded.
+    let own: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM request WHERE route LIKE '/dashboard%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(own, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_three_functions_deep_is_stored_with_each_hop_and_its_source() {
+    let addr = actix::serve(routes);
+    let reply = spine::get(addr, "/deep/101").await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (500, "storage is broken")
+    );
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let trace = spine::trace_of(&conn, "storage is broken");
+    let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["innermost", "middle", "outer", "deep"]);
+    let lines: Vec<u32> = trace.iter().map(|f| f.line).collect();
+    let expected: Vec<u32> = ["hop:innermost", "hop:middle", "hop:outer", "hop:deep"]
+        .iter()
+        .map(|m| spine::line_of(SOURCE, m))
+        .collect();
+    assert_eq!(lines, expected);
+    let middle = trace[1].code.as_deref().expect("source stored");
+    assert!(middle.contains("// A comment that must be stored verbatim."));
+    let (type_name, chain, endpoint): (String, String, String) = conn
+        .query_row(
+            "SELECT t.name, o.source_chain, e.name FROM exception_occurrence o
+             JOIN exception_type t ON t.id = o.type_id
+             JOIN exception_message m ON m.id = o.message_id
+             JOIN request r ON r.id = o.request_id
+             JOIN endpoint e ON e.id = r.endpoint_id
+             WHERE m.message = 'storage is broken' AND o.kind = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(type_name, "actix_spine::AppError");
+    assert_eq!(chain, r#"["disk on fire"]"#);
+    assert_eq!(endpoint, "actix_spine::deep");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_is_a_500_with_its_location_and_logical_stack() {
+    let addr = actix::serve(routes);
+    let reply = spine::get(addr, "/boom").await;
+    assert_eq!(reply.status, 500, "answered, not a dropped connection");
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let trace = spine::trace_of(&conn, "exploded at 3");
+    let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["explode", "boom"]);
+    assert_eq!(trace[0].line, spine::line_of(SOURCE, "panic:explode"));
+    assert_eq!(trace[1].line, spine::line_of(SOURCE, "call:explode"));
+    let (kind, status): (i64, Option<u16>) = conn
+        .query_row(
+            "SELECT o.kind, r.status FROM exception_occurrence o
+             JOIN exception_message m ON m.id = o.message_id
+             JOIN request r ON r.id = o.request_id
+             WHERE m.message = 'exploded at 3' ORDER BY o.id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((kind, status), (0, Some(500)), "a panic, on its request");
+    // The server is still up, on both workers.
+    for _ in 0..4 {
+        assert_eq!(spine::get(addr, "/found/2").await.status, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captured_error_and_a_later_error_keep_separate_traces_on_one_request() {
+    let addr = actix::serve(routes);
+    assert_eq!(spine::get(addr, "/handled").await.status, 500);
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let first = spine::trace_of(&conn, "item 1 is missing");
+    let names: Vec<&str> = first.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["first_failure", "handled_then_failed"]);
+    assert_eq!(first[1].line, spine::line_of(SOURCE, "capture:handled"));
+    let second = spine::trace_of(&conn, "item 2 is missing");
+    let names: Vec<&str> = second.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["second_failure", "handled_then_failed"]);
+    assert_eq!(second[1].line, spine::line_of(SOURCE, "hop:second-caller"));
+    let kinds: Vec<(i64, i64)> = conn
+        .prepare(
+            "SELECT o.kind, o.request_id FROM exception_occurrence o
+             JOIN exception_message m ON m.id = o.message_id
+             WHERE m.message IN ('item 1 is missing', 'item 2 is missing') ORDER BY o.id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds.len(), 2);
+    assert_eq!(
+        (kinds[0].0, kinds[1].0),
+        (2, 1),
+        "one captured, one uncaught"
+    );
+    assert_eq!(kinds[0].1, kinds[1].1, "both on the same request");
+}
+
+fn request_ids(conn: &rusqlite::Connection, route: &str) -> Vec<i64> {
+    conn.prepare("SELECT id FROM request WHERE route = ?1 ORDER BY id")
+        .unwrap()
+        .query_map([route], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_level_2_endpoint_stores_its_slow_request_as_an_outlier_without_secrets() {
+    let addr = actix::serve(routes);
+    // Ten requests of history, each stored before the next starts.
+    for _ in 0..10 {
+        assert_eq!(spine::get(addr, "/report/2").await.status, 200);
+        spine::flush();
+    }
+    let headers = [
+        ("Authorization", "Bearer SECRET-AUTH-VALUE"),
+        ("X-User", "visible-user"),
+    ];
+    let slow = levels::send_with(
+        addr,
+        "GET",
+        "/report/800?token=SECRET-TOKEN-VALUE",
+        &headers,
+    )
+    .await;
+    assert_eq!(slow.status, 200);
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let ids = request_ids(&conn, "/report/{ms}");
+    assert_eq!(ids.len(), 11);
+    let outliers: i64 = conn
+        .query_row(
+            &format!("SELECT count(*) FROM outlier WHERE request_id IN ({})", {
+                let early: Vec<String> = ids[..10].iter().map(i64::to_string).collect();
+                early.join(",")
+            }),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(outliers, 0, "the fast requests are no outliers");
+    let (url, headers, stack): (String, String, Option<i64>) = conn
+        .query_row(
+            "SELECT url, headers, stack_id FROM outlier WHERE request_id = ?1",
+            [ids[10]],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the slow request is stored as an outlier");
+    assert_eq!(url, "/report/800?token=[scrubbed]");
+    let stored: Vec<(String, String)> = serde_json::from_str(&headers).unwrap();
+    assert!(
+        stored.contains(&("authorization".into(), "[scrubbed]".into())),
+        "{stored:?}"
+    );
+    assert!(
+        stored.contains(&("x-user".into(), "visible-user".into())),
+        "{stored:?}"
+    );
+    let stack = levels::snapshot_functions(&conn, stack.expect("a stack"));
+    assert_eq!(stack, ["gather", "report"], "the stack when found slow");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_level_3_endpoint_stores_its_call_tree() {
+    let addr = actix::serve(routes);
+    assert_eq!(spine::get(addr, "/tree/1").await.status, 200);
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let ids = request_ids(&conn, "/tree/{tag}");
+    assert_eq!(ids.len(), 1);
+    let nodes = levels::profile_of(&conn, ids[0]);
+    let shape: Vec<(i64, Option<i64>, i64, &str, i64)> = nodes
+        .iter()
+        .map(|n| (n.position, n.parent, n.depth, n.function.as_str(), n.calls))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (0, None, 0, "outer_step", 1),
+            (1, Some(0), 1, "middle_step", 2),
+            (2, Some(1), 2, "leaf_step", 2),
+            (3, Some(0), 1, "leaf_step", 1),
+        ]
+    );
+    // The two calls of middle_step slept 5 ms each.
+    assert!(nodes[1].total_us >= 10_000, "{:?}", nodes[1]);
+}
+
+#[test]
+fn a_dropped_request_is_recorded_as_cancelled() {
+    spine::start();
+    async fn slow() -> &'static str {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        "too late"
+    }
+    actix_web::rt::System::new().block_on(async {
+        let app = actix_web::test::init_service(
+            actix_web::App::new()
+                .wrap(fmd::actix::Monitor::default())
+                .route("/slow-cancelled", web::get().to(slow)),
+        )
+        .await;
+        let request = actix_web::test::TestRequest::get()
+            .uri("/slow-cancelled")
+            .to_request();
+        let call = actix_web::test::call_service(&app, request);
+        let outcome = actix_web::rt::time::timeout(Duration::from_millis(100), call).await;
+        assert!(outcome.is_err(), "timed out, and the future was dropped");
+    });
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let (status, cancelled): (Option<u16>, bool) = conn
+        .query_row(
+            "SELECT status, cancelled FROM request WHERE route = '/slow-cancelled'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((status, cancelled), (None, true));
+}
