@@ -14,7 +14,7 @@
 
 use super::body::RecordedBody;
 use super::convert;
-use crate::adapter::{self, Pending, RouteMemo, end, method_slot};
+use crate::adapter::{self, InFlight, RouteMemo, method_slot};
 use actix_web::Error;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
@@ -22,7 +22,6 @@ use fmd_runtime::request::{self, RequestCtx};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::{Future, Ready, ready};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -160,19 +159,13 @@ where
         if self.skips(req.path()) {
             return MonitorFuture {
                 inner: self.service.call(req),
-                ctx: None,
-                done: false,
-                memo: None,
-                slot: 0,
+                flight: InFlight::skipped(),
             };
         }
         let (ctx, memo, slot) = self.begin(&req);
         MonitorFuture {
             inner: self.service.call(req),
-            ctx: Some(ctx),
-            done: false,
-            memo: Some(memo),
-            slot,
+            flight: InFlight::new(ctx, memo, slot),
         }
     }
 }
@@ -182,21 +175,7 @@ pin_project_lite::pin_project! {
     pub struct MonitorFuture<F> {
         #[pin]
         inner: F,
-        ctx: Option<Box<RequestCtx>>,
-        done: bool,
-        memo: Option<Arc<RouteMemo>>,
-        slot: usize,
-    }
-
-    impl<F> PinnedDrop for MonitorFuture<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if !*this.done
-                && let Some(ctx) = this.ctx.take()
-            {
-                end(ctx, None, true, this.memo.as_deref(), *this.slot);
-            }
-        }
+        flight: InFlight,
     }
 }
 
@@ -218,19 +197,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        if this.ctx.is_none() && !*this.done {
+        if this.flight.is_skipped() {
             // A skipped (dashboard) request: pass through untouched.
             return this
                 .inner
                 .poll(cx)
                 .map_ok(|res| res.map_body(|_, body| RecordedBody::plain(body)));
         }
-        let polled = {
-            let _entered = request::enter(this.ctx);
-            let inner = this.inner.as_mut();
-            catch_unwind(AssertUnwindSafe(move || inner.poll(cx)))
-        };
-        let (output, status) = match polled {
+        let inner = this.inner.as_mut();
+        let (output, status) = match this.flight.poll(move || inner.poll(cx)) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(response))) => {
                 let status = response.status().as_u16();
@@ -249,16 +224,13 @@ where
                 500,
             ),
         };
-        *this.done = true;
-        let Some(mut ctx) = this.ctx.take() else {
+        let Some((ctx, status)) = this.flight.answered(status) else {
             return Poll::Ready(output.map(|res| res.map_body(|_, b| RecordedBody::plain(b))));
         };
-        let memo = this.memo.as_deref();
-        let status = adapter::settle(&mut ctx, status, memo, *this.slot);
         let response = match output {
             Ok(response) => response,
             Err(e) => {
-                end(ctx, Some(status), false, memo, *this.slot);
+                this.flight.end(ctx, status);
                 return Poll::Ready(Err(e));
             }
         };
@@ -269,12 +241,12 @@ where
         let size = exact_size(response.response().body().size());
         let keep_text = adapter::wants_text(status, &ctx, content_type, size);
         if keep_text || size.is_none() {
-            let pending = Pending::new(ctx, status, keep_text, this.memo.clone(), *this.slot);
+            let pending = this.flight.pending(ctx, status, keep_text);
             Poll::Ready(Ok(
                 response.map_body(|_, body| RecordedBody::waiting(body, pending))
             ))
         } else {
-            end(ctx, Some(status), false, memo, *this.slot);
+            this.flight.end(ctx, status);
             Poll::Ready(Ok(response.map_body(|_, body| RecordedBody::plain(body))))
         }
     }

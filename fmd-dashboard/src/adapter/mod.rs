@@ -3,18 +3,21 @@
 //!
 //! | file | holds |
 //! |---|---|
+//! | `in_flight` | a request between its start and its answer ([`InFlight`]) |
 //! | `memo` | what a route remembers of its handlers, and storing a finished request ([`end`]) |
 //! | `pending` | a request whose record waits for its response body ([`Pending`]) |
 //!
-//! An adapter starts a request with [`begin`], makes it current around each poll of the
-//! handler (`fmd_runtime::request::enter`), settles its final status with [`settle`], and
-//! stores it with [`end`] — or hands it to a [`Pending`] when the body decides (a streamed
-//! body, a 4xx answer whose text is kept, see [`wants_text`]).
+//! An adapter starts a request with [`begin`] and keeps it in an [`InFlight`], which makes
+//! it current around each poll of the handler, settles its final status ([`settle`]) and
+//! stores it — or hands it to a [`Pending`] when the body decides (a streamed body, a 4xx
+//! answer whose text is kept, see [`wants_text`]).
 
+mod in_flight;
 mod memo;
 mod pending;
 
-pub(crate) use memo::{RouteMemo, end, method_slot, seen_handler};
+pub(crate) use in_flight::InFlight;
+pub(crate) use memo::{RouteMemo, method_slot, seen_handler};
 pub(crate) use pending::Pending;
 
 use fmd_runtime::request::RequestCtx;

@@ -22,14 +22,13 @@
 //! its last byte (see [`body`](super::body)).
 
 use super::body::RecordedBody;
-use crate::adapter::{self, Pending, RouteMemo, end, method_slot};
+use crate::adapter::{self, InFlight, RouteMemo, method_slot};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{Request, Response, StatusCode};
-use fmd_runtime::request::{self, RequestCtx};
+use fmd_runtime::request::RequestCtx;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -115,10 +114,7 @@ where
         if skip {
             return ResponseFuture {
                 inner: self.inner.call(req),
-                ctx: None,
-                done: false,
-                memo: None,
-                slot: 0,
+                flight: InFlight::skipped(),
             };
         }
         let route = self.route_of(req.extensions().get::<MatchedPath>());
@@ -142,10 +138,7 @@ where
         };
         ResponseFuture {
             inner: self.inner.call(req),
-            ctx: Some(ctx),
-            done: false,
-            memo: Some(self.memo.clone()),
-            slot,
+            flight: InFlight::new(ctx, self.memo.clone(), slot),
         }
     }
 }
@@ -155,21 +148,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        ctx: Option<Box<RequestCtx>>,
-        done: bool,
-        memo: Option<Arc<RouteMemo>>,
-        slot: usize,
-    }
-
-    impl<F> PinnedDrop for ResponseFuture<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if !*this.done
-                && let Some(ctx) = this.ctx.take()
-            {
-                end(ctx, None, true, this.memo.as_deref(), *this.slot);
-            }
-        }
+        flight: InFlight,
     }
 }
 
@@ -210,16 +189,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        if this.ctx.is_none() && !*this.done {
+        if this.flight.is_skipped() {
             // A skipped (dashboard) request: pass through untouched.
             return this.inner.poll(cx);
         }
-        let polled = {
-            let _entered = request::enter(this.ctx);
-            let inner = this.inner.as_mut();
-            catch_unwind(AssertUnwindSafe(move || inner.poll(cx)))
-        };
-        let (output, status) = match polled {
+        let inner = this.inner.as_mut();
+        let (output, status) = match this.flight.poll(move || inner.poll(cx)) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(response))) => {
                 let status = response.status().as_u16();
@@ -228,22 +203,19 @@ where
             Ok(Poll::Ready(Err(e))) => (Err(e), 500),
             Err(_panic) => (Ok(internal_error()), 500),
         };
-        *this.done = true;
-        let Some(mut ctx) = this.ctx.take() else {
+        let Some((ctx, status)) = this.flight.answered(status) else {
             return Poll::Ready(output);
         };
-        let memo = this.memo.as_deref();
-        let status = adapter::settle(&mut ctx, status, memo, *this.slot);
         match output {
             Ok(response) if wants_text(&response, &ctx) || streams(&response) => {
                 let keep_text = wants_text(&response, &ctx);
-                let pending = Pending::new(ctx, status, keep_text, this.memo.clone(), *this.slot);
+                let pending = this.flight.pending(ctx, status, keep_text);
                 Poll::Ready(Ok(
                     response.map(|body| Body::new(RecordedBody::new(body, pending)))
                 ))
             }
             output => {
-                end(ctx, Some(status), false, memo, *this.slot);
+                this.flight.end(ctx, status);
                 Poll::Ready(output)
             }
         }
