@@ -12,3 +12,4 @@ pub mod overload;
 pub mod perf_demo;
 pub mod perf_fixture;
 pub mod spine;
+pub mod spine_fns;

@@ -2,67 +2,20 @@
 //! wrapped in `fmd::actix::Monitor`, a real SQLite file. The same handlers and assertions
 //! as the axum spine (`capture_spine.rs`, `levels.rs`), in actix's terms.
 
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, web};
 use fmd::prelude::*;
+use fmd_tests::spine_fns::{
+    self, AppError, explode, first_failure, gather, leaf_step, middle_step, outer, second_failure,
+};
 use fmd_tests::{actix, levels, spine};
-use std::fmt;
 use std::time::Duration;
 
 const SOURCE: &str = include_str!("actix_spine.rs");
-
-#[derive(Debug)]
-enum AppError {
-    Missing(u32),
-    Broken(std::io::Error),
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Missing(n) => write!(f, "item {n} is missing"),
-            AppError::Broken(_) => f.write_str("storage is broken"),
-        }
-    }
-}
-
-impl std::error::Error for AppError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            AppError::Broken(e) => Some(e),
-            AppError::Missing(_) => None,
-        }
-    }
-}
-
-// actix answers an `Err` with the error's status (500 by default) and its text.
-impl ResponseError for AppError {}
 
 #[monitored(level = 1)]
 async fn deep(n: web::Path<u32>) -> Result<String, AppError> {
     let value = outer(n.into_inner()).await?; // hop:deep
     Ok(value.to_string())
-}
-
-#[capture]
-async fn outer(n: u32) -> Result<u32, AppError> {
-    tokio::task::yield_now().await;
-    let v = middle(n)?; // hop:outer
-    Ok(v + 1)
-}
-
-#[capture]
-fn middle(n: u32) -> Result<u32, AppError> {
-    // A comment that must be stored verbatim.
-    let v = innermost(n)?; // hop:middle
-    Ok(v * 2)
-}
-
-#[capture]
-fn innermost(n: u32) -> Result<u32, AppError> {
-    if n > 100 {
-        return Err(AppError::Broken(std::io::Error::other("disk on fire"))); // hop:innermost
-    }
-    Ok(n)
 }
 
 #[monitored]
@@ -78,14 +31,6 @@ async fn boom() -> &'static str {
     explode(3) // call:explode
 }
 
-#[capture]
-fn explode(n: u32) -> &'static str {
-    if n > 0 {
-        panic!("exploded at {n}"); // panic:explode
-    }
-    "never"
-}
-
 #[monitored]
 async fn handled_then_failed() -> Result<&'static str, AppError> {
     if let Err(e) = first_failure() {
@@ -93,16 +38,6 @@ async fn handled_then_failed() -> Result<&'static str, AppError> {
     }
     second_failure()?; // hop:second-caller
     Ok("unreachable")
-}
-
-#[capture]
-fn first_failure() -> Result<(), AppError> {
-    Err(AppError::Missing(1)) // hop:first
-}
-
-#[capture]
-fn second_failure() -> Result<(), AppError> {
-    Err(AppError::Missing(2)) // hop:origin-of-second
 }
 
 async fn plain() -> &'static str {
@@ -115,12 +50,6 @@ async fn report(ms: web::Path<u64>) -> String {
     format!("waited {waited} ms")
 }
 
-#[capture]
-async fn gather(ms: u64) -> u64 {
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-    ms
-}
-
 #[monitored(level = 3)]
 async fn tree(tag: web::Path<u32>) -> String {
     outer_step(tag.into_inner()).await.to_string()
@@ -131,17 +60,6 @@ async fn outer_step(tag: u32) -> u64 {
     let a = middle_step(tag).await;
     let b = middle_step(tag + 1).await;
     a + b + leaf_step(tag)
-}
-
-#[capture]
-async fn middle_step(n: u32) -> u64 {
-    tokio::time::sleep(Duration::from_millis(5)).await;
-    leaf_step(n)
-}
-
-#[capture]
-fn leaf_step(n: u32) -> u64 {
-    (0..1_000u64).map(|i| i * u64::from(n)).sum()
 }
 
 fn routes(app: &mut web::ServiceConfig) {
@@ -263,9 +181,10 @@ async fn an_error_three_functions_deep_is_stored_with_each_hop_and_its_source() 
     let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
     assert_eq!(names, ["innermost", "middle", "outer", "deep"]);
     let lines: Vec<u32> = trace.iter().map(|f| f.line).collect();
-    let expected: Vec<u32> = ["hop:innermost", "hop:middle", "hop:outer", "hop:deep"]
+    let expected: Vec<u32> = ["hop:innermost", "hop:middle", "hop:outer"]
         .iter()
-        .map(|m| spine::line_of(SOURCE, m))
+        .map(|m| spine_fns::line(m))
+        .chain([spine::line_of(SOURCE, "hop:deep")])
         .collect();
     assert_eq!(lines, expected);
     let middle = trace[1].code.as_deref().expect("source stored");
@@ -282,7 +201,7 @@ async fn an_error_three_functions_deep_is_stored_with_each_hop_and_its_source() 
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!(type_name, "actix_spine::AppError");
+    assert_eq!(type_name, "fmd_tests::spine_fns::AppError");
     assert_eq!(chain, r#"["disk on fire"]"#);
     assert_eq!(endpoint, "actix_spine::deep");
 }
@@ -297,7 +216,7 @@ async fn a_panic_is_a_500_with_its_location_and_logical_stack() {
     let trace = spine::trace_of(&conn, "exploded at 3");
     let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
     assert_eq!(names, ["explode", "boom"]);
-    assert_eq!(trace[0].line, spine::line_of(SOURCE, "panic:explode"));
+    assert_eq!(trace[0].line, spine_fns::line("panic:explode"));
     assert_eq!(trace[1].line, spine::line_of(SOURCE, "call:explode"));
     let (kind, status): (i64, Option<u16>) = conn
         .query_row(

@@ -2,71 +2,18 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use fmd::prelude::*;
 use fmd_tests::spine::{self, Reply};
-use std::fmt;
+use fmd_tests::spine_fns::{self, AppError, explode, first_failure, outer, second_failure};
 
 const SOURCE: &str = include_str!("capture_spine.rs");
-
-#[derive(Debug)]
-enum AppError {
-    Missing(u32),
-    Broken(std::io::Error),
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Missing(n) => write!(f, "item {n} is missing"),
-            AppError::Broken(_) => f.write_str("storage is broken"),
-        }
-    }
-}
-
-impl std::error::Error for AppError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            AppError::Broken(e) => Some(e),
-            AppError::Missing(_) => None,
-        }
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
-    }
-}
 
 #[monitored(level = 1)]
 async fn deep(Path(n): Path<u32>) -> Result<Json<u32>, AppError> {
     let value = outer(n).await?; // hop:deep
     Ok(Json(value))
-}
-
-#[capture]
-async fn outer(n: u32) -> Result<u32, AppError> {
-    tokio::task::yield_now().await;
-    let v = middle(n)?; // hop:outer
-    Ok(v + 1)
-}
-
-#[capture]
-fn middle(n: u32) -> Result<u32, AppError> {
-    // A comment that must be stored verbatim.
-    let v = innermost(n)?; // hop:middle
-    Ok(v * 2)
-}
-
-#[capture]
-fn innermost(n: u32) -> Result<u32, AppError> {
-    if n > 100 {
-        return Err(AppError::Broken(std::io::Error::other("disk on fire"))); // hop:innermost
-    }
-    Ok(n)
 }
 
 #[monitored]
@@ -82,14 +29,6 @@ async fn boom() -> &'static str {
     explode(3) // call:explode
 }
 
-#[capture]
-fn explode(n: u32) -> &'static str {
-    if n > 0 {
-        panic!("exploded at {n}"); // panic:explode
-    }
-    "never"
-}
-
 #[monitored]
 async fn handled_then_failed() -> Result<&'static str, AppError> {
     if let Err(e) = first_failure() {
@@ -97,16 +36,6 @@ async fn handled_then_failed() -> Result<&'static str, AppError> {
     }
     second_failure()?; // hop:second-caller
     Ok("unreachable")
-}
-
-#[capture]
-fn first_failure() -> Result<(), AppError> {
-    Err(AppError::Missing(1)) // hop:first
-}
-
-#[capture]
-fn second_failure() -> Result<(), AppError> {
-    Err(AppError::Missing(2)) // hop:origin-of-second
 }
 
 async fn plain() -> &'static str {
@@ -227,15 +156,16 @@ async fn an_error_three_functions_deep_is_stored_with_each_hop_and_its_source() 
     let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
     assert_eq!(names, ["innermost", "middle", "outer", "deep"]);
     let lines: Vec<u32> = trace.iter().map(|f| f.line).collect();
-    let expected: Vec<u32> = ["hop:innermost", "hop:middle", "hop:outer", "hop:deep"]
+    let expected: Vec<u32> = ["hop:innermost", "hop:middle", "hop:outer"]
         .iter()
-        .map(|m| spine::line_of(SOURCE, m))
+        .map(|m| spine_fns::line(m))
+        .chain([spine::line_of(SOURCE, "hop:deep")])
         .collect();
     assert_eq!(lines, expected);
     let middle = trace[1].code.as_deref().expect("source stored");
     assert!(middle.contains("// A comment that must be stored verbatim."));
     assert!(
-        middle.starts_with("#[capture]\nfn middle(n: u32)"),
+        middle.starts_with("/// The middle of three.\n#[capture]\npub fn middle(n: u32)"),
         "{middle}"
     );
     // The type, message and source() chain.
@@ -249,7 +179,7 @@ async fn an_error_three_functions_deep_is_stored_with_each_hop_and_its_source() 
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!(type_name, "capture_spine::AppError");
+    assert_eq!(type_name, "fmd_tests::spine_fns::AppError");
     assert_eq!(chain, r#"["disk on fire"]"#);
 }
 
@@ -262,15 +192,12 @@ async fn a_handled_error_and_a_later_error_keep_separate_traces() {
     let first = spine::trace_of(&conn, "item 1 is missing");
     let names: Vec<&str> = first.iter().map(|f| f.function.as_str()).collect();
     assert_eq!(names, ["first_failure", "handled_then_failed"]);
-    assert_eq!(first[0].line, spine::line_of(SOURCE, "hop:first"));
+    assert_eq!(first[0].line, spine_fns::line("hop:first"));
     assert_eq!(first[1].line, spine::line_of(SOURCE, "capture:handled"));
     let second = spine::trace_of(&conn, "item 2 is missing");
     let names: Vec<&str> = second.iter().map(|f| f.function.as_str()).collect();
     assert_eq!(names, ["second_failure", "handled_then_failed"]);
-    assert_eq!(
-        second[0].line,
-        spine::line_of(SOURCE, "hop:origin-of-second")
-    );
+    assert_eq!(second[0].line, spine_fns::line("hop:origin-of-second"));
     assert_eq!(second[1].line, spine::line_of(SOURCE, "hop:second-caller"));
     // Both belong to the same request: one captured, one uncaught.
     let kinds: Vec<(i64, i64)> = conn
@@ -299,7 +226,7 @@ async fn a_panic_is_a_500_with_its_location_and_logical_stack() {
     let trace = spine::trace_of(&conn, "exploded at 3");
     let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
     assert_eq!(names, ["explode", "boom"]);
-    assert_eq!(trace[0].line, spine::line_of(SOURCE, "panic:explode"));
+    assert_eq!(trace[0].line, spine_fns::line("panic:explode"));
     // The native backtrace (debug info present in tests) gives the outer frame its line.
     assert_eq!(trace[1].line, spine::line_of(SOURCE, "call:explode"));
     // The server is still up.
