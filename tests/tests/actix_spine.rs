@@ -62,8 +62,19 @@ async fn outer_step(tag: u32) -> u64 {
     a + b + leaf_step(tag)
 }
 
+#[derive(serde::Deserialize)]
+struct Search {
+    page: u32,
+}
+
+#[monitored]
+async fn search(q: web::Query<Search>) -> String {
+    format!("page {}", q.page)
+}
+
 fn routes(app: &mut web::ServiceConfig) {
     app.route("/deep/{n}", web::get().to(deep))
+        .route("/search", web::get().to(search))
         .route("/found/{n}", web::get().to(found))
         .route("/boom", web::get().to(boom))
         .route("/handled", web::get().to(handled_then_failed))
@@ -391,4 +402,61 @@ fn a_dropped_request_is_recorded_as_cancelled() {
         )
         .unwrap();
     assert_eq!((status, cancelled), (None, true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_counts_for_the_handler_with_its_text_and_the_group_by_hook_applies() {
+    let addr = actix::serve(routes);
+    fmd::group_by(|req| {
+        let user = req.headers.get("x-actix-user")?.to_str().ok()?;
+        Some(user.to_owned())
+    });
+    // The handler runs first (so its route knows it); then actix's Query extractor
+    // refuses a page that is no number, before the handler runs.
+    for _ in 0..4 {
+        let reply =
+            levels::send_with(addr, "GET", "/search?page=2", &[("x-actix-user", "ana")]).await;
+        assert_eq!(reply.status, 200);
+    }
+    let refused = spine::get(addr, "/search?page=two").await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let rows: Vec<(String, Option<u16>, Option<String>)> = conn
+        .prepare(
+            "SELECT e.name, r.status, r.group_by FROM request r
+             JOIN endpoint e ON e.id = r.endpoint_id WHERE r.route = '/search' ORDER BY r.id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let ana = (
+        "actix_spine::search".to_owned(),
+        Some(200),
+        Some("ana".to_owned()),
+    );
+    assert_eq!(
+        rows[..4],
+        [ana.clone(), ana.clone(), ana.clone(), ana],
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows[4],
+        ("actix_spine::search".to_owned(), Some(400), None),
+        "the rejection counts for the handler's endpoint"
+    );
+    let (kind, message): (i64, String) = conn
+        .query_row(
+            "SELECT o.kind, m.message FROM exception_occurrence o
+             JOIN exception_message m ON m.id = o.message_id
+             JOIN request r ON r.id = o.request_id
+             WHERE r.route = '/search' AND r.status = 400",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the rejection is a client error");
+    assert_eq!(kind, 3, "a client error");
+    assert!(message.contains("Query deserialize error"), "{message}");
 }
