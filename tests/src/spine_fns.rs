@@ -117,3 +117,84 @@ pub async fn middle_step(n: u32) -> u64 {
 pub fn leaf_step(n: u32) -> u64 {
     (0..1_000u64).map(|i| i * u64::from(n)).sum()
 }
+
+/// The error of `/deep/101` as stored: the trace `innermost → middle → outer → deep` with
+/// each hop's line (the handler's in `handler_source`, marked `hop:deep`), the middle
+/// function's verbatim source, the type and the `source()` chain.
+pub fn assert_three_deep(conn: &rusqlite::Connection, handler_source: &str) {
+    let trace = crate::spine::trace_of(conn, "storage is broken");
+    let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["innermost", "middle", "outer", "deep"]);
+    let lines: Vec<u32> = trace.iter().map(|f| f.line).collect();
+    let expected: Vec<u32> = ["hop:innermost", "hop:middle", "hop:outer"]
+        .iter()
+        .map(|m| line(m))
+        .chain([crate::spine::line_of(handler_source, "hop:deep")])
+        .collect();
+    assert_eq!(lines, expected);
+    let middle = trace[1].code.as_deref().expect("source stored");
+    assert!(middle.contains("// A comment that must be stored verbatim."));
+    assert!(
+        middle.starts_with("/// The middle of three.\n#[capture]\npub fn middle(n: u32)"),
+        "{middle}"
+    );
+    // The type, message and source() chain.
+    let (type_name, chain): (String, String) = conn
+        .query_row(
+            "SELECT t.name, o.source_chain FROM exception_occurrence o
+             JOIN exception_type t ON t.id = o.type_id
+             JOIN exception_message m ON m.id = o.message_id
+             WHERE m.message = 'storage is broken' AND o.kind = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(type_name, "fmd_tests::spine_fns::AppError");
+    assert_eq!(chain, r#"["disk on fire"]"#);
+}
+
+/// The two errors of `/handled` as stored: a captured one (`capture:handled` in
+/// `handler_source`) and a returned one (`hop:second-caller`), each with its own trace,
+/// both on the same request.
+pub fn assert_handled_then_failed(conn: &rusqlite::Connection, handler_source: &str) {
+    let first = crate::spine::trace_of(conn, "item 1 is missing");
+    let names: Vec<&str> = first.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["first_failure", "handled_then_failed"]);
+    assert_eq!(first[0].line, line("hop:first"));
+    let handler_line = |marker| crate::spine::line_of(handler_source, marker);
+    assert_eq!(first[1].line, handler_line("capture:handled"));
+    let second = crate::spine::trace_of(conn, "item 2 is missing");
+    let names: Vec<&str> = second.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["second_failure", "handled_then_failed"]);
+    assert_eq!(second[0].line, line("hop:origin-of-second"));
+    assert_eq!(second[1].line, handler_line("hop:second-caller"));
+    // Both belong to the same request: one captured, one uncaught.
+    let kinds: Vec<(i64, i64)> = conn
+        .prepare(
+            "SELECT o.kind, o.request_id FROM exception_occurrence o
+             JOIN exception_message m ON m.id = o.message_id
+             WHERE m.message IN ('item 1 is missing', 'item 2 is missing') ORDER BY o.id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds.len(), 2);
+    assert_eq!((kinds[0].0, kinds[1].0), (2, 1));
+    assert_eq!(kinds[0].1, kinds[1].1);
+}
+
+/// The panic of `/boom` as stored: `explode → boom`, the panic's line and the handler's
+/// call (`call:explode` in `handler_source`, from the native backtrace).
+pub fn assert_panic_trace(conn: &rusqlite::Connection, handler_source: &str) {
+    let trace = crate::spine::trace_of(conn, "exploded at 3");
+    let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["explode", "boom"]);
+    assert_eq!(trace[0].line, line("panic:explode"));
+    // The native backtrace (debug info present in tests) gives the outer frame its line.
+    assert_eq!(
+        trace[1].line,
+        crate::spine::line_of(handler_source, "call:explode")
+    );
+}

@@ -152,35 +152,7 @@ async fn an_error_three_functions_deep_is_stored_with_each_hop_and_its_source() 
     assert_eq!(spine::get(addr, "/deep/101").await.status, 500);
     spine::flush();
     let conn = spine::db(spine::start());
-    let trace = spine::trace_of(&conn, "storage is broken");
-    let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
-    assert_eq!(names, ["innermost", "middle", "outer", "deep"]);
-    let lines: Vec<u32> = trace.iter().map(|f| f.line).collect();
-    let expected: Vec<u32> = ["hop:innermost", "hop:middle", "hop:outer"]
-        .iter()
-        .map(|m| spine_fns::line(m))
-        .chain([spine::line_of(SOURCE, "hop:deep")])
-        .collect();
-    assert_eq!(lines, expected);
-    let middle = trace[1].code.as_deref().expect("source stored");
-    assert!(middle.contains("// A comment that must be stored verbatim."));
-    assert!(
-        middle.starts_with("/// The middle of three.\n#[capture]\npub fn middle(n: u32)"),
-        "{middle}"
-    );
-    // The type, message and source() chain.
-    let (type_name, chain): (String, String) = conn
-        .query_row(
-            "SELECT t.name, o.source_chain FROM exception_occurrence o
-             JOIN exception_type t ON t.id = o.type_id
-             JOIN exception_message m ON m.id = o.message_id
-             WHERE m.message = 'storage is broken' AND o.kind = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(type_name, "fmd_tests::spine_fns::AppError");
-    assert_eq!(chain, r#"["disk on fire"]"#);
+    spine_fns::assert_three_deep(&conn, SOURCE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,31 +161,7 @@ async fn a_handled_error_and_a_later_error_keep_separate_traces() {
     assert_eq!(spine::get(addr, "/handled").await.status, 500);
     spine::flush();
     let conn = spine::db(spine::start());
-    let first = spine::trace_of(&conn, "item 1 is missing");
-    let names: Vec<&str> = first.iter().map(|f| f.function.as_str()).collect();
-    assert_eq!(names, ["first_failure", "handled_then_failed"]);
-    assert_eq!(first[0].line, spine_fns::line("hop:first"));
-    assert_eq!(first[1].line, spine::line_of(SOURCE, "capture:handled"));
-    let second = spine::trace_of(&conn, "item 2 is missing");
-    let names: Vec<&str> = second.iter().map(|f| f.function.as_str()).collect();
-    assert_eq!(names, ["second_failure", "handled_then_failed"]);
-    assert_eq!(second[0].line, spine_fns::line("hop:origin-of-second"));
-    assert_eq!(second[1].line, spine::line_of(SOURCE, "hop:second-caller"));
-    // Both belong to the same request: one captured, one uncaught.
-    let kinds: Vec<(i64, i64)> = conn
-        .prepare(
-            "SELECT o.kind, o.request_id FROM exception_occurrence o
-             JOIN exception_message m ON m.id = o.message_id
-             WHERE m.message IN ('item 1 is missing', 'item 2 is missing') ORDER BY o.id",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(kinds.len(), 2);
-    assert_eq!((kinds[0].0, kinds[1].0), (2, 1));
-    assert_eq!(kinds[0].1, kinds[1].1);
+    spine_fns::assert_handled_then_failed(&conn, SOURCE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,12 +171,7 @@ async fn a_panic_is_a_500_with_its_location_and_logical_stack() {
     assert_eq!(reply.status, 500);
     spine::flush();
     let conn = spine::db(spine::start());
-    let trace = spine::trace_of(&conn, "exploded at 3");
-    let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
-    assert_eq!(names, ["explode", "boom"]);
-    assert_eq!(trace[0].line, spine_fns::line("panic:explode"));
-    // The native backtrace (debug info present in tests) gives the outer frame its line.
-    assert_eq!(trace[1].line, spine::line_of(SOURCE, "call:explode"));
+    spine_fns::assert_panic_trace(&conn, SOURCE);
     // The server is still up.
     assert_eq!(spine::get(addr, "/found/2").await.status, 200);
 }
