@@ -112,6 +112,21 @@ async fn a_real_login_through_actix_opens_the_pages_forms_and_downloads() {
         home.body
     );
     let csrf = csrf_in(&home.body).expect("a CSRF field on the overview");
+    // The dashboard's own headers come through, and its script.
+    assert!(
+        home.header("content-security-policy").is_some(),
+        "{:?}",
+        home.headers
+    );
+    let script = send(addr, "GET", "/dashboard/assets/app.js", Some(&session), "").await;
+    assert_eq!(script.status, 200);
+    assert!(
+        script
+            .header("content-type")
+            .is_some_and(|t| t.contains("javascript")),
+        "{:?}",
+        script.headers
+    );
 
     let page = send(
         addr,
