@@ -1,7 +1,7 @@
 //! The functions the spine tests of every framework call from their handlers (axum:
 //! `capture_spine.rs`, `levels.rs`; actix-web: `actix_spine.rs`): an error three
 //! `#[capture]` functions deep, a panic, handled errors, and the call trees of levels 2
-//! and 3. Their lines are found by the `// hop:..` markers in [`SOURCE`] ([`line`]).
+//! and 3. Their lines are found by the `// hop:..` markers in [`SOURCE`] ([`line()`]).
 
 use fmd::prelude::*;
 use std::fmt;
