@@ -193,3 +193,36 @@ async fn a_real_login_through_actix_opens_the_pages_forms_and_downloads() {
     let after = send(addr, "GET", BASE, Some(&session), "").await;
     assert_eq!(after.status, 303);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_logs_in_through_actix_and_sees_the_overview() {
+    use fantoccini::Locator;
+    let addr = actix::serve(routes);
+    assert_eq!(spine::get(addr, "/hello").await.status, 200);
+    spine::flush();
+    let b = fmd_tests::browser::Browser::start().await;
+    let c = &b.client;
+    c.goto(&format!("http://{addr}{BASE}")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("form input[name=username]"))
+        .await
+        .unwrap();
+    let at = c.current_url().await.unwrap();
+    assert!(
+        at.path().ends_with("/dashboard/login"),
+        "redirected to {at}"
+    );
+    // The form's CSRF cookie and field, the session cookie and the redirect home: all
+    // through the bridge, in a real browser.
+    b.submit_login("admin", "test-password").await;
+    let text = c
+        .find(Locator::Css("table.overview"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("actix_dashboard::hello"), "{text}");
+    println!("{}", b.screenshot("actix-overview").await.display());
+    b.close().await;
+}
