@@ -215,13 +215,7 @@ async fn a_browser_logs_in_through_actix_and_sees_the_overview() {
     // The form's CSRF cookie and field, the session cookie and the redirect home: all
     // through the bridge, in a real browser.
     b.submit_login("admin", "test-password").await;
-    let text = c
-        .find(Locator::Css("table.overview"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = b.text("table.overview").await;
     assert!(text.contains("actix_dashboard::hello"), "{text}");
     println!("{}", b.screenshot("actix-overview").await.display());
     b.close().await;
