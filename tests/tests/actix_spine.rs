@@ -72,8 +72,27 @@ async fn search(q: web::Query<Search>) -> String {
     format!("page {}", q.page)
 }
 
+/// Every chunk of `/chunked` waits this long before it is sent.
+const GAP: Duration = Duration::from_millis(100);
+
+/// Three chunks, a [`GAP`] before each; the second captures an error from inside the
+/// body's stream (after the handler returned).
+#[monitored]
+async fn chunked() -> HttpResponse {
+    use futures_util::StreamExt;
+    let chunks = futures_util::stream::iter(0..3u32).then(|n| async move {
+        tokio::time::sleep(GAP).await;
+        if n == 1 {
+            fmd::capture!(std::io::Error::other("stream hiccup"));
+        }
+        Ok::<_, std::convert::Infallible>(web::Bytes::from(format!("chunk {n}\n")))
+    });
+    HttpResponse::Ok().streaming(chunks)
+}
+
 fn routes(app: &mut web::ServiceConfig) {
     app.route("/deep/{n}", web::get().to(deep))
+        .route("/chunked", web::get().to(chunked))
         .route("/search", web::get().to(search))
         .route("/found/{n}", web::get().to(found))
         .route("/boom", web::get().to(boom))
@@ -416,4 +435,39 @@ async fn a_rejection_counts_for_the_handler_with_its_text_and_the_group_by_hook_
         .expect("the rejection is a client error");
     assert_eq!(kind, 3, "a client error");
     assert!(message.contains("Query deserialize error"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_answer_lasts_until_its_last_byte_and_its_code_runs_in_the_request() {
+    let addr = actix::serve(routes);
+    let reply = spine::get(addr, "/chunked").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.contains("chunk 2"), "{}", reply.body);
+    spine::flush();
+    let conn = spine::db(spine::start());
+    let (request, duration, status): (i64, i64, Option<u16>) = conn
+        .query_row(
+            "SELECT r.id, r.duration_us, r.status FROM request r
+             JOIN endpoint e ON e.id = r.endpoint_id WHERE e.name = 'actix_spine::chunked'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("one request of the streamed endpoint");
+    println!("a streamed answer of three {GAP:?} gaps: {duration} µs");
+    // Three gaps are slept before the last byte: the duration cannot be shorter.
+    assert!(duration >= 3 * GAP.as_micros() as i64, "{duration} µs");
+    assert_eq!(status, Some(200));
+    let (kind, on): (i64, Option<i64>) = conn
+        .query_row(
+            "SELECT o.kind, o.request_id FROM exception_occurrence o
+             JOIN exception_message m ON m.id = o.message_id WHERE m.message = 'stream hiccup'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the capture inside the stream is stored");
+    assert_eq!(
+        (kind, on),
+        (2, Some(request)),
+        "captured, on the streamed request"
+    );
 }
