@@ -39,7 +39,8 @@
 //! Features: `axum` (the layer, [`axum::bind`], [`axum::serve`]) and `dashboard` (the
 //! pages `bind` mounts), both on by default; `default-features = false, features =
 //! ["axum"]` records without building the dashboard (then `bind` mounts nothing).
-//! `postgres` adds the PostgreSQL store, `tracing` the `fmd::tracing` layer.
+//! `postgres` adds the PostgreSQL store, `tracing` the `fmd::tracing` layer, `actix` the
+//! actix-web adapter (`fmd::actix`).
 
 #![warn(missing_docs)]
 
@@ -73,6 +74,39 @@ pub use fmd_macros::monitored;
 #[cfg(feature = "axum")]
 pub mod axum {
     pub use fmd_dashboard::axum::*;
+}
+
+/// The actix-web adapter (feature `actix`): [`actix::Monitor`] records every request of
+/// an actix `App`, [`actix::dashboard()`] (with the feature `dashboard`) serves the same
+/// dashboard under `/dashboard`.
+///
+/// ```no_run
+/// # #[cfg(feature = "dashboard")]
+/// # async fn run() -> std::io::Result<()> {
+/// use actix_web::{App, HttpServer, web};
+/// use fmd::prelude::*;
+///
+/// #[monitored]
+/// async fn hello() -> &'static str {
+///     "hello"
+/// }
+///
+/// HttpServer::new(|| {
+///     App::new()
+///         .wrap(fmd::actix::Monitor::default())
+///         .service(fmd::actix::dashboard())
+///         .route("/", web::get().to(hello))
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await?;
+/// fmd::shutdown(); // store what is still queued
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "actix")]
+pub mod actix {
+    pub use fmd_dashboard::actix::*;
 }
 
 /// `tracing` integration (feature `tracing`): [`tracing::layer()`] records error events

@@ -17,7 +17,9 @@
 //! | [`format`](mod@format) | times (in the viewer's zone), durations, sizes, source paths |
 //! | [`export`] | CSV rows of the downloads and of `fmd export` |
 //! | [`host`] | what the dashboard asks of the running application |
+//! | `adapter` | what the framework adapters share: how a request becomes a record |
 //! | `axum` | the adapter that records requests and mounts the dashboard (feature `axum`) |
+//! | `actix` | the same for actix-web: a middleware and the dashboard as a service (feature `actix`) |
 //!
 //! Everything but `axum` is the feature `pages` (on by default). Without it the crate is
 //! only the recording layer: `axum::bind` adds the layer and mounts nothing, and none of
@@ -68,8 +70,15 @@ pub mod routes;
 #[cfg(all(feature = "axum", feature = "pages"))]
 pub mod api;
 
+/// What the framework adapters share (the rules by which a request becomes a record).
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod adapter;
+
 #[cfg(feature = "axum")]
 pub mod axum;
+
+#[cfg(feature = "actix")]
+pub mod actix;
 
 #[cfg(all(feature = "axum", feature = "pages"))]
 pub use routes::{Access, Dashboard, RouteInfo, Token, route_table, router};

@@ -356,3 +356,25 @@ pub fn csrf_in(html: &str) -> Option<String> {
     let at = html.find(r#"name="csrf" value=""#)? + r#"name="csrf" value=""#.len();
     Some(html[at..].split('"').next()?.to_owned())
 }
+
+/// A route of the dashboard's table (`/endpoint/{id}/exceptions/{group}/delete`) as a
+/// concrete path under `base`: each `{param}` becomes 1, and `/` is `base` itself.
+pub fn concrete(base: &str, path: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => in_param = true,
+            '}' => {
+                in_param = false;
+                out.push('1');
+            }
+            _ if !in_param => out.push(c),
+            _ => {}
+        }
+    }
+    format!(
+        "{base}{path}",
+        path = if out == "/" { String::new() } else { out }
+    )
+}

@@ -1,5 +1,6 @@
 //! Shared helpers for fmd's end-to-end tests.
 pub mod a11y;
+pub mod actix;
 pub mod browser;
 pub mod dashboard_fixture;
 pub mod engines;
@@ -11,3 +12,4 @@ pub mod overload;
 pub mod perf_demo;
 pub mod perf_fixture;
 pub mod spine;
+pub mod spine_fns;

@@ -2,71 +2,18 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use fmd::prelude::*;
 use fmd_tests::spine::{self, Reply};
-use std::fmt;
+use fmd_tests::spine_fns::{self, AppError, explode, first_failure, outer, second_failure};
 
 const SOURCE: &str = include_str!("capture_spine.rs");
-
-#[derive(Debug)]
-enum AppError {
-    Missing(u32),
-    Broken(std::io::Error),
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Missing(n) => write!(f, "item {n} is missing"),
-            AppError::Broken(_) => f.write_str("storage is broken"),
-        }
-    }
-}
-
-impl std::error::Error for AppError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            AppError::Broken(e) => Some(e),
-            AppError::Missing(_) => None,
-        }
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
-    }
-}
 
 #[monitored(level = 1)]
 async fn deep(Path(n): Path<u32>) -> Result<Json<u32>, AppError> {
     let value = outer(n).await?; // hop:deep
     Ok(Json(value))
-}
-
-#[capture]
-async fn outer(n: u32) -> Result<u32, AppError> {
-    tokio::task::yield_now().await;
-    let v = middle(n)?; // hop:outer
-    Ok(v + 1)
-}
-
-#[capture]
-fn middle(n: u32) -> Result<u32, AppError> {
-    // A comment that must be stored verbatim.
-    let v = innermost(n)?; // hop:middle
-    Ok(v * 2)
-}
-
-#[capture]
-fn innermost(n: u32) -> Result<u32, AppError> {
-    if n > 100 {
-        return Err(AppError::Broken(std::io::Error::other("disk on fire"))); // hop:innermost
-    }
-    Ok(n)
 }
 
 #[monitored]
@@ -82,14 +29,6 @@ async fn boom() -> &'static str {
     explode(3) // call:explode
 }
 
-#[capture]
-fn explode(n: u32) -> &'static str {
-    if n > 0 {
-        panic!("exploded at {n}"); // panic:explode
-    }
-    "never"
-}
-
 #[monitored]
 async fn handled_then_failed() -> Result<&'static str, AppError> {
     if let Err(e) = first_failure() {
@@ -97,16 +36,6 @@ async fn handled_then_failed() -> Result<&'static str, AppError> {
     }
     second_failure()?; // hop:second-caller
     Ok("unreachable")
-}
-
-#[capture]
-fn first_failure() -> Result<(), AppError> {
-    Err(AppError::Missing(1)) // hop:first
-}
-
-#[capture]
-fn second_failure() -> Result<(), AppError> {
-    Err(AppError::Missing(2)) // hop:origin-of-second
 }
 
 async fn plain() -> &'static str {
@@ -223,34 +152,7 @@ async fn an_error_three_functions_deep_is_stored_with_each_hop_and_its_source() 
     assert_eq!(spine::get(addr, "/deep/101").await.status, 500);
     spine::flush();
     let conn = spine::db(spine::start());
-    let trace = spine::trace_of(&conn, "storage is broken");
-    let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
-    assert_eq!(names, ["innermost", "middle", "outer", "deep"]);
-    let lines: Vec<u32> = trace.iter().map(|f| f.line).collect();
-    let expected: Vec<u32> = ["hop:innermost", "hop:middle", "hop:outer", "hop:deep"]
-        .iter()
-        .map(|m| spine::line_of(SOURCE, m))
-        .collect();
-    assert_eq!(lines, expected);
-    let middle = trace[1].code.as_deref().expect("source stored");
-    assert!(middle.contains("// A comment that must be stored verbatim."));
-    assert!(
-        middle.starts_with("#[capture]\nfn middle(n: u32)"),
-        "{middle}"
-    );
-    // The type, message and source() chain.
-    let (type_name, chain): (String, String) = conn
-        .query_row(
-            "SELECT t.name, o.source_chain FROM exception_occurrence o
-             JOIN exception_type t ON t.id = o.type_id
-             JOIN exception_message m ON m.id = o.message_id
-             WHERE m.message = 'storage is broken' AND o.kind = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(type_name, "capture_spine::AppError");
-    assert_eq!(chain, r#"["disk on fire"]"#);
+    spine_fns::assert_three_deep(&conn, SOURCE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,34 +161,7 @@ async fn a_handled_error_and_a_later_error_keep_separate_traces() {
     assert_eq!(spine::get(addr, "/handled").await.status, 500);
     spine::flush();
     let conn = spine::db(spine::start());
-    let first = spine::trace_of(&conn, "item 1 is missing");
-    let names: Vec<&str> = first.iter().map(|f| f.function.as_str()).collect();
-    assert_eq!(names, ["first_failure", "handled_then_failed"]);
-    assert_eq!(first[0].line, spine::line_of(SOURCE, "hop:first"));
-    assert_eq!(first[1].line, spine::line_of(SOURCE, "capture:handled"));
-    let second = spine::trace_of(&conn, "item 2 is missing");
-    let names: Vec<&str> = second.iter().map(|f| f.function.as_str()).collect();
-    assert_eq!(names, ["second_failure", "handled_then_failed"]);
-    assert_eq!(
-        second[0].line,
-        spine::line_of(SOURCE, "hop:origin-of-second")
-    );
-    assert_eq!(second[1].line, spine::line_of(SOURCE, "hop:second-caller"));
-    // Both belong to the same request: one captured, one uncaught.
-    let kinds: Vec<(i64, i64)> = conn
-        .prepare(
-            "SELECT o.kind, o.request_id FROM exception_occurrence o
-             JOIN exception_message m ON m.id = o.message_id
-             WHERE m.message IN ('item 1 is missing', 'item 2 is missing') ORDER BY o.id",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(kinds.len(), 2);
-    assert_eq!((kinds[0].0, kinds[1].0), (2, 1));
-    assert_eq!(kinds[0].1, kinds[1].1);
+    spine_fns::assert_handled_then_failed(&conn, SOURCE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,12 +171,7 @@ async fn a_panic_is_a_500_with_its_location_and_logical_stack() {
     assert_eq!(reply.status, 500);
     spine::flush();
     let conn = spine::db(spine::start());
-    let trace = spine::trace_of(&conn, "exploded at 3");
-    let names: Vec<&str> = trace.iter().map(|f| f.function.as_str()).collect();
-    assert_eq!(names, ["explode", "boom"]);
-    assert_eq!(trace[0].line, spine::line_of(SOURCE, "panic:explode"));
-    // The native backtrace (debug info present in tests) gives the outer frame its line.
-    assert_eq!(trace[1].line, spine::line_of(SOURCE, "call:explode"));
+    spine_fns::assert_panic_trace(&conn, SOURCE);
     // The server is still up.
     assert_eq!(spine::get(addr, "/found/2").await.status, 200);
 }

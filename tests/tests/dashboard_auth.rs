@@ -43,24 +43,7 @@ fn app(fx: &Fixture, host: Arc<RecordingHost>) -> Router {
 }
 
 fn concrete(path: &str) -> String {
-    // `{id}` and `{group}` become 1.
-    let mut out = String::new();
-    let mut in_param = false;
-    for c in path.chars() {
-        match c {
-            '{' => in_param = true,
-            '}' => {
-                in_param = false;
-                out.push('1');
-            }
-            _ if !in_param => out.push(c),
-            _ => {}
-        }
-    }
-    format!(
-        "{BASE}{path}",
-        path = if out == "/" { String::new() } else { out }
-    )
+    fmd_tests::dashboard_fixture::concrete(BASE, path)
 }
 
 struct Resp {

@@ -11,6 +11,7 @@ use axum::routing::get;
 use fmd::prelude::*;
 use fmd_tests::levels::{self, Node};
 use fmd_tests::spine;
+use fmd_tests::spine_fns::{gather, leaf_step, middle_step};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -21,12 +22,6 @@ use std::time::{Duration, Instant};
 async fn report(Path(ms): Path<u64>) -> String {
     let waited = gather(ms).await;
     format!("waited {waited} ms")
-}
-
-#[capture]
-async fn gather(ms: u64) -> u64 {
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-    ms
 }
 
 fn request_ids(conn: &rusqlite::Connection, route: &str) -> Vec<i64> {
@@ -237,17 +232,6 @@ async fn outer_step(tag: u32) -> u64 {
 async fn meet() {
     // Both requests are in flight together from here on.
     barrier().wait().await;
-}
-
-#[capture]
-async fn middle_step(n: u32) -> u64 {
-    tokio::time::sleep(Duration::from_millis(5)).await;
-    leaf_step(n)
-}
-
-#[capture]
-fn leaf_step(n: u32) -> u64 {
-    (0..1_000u64).map(|i| i * u64::from(n)).sum()
 }
 
 fn shape(nodes: &[Node]) -> Vec<(i64, Option<i64>, i64, &str, i64)> {

@@ -17,7 +17,8 @@
 //! When a request starts, the layer calls the group-by hook (if one is set) and applies the
 //! endpoint's level: at level 2 or more it keeps the URI and headers for a possible outlier
 //! record. The handler behind a route is only known once it runs, so each route remembers,
-//! per method, the handler it saw last ([`memo`](super::memo)) and uses it to pick the level
+//! per method, the handler it saw last (`RouteMemo`, shared with the other adapters in
+//! `crate::adapter`) and uses it to pick the level
 //! of the next request.
 //! A request its handler never saw (an extractor's rejection, a 405 of the method router,
 //! a 413 of the body limit, a timeout layer's answer) counts for that remembered handler,
@@ -26,16 +27,13 @@
 //! its last byte (see [`body`](super::body)).
 
 use super::body::RecordedBody;
-use super::memo::{RouteMemo, end, method_slot, seen_handler};
+use crate::adapter::{self, InFlight, RouteMemo, method_slot};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath};
-use axum::http::{Method, Request, Response, StatusCode};
-use fmd_runtime::request::{self, RequestCtx};
-use once_cell::sync::Lazy;
-use std::borrow::Cow;
+use axum::http::{Request, Response, StatusCode};
+use fmd_runtime::request::RequestCtx;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -89,21 +87,6 @@ pub struct FmdService<S> {
     config: &'static fmd_runtime::Config,
 }
 
-fn method_name(method: &Method) -> Cow<'static, str> {
-    Cow::Borrowed(match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::TRACE => "TRACE",
-        Method::CONNECT => "CONNECT",
-        ref other => return Cow::Owned(other.as_str().chars().take(32).collect()),
-    })
-}
-
 impl<S> FmdService<S> {
     fn route_of(&self, matched: Option<&MatchedPath>) -> Option<Arc<str>> {
         let path = matched?.as_str();
@@ -132,22 +115,22 @@ where
         let skip = self
             .skip
             .as_deref()
-            .is_some_and(|p| under(req.uri().path(), p));
+            .is_some_and(|p| adapter::under(req.uri().path(), p));
         let matched = req.extensions().get::<MatchedPath>();
         let ignored = matched.is_some_and(|m| self.config.ignores_route(m.as_str()));
         if skip || ignored {
             return ResponseFuture {
                 inner: self.inner.call(req),
-                ctx: None,
-                done: false,
-                ignored,
-                memo: None,
-                slot: 0,
+                flight: if ignored {
+                    InFlight::ignored()
+                } else {
+                    InFlight::skipped()
+                },
             };
         }
         let route = self.route_of(req.extensions().get::<MatchedPath>());
-        let slot = method_slot(req.method());
-        let mut ctx = RequestCtx::new(method_name(req.method()), route);
+        let slot = method_slot(req.method().as_str());
+        let (mut ctx, _level) = adapter::begin(req.method().as_str(), route, &self.memo, slot);
         let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
@@ -156,7 +139,6 @@ where
         ctx.ip =
             fmd_runtime::request::client_address(peer, req.headers(), &self.config.trusted_proxies)
                 .map(|ip| ip.to_string());
-        ctx.resolve(self.memo.handlers[slot].get().copied());
         ctx.keep_http(req.uri(), req.headers());
         let req = if fmd_runtime::request::has_group_by() {
             let (parts, body) = req.into_parts();
@@ -167,11 +149,7 @@ where
         };
         ResponseFuture {
             inner: self.inner.call(req),
-            ctx: Some(ctx),
-            done: false,
-            ignored: false,
-            memo: Some(self.memo.clone()),
-            slot,
+            flight: InFlight::new(ctx, self.memo.clone(), slot),
         }
     }
 }
@@ -181,23 +159,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        ctx: Option<Box<RequestCtx>>,
-        done: bool,
-        // A route left out (`Config::ignores_route`): polled with nothing recorded.
-        ignored: bool,
-        memo: Option<Arc<RouteMemo>>,
-        slot: usize,
-    }
-
-    impl<F> PinnedDrop for ResponseFuture<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if !*this.done
-                && let Some(ctx) = this.ctx.take()
-            {
-                end(ctx, None, true, this.memo.as_deref(), *this.slot);
-            }
-        }
+        flight: InFlight,
     }
 }
 
@@ -212,19 +174,20 @@ fn streams(response: &Response<Body>) -> bool {
 /// answer that is not a page.
 fn wants_text(response: &Response<Body>, ctx: &RequestCtx) -> bool {
     use axum::body::HttpBody;
-    let html = response
+    let content_type = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    (400..500).contains(&response.status().as_u16())
-        && ctx.route.is_some()
-        && !html
-        && response.body().size_hint().exact() != Some(0)
+        .and_then(|v| v.to_str().ok());
+    adapter::wants_text(
+        response.status().as_u16(),
+        ctx,
+        content_type,
+        response.body().size_hint().exact(),
+    )
 }
 
 fn internal_error() -> Response<Body> {
-    let mut response = Response::new(Body::from("Internal Server Error"));
+    let mut response = Response::new(Body::from(adapter::INTERNAL_ERROR));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     response
 }
@@ -237,18 +200,14 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        if this.ctx.is_none() && !*this.done {
+        if this.flight.is_skipped() {
             // A skipped (dashboard) request: pass through untouched; a route left out:
             // with nothing recorded by the code it runs either.
-            let _ignoring = this.ignored.then(request::ignore);
+            let _ignoring = this.flight.pass_through();
             return this.inner.poll(cx);
         }
-        let polled = {
-            let _entered = request::enter(this.ctx);
-            let inner = this.inner.as_mut();
-            catch_unwind(AssertUnwindSafe(move || inner.poll(cx)))
-        };
-        let (output, status) = match polled {
+        let inner = this.inner.as_mut();
+        let (output, status) = match this.flight.poll(move || inner.poll(cx)) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(response))) => {
                 let status = response.status().as_u16();
@@ -257,47 +216,21 @@ where
             Ok(Poll::Ready(Err(e))) => (Err(e), 500),
             Err(_panic) => (Ok(internal_error()), 500),
         };
-        *this.done = true;
-        let Some(mut ctx) = this.ctx.take() else {
+        let Some((ctx, status)) = this.flight.answered(status) else {
             return Poll::Ready(output);
         };
-        let status = if ctx.panicked { 500 } else { status };
-        if ctx.route.is_none() && ctx.handler.is_none() && !matches!(status, 404 | 405) {
-            // A fallback or nested service answered (static files): one shared route.
-            static FALLBACK: Lazy<Arc<str>> =
-                Lazy::new(|| Arc::from(fmd_runtime::model::event::FALLBACK));
-            ctx.route = Some(FALLBACK.clone());
-        }
-        let memo = this.memo.as_deref();
-        let remembered = memo.is_some_and(|m| m.handlers[*this.slot].get().is_some());
-        if ctx.handler.is_none()
-            && !remembered
-            && status >= 400
-            && let Some(info) = ctx
-                .route
-                .as_deref()
-                .and_then(|route| seen_handler(route, *this.slot, status))
-        {
-            ctx.stand_in(info);
-        }
         match output {
             Ok(response) if wants_text(&response, &ctx) || streams(&response) => {
                 let keep_text = wants_text(&response, &ctx);
-                let (memo, slot) = (this.memo.clone(), *this.slot);
-                Poll::Ready(Ok(response.map(|body| {
-                    Body::new(RecordedBody::new(body, ctx, status, keep_text, memo, slot))
-                })))
+                let pending = this.flight.pending(ctx, status, keep_text);
+                Poll::Ready(Ok(
+                    response.map(|body| Body::new(RecordedBody::new(body, pending)))
+                ))
             }
             output => {
-                end(ctx, Some(status), false, memo, *this.slot);
+                this.flight.end(ctx, status);
                 Poll::Ready(output)
             }
         }
     }
-}
-
-/// Whether `path` is `prefix` or below it (`/dashboard`, `/dashboard/..`; not `/dashboard-x`).
-fn under(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }

@@ -13,7 +13,6 @@
 
 mod body;
 mod layer;
-mod memo;
 mod serve;
 mod spawn;
 
@@ -91,19 +90,7 @@ fn mount<S>(
 where
     S: Clone + Send + Sync + 'static,
 {
-    if let Some(zone) = &monitor.config().timezone
-        && crate::format::parse_zone(zone).is_none()
-    {
-        return Err(fmd_runtime::ConfigError {
-            source: format!("FMD_TIMEZONE={zone:?}"),
-            problem: crate::routes::unknown_zone(zone),
-        });
-    }
-    let path = monitor
-        .config()
-        .dashboard_path
-        .trim_end_matches('/')
-        .to_owned();
+    let path = crate::adapter::dashboard_path(monitor)?;
     let home = path.clone();
     // axum refuses overlapping routes by panicking; turn that into an error that says
     // which option moves the dashboard out of the way.

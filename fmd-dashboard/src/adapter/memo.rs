@@ -3,9 +3,8 @@
 //! The handler behind a route is only known once it runs. Each route's service remembers,
 //! per method, the handler it saw ([`RouteMemo`]); a process-wide table ([`seen_handler`])
 //! serves the route's other services (axum gives each method, and the 405 answer, one of
-//! its own). [`end`] stores a request and teaches both.
+//! its own; actix one per worker). [`end`] stores a request and teaches both.
 
-use axum::http::Method;
 use fmd_runtime::FnInfo;
 use fmd_runtime::request::RequestCtx;
 use once_cell::sync::{Lazy, OnceCell};
@@ -15,11 +14,11 @@ use std::sync::Arc;
 
 /// What a route's service remembers across requests.
 #[derive(Default)]
-pub(super) struct RouteMemo {
+pub(crate) struct RouteMemo {
     /// The route template, shared to avoid an allocation per request.
-    pub(super) route: OnceCell<Arc<str>>,
+    pub(crate) route: OnceCell<Arc<str>>,
     /// The `#[monitored]` handler seen per method (see [`method_slot`]).
-    pub(super) handlers: [OnceCell<&'static FnInfo>; 8],
+    pub(crate) handlers: [OnceCell<&'static FnInfo>; 8],
 }
 
 /// The handlers seen per route and method, across the route's services: axum gives each
@@ -32,7 +31,7 @@ type Handlers = [Option<&'static FnInfo>; 8];
 
 /// The handler a request its handler never saw counts for: the one seen for its route and
 /// method, or for a 405 (no handler has the method) the route's first one.
-pub(super) fn seen_handler(route: &str, slot: usize, status: u16) -> Option<&'static FnInfo> {
+pub(crate) fn seen_handler(route: &str, slot: usize, status: u16) -> Option<&'static FnInfo> {
     let seen = SEEN.read();
     let handlers = seen.get(route)?;
     match (handlers[slot], status) {
@@ -42,22 +41,23 @@ pub(super) fn seen_handler(route: &str, slot: usize, status: u16) -> Option<&'st
     }
 }
 
-/// A small index per common method, for [`RouteMemo::handlers`].
-pub(super) fn method_slot(method: &Method) -> usize {
-    match *method {
-        Method::GET => 0,
-        Method::POST => 1,
-        Method::PUT => 2,
-        Method::DELETE => 3,
-        Method::PATCH => 4,
-        Method::HEAD => 5,
-        Method::OPTIONS => 6,
+/// A small index per common method (its name, as `http::Method::as_str` gives it), for
+/// [`RouteMemo::handlers`].
+pub(crate) fn method_slot(method: &str) -> usize {
+    match method {
+        "GET" => 0,
+        "POST" => 1,
+        "PUT" => 2,
+        "DELETE" => 3,
+        "PATCH" => 4,
+        "HEAD" => 5,
+        "OPTIONS" => 6,
         _ => 7,
     }
 }
 
 /// Stores the request and remembers its handler for the route's next request.
-pub(super) fn end(
+pub(crate) fn end(
     ctx: Box<RequestCtx>,
     status: Option<u16>,
     cancelled: bool,
