@@ -1,7 +1,8 @@
 //! `FMD_IGNORE_ROUTES` / `Config::ignore_routes`: requests on a route left out are not
 //! recorded at all — no request, no endpoint, no error — even when their handler is
 //! `#[monitored]`, calls `capture!` (itself or in a task made by `fmd::spawn`) or panics;
-//! the other routes are recorded as before.
+//! the other routes are recorded as before. Through the axum layer and the actix-web
+//! middleware alike.
 //! (Its own test binary: one monitor per process.)
 
 use axum::Router;
@@ -59,6 +60,18 @@ async fn requests_on_ignored_routes_are_not_recorded_at_all() {
     let panicked = spine::get(addr, "/internal/7").await.status;
     assert!(panicked == 0 || panicked == 500, "{panicked}");
     assert_eq!(spine::get(addr, "/work").await.status, 200);
+    // The same routes through the actix-web adapter, in the same monitor.
+    let actix = fmd_tests::actix::serve(|app| {
+        app.route("/health", actix_web::web::get().to(health))
+            .route("/internal/{job}", actix_web::web::get().to(internal_panics))
+            .route("/work", actix_web::web::get().to(work));
+    });
+    for _ in 0..20 {
+        assert_eq!(spine::get(actix, "/health").await.status, 200);
+    }
+    let panicked = spine::get(actix, "/internal/3").await.status;
+    assert!(panicked == 0 || panicked == 500, "{panicked}");
+    assert_eq!(spine::get(actix, "/work").await.status, 200);
     spine::flush();
     let conn = spine::db(db);
     let strings = |sql: &str| -> Vec<String> {
@@ -70,7 +83,7 @@ async fn requests_on_ignored_routes_are_not_recorded_at_all() {
     };
     assert_eq!(
         strings("SELECT route || ' ' || status FROM request"),
-        ["/work 200"],
+        ["/work 200", "/work 200"],
         "only the route not left out has a request row"
     );
     assert_eq!(
@@ -89,7 +102,10 @@ async fn requests_on_ignored_routes_are_not_recorded_at_all() {
             |r| r.get(0),
         )
         .expect("hits");
-    assert_eq!(hits, 1, "the hourly hits count only /work");
+    assert_eq!(
+        hits, 2,
+        "the hourly hits count only /work (axum's and actix's)"
+    );
     assert!(fmd::monitor().config().ignores_route("/health"));
 }
 
