@@ -2,9 +2,9 @@
 //! through the real writer with versions 1.0.0 (ten days ago) and 2.0.0 (two days ago);
 //! an issue going from 1 in 1000 requests to 40 in 1000 is a finding (with SciPy's
 //! p-value), one going from 1 to 2 in 1000 is not, whether versions or periods are
-//! compared; the page over real HTTP on 127.0.0.1 lists the finding with its rates and a
-//! link to the issue, and a hostile type name and message stay text. In Chromium
-//! (SQLite): no injected script runs; the screenshot is
+//! compared; the page over real HTTP on 127.0.0.1 lists the finding with its rates (as
+//! fallen when the sides are swapped) and a link to the issue, and a hostile type name and
+//! message stay text. In Chromium (SQLite): no injected script runs; the screenshot is
 //! `target/screenshots/reporting_error_rates.png`.
 
 use fantoccini::Locator;
@@ -195,6 +195,16 @@ async fn an_error_rate_that_rose_is_a_finding_and_one_that_barely_moved_is_not(e
             "{path}"
         );
     }
+    // The other way round, the rate fell.
+    let path = "/dashboard/reporting?mode=versions&a=2.0.0&b=1.0.0";
+    let page = get(addr, path, &[("cookie", &cookie)]).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains(r#"<li class="better">Error rate fell: <b>4.00 % → 0.10 %</b> of requests"#),
+        "{}",
+        page.body
+    );
 }
 
 both_engines!(async an_error_rate_that_rose_is_a_finding_and_one_that_barely_moved_is_not);
