@@ -9,9 +9,9 @@
 //! | [`auth`] | argon2 passwords, sessions, login throttling, the first admin |
 //! | [`pages`] | pure functions from query results to `maud::Markup`: layout, tables, traces |
 //! | [`charts`] | server-side SVG charts (plotters) with tooltips |
-//! | [`stats`] | box-plot summaries and Mood's median test |
+//! | [`stats`] | box-plot summaries, Mood's median test, tests of two error rates |
 //! | [`profile`] | the grouped profiler: call trees merged by function path |
-//! | [`reporting`] | two periods or versions compared per endpoint |
+//! | [`reporting`] | two periods or versions compared per endpoint and per issue's error rate |
 //! | [`issue_diff`] | what changed in the code between the variants of an issue (similar) |
 //! | [`highlight`] | server-side syntax highlighting (syntect) split into numbered lines |
 //! | [`format`](mod@format) | times (in the viewer's zone), durations, sizes, source paths |

@@ -5,12 +5,17 @@
 //! the Flask Monitoring Dashboard does); and the mix of responses (ok, 4xx, 5xx,
 //! cancelled) from the hourly rollup, a finding when a class's share moves by at least
 //! [`MIX_POINTS`] percentage points with [`MIX_MIN_HITS`] requests or more on each side.
+//!
+//! Per issue: its occurrences per request on each side (see
+//! [`IssueRates`]), tested with [`rate_test`] (Fisher's exact test, or the two-proportion
+//! z-test for large tables); a finding under the latency's rule, p < [`ALPHA`] and the
+//! rates differ.
 
 use serde::Serialize;
 
-use crate::stats::{BoxStats, MoodTest, mood_median_test};
+use crate::stats::{BoxStats, MoodTest, RateTest, mood_median_test, rate_test};
 use fmd_runtime::store::StoreError;
-use fmd_runtime::store::read::EndpointInfo;
+use fmd_runtime::store::read::{EndpointInfo, IssueRateCounts, IssueRates};
 use fmd_runtime::store::read::{PerfStore, Selection, StatusMix};
 
 /// Latency samples per side.
@@ -162,6 +167,62 @@ pub fn compare<S: PerfStore + ?Sized>(
         y.has_findings()
             .cmp(&x.has_findings())
             .then_with(|| key(y).total_cmp(&key(x)))
+    });
+    Ok(out)
+}
+
+/// One issue's error rate on both sides and the test between them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorRateChange {
+    /// The issue and its counts.
+    pub counts: IssueRateCounts,
+    /// Occurrences per request on side A, percent (at most 100).
+    pub rate_a: f64,
+    /// Occurrences per request on side B, percent.
+    pub rate_b: f64,
+    /// The test of A's rate against B's.
+    pub test: RateTest,
+    /// p < [`ALPHA`] and the rates differ.
+    pub significant: bool,
+}
+
+/// Tests one issue's rates; `None` when a side had no requests to its endpoints.
+pub fn error_rate_change(counts: IssueRateCounts) -> Option<ErrorRateChange> {
+    let test = rate_test(
+        counts.occurrences_a,
+        counts.requests_a,
+        counts.occurrences_b,
+        counts.requests_b,
+    )?;
+    let pct = |row: [u64; 2]| row[0] as f64 * 100.0 / (row[0] + row[1]) as f64;
+    let (rate_a, rate_b) = (pct(test.table[0]), pct(test.table[1]));
+    Some(ErrorRateChange {
+        significant: test.p_value < ALPHA && rate_a != rate_b,
+        counts,
+        rate_a,
+        rate_b,
+        test,
+    })
+}
+
+/// Every issue's error rate on both sides (of an
+/// [`AnyReader`](fmd_runtime::store::AnyReader): `error_rates(&mut *reader, ..)`),
+/// significant changes first, the smallest p-value first among them.
+pub fn error_rates<S: IssueRates + ?Sized>(
+    store: &mut S,
+    a: &Selection,
+    b: &Selection,
+) -> Result<Vec<ErrorRateChange>, StoreError> {
+    let mut out: Vec<ErrorRateChange> = store
+        .issue_rate_counts(a, b)?
+        .into_iter()
+        .filter_map(error_rate_change)
+        .collect();
+    out.sort_by(|x, y| {
+        y.significant
+            .cmp(&x.significant)
+            .then_with(|| x.test.p_value.total_cmp(&y.test.p_value))
+            .then_with(|| x.counts.issue_id.cmp(&y.counts.issue_id))
     });
     Ok(out)
 }

@@ -1,10 +1,11 @@
-//! Statistics of the performance pages: box-plot summaries of duration samples and Mood's
-//! median test for the reports.
+//! Statistics of the performance pages: box-plot summaries of duration samples, Mood's
+//! median test for the reports, and the test of two error rates ([`rate_test`]).
 //!
-//! Quantiles and the chi-square distribution come from `statrs`; only the 2×2 table of
-//! Mood's test and its continuity correction are spelled out here.
+//! Quantiles, the chi-square, normal and hypergeometric distributions come from `statrs`;
+//! only the 2×2 tables, Mood's continuity correction and which tables count as "at least
+//! as extreme" are spelled out here.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF};
+use statrs::distribution::{ChiSquared, ContinuousCDF, Discrete, Hypergeometric, Normal};
 use statrs::statistics::{Data, Max, Min, OrderStatistics};
 
 use fmd_runtime::store::read::RequestSample;
@@ -150,6 +151,101 @@ pub fn mood_median_test(a: &[f64], b: &[f64]) -> Option<MoodTest> {
     })
 }
 
+/// Largest smallest margin of a 2×2 table that [`rate_test`] tests exactly: Fisher's
+/// exact test sums at most this many + 1 tables, so its cost stays bounded.
+pub const FISHER_MAX_MARGIN: u64 = 10_000;
+
+/// Which test [`rate_test`] ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateTestKind {
+    /// Fisher's exact test, two-sided.
+    FisherExact,
+    /// The pooled two-proportion z-test, two-sided.
+    TwoProportionZ,
+}
+
+/// The outcome of [`rate_test`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateTest {
+    /// The test that ran.
+    pub kind: RateTestKind,
+    /// `[[a failing, a not failing], [b failing, b not failing]]`.
+    pub table: [[u64; 2]; 2],
+    /// The z statistic of the z-test (B − A); `None` for Fisher's test.
+    pub z: Option<f64>,
+    /// Probability of a table at least this extreme if both rates were equal.
+    pub p_value: f64,
+}
+
+/// Fisher's exact test of a 2×2 table, two-sided, as `scipy.stats.fisher_exact(table)`
+/// computes it: the probability, with all margins fixed (a hypergeometric distribution),
+/// of every table no more likely than the observed one (within a relative 10⁻⁷, SciPy's
+/// tolerance for ties).
+pub fn fisher_exact(table: [[u64; 2]; 2]) -> f64 {
+    let [[a, b], [c, d]] = table;
+    let (row_a, failing, total) = (a + b, a + c, a + b + c + d);
+    let Ok(h) = Hypergeometric::new(total, failing, row_a) else {
+        return 1.0;
+    };
+    let observed = h.ln_pmf(a) + 1e-7_f64.ln_1p();
+    let low = (row_a + failing).saturating_sub(total);
+    let high = failing.min(row_a);
+    let p: f64 = (low..=high)
+        .map(|x| h.ln_pmf(x))
+        .filter(|l| *l <= observed)
+        .map(f64::exp)
+        .sum();
+    p.min(1.0)
+}
+
+/// The pooled two-proportion z-test of `k_a` in `n_a` against `k_b` in `n_b`: the z
+/// statistic (positive when B's rate is higher) and its two-sided p-value. Both sides
+/// need a request; a pooled rate of 0 or 1 carries no evidence (z 0, p 1).
+pub fn two_proportion_z(k_a: u64, n_a: u64, k_b: u64, n_b: u64) -> (f64, f64) {
+    let (na, nb) = (n_a as f64, n_b as f64);
+    let pooled = (k_a + k_b) as f64 / (na + nb);
+    let se = (pooled * (1.0 - pooled) * (1.0 / na + 1.0 / nb)).sqrt();
+    if se == 0.0 || !se.is_finite() {
+        return (0.0, 1.0);
+    }
+    let z = (k_b as f64 / nb - k_a as f64 / na) / se;
+    let p = Normal::standard().sf(z.abs()) * 2.0;
+    (z, p.min(1.0))
+}
+
+/// Tests whether the rate of `k_a` failing in `n_a` requests differs from `k_b` in `n_b`.
+///
+/// The rule: Fisher's exact test when the table's smallest margin (requests of a side,
+/// failing or not failing requests of both) is at most [`FISHER_MAX_MARGIN`], else the
+/// two-proportion z-test, whose normal approximation is close there. A count above its
+/// requests (several occurrences in one request) counts as every request failing.
+/// `None` when a side has no requests.
+pub fn rate_test(k_a: u64, n_a: u64, k_b: u64, n_b: u64) -> Option<RateTest> {
+    if n_a == 0 || n_b == 0 {
+        return None;
+    }
+    let (k_a, k_b) = (k_a.min(n_a), k_b.min(n_b));
+    let table = [[k_a, n_a - k_a], [k_b, n_b - k_b]];
+    let failing = k_a + k_b;
+    let margin = n_a.min(n_b).min(failing).min(n_a + n_b - failing);
+    Some(if margin <= FISHER_MAX_MARGIN {
+        RateTest {
+            kind: RateTestKind::FisherExact,
+            table,
+            z: None,
+            p_value: fisher_exact(table),
+        }
+    } else {
+        let (z, p_value) = two_proportion_z(k_a, n_a, k_b, n_b);
+        RateTest {
+            kind: RateTestKind::TwoProportionZ,
+            table,
+            z: Some(z),
+            p_value,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +265,74 @@ mod tests {
         let t = mood_median_test(&[5.0; 4], &[5.0; 3]).unwrap();
         assert_eq!((t.statistic, t.p_value), (0.0, 1.0));
         assert_eq!(mood_median_test(&[], &[1.0]), None);
+    }
+
+    /// Reference values computed with SciPy 1.17.1 (NumPy 2.4.6), Python 3.11:
+    /// `scipy.stats.fisher_exact([[ka, na - ka], [kb, nb - kb]]).pvalue`.
+    #[test]
+    fn fishers_exact_test_matches_scipy() {
+        let cases: [(u64, u64, u64, u64, f64); 6] = [
+            (1, 1000, 40, 1000, 2.6158359207675076e-11),
+            (1, 1000, 2, 1000, 1.0),
+            (3, 20, 12, 25, 0.02739453066059108),
+            (0, 50, 5, 50, 0.05628449442882433),
+            (7, 7, 0, 9, 8.741258741258743e-05),
+            (250, 10000, 200, 10000, 0.01937866544708717),
+        ];
+        for (ka, na, kb, nb, p) in cases {
+            let t = rate_test(ka, na, kb, nb).unwrap();
+            assert_eq!(t.kind, RateTestKind::FisherExact, "{ka}/{na} {kb}/{nb}");
+            assert_eq!(t.table, [[ka, na - ka], [kb, nb - kb]]);
+            assert!(
+                (t.p_value - p).abs() <= 1e-9 * p,
+                "{ka}/{na} {kb}/{nb}: p {} vs {p}",
+                t.p_value
+            );
+        }
+    }
+
+    /// Reference values computed with SciPy 1.17.1: the pooled statistic
+    /// `z = (kb/nb - ka/na) / sqrt(p*(1-p)*(1/na + 1/nb))` with `p = (ka+kb)/(na+nb)`,
+    /// and `2 * scipy.stats.norm.sf(abs(z))`.
+    #[test]
+    fn the_two_proportion_z_test_matches_scipy() {
+        let cases: [(u64, u64, u64, u64, f64, f64); 2] = [
+            (
+                12000,
+                200000,
+                12600,
+                200000,
+                3.9488129143536623,
+                7.853970192809304e-05,
+            ),
+            (
+                15000,
+                300000,
+                14400,
+                250000,
+                12.47670255551208,
+                1.0004466787833837e-35,
+            ),
+        ];
+        for (ka, na, kb, nb, z, p) in cases {
+            let t = rate_test(ka, na, kb, nb).unwrap();
+            assert_eq!(t.kind, RateTestKind::TwoProportionZ, "margins above 10 000");
+            assert!((t.z.unwrap() - z).abs() < 1e-9, "z {:?} vs {z}", t.z);
+            assert!(
+                (t.p_value - p).abs() <= 1e-6 * p,
+                "{ka}/{na} {kb}/{nb}: p {} vs {p}",
+                t.p_value
+            );
+        }
+    }
+
+    #[test]
+    fn rates_without_requests_or_evidence() {
+        assert_eq!(rate_test(0, 0, 3, 10), None);
+        let none = rate_test(0, 500, 0, 700).unwrap();
+        assert_eq!(none.p_value, 1.0, "no failures on either side");
+        let capped = rate_test(30, 20, 0, 20).unwrap();
+        assert_eq!(capped.table[0], [20, 0], "more occurrences than requests");
+        assert_eq!(two_proportion_z(0, 10, 0, 10), (0.0, 1.0));
     }
 }

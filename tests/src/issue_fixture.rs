@@ -89,13 +89,24 @@ pub fn options(version: &str) -> WriteOptions {
 
 /// A failed request to `endpoint` at `time_ms` that recorded `errors`.
 fn failed_request(endpoint: &'static str, time_ms: i64, errors: Vec<ErrorRecord>) -> Event {
+    request(endpoint, time_ms, 500, errors)
+}
+
+/// A request to `endpoint` (route `/orders/{id}`, 1 ms) at `time_ms` answered with
+/// `status`, that recorded `errors`.
+pub fn request(
+    endpoint: &'static str,
+    time_ms: i64,
+    status: u16,
+    errors: Vec<ErrorRecord>,
+) -> Event {
     Event::Request(Box::new(RequestEvent {
         endpoint: Cow::Borrowed(endpoint),
         route: Arc::from("/orders/{id}"),
         method: Cow::Borrowed("GET"),
         time_ms,
         duration_us: 1_000,
-        status: Some(500),
+        status: Some(status),
         cancelled: false,
         level: 1,
         ip: None,
@@ -107,7 +118,8 @@ fn failed_request(endpoint: &'static str, time_ms: i64, errors: Vec<ErrorRecord>
     }))
 }
 
-fn write_events(database: &Database, version: &str, events: &[Event]) {
+/// Writes `events` in one batch of `version`, through the real writer's store.
+pub fn write_events(database: &Database, version: &str, events: &[Event]) {
     let mut store = open_store(database).expect("open the store");
     store
         .write_batch(events, &options(version))

@@ -1,15 +1,17 @@
-//! Reporting: two periods or two versions compared endpoint by endpoint, as findings.
+//! Reporting: two periods or two versions compared endpoint by endpoint and issue by
+//! issue, as findings.
 
 use maud::{Markup, html};
 use time::{Date, Month};
 
 use super::Ctx;
+use super::exceptions::excerpt;
 use super::layout::{Nav, page};
 use crate::charts::boxplot::boxplots_colored;
 use crate::charts::{color, css_color};
 use crate::format;
-use crate::reporting::{ALPHA, EndpointReport, MIX_POINTS, SAMPLES};
-use crate::stats::BoxStats;
+use crate::reporting::{ALPHA, EndpointReport, ErrorRateChange, MIX_POINTS, SAMPLES};
+use crate::stats::{BoxStats, FISHER_MAX_MARGIN, RateTestKind};
 use fmd_runtime::store::read::DAY_MS;
 use fmd_runtime::store::read::{AppVersion, Selection};
 
@@ -181,6 +183,38 @@ fn finding(r: &EndpointReport) -> Markup {
     }
 }
 
+/// A rate in percent: two decimals, four below 0.01 %.
+pub fn rate(pct: f64) -> String {
+    if pct > 0.0 && pct < 0.01 {
+        format!("{pct:.4} %")
+    } else {
+        format!("{pct:.2} %")
+    }
+}
+
+fn rate_finding(ctx: &Ctx<'_>, r: &ErrorRateChange) -> Markup {
+    let c = &r.counts;
+    let test = match r.test.kind {
+        RateTestKind::FisherExact => "Fisher's exact test",
+        RateTestKind::TwoProportionZ => "two-proportion z-test",
+    };
+    let [[k_a, _], [k_b, _]] = r.test.table;
+    html! {
+        li.finding.issue-rate {
+            a href=(ctx.url(&format!("/issues/{}", c.issue_id))) { "issue #" (c.issue_id) }
+            " " span.mono { (c.type_name) }
+            span.muted title=(c.message) { " " (excerpt(&c.message, 80)) }
+            ul {
+                li class=(if r.rate_b > r.rate_a { "worse" } else { "better" }) {
+                    "Error rate " (if r.rate_b > r.rate_a { "rose" } else { "fell" }) ": "
+                    b { (rate(r.rate_a)) " → " (rate(r.rate_b)) } " of requests, p " (p_value(r.test.p_value)) ", significant"
+                    span.muted { " (" (test) "; " (k_a) " of " (c.requests_a) " and " (k_b) " of " (c.requests_b) " requests)" }
+                }
+            }
+        }
+    }
+}
+
 /// Box-plot rows for the charted endpoints: each endpoint's A then B.
 pub fn chart_rows(reports: &[EndpointReport]) -> Vec<(String, BoxStats)> {
     reports
@@ -202,24 +236,35 @@ pub fn reporting_page(
     q: &ReportQuery,
     versions: &[AppVersion],
     reports: &[EndpointReport],
+    rates: &[ErrorRateChange],
 ) -> Markup {
     let names = q.side_names();
     let findings: Vec<&EndpointReport> = reports.iter().filter(|r| r.has_findings()).collect();
+    let rate_findings: Vec<&ErrorRateChange> = rates.iter().filter(|r| r.significant).collect();
+    let found = findings.len() + rate_findings.len();
     let body = html! {
         h1 { "Reporting" }
         div.sub {
             "A: " b { (names.0) } " · B: " b { (names.1) }
             " · latency from up to " (SAMPLES) " requests per side, significant at p < " (ALPHA)
             " · response mix from the hourly rollup, a change of " (MIX_POINTS) " points or more"
+            " · issues' occurrences per request on their endpoints, significant at p < " (ALPHA)
+            " (Fisher's exact test; the two-proportion z-test when every margin exceeds " (FISHER_MAX_MARGIN) ")"
         }
         (form(ctx, q, versions))
         section.card id="findings" {
-            h2 { (findings.len()) " finding" @if findings.len() != 1 { "s" } }
-            @if findings.is_empty() {
-                p.muted { "No significant change between A and B on " (reports.len()) " endpoints with requests." }
+            h2 { (found) " finding" @if found != 1 { "s" } }
+            @if found == 0 {
+                p.muted { "No significant change between A and B on " (reports.len()) " endpoints with requests and " (rates.len()) " issues." }
             } @else {
-                ul.findings { @for r in &findings { (finding(r)) } }
-                p.muted { (reports.len() - findings.len()) " other endpoints with requests show no significant change." }
+                ul.findings {
+                    @for r in &findings { (finding(r)) }
+                    @for r in &rate_findings { (rate_finding(ctx, r)) }
+                }
+                p.muted {
+                    (reports.len() - findings.len()) " other endpoints with requests and "
+                    (rates.len() - rate_findings.len()) " other issues show no significant change."
+                }
             }
         }
         section.card id="compare" {

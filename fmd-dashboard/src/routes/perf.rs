@@ -21,7 +21,7 @@ use crate::pages::request::request_page;
 use crate::pages::requests::{FAILED_PER_PAGE, OUTLIERS_PER_PAGE, failed_page, outliers_page};
 use crate::pages::utilization::{UtilizationView, utilization_page};
 use crate::profile::group;
-use crate::reporting::compare;
+use crate::reporting::{compare, error_rates};
 use crate::stats::BoxStats;
 use fmd_runtime::store::read::Selection;
 use fmd_runtime::store::read::{DAY_MS, EndpointInfo, InstanceInfo};
@@ -288,14 +288,21 @@ pub async fn reporting(
     Query(q): Query<ReportQuery>,
 ) -> Result<Markup, AppError> {
     let now = now_ms();
-    let (q, versions, reports) = app
+    let (q, versions, reports, rates) = app
         .with_store(move |st| {
             let versions = st.versions()?;
             let q = q.completed(now, &versions);
             let (a, b) = q.selections();
             let reports = compare(&mut **st, &a, &b)?;
-            Ok((q, versions, reports))
+            let rates = error_rates(&mut **st, &a, &b)?;
+            Ok((q, versions, reports, rates))
         })
         .await?;
-    Ok(reporting_page(&ctx(&app, &s, ""), &q, &versions, &reports))
+    Ok(reporting_page(
+        &ctx(&app, &s, ""),
+        &q,
+        &versions,
+        &reports,
+        &rates,
+    ))
 }

@@ -6,6 +6,7 @@
 //! is declared in its read trait and written in each engine, and [`AnyReader`] has it.
 
 use super::dashboard::DashboardStore;
+use super::issue_rates::IssueRates;
 use super::issues::IssueStore;
 use super::perf::PerfStore;
 use super::request_log::RequestLog;
@@ -17,10 +18,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Everything the dashboard reads: the four read traits of one engine's reader.
-pub trait Reader: DashboardStore + PerfStore + RequestLog + IssueStore + Send + Any {}
+/// Everything the dashboard reads: the five read traits of one engine's reader.
+pub trait Reader:
+    DashboardStore + PerfStore + RequestLog + IssueStore + IssueRates + Send + Any
+{
+}
 
-impl<T: DashboardStore + PerfStore + RequestLog + IssueStore + Send + Any> Reader for T {}
+impl<T: DashboardStore + PerfStore + RequestLog + IssueStore + IssueRates + Send + Any> Reader
+    for T
+{
+}
 
 /// A dashboard connection to whichever engine the configuration names: a boxed
 /// [`Reader`], whose queries are called through it.
