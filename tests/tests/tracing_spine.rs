@@ -1,5 +1,6 @@
 //! `fmd::tracing::layer()` end to end: `tracing::error!` in a monitored handler over real
-//! HTTP and in a background thread, asserted in the SQLite store.
+//! HTTP and in a background thread, asserted in the SQLite store and on the endpoint's
+//! exceptions page.
 
 use axum::Router;
 use axum::routing::get;
@@ -85,6 +86,31 @@ async fn an_error_event_in_a_handler_joins_its_request() {
         )
         .unwrap();
     assert_eq!(warned, 0);
+    // The occurrence on the endpoint's exceptions page: the message with the event's
+    // fields, the error's chain and the handler's frame.
+    let endpoint: i64 = conn
+        .query_row(
+            "SELECT id FROM endpoint WHERE name = 'tracing_spine::charge'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let cookie = fmd_tests::http::login(addr, "/dashboard", "admin", "test-password").await;
+    let page = fmd_tests::http::get(
+        addr,
+        &format!("/dashboard/endpoint/{endpoint}/exceptions"),
+        &[("Cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    for shown in [
+        "charge failed user=7",
+        "<li>card declined</li>",
+        "<li>gateway timed out</li>",
+        fmd::tracing::TYPE_NAME,
+    ] {
+        assert!(page.body.contains(shown), "{shown} on the page");
+    }
 }
 
 #[test]
