@@ -191,7 +191,7 @@ async fn an_error_rate_that_rose_is_a_finding_and_one_that_barely_moved_is_not(e
         // Two issues, and the endpoint's response mix (5xx 0.2 % → 6.7 %).
         assert!(html.contains("3 findings"), "{path}");
         assert!(
-            html.contains("1 other issues show no significant change"),
+            html.contains("and 1 issue show no significant change"),
             "{path}"
         );
     }

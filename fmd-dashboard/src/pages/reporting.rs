@@ -255,15 +255,15 @@ pub fn reporting_page(
         section.card id="findings" {
             h2 { (found) " finding" @if found != 1 { "s" } }
             @if found == 0 {
-                p.muted { "No significant change between A and B on " (reports.len()) " endpoints with requests and " (rates.len()) " issues." }
+                p.muted { "No significant change between A and B on " (counted(reports.len(), "endpoint", "endpoints")) " with requests and " (counted(rates.len(), "issue", "issues")) "." }
             } @else {
                 ul.findings {
                     @for r in &findings { (finding(r)) }
                     @for r in &rate_findings { (rate_finding(ctx, r)) }
                 }
                 p.muted {
-                    (reports.len() - findings.len()) " other endpoints with requests and "
-                    (rates.len() - rate_findings.len()) " other issues show no significant change."
+                    "Beside these, " (counted(reports.len() - findings.len(), "endpoint", "endpoints")) " with requests and "
+                    (counted(rates.len() - rate_findings.len(), "issue", "issues")) " show no significant change."
                 }
             }
         }
@@ -277,4 +277,9 @@ pub fn reporting_page(
         }
     };
     page(ctx, "Reporting", Nav::Reporting, body)
+}
+
+/// `n` with the noun that fits it: `1 issue`, `2 issues`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
