@@ -132,7 +132,7 @@ pub fn write(database: &Database, version: &str, errors: Vec<ErrorRecord>) {
     write_on(database, version, "shop::orders::show", errors);
 }
 
-/// [`write`] on the endpoint `endpoint`.
+/// [`write()`] on the endpoint `endpoint`.
 pub fn write_on(
     database: &Database,
     version: &str,
