@@ -1,6 +1,6 @@
 //! Accessibility of every dashboard page, in real headless Chromium: axe-core finds no
 //! serious or critical violation on any page (light and dark), and the level selector,
-//! expanding a frame and deleting a group work from the keyboard alone.
+//! expanding a frame, resolving an issue and deleting a group work from the keyboard alone.
 //!
 //! Needs Chromium, chromedriver and axe-core (`FMD_TEST_AXE`, installed by
 //! `scripts/test.d/pre-30-axe.sh`); fails, never skips, without them.
@@ -11,6 +11,7 @@ use fmd_dashboard::{Access, Dashboard, route_table};
 use fmd_tests::a11y::{axe_source, serious_violations};
 use fmd_tests::browser::{Browser, Look};
 use fmd_tests::dashboard_fixture::{Fixture, now_ms, serve_dashboard};
+use fmd_tests::issue_fixture::seed_hostile_issue;
 use fmd_tests::perf_demo::{Demo, weather_demo};
 
 /// Every page a person opens: the GET routes behind a session, with their ids filled in.
@@ -125,8 +126,10 @@ async fn tab_to(b: &Browser, css: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn level_frames_and_delete_work_from_the_keyboard() {
-    let (_fx, demo, base) = serve_demo().await;
+async fn level_frames_resolve_and_delete_work_from_the_keyboard() {
+    let (fx, demo, base) = serve_demo().await;
+    // An issue written through the real writer (the demo's groups are written as rows).
+    seed_hostile_issue(&fmd_runtime::Database::Sqlite(fx.path().to_path_buf()));
     let b = Browser::start().await;
     let c = &b.client;
     c.goto(&format!("{base}/dashboard/login")).await.unwrap();
@@ -179,6 +182,36 @@ async fn level_frames_and_delete_work_from_the_keyboard() {
     assert_ne!(open_after, open_before, "Enter toggled a frame");
     press(&b, Key::Enter).await;
     assert_eq!(count_open().await, open_before, "Enter toggled it back");
+
+    // Resolving an issue: Tab to the button on the issue page, Enter.
+    c.goto(&format!("{base}/dashboard/exceptions"))
+        .await
+        .unwrap();
+    let issue = c
+        .execute(
+            "return document.querySelector('a[href*=\"/dashboard/issues/\"]').getAttribute('href')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let issue = issue.as_str().expect("a link to the issue").to_owned();
+    c.goto(&format!("{base}{issue}")).await.unwrap();
+    tab_to(&b, "form[action$='/resolve'] button").await;
+    press(&b, Key::Enter).await;
+    c.wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .expect("a notice after resolving");
+    assert!(
+        b.text("[data-status]").await.contains("resolved"),
+        "resolved from the keyboard"
+    );
+    c.goto(&format!(
+        "{base}/dashboard/endpoint/{}/exceptions",
+        demo.forecast
+    ))
+    .await
+    .unwrap();
 
     // Deleting a group: reach its button with Tab, confirm with Enter.
     tab_to(&b, "form.inline button.danger").await;
