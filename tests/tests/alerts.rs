@@ -5,15 +5,11 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::extract::State;
-use axum::routing::post;
 use fmd_runtime::config::AlertSettings;
 use fmd_runtime::pipeline::alerts::{Alert, AlertEvent, IssueNews, Notifier};
-use parking_lot::Mutex;
+use fmd_tests::webhook::{receiver, until};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -86,29 +82,6 @@ impl Drop for Smtpd {
     }
 }
 
-type Received = Arc<Mutex<Vec<serde_json::Value>>>;
-
-/// An HTTP receiver on 127.0.0.1 keeping every JSON body posted to `/hook`.
-async fn receiver() -> (String, Received) {
-    let got: Received = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/hook",
-            post(
-                |State(got): State<Received>, Json(body): Json<serde_json::Value>| async move {
-                    got.lock().push(body);
-                },
-            ),
-        )
-        .with_state(got.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}/hook"), got)
-}
-
 fn news(event: AlertEvent, issue: i64) -> IssueNews {
     IssueNews {
         alert: Alert {
@@ -122,14 +95,6 @@ fn news(event: AlertEvent, issue: i64) -> IssueNews {
             held_back: 0,
         },
         occurrences: 1,
-    }
-}
-
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
