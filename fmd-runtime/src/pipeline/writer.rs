@@ -200,7 +200,11 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
             Ok(stored) => {
                 shared.stored(stored);
                 if let Some(notifier) = shared.alerts.get() {
-                    alert_issues(notifier, s.take_issue_changes(), config, options);
+                    let rule = crate::store::issues::AlertRule {
+                        rate: config.alerts.rate,
+                        now: crate::clock::now_ms(),
+                    };
+                    alert_issues(notifier, s.take_issue_changes(&rule), config, options);
                 }
                 attempts = 0;
                 finish(&mut batch);
@@ -222,15 +226,15 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
     }
 }
 
-/// Hands what a committed batch did to its issues to the alerts thread (it decides what
-/// alerts: new issues and regressions, other occurrences only over the rate rule).
+/// Hands the alerts a committed batch's issues make (decided in the database, shared by
+/// every instance writing it: see [`Store::take_issue_changes`]) to the alerts thread.
 fn alert_issues(
     notifier: &super::alerts::Notifier,
     changes: Vec<crate::store::issues::IssueChange>,
     config: &Config,
     options: &WriteOptions,
 ) {
-    use super::alerts::{Alert, AlertEvent, IssueNews};
+    use super::alerts::{Alert, AlertEvent};
     use crate::store::issues::Change;
     let base = config.alerts.public_url.as_deref().unwrap_or("");
     let dashboard = config.dashboard_path.trim_end_matches('/');
@@ -240,18 +244,15 @@ fn alert_issues(
             Change::Regressed => AlertEvent::Regression,
             Change::Seen => AlertEvent::Rate,
         };
-        notifier.notify(IssueNews {
-            alert: Alert {
-                event,
-                issue_id: c.issue_id,
-                type_name: c.type_name,
-                message: c.message,
-                endpoint: c.endpoint,
-                version: options.version.clone(),
-                url: format!("{base}{dashboard}/issues/{}", c.issue_id),
-                held_back: 0,
-            },
-            occurrences: c.occurrences,
+        notifier.send(Alert {
+            event,
+            issue_id: c.issue_id,
+            type_name: c.type_name,
+            message: c.message,
+            endpoint: c.endpoint,
+            version: options.version.clone(),
+            url: format!("{base}{dashboard}/issues/{}", c.issue_id),
+            held_back: c.held_back,
         });
     }
 }

@@ -114,9 +114,13 @@ pub trait Store: Send {
         false
     }
 
-    /// The issues the last successful batch created, regressed or added to, with what an
-    /// alert says of them (read now, so only a writer with alerts pays for it).
-    fn take_issue_changes(&mut self) -> Vec<issues::IssueChange> {
+    /// The issues of the last successful batch that alert now under `rule`, with what the
+    /// alert says of them (decided now, so only a writer with alerts pays for it). The
+    /// decision is shared through the database: the rate rule counts every instance's
+    /// stored occurrences, and each alert is claimed in the issue's row (one per issue
+    /// per quiet hour over all instances; a claim that fails is counted and told by the
+    /// next alert of the issue as "and N more").
+    fn take_issue_changes(&mut self, _rule: &issues::AlertRule) -> Vec<issues::IssueChange> {
         Vec::new()
     }
 }

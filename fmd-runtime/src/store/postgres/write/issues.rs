@@ -5,7 +5,9 @@
 use super::Writer;
 use super::statements::Statements;
 use crate::model::event::ErrorRecord;
-use crate::store::issues::{self, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle};
+use crate::store::issues::{
+    self, AlertRule, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle,
+};
 use crate::store::postgres::text;
 use crate::store::search;
 use postgres::Transaction;
@@ -135,23 +137,56 @@ pub(super) fn store(
         .collect())
 }
 
-/// The facts alerts need of the issues `changes` names.
-pub(super) fn facts(
+/// The issues of `changes` that alert now, with the facts the alert says: the rate rule
+/// counted over the stored occurrences of every instance and each alert claimed under
+/// the issue's row lock, so that instances sharing the database alert once between them
+/// (see [`issues::wants_alert`]).
+pub(super) fn alerts(
     client: &mut postgres::Client,
     changes: Vec<(i64, Change, u32)>,
+    rule: &AlertRule,
 ) -> Vec<IssueChange> {
-    changes
-        .into_iter()
-        .filter_map(|(issue_id, change, occurrences)| {
-            let r = client.query_opt(issues::ISSUE_FACTS, &[&issue_id]).ok()??;
-            Some(IssueChange {
-                issue_id,
-                change,
-                occurrences,
-                type_name: r.get(0),
-                message: r.get(1),
-                endpoint: r.get(2),
-            })
-        })
-        .collect()
+    claim(client, changes, rule).unwrap_or_default()
+}
+
+fn claim(
+    client: &mut postgres::Client,
+    changes: Vec<(i64, Change, u32)>,
+    rule: &AlertRule,
+) -> Result<Vec<IssueChange>, postgres::Error> {
+    let mut tx = client.transaction()?;
+    let state = format!("{} FOR UPDATE", issues::ALERT_STATE);
+    let mut claimed = Vec::new();
+    for (issue_id, change, occurrences) in changes {
+        let recent = |since: i64, limit: i64| {
+            tx.query_one(issues::RECENT_OCCURRENCES, &[&issue_id, &since, &limit])
+                .map_or(0, |r| r.get(0))
+        };
+        if !issues::wants_alert(change, rule, recent) {
+            continue;
+        }
+        let Some(row) = tx.query_opt(&state, &[&issue_id])? else {
+            continue;
+        };
+        let (alerted_at, held): (Option<i64>, i64) = (row.get(0), row.get(1));
+        if !issues::may_alert(change, alerted_at, rule.now) {
+            tx.execute(issues::ALERT_HOLD, &[&issue_id])?;
+            continue;
+        }
+        tx.execute(issues::ALERT_CLAIM, &[&issue_id, &rule.now])?;
+        let Some(r) = tx.query_opt(issues::ISSUE_FACTS, &[&issue_id])? else {
+            continue;
+        };
+        claimed.push(IssueChange {
+            issue_id,
+            change,
+            occurrences,
+            type_name: r.get(0),
+            message: r.get(1),
+            endpoint: r.get(2),
+            held_back: u32::try_from(held).unwrap_or(u32::MAX),
+        });
+    }
+    tx.commit()?;
+    Ok(claimed)
 }
