@@ -346,6 +346,13 @@ pub(crate) const ALERT_CLAIM: &str =
 /// Issue `$1` holds back one more alert.
 pub(crate) const ALERT_HOLD: &str = "UPDATE issue SET alert_held = alert_held + 1 WHERE id = $1";
 
+/// Issues whose quiet hour ended at `$1` (it began then or before) with alerts held back
+/// in it: `id, alert_held`, the oldest first, a hundred at most. Their digest is a rate
+/// alert (only rate alerts are held: a new issue has no quiet hour yet, a regression is
+/// always told) saying "and N more".
+pub(crate) const DUE_DIGESTS: &str = "SELECT id, alert_held FROM issue
+    WHERE alert_held > 0 AND alerted_at <= $1 ORDER BY alerted_at LIMIT 100";
+
 /// Whether a batch's `change` of an issue asks for an alert: a new issue and a
 /// regression always, other occurrences when the issue's stored occurrences of the rate
 /// window (`recent(since, limit)`, all instances') reach the rate rule.

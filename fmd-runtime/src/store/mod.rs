@@ -118,9 +118,16 @@ pub trait Store: Send {
     /// alert says of them (decided now, so only a writer with alerts pays for it). The
     /// decision is shared through the database: the rate rule counts every instance's
     /// stored occurrences, and each alert is claimed in the issue's row (one per issue
-    /// per quiet hour over all instances; a claim that fails is counted and told by the
-    /// next alert of the issue as "and N more").
+    /// per quiet hour over all instances; a claim that fails is counted, for the digest
+    /// of [`Store::take_due_digests`] or the issue's next alert to tell as "and N more").
     fn take_issue_changes(&mut self, _rule: &issues::AlertRule) -> Vec<issues::IssueChange> {
+        Vec::new()
+    }
+
+    /// The digests due at `now` (unix ms): issues whose quiet hour is over with alerts
+    /// held back in it, each claimed as a new alert (so one instance sends it) that says
+    /// "and N more".
+    fn take_due_digests(&mut self, _now: i64) -> Vec<issues::IssueChange> {
         Vec::new()
     }
 }

@@ -6,7 +6,9 @@
 //! instances sharing one database alert once between them: the rate rule
 //! (`FMD_ALERT_RATE=50/10m`) counts every instance's stored occurrences, and an alert is
 //! claimed in the issue's row, at most one per issue per hour; what comes later in that
-//! hour is counted there and told by the issue's next alert ("and 12 more"). The writer
+//! hour is counted there and sent as one digest when the hour is over ("and 12 more"),
+//! claimed like any alert ([`Store::take_due_digests`](crate::store::Store::take_due_digests)).
+//! The writer
 //! hands each decided alert to the [`Notifier`] without waiting ([`Notifier::send`]: a
 //! bounded channel; full means dropped and counted). The `fmd-alerts` thread delivers:
 //!

@@ -140,6 +140,10 @@ impl PgStore {
 }
 
 impl Store for PgStore {
+    fn take_due_digests(&mut self, now: i64) -> Vec<crate::store::issues::IssueChange> {
+        issues::digests(&mut self.client, now)
+    }
+
     fn take_issue_changes(
         &mut self,
         rule: &crate::store::issues::AlertRule,

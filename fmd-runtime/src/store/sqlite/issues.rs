@@ -166,5 +166,8 @@ pub(super) fn upgrade_alerts(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             tx.execute_batch(ddl)?;
         }
     }
-    Ok(())
+    // Finds the digests due.
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS issue_alert_held ON issue(alerted_at) WHERE alert_held > 0;",
+    )
 }

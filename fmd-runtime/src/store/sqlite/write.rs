@@ -136,6 +136,10 @@ impl Store for SqliteStore {
         }
     }
 
+    fn take_due_digests(&mut self, now: i64) -> Vec<crate::store::issues::IssueChange> {
+        issues::digests(&self.conn, now)
+    }
+
     fn take_issue_changes(
         &mut self,
         rule: &crate::store::issues::AlertRule,

@@ -173,20 +173,56 @@ fn claim(
             tx.execute(issues::ALERT_HOLD, &[&issue_id])?;
             continue;
         }
-        tx.execute(issues::ALERT_CLAIM, &[&issue_id, &rule.now])?;
-        let Some(r) = tx.query_opt(issues::ISSUE_FACTS, &[&issue_id])? else {
-            continue;
-        };
-        claimed.push(IssueChange {
+        claimed.extend(told(
+            &mut tx,
+            issue_id,
+            change,
+            occurrences,
+            held,
+            rule.now,
+        )?);
+    }
+    tx.commit()?;
+    Ok(claimed)
+}
+
+/// Claims issue `issue_id`'s alert at `now` and reads what it says.
+fn told(
+    tx: &mut Transaction<'_>,
+    issue_id: i64,
+    change: Change,
+    occurrences: u32,
+    held_back: i64,
+    now: i64,
+) -> Result<Option<IssueChange>, postgres::Error> {
+    tx.execute(issues::ALERT_CLAIM, &[&issue_id, &now])?;
+    Ok(tx
+        .query_opt(issues::ISSUE_FACTS, &[&issue_id])?
+        .map(|r| IssueChange {
             issue_id,
             change,
             occurrences,
             type_name: r.get(0),
             message: r.get(1),
             endpoint: r.get(2),
-            held_back: u32::try_from(held).unwrap_or(u32::MAX),
-        });
-    }
-    tx.commit()?;
-    Ok(claimed)
+            held_back: u32::try_from(held_back).unwrap_or(u32::MAX),
+        }))
+}
+
+/// The digests due at `now`, claimed (see [`issues::DUE_DIGESTS`]); an issue another
+/// instance is claiming is left to it.
+pub(super) fn digests(client: &mut postgres::Client, now: i64) -> Vec<IssueChange> {
+    let mut claim = || -> Result<Vec<IssueChange>, postgres::Error> {
+        let mut tx = client.transaction()?;
+        let due = format!("{} FOR UPDATE SKIP LOCKED", issues::DUE_DIGESTS);
+        let rows = tx.query(&due, &[&(now - issues::QUIET_MS)])?;
+        let mut told_now = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (issue_id, held): (i64, i64) = (r.get(0), r.get(1));
+            told_now.extend(told(&mut tx, issue_id, Change::Seen, 0, held - 1, now)?);
+        }
+        tx.commit()?;
+        Ok(told_now)
+    };
+    claim().unwrap_or_default()
 }

@@ -149,23 +149,51 @@ fn claim(
                 .execute([issue_id])?;
             continue;
         }
-        tx.prepare_cached(sqlite!(issues::ALERT_CLAIM))?
-            .execute(params![issue_id, rule.now])?;
-        let facts =
-            tx.prepare_cached(sqlite!(issues::ISSUE_FACTS))?
-                .query_row([issue_id], |r| {
-                    Ok(IssueChange {
-                        issue_id,
-                        change,
-                        occurrences,
-                        type_name: r.get(0)?,
-                        message: r.get(1)?,
-                        endpoint: r.get(2)?,
-                        held_back: u32::try_from(held).unwrap_or(u32::MAX),
-                    })
-                })?;
-        claimed.push(facts);
+        claimed.push(told(&tx, issue_id, change, occurrences, held, rule.now)?);
     }
     tx.commit()?;
     Ok(claimed)
+}
+
+/// Claims issue `issue_id`'s alert at `now` and reads what it says.
+fn told(
+    tx: &Transaction<'_>,
+    issue_id: i64,
+    change: Change,
+    occurrences: u32,
+    held_back: i64,
+    now: i64,
+) -> rusqlite::Result<IssueChange> {
+    tx.prepare_cached(sqlite!(issues::ALERT_CLAIM))?
+        .execute(params![issue_id, now])?;
+    tx.prepare_cached(sqlite!(issues::ISSUE_FACTS))?
+        .query_row([issue_id], |r| {
+            Ok(IssueChange {
+                issue_id,
+                change,
+                occurrences,
+                type_name: r.get(0)?,
+                message: r.get(1)?,
+                endpoint: r.get(2)?,
+                held_back: u32::try_from(held_back).unwrap_or(u32::MAX),
+            })
+        })
+}
+
+/// The digests due at `now`, claimed (see [`issues::DUE_DIGESTS`]).
+pub(super) fn digests(conn: &rusqlite::Connection, now: i64) -> Vec<IssueChange> {
+    let claim = || -> rusqlite::Result<Vec<IssueChange>> {
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let due: Vec<(i64, i64)> = tx
+            .prepare_cached(sqlite!(issues::DUE_DIGESTS))?
+            .query_map([now - issues::QUIET_MS], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut told_now = Vec::with_capacity(due.len());
+        for (issue_id, held) in due {
+            told_now.push(told(&tx, issue_id, Change::Seen, 0, held - 1, now)?);
+        }
+        tx.commit()?;
+        Ok(told_now)
+    };
+    claim().unwrap_or_default()
 }
