@@ -13,3 +13,4 @@ pub mod perf_demo;
 pub mod perf_fixture;
 pub mod spine;
 pub mod spine_fns;
+pub mod webhook;

@@ -5,15 +5,11 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::extract::State;
-use axum::routing::post;
 use fmd_runtime::config::AlertSettings;
 use fmd_runtime::pipeline::alerts::{Alert, AlertEvent, IssueNews, Notifier};
-use parking_lot::Mutex;
+use fmd_tests::webhook::{receiver, until};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -31,6 +27,11 @@ struct Smtpd {
 
 impl Smtpd {
     fn start() -> Smtpd {
+        Smtpd::start_with(&[])
+    }
+
+    /// [`Smtpd::start`] with more of aiosmtpd's options (`--tlscert`, `--tlskey`).
+    fn start_with(options: &[&str]) -> Smtpd {
         let command = std::env::var("FMD_TEST_SMTPD").unwrap_or_else(|_| {
             panic!(
                 "FMD_TEST_SMTPD is not set: run scripts/test, or \
@@ -44,6 +45,7 @@ impl Smtpd {
         let child = Command::new(program)
             .args(words)
             .args(["-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(options)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(maildir.path().join("mail"))
             .stdout(Stdio::null())
@@ -86,29 +88,6 @@ impl Drop for Smtpd {
     }
 }
 
-type Received = Arc<Mutex<Vec<serde_json::Value>>>;
-
-/// An HTTP receiver on 127.0.0.1 keeping every JSON body posted to `/hook`.
-async fn receiver() -> (String, Received) {
-    let got: Received = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/hook",
-            post(
-                |State(got): State<Received>, Json(body): Json<serde_json::Value>| async move {
-                    got.lock().push(body);
-                },
-            ),
-        )
-        .with_state(got.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}/hook"), got)
-}
-
 fn news(event: AlertEvent, issue: i64) -> IssueNews {
     IssueNews {
         alert: Alert {
@@ -125,14 +104,6 @@ fn news(event: AlertEvent, issue: i64) -> IssueNews {
     }
 }
 
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_reach_a_webhook_and_a_mailbox() {
     let smtpd = Smtpd::start();
@@ -140,6 +111,7 @@ async fn alerts_reach_a_webhook_and_a_mailbox() {
     let settings = AlertSettings {
         webhook: Some(hook),
         smtp: Some(format!("smtp://127.0.0.1:{}", smtpd.port)),
+        smtp_ca: None,
         email_to: vec!["ops@example.com".into()],
         email_from: Some("fmd@shop.example".into()),
         rate: None,
@@ -319,4 +291,71 @@ async fn a_new_issue_and_its_regression_alert_from_the_running_application() {
     until("the test alert", || got.lock().len() == 3).await;
     assert_eq!(got.lock()[2]["event"], "test");
     h.shutdown();
+}
+
+/// STARTTLS to a server whose certificate no public CA signed (a self-signed one made
+/// here by the openssl command): refused without `FMD_ALERT_SMTP_CA`, delivered over TLS
+/// with it naming the certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_trusts_a_private_ca_only_when_it_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .args(["-keyout", key, "-out", cert])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the openssl command");
+    assert!(made.success(), "openssl made the certificate");
+    // aiosmtpd with a certificate requires STARTTLS before any message.
+    let smtpd = Smtpd::start_with(&["--tlscert", cert, "--tlskey", key]);
+    let settings = |ca: Option<&str>| AlertSettings {
+        smtp: Some(format!("smtp://127.0.0.1:{}?tls=required", smtpd.port)),
+        smtp_ca: ca.map(str::to_owned),
+        email_to: vec!["ops@example.com".into()],
+        ..AlertSettings::default()
+    };
+
+    let untrusted = Notifier::start(&settings(None)).expect("a channel");
+    untrusted.notify(news(AlertEvent::NewIssue, 1));
+    until("the refused attempt", || {
+        untrusted
+            .deliveries()
+            .iter()
+            .any(|d| d.outcome.starts_with("failed"))
+    })
+    .await;
+
+    let trusted = Notifier::start(&settings(Some(cert))).expect("a channel");
+    trusted.notify(news(AlertEvent::NewIssue, 2));
+    until("the e-mail", || !smtpd.messages().is_empty()).await;
+    let log = trusted.deliveries();
+    assert_eq!(
+        log.iter()
+            .map(|d| (d.attempt, d.outcome.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "sent")],
+        "sent at the first attempt"
+    );
+    let messages = smtpd.messages();
+    assert_eq!(messages.len(), 1, "only the trusted one arrived");
+    assert!(messages[0].contains("#2"), "{}", messages[0]);
+    println!(
+        "FIGURES STARTTLS: untrusted outcome: {}",
+        untrusted
+            .deliveries()
+            .last()
+            .map(|d| d.outcome.clone())
+            .unwrap_or_default()
+    );
 }

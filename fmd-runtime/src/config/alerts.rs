@@ -1,6 +1,7 @@
 //! Where alerts go and when a busy issue alerts: `FMD_ALERT_WEBHOOK`, `FMD_ALERT_SMTP`,
-//! `FMD_ALERT_EMAIL_TO`, `FMD_ALERT_EMAIL_FROM`, `FMD_ALERT_RATE` (`alert_webhook`,
-//! `alert_smtp`, `alert_email_to`, `alert_email_from`, `alert_rate` in `fmd.toml`).
+//! `FMD_ALERT_SMTP_CA`, `FMD_ALERT_EMAIL_TO`, `FMD_ALERT_EMAIL_FROM`, `FMD_ALERT_RATE`
+//! (`alert_webhook`, `alert_smtp`, `alert_smtp_ca`, `alert_email_to`, `alert_email_from`,
+//! `alert_rate` in `fmd.toml`).
 
 use super::ConfigError;
 
@@ -26,6 +27,10 @@ pub struct AlertSettings {
     /// `smtp://user:pass@host:port` (STARTTLS when the server offers it; add
     /// `?tls=required` to insist) or `smtps://…` (TLS from the start).
     pub smtp: Option<String>,
+    /// A PEM file of the certificate authority the SMTP server's certificate is checked
+    /// against, besides the system's (`FMD_ALERT_SMTP_CA`, `alert_smtp_ca`): for a
+    /// server whose certificate a private CA signed.
+    pub smtp_ca: Option<String>,
     /// Addresses the e-mails go to (comma-separated in the variable).
     pub email_to: Vec<String>,
     /// The sender address (default `fmd@localhost`).
@@ -59,6 +64,9 @@ impl AlertSettings {
         if let Some(v) = set("FMD_ALERT_SMTP") {
             self.smtp = Some(smtp("FMD_ALERT_SMTP", &v)?);
         }
+        if let Some(v) = set("FMD_ALERT_SMTP_CA") {
+            self.smtp_ca = Some(v);
+        }
         if let Some(v) = set("FMD_ALERT_EMAIL_TO") {
             self.email_to = addresses(&v);
         }
@@ -83,6 +91,7 @@ impl AlertSettings {
         &mut self,
         webhook_url: Option<String>,
         smtp_url: Option<String>,
+        smtp_ca: Option<String>,
         email_to: Option<Vec<String>>,
         email_from: Option<String>,
         rate_rule: Option<String>,
@@ -93,6 +102,7 @@ impl AlertSettings {
         if let Some(v) = smtp_url {
             self.smtp = Some(smtp("alert_smtp", &v)?);
         }
+        self.smtp_ca = smtp_ca.or(self.smtp_ca.take());
         if let Some(v) = email_to {
             self.email_to = v;
         }
@@ -179,9 +189,11 @@ mod tests {
         let a = env(&[
             ("FMD_ALERT_SMTP", "smtp://u:secret@127.0.0.1:2525"),
             ("FMD_ALERT_EMAIL_TO", "ops@example.com, dev@example.com"),
+            ("FMD_ALERT_SMTP_CA", " /etc/fmd/mail-ca.pem "),
         ])
         .unwrap();
         assert_eq!(a.email_to, ["ops@example.com", "dev@example.com"]);
+        assert_eq!(a.smtp_ca.as_deref(), Some("/etc/fmd/mail-ca.pem"));
         assert_eq!(
             env(&[("FMD_ALERT_RATE", "5/1")]).unwrap().rate,
             Some((5, 1))

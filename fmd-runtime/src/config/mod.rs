@@ -174,6 +174,7 @@ struct FileConfig {
     session_lifetime_hours: Option<f64>,
     alert_webhook: Option<String>,
     alert_smtp: Option<String>,
+    alert_smtp_ca: Option<String>,
     alert_email_to: Option<Vec<String>>,
     alert_email_from: Option<String>,
     alert_rate: Option<String>,
@@ -306,6 +307,7 @@ impl Config {
         self.alerts.apply_file(
             file.alert_webhook,
             file.alert_smtp,
+            file.alert_smtp_ca,
             file.alert_email_to,
             file.alert_email_from,
             file.alert_rate,

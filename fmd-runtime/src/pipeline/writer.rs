@@ -14,6 +14,7 @@ use super::process::{self, CpuMeter};
 use super::state::PipelineState;
 use super::symbolize::Symbolizer;
 use super::typicals::Typicals;
+use crate::clock::now_ms;
 use crate::config::Config;
 use crate::model::event::{ErrorRecord, Event};
 use crate::secrets::{ExtraPatterns, scrub_in_place};
@@ -21,7 +22,7 @@ use crate::store::{Store, StoreError, WriteOptions};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the writer lets events gather after the first one of a batch arrives (unless
 /// it is a flush request or the last batch was full).
@@ -127,6 +128,7 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
     let mut batch: Vec<Event> = Vec::with_capacity(config.batch_size);
     let mut attempts = 0;
     let mut backlog = false;
+    let mut next_digests = Instant::now() + DIGESTS_EVERY;
     let mut side = Carry {
         scrub: ExtraPatterns::compile(&config.scrub_patterns).unwrap_or_default(),
         held_bytes: 0,
@@ -145,6 +147,12 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
             }
         }
         side.cpu.tick();
+        if let (Some(notifier), Some(s)) = (shared.alerts.get(), store.as_mut())
+            && Instant::now() >= next_digests
+        {
+            next_digests = Instant::now() + DIGESTS_EVERY;
+            alert_issues(notifier, s.take_due_digests(now_ms()), config, options);
+        }
         if batch.is_empty() {
             // Wake at least once a second to keep the CPU meter's window short.
             match rx.recv_timeout(Duration::from_secs(1)) {
@@ -200,7 +208,11 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
             Ok(stored) => {
                 shared.stored(stored);
                 if let Some(notifier) = shared.alerts.get() {
-                    alert_issues(notifier, s.take_issue_changes(), config, options);
+                    let rule = crate::store::issues::AlertRule {
+                        rate: config.alerts.rate,
+                        now: now_ms(),
+                    };
+                    alert_issues(notifier, s.take_issue_changes(&rule), config, options);
                 }
                 attempts = 0;
                 finish(&mut batch);
@@ -222,15 +234,19 @@ fn run(rx: Receiver<Event>, shared: &PipelineState, config: &Config, options: &W
     }
 }
 
-/// Hands what a committed batch did to its issues to the alerts thread (it decides what
-/// alerts: new issues and regressions, other occurrences only over the rate rule).
+/// How often the writer looks for digests due (issues whose quiet hour ended with alerts
+/// held back in it; one indexed query when there are none).
+const DIGESTS_EVERY: Duration = Duration::from_secs(10);
+
+/// Hands the alerts a committed batch's issues make (decided in the database, shared by
+/// every instance writing it: see [`Store::take_issue_changes`]) to the alerts thread.
 fn alert_issues(
     notifier: &super::alerts::Notifier,
     changes: Vec<crate::store::issues::IssueChange>,
     config: &Config,
     options: &WriteOptions,
 ) {
-    use super::alerts::{Alert, AlertEvent, IssueNews};
+    use super::alerts::{Alert, AlertEvent};
     use crate::store::issues::Change;
     let base = config.alerts.public_url.as_deref().unwrap_or("");
     let dashboard = config.dashboard_path.trim_end_matches('/');
@@ -240,18 +256,15 @@ fn alert_issues(
             Change::Regressed => AlertEvent::Regression,
             Change::Seen => AlertEvent::Rate,
         };
-        notifier.notify(IssueNews {
-            alert: Alert {
-                event,
-                issue_id: c.issue_id,
-                type_name: c.type_name,
-                message: c.message,
-                endpoint: c.endpoint,
-                version: options.version.clone(),
-                url: format!("{base}{dashboard}/issues/{}", c.issue_id),
-                held_back: 0,
-            },
-            occurrences: c.occurrences,
+        notifier.send(Alert {
+            event,
+            issue_id: c.issue_id,
+            type_name: c.type_name,
+            message: c.message,
+            endpoint: c.endpoint,
+            version: options.version.clone(),
+            url: format!("{base}{dashboard}/issues/{}", c.issue_id),
+            held_back: c.held_back,
         });
     }
 }

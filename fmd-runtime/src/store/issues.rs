@@ -313,6 +313,69 @@ pub struct IssueChange {
     pub message: String,
     /// The endpoint of its most recent variant.
     pub endpoint: String,
+    /// Alerts of this issue held back in its quiet hour (by any instance) and told in
+    /// this one.
+    pub held_back: u32,
+}
+
+/// One alert per issue per this long, over all instances sharing the database.
+pub const QUIET_MS: i64 = 3_600_000;
+
+/// What the writer needs to decide which of a batch's issues alert; the decision is
+/// taken in the database, so instances sharing it alert once between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertRule {
+    /// The rate rule: this many occurrences (of all instances) in this many minutes.
+    pub rate: Option<(u32, u32)>,
+    /// Now, unix ms.
+    pub now: i64,
+}
+
+/// Up to `$3` occurrences of issue `$1` since `$2` (unix ms), by every instance.
+pub(crate) const RECENT_OCCURRENCES: &str = "SELECT count(*) FROM (SELECT 1
+    FROM exception_occurrence o JOIN exception_group g ON g.id = o.group_id
+    WHERE g.issue_id = $1 AND o.time >= $2 LIMIT $3) AS recent";
+
+/// When issue `$1` last alerted, and how many alerts it held back since.
+pub(crate) const ALERT_STATE: &str = "SELECT alerted_at, alert_held FROM issue WHERE id = $1";
+
+/// Issue `$1` alerts at `$2`: its quiet hour starts, its held alerts are told.
+pub(crate) const ALERT_CLAIM: &str =
+    "UPDATE issue SET alerted_at = $2, alert_held = 0 WHERE id = $1";
+
+/// Issue `$1` holds back one more alert.
+pub(crate) const ALERT_HOLD: &str = "UPDATE issue SET alert_held = alert_held + 1 WHERE id = $1";
+
+/// Issues whose quiet hour ended at `$1` (it began then or before) with alerts held back
+/// in it: `id, alert_held`, the oldest first, a hundred at most. Their digest is a rate
+/// alert (only rate alerts are held: a new issue has no quiet hour yet, a regression is
+/// always told) saying "and N more".
+pub(crate) const DUE_DIGESTS: &str = "SELECT id, alert_held FROM issue
+    WHERE alert_held > 0 AND alerted_at <= $1 ORDER BY alerted_at LIMIT 100";
+
+/// Whether a batch's `change` of an issue asks for an alert: a new issue and a
+/// regression always, other occurrences when the issue's stored occurrences of the rate
+/// window (`recent(since, limit)`, all instances') reach the rate rule.
+pub(crate) fn wants_alert(
+    change: Change,
+    rule: &AlertRule,
+    recent: impl FnOnce(i64, i64) -> i64,
+) -> bool {
+    match (change, rule.rate) {
+        (Change::New | Change::Regressed, _) => true,
+        (Change::Seen, None) => false,
+        (Change::Seen, Some((count, minutes))) => {
+            let since = rule.now - i64::from(minutes) * 60_000;
+            recent(since, i64::from(count)) >= i64::from(count)
+        }
+    }
+}
+
+/// Whether an alert of `change` is sent now, the issue having last alerted at
+/// `alerted_at`: outside its quiet hour, or a regression (which only follows a resolve,
+/// so it is always told).
+pub(crate) fn may_alert(change: Change, alerted_at: Option<i64>, now: i64) -> bool {
+    change == Change::Regressed || alerted_at.is_none_or(|at| now - at >= QUIET_MS)
 }
 
 /// `type_name, message, endpoint` of issue `$1` (the endpoint of its newest variant).
@@ -434,5 +497,33 @@ mod tests {
         // Happening in every version: nothing suspect.
         let s = suspect_changes(&versions, &[vec![vc("1", 1), vc("2", 2)], vec![vc("3", 5)]]);
         assert_eq!(s, vec![false, false]);
+    }
+
+    #[test]
+    fn what_alerts_and_when_over_all_instances() {
+        let rule = AlertRule {
+            rate: Some((5, 10)),
+            now: 10_000_000,
+        };
+        let never = |_: i64, _: i64| -> i64 { panic!("no count needed") };
+        assert!(wants_alert(Change::New, &rule, never));
+        assert!(wants_alert(Change::Regressed, &rule, never));
+        let since = rule.now - 600_000;
+        assert!(!wants_alert(Change::Seen, &rule, |s, limit| {
+            assert_eq!((s, limit), (since, 5));
+            4
+        }));
+        assert!(wants_alert(Change::Seen, &rule, |_, _| 5));
+        let no_rate = AlertRule { rate: None, ..rule };
+        assert!(!wants_alert(Change::Seen, &no_rate, never));
+
+        let now = rule.now;
+        assert!(may_alert(Change::Seen, None, now));
+        assert!(!may_alert(Change::Seen, Some(now - QUIET_MS + 1), now));
+        assert!(may_alert(Change::Seen, Some(now - QUIET_MS), now));
+        assert!(
+            may_alert(Change::Regressed, Some(now - 1), now),
+            "a regression follows a resolve: always told"
+        );
     }
 }

@@ -114,9 +114,20 @@ pub trait Store: Send {
         false
     }
 
-    /// The issues the last successful batch created, regressed or added to, with what an
-    /// alert says of them (read now, so only a writer with alerts pays for it).
-    fn take_issue_changes(&mut self) -> Vec<issues::IssueChange> {
+    /// The issues of the last successful batch that alert now under `rule`, with what the
+    /// alert says of them (decided now, so only a writer with alerts pays for it). The
+    /// decision is shared through the database: the rate rule counts every instance's
+    /// stored occurrences, and each alert is claimed in the issue's row (one per issue
+    /// per quiet hour over all instances; a claim that fails is counted, for the digest
+    /// of [`Store::take_due_digests`] or the issue's next alert to tell as "and N more").
+    fn take_issue_changes(&mut self, _rule: &issues::AlertRule) -> Vec<issues::IssueChange> {
+        Vec::new()
+    }
+
+    /// The digests due at `now` (unix ms): issues whose quiet hour is over with alerts
+    /// held back in it, each claimed as a new alert (so one instance sends it) that says
+    /// "and N more".
+    fn take_due_digests(&mut self, _now: i64) -> Vec<issues::IssueChange> {
         Vec::new()
     }
 }

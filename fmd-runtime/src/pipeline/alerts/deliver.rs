@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 
 use super::{Alert, ChannelInfo, Deliver};
@@ -35,7 +36,7 @@ pub(super) fn channels(settings: &AlertSettings) -> Vec<(ChannelInfo, Deliver)> 
             crate::config::Database::parse(smtp).display(),
             settings.email_to.join(", ")
         );
-        match email(smtp, &from, &settings.email_to) {
+        match email(smtp, settings.smtp_ca.as_deref(), &from, &settings.email_to) {
             Ok(send) => out.push((
                 ChannelInfo {
                     kind: "email",
@@ -72,11 +73,13 @@ fn webhook(url: String) -> Deliver {
     })
 }
 
-fn email(smtp: &str, from: &str, to: &[String]) -> Result<Deliver, String> {
-    let transport = SmtpTransport::from_url(smtp)
-        .map_err(|e| format!("FMD_ALERT_SMTP: {e}"))?
-        .timeout(Some(TIMEOUT))
-        .build();
+fn email(smtp: &str, ca: Option<&str>, from: &str, to: &[String]) -> Result<Deliver, String> {
+    let mut transport =
+        SmtpTransport::from_url(smtp).map_err(|e| format!("FMD_ALERT_SMTP: {e}"))?;
+    if let Some(ca) = ca {
+        transport = transport.tls(tls_trusting(smtp, ca)?);
+    }
+    let transport = transport.timeout(Some(TIMEOUT)).build();
     let from: Mailbox = from
         .parse()
         .map_err(|e| format!("FMD_ALERT_EMAIL_FROM {from:?}: {e}"))?;
@@ -109,6 +112,32 @@ fn email(smtp: &str, from: &str, to: &[String]) -> Result<Deliver, String> {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }))
+}
+
+/// The TLS `smtp` asks for (`smtps://`: from the start; `?tls=required`: STARTTLS or
+/// fail; else STARTTLS when offered), trusting the CA in the PEM file `ca` too.
+fn tls_trusting(smtp: &str, ca: &str) -> Result<Tls, String> {
+    let pem = std::fs::read(ca).map_err(|e| format!("FMD_ALERT_SMTP_CA {ca:?}: {e}"))?;
+    let cert = Certificate::from_pem(&pem).map_err(|e| format!("FMD_ALERT_SMTP_CA {ca:?}: {e}"))?;
+    let (scheme, rest) = smtp.split_once("://").unwrap_or(("", smtp));
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    let params = TlsParameters::builder(host.to_owned())
+        .add_root_certificate(cert)
+        .build()
+        .map_err(|e| format!("FMD_ALERT_SMTP_CA {ca:?}: {e}"))?;
+    let required = rest
+        .split_once('?')
+        .is_some_and(|(_, q)| q.split('&').any(|kv| kv == "tls=required"));
+    Ok(match (scheme, required) {
+        ("smtps", _) => Tls::Wrapper(params),
+        (_, true) => Tls::Required(params),
+        (_, false) => Tls::Opportunistic(params),
+    })
 }
 
 fn subject(alert: &Alert) -> String {

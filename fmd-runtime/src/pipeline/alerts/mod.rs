@@ -1,14 +1,20 @@
 //! Alerts: a new issue, a regression, or an issue over the rate rule, told to a webhook
 //! and by e-mail from fmd's own thread.
 //!
-//! The writer hands each event to the [`Notifier`] without waiting ([`Notifier::notify`]:
-//! a bounded channel; full means dropped and counted). The `fmd-alerts` thread applies the
-//! rules and delivers:
+//! The writer decides which issues alert in the database it writes
+//! ([`Store::take_issue_changes`](crate::store::Store::take_issue_changes)), so that
+//! instances sharing one database alert once between them: the rate rule
+//! (`FMD_ALERT_RATE=50/10m`) counts every instance's stored occurrences, and an alert is
+//! claimed in the issue's row, at most one per issue per hour; what comes later in that
+//! hour is counted there and sent as one digest when the hour is over ("and 12 more"),
+//! claimed like any alert ([`Store::take_due_digests`](crate::store::Store::take_due_digests)).
+//! The writer
+//! hands each decided alert to the [`Notifier`] without waiting ([`Notifier::send`]: a
+//! bounded channel; full means dropped and counted). The `fmd-alerts` thread delivers:
 //!
-//! - at most one alert per issue per hour; what comes later in that hour is held and sent
-//!   as one digest when the hour is over ("and 12 more");
-//! - the rate rule (`FMD_ALERT_RATE=50/10m`) counts each issue's occurrences in a sliding
-//!   window, on this thread;
+//! - [`Notifier::notify`] (news not decided by a store) applies the same rules in this
+//!   process's memory: the quiet hour, with a digest when it is over, and the rate rule
+//!   in a sliding window;
 //! - each channel is tried up to [`ATTEMPTS`] times with growing pauses; every attempt is
 //!   written to the delivery log the alerts page shows. A slow or unreachable receiver
 //!   holds up only this thread.
@@ -38,7 +44,7 @@ const CHANNEL: usize = 1024;
 /// Deliveries the log keeps (the newest).
 const LOG: usize = 200;
 /// One alert per issue per this long.
-const QUIET_MS: i64 = 3_600_000;
+const QUIET_MS: i64 = crate::store::issues::QUIET_MS;
 
 /// Why an alert is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -181,7 +187,7 @@ pub struct ChannelInfo {
 
 /// The alerts' sending side and their log; shared by the writer and the dashboard.
 pub struct Notifier {
-    tx: SyncSender<IssueNews>,
+    tx: SyncSender<Job>,
     log: Arc<Mutex<VecDeque<Delivery>>>,
     dropped: Arc<AtomicU64>,
     channels: Vec<ChannelInfo>,
@@ -246,10 +252,22 @@ impl Notifier {
         })
     }
 
-    /// Hands `news` to the alerts thread without waiting; dropped (and counted) when the
-    /// thread is that far behind.
+    /// Hands `news` to the alerts thread without waiting, for it to apply the quiet hour
+    /// and the rate rule in memory; dropped (and counted) when the thread is that far
+    /// behind.
     pub fn notify(&self, news: IssueNews) {
-        match self.tx.try_send(news) {
+        self.queue(Job::Decide(news));
+    }
+
+    /// Hands an alert already decided (by the store, for every instance) to the alerts
+    /// thread to deliver as it is, without waiting; dropped (and counted) when the thread
+    /// is that far behind.
+    pub fn send(&self, alert: Alert) {
+        self.queue(Job::Send(alert));
+    }
+
+    fn queue(&self, job: Job) {
+        match self.tx.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -305,8 +323,16 @@ impl Default for Pauses {
     }
 }
 
+/// What the alerts thread is asked to do.
+enum Job {
+    /// Apply the rules in memory, then deliver.
+    Decide(IssueNews),
+    /// Deliver as it is.
+    Send(Alert),
+}
+
 struct Thread {
-    rx: Receiver<IssueNews>,
+    rx: Receiver<Job>,
     log: Arc<Mutex<VecDeque<Delivery>>>,
     channels: Vec<(ChannelInfo, Deliver)>,
     rate: Option<(u32, u32)>,
@@ -323,7 +349,8 @@ impl Thread {
     fn run(&mut self) {
         loop {
             match self.rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(news) => self.take(news, now_ms()),
+                Ok(Job::Decide(news)) => self.take(news, now_ms()),
+                Ok(Job::Send(alert)) => self.deliver(&alert),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }

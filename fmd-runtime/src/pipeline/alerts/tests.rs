@@ -145,3 +145,19 @@ fn the_text_is_one_line_with_what_where_and_the_link() {
     assert_eq!(j["event"], "regression");
     assert_eq!(j["issue_id"], 42);
 }
+
+#[test]
+fn alerts_decided_by_the_store_are_delivered_as_they_are() {
+    let (n, rx) = recording(0, Some((5, 10)));
+    let mut held = news(AlertEvent::Rate, 9).alert;
+    held.held_back = 3;
+    n.send(news(AlertEvent::NewIssue, 9).alert);
+    n.send(held);
+    assert_eq!(wait(&rx).event, AlertEvent::NewIssue);
+    let second = wait(&rx);
+    assert_eq!(
+        (second.event, second.held_back),
+        (AlertEvent::Rate, 3),
+        "neither the quiet hour nor the rate rule applied again"
+    );
+}

@@ -106,3 +106,12 @@ UPDATE issue SET search_text = left(type_name || ' ' || message || coalesce((
 CREATE INDEX IF NOT EXISTS issue_search ON issue USING gin
     (to_tsvector('simple', regexp_replace(search_text, '[^[:alnum:]]+', ' ', 'g')));
 "#;
+
+/// Version 8: `issue.alerted_at` (when the issue last alerted, unix ms) and
+/// `issue.alert_held` (alerts held back since), so that every instance sharing the
+/// database shares one quiet hour per issue; the index finds the digests due.
+pub(super) const V8: &str = "
+ALTER TABLE issue ADD COLUMN IF NOT EXISTS alerted_at BIGINT;
+ALTER TABLE issue ADD COLUMN IF NOT EXISTS alert_held BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS issue_alert_held ON issue(alerted_at) WHERE alert_held > 0;
+";

@@ -140,9 +140,16 @@ impl PgStore {
 }
 
 impl Store for PgStore {
-    fn take_issue_changes(&mut self) -> Vec<crate::store::issues::IssueChange> {
+    fn take_due_digests(&mut self, now: i64) -> Vec<crate::store::issues::IssueChange> {
+        issues::digests(&mut self.client, now)
+    }
+
+    fn take_issue_changes(
+        &mut self,
+        rule: &crate::store::issues::AlertRule,
+    ) -> Vec<crate::store::issues::IssueChange> {
         let changes = std::mem::take(&mut self.issue_changes);
-        issues::facts(&mut self.client, changes)
+        issues::alerts(&mut self.client, changes, rule)
     }
 
     fn write_batch(&mut self, events: &[Event], options: &WriteOptions) -> Result<u64, StoreError> {

@@ -142,3 +142,32 @@ pub(super) fn upgrade_search(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     }
     tx.execute_batch(V7)
 }
+
+/// Version 8: `issue.alerted_at` (when the issue last alerted, unix ms) and
+/// `issue.alert_held` (alerts held back since), so that every process writing the file
+/// shares one quiet hour per issue.
+pub(super) fn upgrade_alerts(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    for (name, ddl) in [
+        (
+            "alerted_at",
+            "ALTER TABLE issue ADD COLUMN alerted_at INTEGER;",
+        ),
+        (
+            "alert_held",
+            "ALTER TABLE issue ADD COLUMN alert_held INTEGER NOT NULL DEFAULT 0;",
+        ),
+    ] {
+        let has_column: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('issue') WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        if !has_column {
+            tx.execute_batch(ddl)?;
+        }
+    }
+    // Finds the digests due.
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS issue_alert_held ON issue(alerted_at) WHERE alert_held > 0;",
+    )
+}

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::time::Duration;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Version 5: the latency samples of the reporting and endpoint pages (the newest
 /// durations of an endpoint in a period, of one version or all) come from the index alone,
@@ -438,6 +438,10 @@ fn migrate_locked(conn: &mut Connection) -> rusqlite::Result<()> {
     if current < 7 {
         // Version 7: searching issues.
         super::issues::upgrade_search(&tx)?;
+    }
+    if current < 8 {
+        // Version 8: alerts decided in the database, shared by every process.
+        super::issues::upgrade_alerts(&tx)?;
     }
     tx.execute(
         sqlite!(sql::SET_SCHEMA_VERSION),

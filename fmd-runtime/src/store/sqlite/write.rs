@@ -136,9 +136,16 @@ impl Store for SqliteStore {
         }
     }
 
-    fn take_issue_changes(&mut self) -> Vec<crate::store::issues::IssueChange> {
+    fn take_due_digests(&mut self, now: i64) -> Vec<crate::store::issues::IssueChange> {
+        issues::digests(&self.conn, now)
+    }
+
+    fn take_issue_changes(
+        &mut self,
+        rule: &crate::store::issues::AlertRule,
+    ) -> Vec<crate::store::issues::IssueChange> {
         let changes = std::mem::take(&mut self.issue_changes);
-        issues::facts(&self.conn, changes)
+        issues::alerts(&self.conn, changes, rule)
     }
 
     fn stored_levels(&mut self) -> Result<Vec<(String, u8)>, StoreError> {

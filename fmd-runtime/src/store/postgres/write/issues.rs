@@ -5,7 +5,9 @@
 use super::Writer;
 use super::statements::Statements;
 use crate::model::event::ErrorRecord;
-use crate::store::issues::{self, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle};
+use crate::store::issues::{
+    self, AlertRule, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle,
+};
 use crate::store::postgres::text;
 use crate::store::search;
 use postgres::Transaction;
@@ -135,23 +137,92 @@ pub(super) fn store(
         .collect())
 }
 
-/// The facts alerts need of the issues `changes` names.
-pub(super) fn facts(
+/// The issues of `changes` that alert now, with the facts the alert says: the rate rule
+/// counted over the stored occurrences of every instance and each alert claimed under
+/// the issue's row lock, so that instances sharing the database alert once between them
+/// (see [`issues::wants_alert`]).
+pub(super) fn alerts(
     client: &mut postgres::Client,
     changes: Vec<(i64, Change, u32)>,
+    rule: &AlertRule,
 ) -> Vec<IssueChange> {
-    changes
-        .into_iter()
-        .filter_map(|(issue_id, change, occurrences)| {
-            let r = client.query_opt(issues::ISSUE_FACTS, &[&issue_id]).ok()??;
-            Some(IssueChange {
-                issue_id,
-                change,
-                occurrences,
-                type_name: r.get(0),
-                message: r.get(1),
-                endpoint: r.get(2),
-            })
-        })
-        .collect()
+    claim(client, changes, rule).unwrap_or_default()
+}
+
+fn claim(
+    client: &mut postgres::Client,
+    changes: Vec<(i64, Change, u32)>,
+    rule: &AlertRule,
+) -> Result<Vec<IssueChange>, postgres::Error> {
+    let mut tx = client.transaction()?;
+    let state = format!("{} FOR UPDATE", issues::ALERT_STATE);
+    let mut claimed = Vec::new();
+    for (issue_id, change, occurrences) in changes {
+        let recent = |since: i64, limit: i64| {
+            tx.query_one(issues::RECENT_OCCURRENCES, &[&issue_id, &since, &limit])
+                .map_or(0, |r| r.get(0))
+        };
+        if !issues::wants_alert(change, rule, recent) {
+            continue;
+        }
+        let Some(row) = tx.query_opt(&state, &[&issue_id])? else {
+            continue;
+        };
+        let (alerted_at, held): (Option<i64>, i64) = (row.get(0), row.get(1));
+        if !issues::may_alert(change, alerted_at, rule.now) {
+            tx.execute(issues::ALERT_HOLD, &[&issue_id])?;
+            continue;
+        }
+        claimed.extend(told(
+            &mut tx,
+            issue_id,
+            change,
+            occurrences,
+            held,
+            rule.now,
+        )?);
+    }
+    tx.commit()?;
+    Ok(claimed)
+}
+
+/// Claims issue `issue_id`'s alert at `now` and reads what it says.
+fn told(
+    tx: &mut Transaction<'_>,
+    issue_id: i64,
+    change: Change,
+    occurrences: u32,
+    held_back: i64,
+    now: i64,
+) -> Result<Option<IssueChange>, postgres::Error> {
+    tx.execute(issues::ALERT_CLAIM, &[&issue_id, &now])?;
+    Ok(tx
+        .query_opt(issues::ISSUE_FACTS, &[&issue_id])?
+        .map(|r| IssueChange {
+            issue_id,
+            change,
+            occurrences,
+            type_name: r.get(0),
+            message: r.get(1),
+            endpoint: r.get(2),
+            held_back: u32::try_from(held_back).unwrap_or(u32::MAX),
+        }))
+}
+
+/// The digests due at `now`, claimed (see [`issues::DUE_DIGESTS`]); an issue another
+/// instance is claiming is left to it.
+pub(super) fn digests(client: &mut postgres::Client, now: i64) -> Vec<IssueChange> {
+    let mut claim = || -> Result<Vec<IssueChange>, postgres::Error> {
+        let mut tx = client.transaction()?;
+        let due = format!("{} FOR UPDATE SKIP LOCKED", issues::DUE_DIGESTS);
+        let rows = tx.query(&due, &[&(now - issues::QUIET_MS)])?;
+        let mut told_now = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (issue_id, held): (i64, i64) = (r.get(0), r.get(1));
+            told_now.extend(told(&mut tx, issue_id, Change::Seen, 0, held - 1, now)?);
+        }
+        tx.commit()?;
+        Ok(told_now)
+    };
+    claim().unwrap_or_default()
 }

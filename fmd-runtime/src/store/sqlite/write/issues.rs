@@ -4,10 +4,12 @@
 
 use super::Writer;
 use crate::model::event::ErrorRecord;
-use crate::store::issues::{self, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle};
+use crate::store::issues::{
+    self, AlertRule, Change, IssueBatch, IssueChange, IssueStatus, Lifecycle,
+};
 use crate::store::search;
 use crate::store::sql::sqlite;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 impl Writer<'_> {
     /// The issue of the group `(endpoint, group_hash)` of `e`: cached, else found or
@@ -108,28 +110,90 @@ pub(super) fn store(
     Ok(changes)
 }
 
-/// The facts alerts need of the issues `changes` names.
-pub(super) fn facts(
+/// The issues of `changes` that alert now, with the facts the alert says: the rate rule
+/// counted over the stored occurrences and each alert claimed in the database, so that
+/// processes sharing the file alert once between them (see [`issues::wants_alert`]).
+pub(super) fn alerts(
     conn: &rusqlite::Connection,
     changes: Vec<(i64, Change, u32)>,
+    rule: &AlertRule,
 ) -> Vec<IssueChange> {
-    let Ok(mut st) = conn.prepare_cached(sqlite!(issues::ISSUE_FACTS)) else {
-        return Vec::new();
-    };
-    changes
-        .into_iter()
-        .filter_map(|(issue_id, change, occurrences)| {
-            st.query_row([issue_id], |r| {
-                Ok(IssueChange {
-                    issue_id,
-                    change,
-                    occurrences,
-                    type_name: r.get(0)?,
-                    message: r.get(1)?,
-                    endpoint: r.get(2)?,
-                })
+    claim(conn, changes, rule).unwrap_or_default()
+}
+
+fn claim(
+    conn: &rusqlite::Connection,
+    changes: Vec<(i64, Change, u32)>,
+    rule: &AlertRule,
+) -> rusqlite::Result<Vec<IssueChange>> {
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let mut claimed = Vec::new();
+    for (issue_id, change, occurrences) in changes {
+        let recent = |since: i64, limit: i64| {
+            tx.prepare_cached(sqlite!(issues::RECENT_OCCURRENCES))
+                .and_then(|mut st| st.query_row(params![issue_id, since, limit], |r| r.get(0)))
+                .unwrap_or(0)
+        };
+        if !issues::wants_alert(change, rule, recent) {
+            continue;
+        }
+        let state: Option<(Option<i64>, i64)> = tx
+            .prepare_cached(sqlite!(issues::ALERT_STATE))?
+            .query_row([issue_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((alerted_at, held)) = state else {
+            continue;
+        };
+        if !issues::may_alert(change, alerted_at, rule.now) {
+            tx.prepare_cached(sqlite!(issues::ALERT_HOLD))?
+                .execute([issue_id])?;
+            continue;
+        }
+        claimed.push(told(&tx, issue_id, change, occurrences, held, rule.now)?);
+    }
+    tx.commit()?;
+    Ok(claimed)
+}
+
+/// Claims issue `issue_id`'s alert at `now` and reads what it says.
+fn told(
+    tx: &Transaction<'_>,
+    issue_id: i64,
+    change: Change,
+    occurrences: u32,
+    held_back: i64,
+    now: i64,
+) -> rusqlite::Result<IssueChange> {
+    tx.prepare_cached(sqlite!(issues::ALERT_CLAIM))?
+        .execute(params![issue_id, now])?;
+    tx.prepare_cached(sqlite!(issues::ISSUE_FACTS))?
+        .query_row([issue_id], |r| {
+            Ok(IssueChange {
+                issue_id,
+                change,
+                occurrences,
+                type_name: r.get(0)?,
+                message: r.get(1)?,
+                endpoint: r.get(2)?,
+                held_back: u32::try_from(held_back).unwrap_or(u32::MAX),
             })
-            .ok()
         })
-        .collect()
+}
+
+/// The digests due at `now`, claimed (see [`issues::DUE_DIGESTS`]).
+pub(super) fn digests(conn: &rusqlite::Connection, now: i64) -> Vec<IssueChange> {
+    let claim = || -> rusqlite::Result<Vec<IssueChange>> {
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let due: Vec<(i64, i64)> = tx
+            .prepare_cached(sqlite!(issues::DUE_DIGESTS))?
+            .query_map([now - issues::QUIET_MS], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut told_now = Vec::with_capacity(due.len());
+        for (issue_id, held) in due {
+            told_now.push(told(&tx, issue_id, Change::Seen, 0, held - 1, now)?);
+        }
+        tx.commit()?;
+        Ok(told_now)
+    };
+    claim().unwrap_or_default()
 }
