@@ -28,6 +28,7 @@ mod queue;
 mod state;
 mod stats;
 mod symbolize;
+pub use symbolize::symbols_loaded;
 mod typicals;
 mod version;
 mod writer;

@@ -17,6 +17,7 @@ use crate::model::function::{FnInfo, registry};
 use crate::model::printed;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Loads the debug information symbolization needs, on a thread of its own (started by
 /// the writer, whose low priority it inherits). Best effort: a failure only means the first
@@ -27,7 +28,7 @@ use std::collections::HashMap;
 /// request path, and without this the first one would wait for the debug information to
 /// be read (190 ms measured for the test binaries, debug build).
 pub(crate) fn load_ahead() {
-    let _ = std::thread::Builder::new()
+    let spawned = std::thread::Builder::new()
         .name("fmd-symbols".to_owned())
         .spawn(|| {
             let _ = crate::fence::contain(|| {
@@ -40,7 +41,21 @@ pub(crate) fn load_ahead() {
                     drop(std_trace.to_string());
                 }
             });
+            LOADED.store(true, Ordering::Release);
         });
+    if spawned.is_err() {
+        LOADED.store(true, Ordering::Release);
+    }
+}
+
+/// Set once the symbols are loaded ahead (or loading gave up).
+static LOADED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the debug information of the binary has been loaded ahead (see
+/// [`load_ahead`]): a one-time cost at start (tens of MiB resident for a large debug
+/// binary), done by then. Tests that measure memory growth wait for it first.
+pub fn symbols_loaded() -> bool {
+    LOADED.load(Ordering::Acquire)
 }
 
 #[derive(Clone)]
