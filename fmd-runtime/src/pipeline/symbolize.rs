@@ -52,7 +52,7 @@ pub(crate) fn load_ahead() {
 static LOADED: AtomicBool = AtomicBool::new(false);
 
 /// Whether the debug information of the binary has been loaded ahead (see
-/// [`load_ahead`]): a one-time cost at start (tens of MiB resident for a large debug
+/// `load_ahead`, on the writer's start): a one-time cost at start (tens of MiB resident for a large debug
 /// binary), done by then. Tests that measure memory growth wait for it first.
 pub fn symbols_loaded() -> bool {
     LOADED.load(Ordering::Acquire)
