@@ -89,9 +89,11 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
     let status = l.status.map_or("", IssueStatus::as_str);
     let key = sort_key(l.sort);
     let f = l.search;
-    let url = |status: &str, k: &str, d: bool, page: u64| {
+    // The list's links and its download keep the search; only the list has pages.
+    let url_of = |path: &str, status: &str, k: &str, d: bool, page: Option<u64>| {
+        let page = page.map(|p| p.to_string()).unwrap_or_default();
         ctx.url(&format!(
-            "/exceptions{}",
+            "{path}{}",
             query(&[
                 ("status", status),
                 ("q", f.q),
@@ -101,24 +103,14 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
                 ("to", f.to),
                 ("isort", k),
                 ("idir", if d { "desc" } else { "asc" }),
-                ("ipage", &page.to_string()),
+                ("ipage", &page),
             ])
         ))
     };
+    let url =
+        |status: &str, k: &str, d: bool, page: u64| url_of("/exceptions", status, k, d, Some(page));
     let link = |k: &str, d: bool| url(status, k, d, 0);
-    let csv = ctx.url(&format!(
-        "/exceptions/issues.csv{}",
-        query(&[
-            ("status", status),
-            ("q", f.q),
-            ("endpoint", f.endpoint),
-            ("version", f.version),
-            ("from", f.from),
-            ("to", f.to),
-            ("isort", key),
-            ("idir", if l.desc { "desc" } else { "asc" }),
-        ])
-    ));
+    let csv = url_of("/exceptions/issues.csv", status, key, l.desc, None);
     html! {
         h2 { "Issues " span.muted { "(" (l.issues.total) ": the groups of one bug across code versions)" } }
         nav.filters aria-label="issue status" {
