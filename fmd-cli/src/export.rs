@@ -5,7 +5,7 @@
 use std::io::{BufWriter, ErrorKind, Write};
 
 use anyhow::{Context, bail};
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use fmd_dashboard::export as csv;
 use fmd_runtime::Database;
 use fmd_runtime::store::check::open_read_only;
@@ -18,36 +18,27 @@ use crate::timespec::{format_ms, parse_time};
 #[derive(Debug, Subcommand)]
 pub enum What {
     /// Stored requests with `since <= time < until`, oldest first.
-    Requests {
-        /// Start (inclusive): RFC 3339 (2024-05-01T00:00:00Z) or Unix milliseconds.
-        #[arg(long, value_parser = parse_time)]
-        since: i64,
-        /// End (exclusive), the same forms; default now.
-        #[arg(long, value_parser = parse_time)]
-        until: Option<i64>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Csv)]
-        format: Format,
-        /// Only this endpoint (its name as on the overview, or its id).
-        #[arg(long)]
-        endpoint: Option<String>,
-    },
-    /// Issues with an occurrence in `since <= time < until`, most recently seen first.
-    Issues {
-        /// Start (inclusive): RFC 3339 (2024-05-01T00:00:00Z) or Unix milliseconds.
-        #[arg(long, value_parser = parse_time)]
-        since: i64,
-        /// End (exclusive), the same forms; default now.
-        #[arg(long, value_parser = parse_time)]
-        until: Option<i64>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Csv)]
-        format: Format,
-        /// Only issues that happened on this endpoint (its name as on the overview, or its
-        /// id).
-        #[arg(long)]
-        endpoint: Option<String>,
-    },
+    Requests(Window),
+    /// Issues with an occurrence in `since <= time < until`, most recently seen first
+    /// (`--endpoint`: issues that happened on it).
+    Issues(Window),
+}
+
+/// The window, format and endpoint both exports take.
+#[derive(Debug, Args)]
+pub struct Window {
+    /// Start (inclusive): RFC 3339 (2024-05-01T00:00:00Z) or Unix milliseconds.
+    #[arg(long, value_parser = parse_time)]
+    since: i64,
+    /// End (exclusive), the same forms; default now.
+    #[arg(long, value_parser = parse_time)]
+    until: Option<i64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    /// Only this endpoint (its name as on the overview, or its id).
+    #[arg(long)]
+    endpoint: Option<String>,
 }
 
 /// Output formats.
@@ -62,20 +53,16 @@ pub enum Format {
 /// Writes the rows `what` names to standard output.
 pub fn run(database: &Database, what: What) -> anyhow::Result<()> {
     crate::require_existing(database)?;
-    let (since, until, format, endpoint, issues) = match what {
-        What::Requests {
-            since,
-            until,
-            format,
-            endpoint,
-        } => (since, until, format, endpoint, false),
-        What::Issues {
-            since,
-            until,
-            format,
-            endpoint,
-        } => (since, until, format, endpoint, true),
+    let (issues, window) = match what {
+        What::Requests(w) => (false, w),
+        What::Issues(w) => (true, w),
     };
+    let Window {
+        since,
+        until,
+        format,
+        endpoint,
+    } = window;
     let until = until.unwrap_or_else(|| crate::now_ms().saturating_add(1));
     if until < since {
         bail!(
