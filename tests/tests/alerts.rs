@@ -293,13 +293,10 @@ async fn a_new_issue_and_its_regression_alert_from_the_running_application() {
     h.shutdown();
 }
 
-/// STARTTLS to a server whose certificate no public CA signed (a self-signed one made
-/// here by the openssl command): refused without `FMD_ALERT_SMTP_CA`, delivered over TLS
-/// with it naming the certificate.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn starttls_trusts_a_private_ca_only_when_it_is_configured() {
-    let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+/// A self-signed certificate for 127.0.0.1 (made by the openssl command) in `dir`: the
+/// paths of the certificate and its key.
+fn self_signed(dir: &std::path::Path) -> (String, String) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
     let made = Command::new("openssl")
         .args([
@@ -317,10 +314,15 @@ async fn starttls_trusts_a_private_ca_only_when_it_is_configured() {
         .status()
         .expect("the openssl command");
     assert!(made.success(), "openssl made the certificate");
-    // aiosmtpd with a certificate requires STARTTLS before any message.
-    let smtpd = Smtpd::start_with(&["--tlscert", cert, "--tlskey", key]);
+    (cert.to_owned(), key.to_owned())
+}
+
+/// Over TLS (`smtp` names how) to `smtpd`, whose certificate `cert` no public CA signed:
+/// refused without `FMD_ALERT_SMTP_CA`, delivered at the first attempt with it naming the
+/// certificate. Returns the refused attempt's outcome.
+async fn private_ca_needed(smtpd: &Smtpd, smtp: String, cert: &str) -> String {
     let settings = |ca: Option<&str>| AlertSettings {
-        smtp: Some(format!("smtp://127.0.0.1:{}?tls=required", smtpd.port)),
+        smtp: Some(smtp.clone()),
         smtp_ca: ca.map(str::to_owned),
         email_to: vec!["ops@example.com".into()],
         ..AlertSettings::default()
@@ -354,12 +356,33 @@ async fn starttls_trusts_a_private_ca_only_when_it_is_configured() {
     let messages = smtpd.messages();
     assert_eq!(messages.len(), 1, "only the trusted one arrived");
     assert!(messages[0].contains("#2"), "{}", messages[0]);
-    println!(
-        "FIGURES STARTTLS: untrusted outcome: {}",
-        untrusted
-            .deliveries()
-            .last()
-            .map(|d| d.outcome.clone())
-            .unwrap_or_default()
-    );
+    untrusted
+        .deliveries()
+        .last()
+        .map(|d| d.outcome.clone())
+        .unwrap_or_default()
+}
+
+/// STARTTLS (`smtp://…?tls=required`) to a server with a private certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_trusts_a_private_ca_only_when_it_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path());
+    // aiosmtpd with a certificate requires STARTTLS before any message.
+    let smtpd = Smtpd::start_with(&["--tlscert", &cert, "--tlskey", &key]);
+    let url = format!("smtp://127.0.0.1:{}?tls=required", smtpd.port);
+    let refused = private_ca_needed(&smtpd, url, &cert).await;
+    println!("FIGURES STARTTLS: untrusted outcome: {refused}");
+}
+
+/// TLS from the first byte (`smtps://`, port 465's way) to a server with a private
+/// certificate: the same rules as STARTTLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtps_trusts_a_private_ca_only_when_it_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path());
+    let smtpd = Smtpd::start_with(&["--smtpscert", &cert, "--smtpskey", &key]);
+    let url = format!("smtps://127.0.0.1:{}", smtpd.port);
+    let refused = private_ca_needed(&smtpd, url, &cert).await;
+    println!("FIGURES SMTPS: untrusted outcome: {refused}");
 }
