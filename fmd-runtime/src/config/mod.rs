@@ -7,10 +7,12 @@
 mod alerts;
 mod database;
 mod ignore;
+mod retention;
 mod sessions;
 
 pub use alerts::AlertSettings;
 pub use database::Database;
+pub use retention::{DEFAULT_RAW_RETENTION_DAYS, effective_raw_days};
 pub use sessions::SessionTimeouts;
 
 use serde::Deserialize;
@@ -40,6 +42,9 @@ pub struct Config {
     pub git_commit: Option<String>,
     /// Delete data older than this many weeks, checked hourly (`FMD_RETENTION_WEEKS`).
     pub retention_weeks: Option<u32>,
+    /// Delete raw request rows older than this many days, hourly, keeping the rollups and
+    /// exceptions (`FMD_RAW_RETENTION_DAYS`, 30; `off`: `None`, forever).
+    pub raw_retention_days: Option<u32>,
     /// Store the source text of annotated functions (`FMD_STORE_SOURCE`, true).
     pub store_source: bool,
     /// Group errors by normalized message (numbers and ids replaced) (`FMD_NORMALIZE_MESSAGES`).
@@ -98,6 +103,7 @@ impl Default for Config {
             version: String::new(),
             git_commit: None,
             retention_weeks: None,
+            raw_retention_days: Some(DEFAULT_RAW_RETENTION_DAYS),
             store_source: true,
             normalize_messages: false,
             queue_capacity: 65_536,
@@ -157,6 +163,7 @@ struct FileConfig {
     version: Option<String>,
     git_commit: Option<String>,
     retention_weeks: Option<u32>,
+    raw_retention_days: Option<retention::RawDays>,
     store_source: Option<bool>,
     normalize_messages: Option<bool>,
     queue_capacity: Option<usize>,
@@ -280,6 +287,9 @@ impl Config {
         self.username = file.username.or(self.username.take());
         self.password = file.password.or(self.password.take());
         self.retention_weeks = file.retention_weeks.or(self.retention_weeks);
+        if let Some(days) = &file.raw_retention_days {
+            self.raw_retention_days = days.days()?;
+        }
         self.git_commit = file.git_commit.or(self.git_commit.take());
         self.metrics_token = file.metrics_token.or(self.metrics_token.take());
         if let Some(patterns) = file.scrub_patterns {
@@ -339,6 +349,10 @@ impl Config {
         self.git_commit = var("FMD_GIT_COMMIT").or(self.git_commit.take());
         if let Some(v) = var("FMD_RETENTION_WEEKS") {
             self.retention_weeks = Some(parse("FMD_RETENTION_WEEKS", &v, "a number of weeks")?);
+        }
+        if let Some(v) = var("FMD_RAW_RETENTION_DAYS") {
+            let source = format!("FMD_RAW_RETENTION_DAYS={v:?}");
+            self.raw_retention_days = retention::parse_raw_days(source, &v)?;
         }
         if let Some(v) = var("FMD_STORE_SOURCE") {
             self.store_source = parse_bool("FMD_STORE_SOURCE", &v)?;

@@ -182,6 +182,32 @@ pub(crate) const PRUNE_DURATIONS: &str = "DELETE FROM duration_daily WHERE day <
 /// Requests before the cutoff `$1`.
 pub(crate) const PRUNE_REQUESTS: &str = "DELETE FROM request WHERE time < $1";
 
+/// Keeps the occurrences of requests before the cutoff `$1` (raw retention), without their
+/// request: the issue pages count and list occurrences, never their requests' rows.
+pub(crate) const RAW_DETACH_OCCURRENCES: &str = "UPDATE exception_occurrence SET request_id = NULL
+     WHERE request_id IN (SELECT id FROM request WHERE time < $1)";
+
+/// Records that raw request rows before `$1` (text) were pruned, unless an earlier
+/// pruning already went further.
+pub(crate) const SET_RAW_PRUNED_BEFORE: &str =
+    "INSERT INTO fmd_meta(key, value) VALUES ('raw_pruned_before', $1)
+     ON CONFLICT(key) DO UPDATE SET value = excluded.value
+     WHERE CAST(fmd_meta.value AS BIGINT) < CAST(excluded.value AS BIGINT)";
+
+/// Before when raw request rows were pruned (text), if ever.
+pub(crate) const RAW_PRUNED_BEFORE: &str =
+    "SELECT value FROM fmd_meta WHERE key = 'raw_pruned_before'";
+
+/// The start of the oldest hour in the hourly rollup, in Unix ms.
+pub(crate) const OLDEST_ROLLUP: &str = "SELECT min(hour) * 3600000 FROM request_hourly";
+
+/// An endpoint's daily histogram over the days `[$2, $3]`, every instance summed, newest
+/// day first: `day, bucket, hits`.
+pub(crate) const DAYS_HISTOGRAM: &str =
+    "SELECT day, bucket, CAST(sum(hits) AS BIGINT) FROM duration_daily
+     WHERE endpoint_id = $1 AND day >= $2 AND day <= $3
+     GROUP BY day, bucket ORDER BY day DESC, bucket";
+
 /// Hourly rollup rows of hours before `$1`.
 pub(crate) const PRUNE_HOURS: &str = "DELETE FROM request_hourly WHERE hour < $1";
 

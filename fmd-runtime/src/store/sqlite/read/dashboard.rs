@@ -397,6 +397,8 @@ impl DashboardStore for SqliteReader {
             oldest_request: self
                 .conn
                 .query_row("SELECT min(time) FROM request", [], |r| r.get(0))?,
+            oldest_rollup: self.conn.query_row(sql::OLDEST_ROLLUP, [], |r| r.get(0))?,
+            raw_pruned_before: super::raw::pruned_before(&self.conn)?,
         })
     }
 
@@ -443,6 +445,22 @@ impl DashboardStore for SqliteReader {
         // Checkpoints run between the steps (see `prune_step`), not in their commits.
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let pruned = prune::in_steps(observe, |n| prune_step(&mut self.conn, cutoff, n));
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
+        Ok(pruned?)
+    }
+
+    fn raw_pruned_before(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(super::raw::pruned_before(&self.conn)?)
+    }
+
+    fn prune_raw_observed(
+        &mut self,
+        cutoff: i64,
+        observe: &mut dyn FnMut(std::time::Duration),
+    ) -> Result<PruneReport, StoreError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let pruned = prune::in_steps(observe, |n| super::raw::raw_step(&mut self.conn, cutoff, n));
         self.conn
             .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
         Ok(pruned?)
