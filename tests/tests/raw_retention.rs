@@ -356,3 +356,80 @@ fn full_retention_deletes_rollups_too(engine: Engine) {
 
 both_engines!(async old_history_outlives_its_raw_rows);
 both_engines!(full_retention_deletes_rollups_too);
+
+/// The retention page after a raw pruning, in headless Chromium (SQLite): the table of
+/// what is kept renders, with the pruned cutoff; a screenshot for a look.
+#[tokio::test]
+async fn the_retention_page_in_a_browser() {
+    let fx = Fixture::new();
+    let now = now_ms();
+    let (_, _, old_start, new_start) = spans(now);
+    seed(&fx, old_start, new_start);
+    let mut reader = fx.reader();
+    let retention = Retention {
+        weeks: Some(52),
+        raw_days: Some(30),
+    };
+    off_runtime(|| retention.run(&mut reader, now).expect("retention"));
+    let addr = issue_fixture::dashboard_with(&fx.database(), "raw-retention-token-0123", |d| {
+        d.retention_weeks(Some(52)).raw_retention_days(Some(30))
+    })
+    .await;
+    let b = fmd_tests::browser::Browser::start().await;
+    b.client
+        .goto(&format!("http://{addr}/dashboard/login"))
+        .await
+        .expect("login page");
+    b.submit_login("admin", ADMIN_PASSWORD).await;
+    b.client
+        .goto(&format!("http://{addr}/dashboard/retention"))
+        .await
+        .expect("retention page");
+    let kept = b.text("#kept").await;
+    for text in ["30 days", "52 weeks", "with their issues"] {
+        assert!(kept.contains(text), "{text:?} not in {kept:?}");
+    }
+    assert!(b.text("#raw-pruned").await.contains("were pruned"));
+    let shot = b.screenshot("retention-raw").await;
+    println!("screenshot: {}", shot.display());
+    b.close().await;
+}
+
+/// Raw retention prunes in the same short steps as the full one (one transaction each, so
+/// the writer's batches interleave): 25 000 old rows take several steps, the new ones stay.
+fn raw_pruning_goes_in_steps(engine: Engine) {
+    const MANY: i64 = 25_000;
+    let fx = Fixture::on(engine);
+    let endpoint = fx.endpoint("/bulk");
+    let now = now_ms();
+    for (start, n) in [(now - 60 * DAY_MS, MANY), (now - DAY_MS, 500)] {
+        fx.db.exec(
+            "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
+             WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i + 1 < CAST(?3 AS BIGINT))
+             SELECT ?1, '/bulk', 'GET', CAST(?2 AS BIGINT) + i, 1000, 200, '1.0.0', '127.0.0.1', '', 'test' FROM k",
+            fmd_tests::vals![endpoint, start, n],
+        );
+    }
+    let mut reader = fx.reader();
+    let mut steps = Vec::new();
+    let report = off_runtime(|| {
+        reader
+            .prune_raw_observed(now - 30 * DAY_MS, &mut |took| steps.push(took))
+            .expect("raw prune")
+    });
+    let longest = steps.iter().max().copied().unwrap_or_default();
+    println!(
+        "{engine:?}: raw-pruned {} requests in {} steps, the longest held the lock {longest:?} ({steps:?})",
+        report.requests,
+        steps.len()
+    );
+    assert_eq!(report.requests, MANY as u64);
+    assert_eq!(fx.count("request"), 500);
+    assert!(
+        steps.len() as i64 > MANY / fmd_runtime::store::prune::STEP_REQUESTS,
+        "{} steps",
+        steps.len()
+    );
+}
+
+both_engines!(raw_pruning_goes_in_steps);

@@ -32,7 +32,7 @@ pub fn retention_page(ctx: &Ctx<'_>, totals: &StoreTotals, scheduled: &Retention
         div.sub { "Raw request rows are kept for a while; the rollups the overview, utilization, per-version and reporting pages read, and the exceptions, are kept longer." }
         div.card {
             h2 { "What is kept, for how long" }
-            table #kept {
+            table.data #kept {
                 thead { tr { th { "Data" } th { "Kept" } th { "Oldest" } th { "Rows" } } }
                 tbody {
                     tr {
