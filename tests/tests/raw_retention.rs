@@ -317,6 +317,16 @@ async fn old_history_outlives_its_raw_rows(engine: Engine) {
         page.body.contains("were pruned (raw retention)"),
         "issue page"
     );
+    let endpoint = fx.endpoint("shop::orders::show");
+    for path in [
+        "/dashboard/reporting".to_owned(),
+        format!("/dashboard/endpoint/{endpoint}/requests"),
+        format!("/dashboard/endpoint/{endpoint}"),
+    ] {
+        let page = http::get(addr, &path, &[("cookie", &cookie)]).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains("were pruned (raw retention"), "{path}");
+    }
     let gone = http::get(addr, "/dashboard/request/1", &[("cookie", &cookie)]).await;
     assert_eq!(gone.status, 404);
     assert!(gone.body.contains("were pruned"), "{}", gone.body);

@@ -318,14 +318,11 @@ pub async fn reporting(
             let (a, b) = q.selections();
             let reports = compare(&mut **st, &a, &b)?;
             let rates = error_rates(&mut **st, &a, &b)?;
-            Ok((q, versions, reports, rates))
+            Ok((q, versions, reports, (rates, st.raw_pruned_before()?)))
         })
         .await?;
-    Ok(reporting_page(
-        &ctx(&app, &s, ""),
-        &q,
-        &versions,
-        &reports,
-        &rates,
-    ))
+    let (rates, pruned_before) = rates;
+    let mut c = ctx(&app, &s, "");
+    c.raw_pruned_before = pruned_before;
+    Ok(reporting_page(&c, &q, &versions, &reports, &rates))
 }
