@@ -65,8 +65,8 @@ struct Answers {
     /// Per endpoint of the period report: its hits and 5xx on both sides, and how many
     /// latency samples each side had.
     period_report: Vec<(String, u64, u64, u64, u64, usize, usize)>,
-    /// The same for the version report (1.0.0 against 2.0.0), without the samples.
-    version_report: Vec<(String, u64, u64, u64, u64)>,
+    /// The same for the version report (1.0.0 against 2.0.0).
+    version_report: Vec<(String, u64, u64, u64, u64, usize, usize)>,
     /// Per issue: occurrences and requests on both sides of the period report.
     error_rates: Vec<(u64, u64, u64, u64)>,
     /// Per issue: its occurrence count.
@@ -124,12 +124,18 @@ fn answers(st: &mut AnyReader, now: i64, old: (i64, i64), new: (i64, i64)) -> An
         let version_report = compare(&mut **st, &va, &vb)?
             .into_iter()
             .map(|e| {
+                let samples = e
+                    .latency
+                    .as_ref()
+                    .map_or((0, 0), |l| (l.samples_a, l.samples_b));
                 (
                     e.endpoint.name,
                     e.mix_a.hits,
                     e.mix_a.server_errors,
                     e.mix_b.hits,
                     e.mix_b.server_errors,
+                    samples.0,
+                    samples.1,
                 )
             })
             .collect();

@@ -255,7 +255,7 @@ pub fn reporting_page(
         (form(ctx, q, versions))
         @if let Some(before) = ctx.raw_pruned_before {
             p.muted.pruned-note {
-                "Raw request rows before " (when(Some(before), ctx.now)) " were pruned (raw retention): a period reaching back before it takes its latency from the daily histograms; a version takes it from its remaining raw rows only (none: no latency comparison). Hits, responses and error rates come from the rollups either way."
+                "Raw request rows before " (when(Some(before), ctx.now)) " were pruned (raw retention): latency of a period or a version served before then comes from the daily histograms (a version: the days an instance served only that version). Hits, responses and error rates come from the rollups either way."
             }
         }
         section.card id="findings" {

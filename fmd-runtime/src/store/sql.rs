@@ -198,6 +198,19 @@ pub(crate) const SET_RAW_PRUNED_BEFORE: &str =
 pub(crate) const RAW_PRUNED_BEFORE: &str =
     "SELECT value FROM fmd_meta WHERE key = 'raw_pruned_before'";
 
+/// An endpoint's daily histogram of version `$2`, newest day first (`day, bucket, hits`):
+/// the days and instances on which that version served every request of the endpoint
+/// (the hourly rollup knows versions, the histogram does not; a day an instance switched
+/// versions is left out).
+pub(crate) const VERSION_DAYS_HISTOGRAM: &str =
+    "SELECT d.day, d.bucket, CAST(sum(d.hits) AS BIGINT) FROM duration_daily d
+     JOIN (SELECT hour / 24 AS day, instance FROM request_hourly WHERE endpoint_id = $1
+           GROUP BY hour / 24, instance
+           HAVING sum(CASE WHEN version = $2 THEN hits ELSE 0 END) = sum(hits)
+              AND sum(hits) > 0) c ON c.day = d.day AND c.instance = d.instance
+     WHERE d.endpoint_id = $1
+     GROUP BY d.day, d.bucket ORDER BY d.day DESC, d.bucket";
+
 /// The start of the oldest hour in the hourly rollup, in Unix ms.
 pub(crate) const OLDEST_ROLLUP: &str = "SELECT min(hour) * 3600000 FROM request_hourly";
 

@@ -169,6 +169,12 @@ impl PerfStore for PgReader {
             }
             Selection::Version(v) => {
                 let (a, b) = self.version_span(endpoint_id, v)?;
+                // Raw rows of the version pruned: its days from the daily histogram.
+                if let Some(s) =
+                    super::raw::pruned_version_samples(&mut self.client, endpoint_id, v, a, limit)?
+                {
+                    return Ok(s);
+                }
                 (a, b, Some(v.as_str()))
             }
         };

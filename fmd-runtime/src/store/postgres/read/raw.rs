@@ -70,3 +70,24 @@ pub(super) fn pruned_span_samples(
         .collect();
     Ok(Some(histogram::samples(&rows, limit as usize)))
 }
+
+/// Up to `limit` latency samples of `version` on an endpoint from the daily histogram (see
+/// [`sql::VERSION_DAYS_HISTOGRAM`]), when raw rows of the version (served since `since`)
+/// were pruned; `None` when the raw rows still cover it.
+pub(super) fn pruned_version_samples(
+    client: &mut postgres::Client,
+    endpoint_id: i64,
+    version: &str,
+    since: i64,
+    limit: u32,
+) -> Result<Option<Vec<i64>>, postgres::Error> {
+    if raw_pruned_before(client)?.is_none_or(|p| since >= p) {
+        return Ok(None);
+    }
+    let rows: Vec<(i64, i64, u64)> = client
+        .query(sql::VERSION_DAYS_HISTOGRAM, &[&endpoint_id, &version])?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get::<_, i64>(2).max(0) as u64))
+        .collect();
+    Ok(Some(histogram::samples(&rows, limit as usize)))
+}

@@ -79,3 +79,25 @@ pub(super) fn pruned_span_samples(
         .collect::<Result<_, _>>()?;
     Ok(Some(histogram::samples(&rows, limit as usize)))
 }
+
+/// Up to `limit` latency samples of `version` on an endpoint from the daily histogram (see
+/// [`sql::VERSION_DAYS_HISTOGRAM`]), when raw rows of the version (served since `since`)
+/// were pruned; `None` when the raw rows still cover it.
+pub(super) fn pruned_version_samples(
+    conn: &Connection,
+    endpoint_id: i64,
+    version: &str,
+    since: i64,
+    limit: u32,
+) -> rusqlite::Result<Option<Vec<i64>>> {
+    if pruned_before(conn)?.is_none_or(|p| since >= p) {
+        return Ok(None);
+    }
+    let rows: Vec<(i64, i64, u64)> = conn
+        .prepare_cached(sqlite!(sql::VERSION_DAYS_HISTOGRAM))?
+        .query_map(params![endpoint_id, version], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(histogram::samples(&rows, limit as usize)))
+}
