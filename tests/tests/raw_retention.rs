@@ -408,6 +408,14 @@ async fn the_retention_page_in_a_browser() {
     assert!(b.text("#raw-pruned").await.contains("were pruned"));
     let shot = b.screenshot("retention-raw").await;
     println!("screenshot: {}", shot.display());
+    // A pruned request's page says so.
+    b.client
+        .goto(&format!("http://{addr}/dashboard/request/1"))
+        .await
+        .expect("request page");
+    assert!(b.text("main").await.contains("were pruned"));
+    let shot = b.screenshot("request-pruned").await;
+    println!("screenshot: {}", shot.display());
     b.close().await;
 }
 

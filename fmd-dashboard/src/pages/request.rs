@@ -18,7 +18,7 @@ pub fn request_gone_page(ctx: &Ctx<'_>, id: i64) -> Markup {
     let body = html! {
         h1 { "Request " (id) " is not stored" }
         section.card {
-            p { (pruned_note(ctx)) }
+            (pruned_note(ctx))
             p.muted { "Errors it recorded stay on their issues." }
         }
     };
