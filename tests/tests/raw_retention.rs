@@ -457,3 +457,72 @@ fn raw_pruning_goes_in_steps(engine: Engine) {
 }
 
 both_engines!(raw_pruning_goes_in_steps);
+
+/// After raw pruning, `FMD_RETENTION_WEEKS` finds old occurrences without requests: it
+/// still deletes them in steps (bounded by occurrences as well as requests), not in one
+/// long transaction, and the group counters follow.
+fn full_pruning_after_raw_pruning_goes_in_steps(engine: Engine) {
+    use fmd_tests::dashboard_fixture::{ExceptionSpec, FrameSpec};
+    const MANY: i64 = 25_000;
+    let fx = Fixture::on(engine);
+    let endpoint = fx.endpoint("/bulk");
+    let now = now_ms();
+    let old = now - 60 * DAY_MS;
+    let frame = FrameSpec::app("app", "handler", "src/main.rs", 1, "fn handler() {}", 1);
+    let group = fx.exception(
+        endpoint,
+        "/bulk",
+        &ExceptionSpec {
+            type_name: "app::Error".into(),
+            message: "old".into(),
+            chain: vec![],
+            frames: vec![frame],
+            times: vec![old],
+            kind: 1,
+        },
+    );
+    fx.db.exec(
+        "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
+         WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i + 1 < CAST(?3 AS BIGINT))
+         SELECT ?1, '/bulk', 'GET', CAST(?2 AS BIGINT) + i, 1000, 500, '1.0.0', '127.0.0.1', '', 'test' FROM k",
+        fmd_tests::vals![endpoint, old + 1, MANY],
+    );
+    fx.db.exec(
+        "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time, source_chain)
+         SELECT g.id, r.id, g.type_id, g.message_id, g.snapshot_id, 1, r.time, '[]'
+         FROM request r, exception_group g WHERE g.id = ?1 AND r.route = '/bulk'",
+        fmd_tests::vals![group],
+    );
+    fx.db.exec(
+        "UPDATE exception_group SET count = (SELECT count(*) FROM exception_occurrence o
+                                             WHERE o.group_id = exception_group.id)",
+        &[],
+    );
+    let mut reader = fx.reader();
+    off_runtime(|| reader.prune_raw(now - 30 * DAY_MS).expect("raw prune"));
+    assert_eq!(fx.count("request"), 0);
+    let occurrences = fx.count("exception_occurrence");
+    assert!(occurrences > MANY, "{occurrences} occurrences kept");
+    let mut steps = Vec::new();
+    let report = off_runtime(|| {
+        reader
+            .prune_observed(now - 28 * DAY_MS, &mut |took| steps.push(took))
+            .expect("prune")
+    });
+    let longest = steps.iter().max().copied().unwrap_or_default();
+    println!(
+        "{engine:?}: pruned {} detached occurrences in {} steps, the longest {longest:?}",
+        report.occurrences,
+        steps.len()
+    );
+    assert_eq!(report.occurrences, occurrences as u64);
+    assert_eq!(report.groups, 1, "the emptied group goes");
+    assert_eq!(fx.count("exception_occurrence"), 0);
+    assert!(
+        steps.len() as i64 > MANY / fmd_runtime::store::prune::STEP_REQUESTS,
+        "{} steps",
+        steps.len()
+    );
+}
+
+both_engines!(full_pruning_after_raw_pruning_goes_in_steps);

@@ -137,6 +137,17 @@ pub(crate) const PRUNE_LATE_OCCURRENCES: &str =
 pub(crate) const PRUNE_STEP_BOUND: &str =
     "SELECT time FROM request WHERE time < $1 ORDER BY time LIMIT 1 OFFSET $2";
 
+/// A full pruning step's bound: the earlier of the `$2 + 1`-th oldest request and the
+/// `$2 + 1`-th oldest occurrence before the cutoff `$1` (NULL when neither has that many),
+/// so a step deletes about `$2` of each, also when raw retention left old occurrences
+/// without requests.
+pub(crate) const PRUNE_STEP_BOUND_ALL: &str = "SELECT min(t) FROM (
+     SELECT t FROM (SELECT time AS t FROM request WHERE time < $1
+                    ORDER BY time LIMIT 1 OFFSET $2) AS r
+     UNION ALL
+     SELECT t FROM (SELECT time AS t FROM exception_occurrence WHERE time < $1
+                    ORDER BY time LIMIT 1 OFFSET $2) AS o) AS s";
+
 /// Takes the occurrences before the cutoff `$1` off their groups' counters.
 pub(crate) const PRUNE_UNCOUNT_OCCURRENCES: &str = "UPDATE exception_group SET count = count - d.n
              FROM (SELECT group_id, count(*) AS n FROM exception_occurrence

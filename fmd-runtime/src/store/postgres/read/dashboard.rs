@@ -82,8 +82,8 @@ fn prune_step(
     let locked = std::time::Instant::now();
     let mut tx = client.transaction()?;
     let oldest: Option<i64> = tx
-        .query_opt(sql::PRUNE_STEP_BOUND, &[&cutoff, &(n - 1)])?
-        .map(|r| r.get(0));
+        .query_one(sql::PRUNE_STEP_BOUND_ALL, &[&cutoff, &(n - 1)])?
+        .get(0);
     let (bound, last) = prune::step_cutoff(oldest, cutoff);
     tx.execute(sql::PRUNE_UNCOUNT_OCCURRENCES, &[&bound])?;
     let mut occurrences = tx.execute(sql::PRUNE_OCCURRENCES, &[&bound])?;

@@ -134,13 +134,11 @@ const WAL_AUTOCHECKPOINT: i64 = 1000;
 fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<prune::Step> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let locked = std::time::Instant::now();
-    let oldest: Option<i64> = tx
-        .query_row(
-            sqlite!(sql::PRUNE_STEP_BOUND),
-            params![cutoff, n - 1],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let oldest: Option<i64> = tx.query_row(
+        sqlite!(sql::PRUNE_STEP_BOUND_ALL),
+        params![cutoff, n - 1],
+        |r| r.get(0),
+    )?;
     let (bound, last) = prune::step_cutoff(oldest, cutoff);
     tx.execute(sqlite!(sql::PRUNE_UNCOUNT_OCCURRENCES), [bound])?;
     let mut occurrences = tx.execute(sqlite!(sql::PRUNE_OCCURRENCES), [bound])?;
