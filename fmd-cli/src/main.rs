@@ -73,6 +73,10 @@ enum Command {
         /// Only count what would be deleted.
         #[arg(long)]
         dry_run: bool,
+        /// Only the raw request rows (with their outliers and call trees), as
+        /// FMD_RAW_RETENTION_DAYS does: the rollups and the exceptions stay.
+        #[arg(long)]
+        raw: bool,
     },
     /// Streams stored rows to standard output.
     Export {
@@ -100,7 +104,8 @@ fn run(database: &Database, command: Command) -> anyhow::Result<()> {
         Command::Prune {
             older_than,
             dry_run,
-        } => prune::run(database, older_than, dry_run),
+            raw,
+        } => prune::run(database, older_than, dry_run, raw),
         Command::Export { what } => export::run(database, what),
     }
 }

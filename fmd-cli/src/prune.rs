@@ -8,28 +8,51 @@ use fmd_runtime::store::AnyReader;
 use fmd_runtime::store::check::prune_preview;
 use fmd_runtime::store::read::PruneReport;
 
-/// Prunes everything older than `older_than` (or, with `dry_run`, counts it).
-pub fn run(database: &Database, older_than: Duration, dry_run: bool) -> anyhow::Result<()> {
+/// Prunes everything older than `older_than` (or, with `dry_run`, counts it); with `raw`,
+/// only the raw request rows and what hangs off them.
+pub fn run(
+    database: &Database,
+    older_than: Duration,
+    dry_run: bool,
+    raw: bool,
+) -> anyhow::Result<()> {
     crate::require_existing(database)?;
     let age = i64::try_from(older_than.as_millis()).context("--older-than is too large")?;
     let cutoff = crate::now_ms().saturating_sub(age);
     let cutoff_text = crate::timespec::format_ms(cutoff);
     let report = if dry_run {
-        prune_preview(database, cutoff).with_context(|| format!("cannot read {database}"))?
+        let all =
+            prune_preview(database, cutoff).with_context(|| format!("cannot read {database}"))?;
+        if raw { raw_part(&all) } else { all }
     } else {
         let mut store =
             AnyReader::open(database).with_context(|| format!("cannot open {database}"))?;
-        store
-            .prune(cutoff)
-            .with_context(|| format!("cannot prune {database}"))?
+        if raw {
+            store.prune_raw(cutoff)
+        } else {
+            store.prune(cutoff)
+        }
+        .with_context(|| format!("cannot prune {database}"))?
     };
+    let what = if raw { "raw request rows" } else { "data" };
     if dry_run {
-        println!("dry run: nothing deleted; data before {cutoff_text} that would go:");
+        println!("dry run: nothing deleted; {what} before {cutoff_text} that would go:");
     } else {
-        println!("deleted data before {cutoff_text}:");
+        println!("deleted {what} before {cutoff_text}:");
     }
     print_report(&report);
     Ok(())
+}
+
+/// What raw pruning deletes of what the full pruning would: the requests, their outliers
+/// and call trees (the same rows either way); nothing else.
+fn raw_part(all: &PruneReport) -> PruneReport {
+    PruneReport {
+        requests: all.requests,
+        outliers: all.outliers,
+        profile_nodes: all.profile_nodes,
+        ..PruneReport::default()
+    }
 }
 
 fn print_report(r: &PruneReport) {

@@ -242,6 +242,34 @@ fn prune_dry_run_changes_nothing_and_prune_deletes_the_old_rows() {
 }
 
 #[test]
+fn prune_raw_deletes_old_request_rows_and_keeps_rollups_and_exceptions() {
+    let db = Db::standard();
+    let run = db.fmd(
+        &["prune", "--older-than", "30d", "--raw", "--dry-run"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.contains("raw request rows before"), "{run:?}");
+    assert_eq!(value(&run.stdout, "requests:"), 2, "{run:?}");
+    assert_eq!(value(&run.stdout, "occurrences:"), 0, "{run:?}");
+    assert_eq!(value(&run.stdout, "hourly rows:"), 0, "{run:?}");
+    let preview = run.stdout.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let run = db.fmd(&["prune", "--older-than", "30d", "--raw"], "", &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let report = run.stdout.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        report, preview,
+        "the dry run predicted what raw pruning deleted"
+    );
+    let check = db.fmd(&["check"], "", &[]).stdout;
+    assert_eq!(value(&check, "requests:"), 2, "{check}");
+    // The old error stays with its group.
+    assert_eq!(value(&check, "occurrences:"), 2, "{check}");
+    assert_eq!(value(&check, "exception groups:"), 2, "{check}");
+}
+
+#[test]
 fn export_requests_streams_csv_and_json_in_a_window() {
     let db = Db::standard();
     let now = common::now_ms();

@@ -14,7 +14,6 @@ use crate::format::now_ms;
 use crate::host::Host;
 use crate::pool::{Opener, Pool, PoolError, STATEMENT_LIMIT};
 use fmd_runtime::Database;
-use fmd_runtime::store::read::DAY_MS;
 use fmd_runtime::store::{AnyReader, StoreError};
 
 /// The longest building the router waits for the database (a locked file, an
@@ -25,7 +24,7 @@ pub const WARM_UP_WAIT: Duration = Duration::from_secs(5);
 pub struct App {
     pub database: Database,
     pub base: String,
-    pub retention_weeks: Option<u32>,
+    pub retention: crate::retention::Retention,
     pub host: Arc<dyn Host>,
     pub sessions: Sessions,
     pub throttle: Throttle,
@@ -85,14 +84,14 @@ impl App {
         base: String,
         username: Option<String>,
         password: Option<String>,
-        retention_weeks: Option<u32>,
+        retention: crate::retention::Retention,
         host: Arc<dyn Host>,
     ) -> Self {
         let pool = Pool::start(opener(database.clone(), username, password));
         App {
             database,
             base,
-            retention_weeks,
+            retention,
             host,
             sessions: Sessions::default(),
             throttle: Throttle::default(),
@@ -148,31 +147,6 @@ fn opener(database: Database, username: Option<String>, password: Option<String>
         )?;
         Ok(reader)
     })
-}
-
-/// Prunes data older than `weeks` one minute after start and then every hour, on its own
-/// thread and connection (so it needs no async runtime).
-pub fn start_retention(database: Database, weeks: u32) {
-    let spawned = std::thread::Builder::new()
-        .name("fmd-retention".into())
-        .spawn(move || {
-            std::thread::sleep(Duration::from_secs(60));
-            loop {
-                let cutoff = now_ms() - i64::from(weeks) * 7 * DAY_MS;
-                match AnyReader::open(&database).and_then(|mut s| s.prune(cutoff)) {
-                    Ok(r) if r.requests + r.occurrences > 0 => eprintln!(
-                        "fmd: retention removed {} requests, {} exception occurrences, {} groups",
-                        r.requests, r.occurrences, r.groups
-                    ),
-                    Ok(_) => {}
-                    Err(e) => eprintln!("fmd: retention failed: {e}"),
-                }
-                std::thread::sleep(Duration::from_secs(3600));
-            }
-        });
-    if let Err(e) = spawned {
-        eprintln!("fmd: cannot start the retention thread: {e}");
-    }
 }
 
 /// The largest `?page=` the pages accept: far past any real list, and small enough that

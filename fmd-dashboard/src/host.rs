@@ -127,6 +127,11 @@ impl Host for MonitorHost {
                 "retention_weeks".into(),
                 c.retention_weeks.map_or("(off)".into(), |w| w.to_string()),
             ),
+            (
+                "raw_retention_days".into(),
+                c.raw_retention_days
+                    .map_or("off (forever)".into(), |d| d.to_string()),
+            ),
             ("store_source".into(), c.store_source.to_string()),
             (
                 "normalize_messages".into(),

@@ -12,6 +12,7 @@
 //! | [`stats`] | box-plot summaries, Mood's median test, tests of two error rates |
 //! | [`profile`] | the grouped profiler: call trees merged by function path |
 //! | [`reporting`] | two periods or versions compared per endpoint and per issue's error rate |
+//! | [`retention`] | the hourly pruning: everything after `FMD_RETENTION_WEEKS`, raw request rows after `FMD_RAW_RETENTION_DAYS` |
 //! | [`issue_diff`] | what changed in the code between the variants of an issue (similar) |
 //! | [`highlight`] | server-side syntax highlighting (syntect) split into numbered lines |
 //! | [`format`](mod@format) | times (in the viewer's zone), durations, sizes, source paths |
@@ -57,6 +58,8 @@ pub mod pages;
 pub mod profile;
 #[cfg(feature = "pages")]
 pub mod reporting;
+#[cfg(feature = "pages")]
+pub mod retention;
 #[cfg(feature = "pages")]
 pub mod stats;
 

@@ -212,13 +212,19 @@ pub const ADMIN_PASSWORD: &str = "correct-horse-7";
 /// A dashboard on `db` under `/dashboard`, on 127.0.0.1: user `admin` with
 /// [`ADMIN_PASSWORD`], the JSON API behind `token`.
 pub async fn dashboard(db: &Database, token: &str) -> std::net::SocketAddr {
-    let router = axum::Router::new().nest(
-        "/dashboard",
-        fmd_dashboard::Dashboard::new(db.clone())
-            .admin("admin", ADMIN_PASSWORD)
-            .api_token(Some(token))
-            .router(),
-    );
+    dashboard_with(db, token, |d| d).await
+}
+
+/// [`dashboard`], configured further by `configure`.
+pub async fn dashboard_with(
+    db: &Database,
+    token: &str,
+    configure: impl FnOnce(fmd_dashboard::Dashboard) -> fmd_dashboard::Dashboard,
+) -> std::net::SocketAddr {
+    let dashboard = fmd_dashboard::Dashboard::new(db.clone())
+        .admin("admin", ADMIN_PASSWORD)
+        .api_token(Some(token));
+    let router = axum::Router::new().nest("/dashboard", configure(dashboard).router());
     let base = crate::dashboard_fixture::serve(router).await;
     base.trim_start_matches("http://").parse().expect("address")
 }

@@ -3,7 +3,8 @@
 //! drops no event with the normal (default) queue.
 //!
 //! One million old request rows are generated with SQL, then pruned on a thread of their
-//! own (as the retention thread does) while clients keep sending requests. The figures are
+//! own (as the retention thread does) while clients keep sending requests: everything
+//! older (`FMD_RETENTION_WEEKS`), or the raw rows only (`FMD_RAW_RETENTION_DAYS`). The figures are
 //! printed (`--nocapture`); the asserts are on counts. The 10 M run is ignored by default:
 //! `cargo test --release -p fmd-tests --test prune_under_load -- --ignored --nocapture`.
 
@@ -63,9 +64,20 @@ fn generate(path: &std::path::Path, n: i64, now: i64) -> Duration {
     started.elapsed()
 }
 
-async fn prune_while_serving(rows: i64) {
+/// How the rows are pruned: everything older (`FMD_RETENTION_WEEKS`) or the raw rows only
+/// (`FMD_RAW_RETENTION_DAYS`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pruning {
+    All,
+    Raw,
+}
+
+async fn prune_while_serving(rows: i64, how: Pruning) {
     let _serial = SERIAL.lock().await;
-    let path = spine::start();
+    // The test prunes on its own thread: the hourly retention thread (30 days of raw rows
+    // by default, its first run a minute after start) must not prune the generated rows
+    // meanwhile.
+    let path = spine::start_with(|c| c.raw_retention_days = None);
     let addr = spine::serve(Router::new().route("/ping", get(ping))).await;
     assert_eq!(spine::get(addr, "/ping").await.status, 200);
     spine::flush();
@@ -95,9 +107,12 @@ async fn prune_while_serving(rows: i64) {
         let started = Instant::now();
         let mut steps = Vec::new();
         let mut reader = AnyReader::open(&database).expect("open");
-        let report = reader
-            .prune_observed(now - 7 * DAY_MS, &mut |took| steps.push(took))
-            .expect("prune");
+        let mut observe = |took| steps.push(took);
+        let report = match how {
+            Pruning::All => reader.prune_observed(now - 7 * DAY_MS, &mut observe),
+            Pruning::Raw => reader.prune_raw_observed(now - 7 * DAY_MS, &mut observe),
+        }
+        .expect("prune");
         (report, steps, started.elapsed())
     });
     let (report, steps, took) = tokio::task::spawn_blocking(move || pruning.join())
@@ -118,7 +133,7 @@ async fn prune_while_serving(rows: i64) {
     let last = steps.last().copied().unwrap_or_default();
     let stored = pings(path) - stored_before;
     println!(
-        "FIGURES prune {rows} rows: generated in {generated:?}; pruned {} requests in {took:?}, \
+        "FIGURES prune ({how:?}) {rows} rows: generated in {generated:?}; pruned {} requests in {took:?}, \
          {} steps holding the lock {median:?} (median), {longest:?} (longest), {last:?} (the \
          last, with the clean-up); meanwhile {sent} requests served, {} events dropped",
         report.requests,
@@ -137,11 +152,16 @@ async fn prune_while_serving(rows: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pruning_a_million_requests_while_serving_drops_no_event() {
-    prune_while_serving(1_000_000).await;
+    prune_while_serving(1_000_000, Pruning::All).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_pruning_a_million_requests_while_serving_drops_no_event() {
+    prune_while_serving(1_000_000, Pruning::Raw).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "10 M rows: run once with --release -- --ignored"]
 async fn pruning_ten_million_requests_while_serving_drops_no_event() {
-    prune_while_serving(10_000_000).await;
+    prune_while_serving(10_000_000, Pruning::All).await;
 }

@@ -92,6 +92,19 @@ pub fn when(ms: Option<i64>, now: i64) -> Markup {
     }
 }
 
+/// On the pages that list raw request rows: that rows older than the raw retention were
+/// pruned (nothing when none were).
+pub fn pruned_note(ctx: &super::Ctx<'_>) -> Markup {
+    html! {
+        @if let Some(before) = ctx.raw_pruned_before {
+            p.muted.pruned-note {
+                "Raw request rows before " (when(Some(before), ctx.now)) " were pruned (raw retention, see "
+                a href=(ctx.url("/retention")) { "Retention" } "): older requests are counted in the overview, utilization and reporting pages but no longer listed here."
+            }
+        }
+    }
+}
+
 /// An SVG bar sparkline of occurrences over time (no script, no external library).
 pub fn sparkline(h: &Histogram) -> Markup {
     const W: f64 = 160.0;

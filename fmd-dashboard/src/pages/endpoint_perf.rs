@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::{day_series, instance_picker, span_picker, when};
+use super::components::{day_series, instance_picker, pruned_note, span_picker, when};
 use super::layout::{Nav, page};
 use crate::charts::bars::{count_bars, hbars, stacked_days};
 use crate::charts::boxplot::boxplots;
@@ -38,7 +38,8 @@ pub enum Tab {
     Exceptions,
 }
 
-/// The endpoint's name and the links to its pages.
+/// The endpoint's name and the links to its pages (and, on the pages of raw rows, that
+/// older ones were pruned).
 pub fn endpoint_head(ctx: &Ctx<'_>, e: &EndpointInfo, active: Tab) -> Markup {
     let tabs = [
         (Tab::Performance, "", "Performance"),
@@ -67,6 +68,7 @@ pub fn endpoint_head(ctx: &Ctx<'_>, e: &EndpointInfo, active: Tab) -> Markup {
                 }
             }
         }
+        (pruned_note(ctx))
     }
 }
 

@@ -28,6 +28,8 @@ pub struct IssueRequests<'a> {
     pub per_page: u64,
     /// Its rows and how many there are in all.
     pub list: &'a Page<RequestRow>,
+    /// Raw request rows before this time were pruned (raw retention), if any were.
+    pub pruned_before: Option<i64>,
 }
 
 /// The status badge of an issue.
@@ -98,6 +100,9 @@ fn actions(ctx: &Ctx<'_>, s: &IssueSummary) -> Markup {
 fn requests_table(ctx: &Ctx<'_>, issue: i64, r: &IssueRequests<'_>) -> Markup {
     html! {
         h2 id="requests" { "Requests " span.muted { "(that recorded this issue, newest first)" } }
+        @if let Some(before) = r.pruned_before {
+            p.muted.pruned-note { "Request rows before " (when(Some(before), ctx.now)) " were pruned (raw retention): the occurrences above still count them, this list shows the newer ones." }
+        }
         @if r.list.total == 0 {
             p.muted { "No stored request recorded it (it happened outside requests, or their rows were pruned)." }
         } @else {

@@ -45,6 +45,9 @@ pub struct Ctx<'a> {
     pub instance: Option<&'a str>,
     /// The instances to choose from, on pages that can be filtered (empty elsewhere).
     pub instances: &'a [InstanceInfo],
+    /// Raw request rows before this time were pruned (raw retention), on the pages that
+    /// list raw rows; `None` elsewhere or when none were.
+    pub raw_pruned_before: Option<i64>,
 }
 
 impl Ctx<'_> {

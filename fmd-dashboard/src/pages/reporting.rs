@@ -5,6 +5,7 @@ use maud::{Markup, html};
 use time::{Date, Month};
 
 use super::Ctx;
+use super::components::when;
 use super::exceptions::excerpt;
 use super::layout::{Nav, page};
 use crate::charts::boxplot::boxplots_colored;
@@ -252,6 +253,11 @@ pub fn reporting_page(
             " (Fisher's exact test; the two-proportion z-test when every margin exceeds " (FISHER_MAX_MARGIN) ")"
         }
         (form(ctx, q, versions))
+        @if let Some(before) = ctx.raw_pruned_before {
+            p.muted.pruned-note {
+                "Raw request rows before " (when(Some(before), ctx.now)) " were pruned (raw retention): latency of a period or a version served before then comes from the daily histograms (a version: the days an instance served only that version). Hits, responses and error rates come from the rollups either way."
+            }
+        }
         section.card id="findings" {
             h2 { (found) " finding" @if found != 1 { "s" } }
             @if found == 0 {

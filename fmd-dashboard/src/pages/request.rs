@@ -4,13 +4,26 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::when;
+use super::components::{pruned_note, when};
 use super::endpoint::kind_label;
 use super::layout::{Nav, page};
 use super::requests::status_badge;
 use crate::charts::ms;
 use crate::format;
 use fmd_runtime::store::read::RequestDetail;
+
+/// The page of a request that is not stored while raw rows were pruned (answered with
+/// 404): it says so plainly, instead of a bare "not found".
+pub fn request_gone_page(ctx: &Ctx<'_>, id: i64) -> Markup {
+    let body = html! {
+        h1 { "Request " (id) " is not stored" }
+        section.card {
+            (pruned_note(ctx))
+            p.muted { "Errors it recorded stay on their issues." }
+        }
+    };
+    page(ctx, "Request not stored", Nav::Overview, body)
+}
 
 /// The page of request `d`.
 pub fn request_page(ctx: &Ctx<'_>, d: &RequestDetail) -> Markup {

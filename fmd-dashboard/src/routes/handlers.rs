@@ -82,6 +82,7 @@ pub(super) fn ctx<'a>(app: &'a App, s: &'a Session, notice_key: &str) -> Ctx<'a>
         notice: notice(notice_key),
         instance: None,
         instances: &[],
+        raw_pruned_before: None,
     }
 }
 
@@ -438,7 +439,7 @@ pub async fn retention(
     Ok(retention_page(
         &ctx(&app, &s, &n.notice),
         &totals,
-        app.retention_weeks,
+        &app.retention,
     ))
 }
 

@@ -36,13 +36,13 @@ pub async fn issue(
     Query(q): Query<IssueQuery>,
 ) -> Result<Markup, AppError> {
     let page_no = q.page;
-    let (detail, requests) = app
+    let (detail, (requests, pruned_before)) = app
         .with_store(move |st| {
             let Some(detail) = st.issue(id)? else {
                 return Ok(None);
             };
             let requests = st.issue_requests(id, page_no * REQUESTS_PER_PAGE, REQUESTS_PER_PAGE)?;
-            Ok(Some((detail, requests)))
+            Ok(Some((detail, (requests, st.raw_pruned_before()?))))
         })
         .await?
         .ok_or(AppError::NotFound)?;
@@ -51,6 +51,7 @@ pub async fn issue(
         page: page_no,
         per_page: REQUESTS_PER_PAGE,
         list: &requests,
+        pruned_before,
     };
     Ok(issue_page(
         &ctx(&app, &s, &q.notice),

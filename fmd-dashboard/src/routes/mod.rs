@@ -239,7 +239,7 @@ pub struct Dashboard {
     base: String,
     username: Option<String>,
     password: Option<String>,
-    retention_weeks: Option<u32>,
+    retention: crate::retention::Retention,
     host: Arc<dyn Host>,
     tokens: crate::auth::tokens::Tokens,
     timeouts: Timeouts,
@@ -256,7 +256,7 @@ impl Dashboard {
             base: "/dashboard".into(),
             username: None,
             password: None,
-            retention_weeks: None,
+            retention: Default::default(),
             host: Arc::new(StaticHost::default()),
             tokens: Default::default(),
             timeouts: Timeouts::default(),
@@ -272,7 +272,10 @@ impl Dashboard {
             base: String::new(),
             username: c.username.clone(),
             password: c.password.clone(),
-            retention_weeks: c.retention_weeks,
+            retention: crate::retention::Retention {
+                weeks: c.retention_weeks,
+                raw_days: c.raw_retention_days,
+            },
             host: Arc::new(MonitorHost),
             tokens: crate::auth::tokens::Tokens {
                 metrics: c.metrics_token.clone(),
@@ -302,7 +305,15 @@ impl Dashboard {
 
     /// Prune data older than this many weeks every hour.
     pub fn retention_weeks(mut self, weeks: Option<u32>) -> Self {
-        self.retention_weeks = weeks;
+        self.retention.weeks = weeks;
+        self
+    }
+
+    /// Prune raw request rows older than this many days every hour, keeping the rollups
+    /// and exceptions (off unless set; [`Dashboard::from_monitor`] takes
+    /// `FMD_RAW_RETENTION_DAYS`, 30 by default).
+    pub fn raw_retention_days(mut self, days: Option<u32>) -> Self {
+        self.retention.raw_days = days;
         self
     }
 
@@ -352,15 +363,15 @@ impl Dashboard {
             self.base,
             self.username,
             self.password,
-            self.retention_weeks,
+            self.retention,
             self.host,
         );
         app.tokens = self.tokens;
         app.sessions = Sessions::new(self.timeouts);
         let app = Arc::new(app);
         app.warm_up();
-        if let Some(weeks) = app.retention_weeks {
-            crate::app::start_retention(app.database.clone(), weeks);
+        if app.retention.scheduled() {
+            crate::retention::start_retention(app.database.clone(), app.retention);
         }
         let mut router = Router::new();
         for (info, handler) in all_routes() {

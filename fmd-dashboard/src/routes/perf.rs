@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use maud::Markup;
 use serde::Deserialize;
 
@@ -17,7 +19,7 @@ use crate::pages::custom_graphs::{BUCKETS, CustomGraphsView, custom_graphs_page}
 use crate::pages::endpoint_perf::{EndpointPerfView, SAMPLE_LIMIT, endpoint_perf_page};
 use crate::pages::profiler::{GROUPED_REQUESTS, PROFILER_REQUESTS, grouped_page, profiler_page};
 use crate::pages::reporting::{ReportQuery, reporting_page};
-use crate::pages::request::request_page;
+use crate::pages::request::{request_gone_page, request_page};
 use crate::pages::requests::{FAILED_PER_PAGE, OUTLIERS_PER_PAGE, failed_page, outliers_page};
 use crate::pages::utilization::{UtilizationView, utilization_page};
 use crate::profile::group;
@@ -102,6 +104,8 @@ struct Found<T> {
     info: EndpointInfo,
     instances: Vec<InstanceInfo>,
     value: T,
+    /// Raw rows before this were pruned.
+    pruned_before: Option<i64>,
 }
 
 /// Runs `f` on the store for an endpoint that exists (a missing one is a 404), with the
@@ -111,13 +115,17 @@ async fn for_endpoint<T: Send + 'static>(
     id: i64,
     f: impl FnOnce(&mut AnyReader) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<Found<T>, AppError> {
-    let (info, instances, value) = app
-        .with_store(move |st| Ok((st.endpoint(id)?, st.instances()?, f(st)?)))
+    let (info, instances, value, pruned_before) = app
+        .with_store(move |st| {
+            let found = (st.endpoint(id)?, st.instances()?, f(st)?);
+            Ok((found.0, found.1, found.2, st.raw_pruned_before()?))
+        })
         .await?;
     Ok(Found {
         info: info.ok_or(AppError::NotFound)?,
         instances,
         value,
+        pruned_before,
     })
 }
 
@@ -164,7 +172,8 @@ pub async fn endpoint_perf(
         versions,
         samples,
     };
-    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    let mut c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    c.raw_pruned_before = found.pruned_before;
     Ok(endpoint_perf_page(&c, &view))
 }
 
@@ -183,7 +192,8 @@ pub async fn failed(
         st.failed_requests(id, offset, FAILED_PER_PAGE, filter.as_deref())
     })
     .await?;
-    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    let mut c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    c.raw_pruned_before = found.pruned_before;
     Ok(failed_page(&c, &found.info, &found.value, q.page))
 }
 
@@ -192,12 +202,22 @@ pub async fn request(
     State(app): State<Arc<App>>,
     Extension(s): Extension<Session>,
     Path(id): Path<i64>,
-) -> Result<Markup, AppError> {
-    let detail = app
-        .with_store(move |st| st.request_detail(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(request_page(&ctx(&app, &s, ""), &detail))
+) -> Result<Response, AppError> {
+    let (detail, pruned_before) = app
+        .with_store(move |st| match st.request_detail(id)? {
+            Some(d) => Ok((Some(d), None)),
+            None => Ok((None, st.raw_pruned_before()?)),
+        })
+        .await?;
+    let mut c = ctx(&app, &s, "");
+    match (detail, pruned_before) {
+        (Some(d), _) => Ok(request_page(&c, &d).into_response()),
+        (None, Some(before)) => {
+            c.raw_pruned_before = Some(before);
+            Ok((StatusCode::NOT_FOUND, request_gone_page(&c, id)).into_response())
+        }
+        (None, None) => Err(AppError::NotFound),
+    }
 }
 
 /// `GET /endpoint/{id}/outliers`.
@@ -215,7 +235,8 @@ pub async fn outliers(
         st.outliers(id, offset, OUTLIERS_PER_PAGE, filter.as_deref())
     })
     .await?;
-    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    let mut c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    c.raw_pruned_before = found.pruned_before;
     Ok(outliers_page(&c, &found.info, &found.value, q.page))
 }
 
@@ -232,7 +253,8 @@ pub async fn profiler(
         st.profiled_requests(id, PROFILER_REQUESTS, filter.as_deref())
     })
     .await?;
-    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    let mut c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    c.raw_pruned_before = found.pruned_before;
     Ok(profiler_page(&c, &found.info, &found.value))
 }
 
@@ -249,7 +271,8 @@ pub async fn grouped_profiler(
         st.profiled_requests(id, GROUPED_REQUESTS, filter.as_deref())
     })
     .await?;
-    let c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    let mut c = filtered(ctx(&app, &s, ""), &instance, &found.instances);
+    c.raw_pruned_before = found.pruned_before;
     Ok(grouped_page(&c, &found.info, &group(&found.value)))
 }
 
@@ -295,14 +318,11 @@ pub async fn reporting(
             let (a, b) = q.selections();
             let reports = compare(&mut **st, &a, &b)?;
             let rates = error_rates(&mut **st, &a, &b)?;
-            Ok((q, versions, reports, rates))
+            Ok((q, versions, reports, (rates, st.raw_pruned_before()?)))
         })
         .await?;
-    Ok(reporting_page(
-        &ctx(&app, &s, ""),
-        &q,
-        &versions,
-        &reports,
-        &rates,
-    ))
+    let (rates, pruned_before) = rates;
+    let mut c = ctx(&app, &s, "");
+    c.raw_pruned_before = pruned_before;
+    Ok(reporting_page(&c, &q, &versions, &reports, &rates))
 }

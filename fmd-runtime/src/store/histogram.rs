@@ -72,6 +72,42 @@ pub fn median(buckets: impl Iterator<Item = (i64, u64)>) -> Option<i64> {
     None
 }
 
+/// Up to `limit` durations (µs) standing for the requests of a daily histogram, given as
+/// `(day, bucket, hits)` rows newest day first: each bucket's value as often as it has hits,
+/// newest days first, and from the day that no longer fits whole, `limit`'s remainder
+/// spread evenly over its sorted durations (so its median and quartiles stay). The latency
+/// samples of spans whose raw request rows were pruned (see raw retention) read these.
+pub fn samples(rows: &[(i64, i64, u64)], limit: usize) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut rest = rows;
+    while let Some(&(day, _, _)) = rest.first() {
+        let n = rest.iter().take_while(|r| r.0 == day).count();
+        let (today, older) = rest.split_at(n);
+        rest = older;
+        let mut buckets: Vec<(i64, u64)> = today.iter().map(|r| (r.1, r.2)).collect();
+        buckets.sort_unstable();
+        let total: u64 = buckets.iter().map(|b| b.1).sum();
+        let room = (limit - out.len()) as u64;
+        if total <= room {
+            for (b, hits) in buckets {
+                out.extend(std::iter::repeat_n(bucket_value(b), hits as usize));
+            }
+            continue;
+        }
+        // `room` evenly spaced ranks of the day's sorted durations.
+        let (mut i, mut seen) = (0u64, 0u64);
+        for (b, hits) in buckets {
+            seen += hits;
+            while i < room && (2 * i + 1) * total < 2 * room * seen {
+                out.push(bucket_value(b));
+                i += 1;
+            }
+        }
+        break;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +136,26 @@ mod tests {
             assert!(b >= last);
             last = b;
         }
+    }
+
+    #[test]
+    fn samples_take_newest_days_whole_then_spread_the_rest() {
+        let (a, b, c) = (bucket(100), bucket(300), bucket(900));
+        let v = |b| bucket_value(b);
+        // Day 9 fits whole; day 8 (100, 300, 300, 900) gives its ranks 1 and 3.
+        let rows = [
+            (9, a, 1),
+            (9, c, 1),
+            (8, a, 1),
+            (8, b, 2),
+            (8, c, 1),
+            (7, a, 5),
+        ];
+        let got = samples(&rows, 4);
+        assert_eq!(got, vec![v(a), v(c), v(b), v(c)]);
+        assert_eq!(samples(&rows, 100).len(), 11);
+        assert!(samples(&[], 10).is_empty());
+        assert!(samples(&rows, 0).is_empty());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! and the writer's batches interleave with the deletions.
 //!
 //! Each step is the whole pruning with an earlier cutoff: the time just after its `n`-th
-//! oldest request, or the real cutoff for the last step. `n` starts at
+//! oldest request (or occurrence, when it comes first: raw retention leaves old
+//! occurrences without requests), or the real cutoff for the last step. `n` starts at
 //! [`FIRST_STEP_REQUESTS`] and adapts so that a step takes about [`STEP_TARGET`] (a
 //! thousand requests cost ~15 ms on SQLite and ~60 ms on PostgreSQL, whose foreign-key
 //! checks run per row), within [`MIN_STEP_REQUESTS`]..=[`STEP_REQUESTS`]. Group counters

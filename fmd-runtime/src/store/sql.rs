@@ -137,6 +137,17 @@ pub(crate) const PRUNE_LATE_OCCURRENCES: &str =
 pub(crate) const PRUNE_STEP_BOUND: &str =
     "SELECT time FROM request WHERE time < $1 ORDER BY time LIMIT 1 OFFSET $2";
 
+/// A full pruning step's bound: the earlier of the `$2 + 1`-th oldest request and the
+/// `$2 + 1`-th oldest occurrence before the cutoff `$1` (NULL when neither has that many),
+/// so a step deletes about `$2` of each, also when raw retention left old occurrences
+/// without requests.
+pub(crate) const PRUNE_STEP_BOUND_ALL: &str = "SELECT min(t) FROM (
+     SELECT t FROM (SELECT time AS t FROM request WHERE time < $1
+                    ORDER BY time LIMIT 1 OFFSET $2) AS r
+     UNION ALL
+     SELECT t FROM (SELECT time AS t FROM exception_occurrence WHERE time < $1
+                    ORDER BY time LIMIT 1 OFFSET $2) AS o) AS s";
+
 /// Takes the occurrences before the cutoff `$1` off their groups' counters.
 pub(crate) const PRUNE_UNCOUNT_OCCURRENCES: &str = "UPDATE exception_group SET count = count - d.n
              FROM (SELECT group_id, count(*) AS n FROM exception_occurrence
@@ -181,6 +192,45 @@ pub(crate) const PRUNE_DURATIONS: &str = "DELETE FROM duration_daily WHERE day <
 
 /// Requests before the cutoff `$1`.
 pub(crate) const PRUNE_REQUESTS: &str = "DELETE FROM request WHERE time < $1";
+
+/// Keeps the occurrences of requests before the cutoff `$1` (raw retention), without their
+/// request: the issue pages count and list occurrences, never their requests' rows.
+pub(crate) const RAW_DETACH_OCCURRENCES: &str = "UPDATE exception_occurrence SET request_id = NULL
+     WHERE request_id IN (SELECT id FROM request WHERE time < $1)";
+
+/// Records that raw request rows before `$1` (text) were pruned, unless an earlier
+/// pruning already went further.
+pub(crate) const SET_RAW_PRUNED_BEFORE: &str =
+    "INSERT INTO fmd_meta(key, value) VALUES ('raw_pruned_before', $1)
+     ON CONFLICT(key) DO UPDATE SET value = excluded.value
+     WHERE CAST(fmd_meta.value AS BIGINT) < CAST(excluded.value AS BIGINT)";
+
+/// Before when raw request rows were pruned (text), if ever.
+pub(crate) const RAW_PRUNED_BEFORE: &str =
+    "SELECT value FROM fmd_meta WHERE key = 'raw_pruned_before'";
+
+/// An endpoint's daily histogram of version `$2`, newest day first (`day, bucket, hits`):
+/// the days and instances on which that version served every request of the endpoint
+/// (the hourly rollup knows versions, the histogram does not; a day an instance switched
+/// versions is left out).
+pub(crate) const VERSION_DAYS_HISTOGRAM: &str =
+    "SELECT d.day, d.bucket, CAST(sum(d.hits) AS BIGINT) FROM duration_daily d
+     JOIN (SELECT hour / 24 AS day, instance FROM request_hourly WHERE endpoint_id = $1
+           GROUP BY hour / 24, instance
+           HAVING sum(CASE WHEN version = $2 THEN hits ELSE 0 END) = sum(hits)
+              AND sum(hits) > 0) c ON c.day = d.day AND c.instance = d.instance
+     WHERE d.endpoint_id = $1
+     GROUP BY d.day, d.bucket ORDER BY d.day DESC, d.bucket";
+
+/// The start of the oldest hour in the hourly rollup, in Unix ms.
+pub(crate) const OLDEST_ROLLUP: &str = "SELECT min(hour) * 3600000 FROM request_hourly";
+
+/// An endpoint's daily histogram over the days `[$2, $3]`, every instance summed, newest
+/// day first: `day, bucket, hits`.
+pub(crate) const DAYS_HISTOGRAM: &str =
+    "SELECT day, bucket, CAST(sum(hits) AS BIGINT) FROM duration_daily
+     WHERE endpoint_id = $1 AND day >= $2 AND day <= $3
+     GROUP BY day, bucket ORDER BY day DESC, bucket";
 
 /// Hourly rollup rows of hours before `$1`.
 pub(crate) const PRUNE_HOURS: &str = "DELETE FROM request_hourly WHERE hour < $1";

@@ -221,6 +221,12 @@ pub struct StoreTotals {
     pub endpoints: u64,
     /// Oldest request time.
     pub oldest_request: Option<i64>,
+    /// The start of the oldest hour in the hourly rollup (kept until `FMD_RETENTION_WEEKS`
+    /// deletes it).
+    pub oldest_rollup: Option<i64>,
+    /// Raw request rows before this time were pruned by raw retention
+    /// ([`DashboardStore::prune_raw`]); `None`: never.
+    pub raw_pruned_before: Option<i64>,
 }
 
 /// A dashboard account.
@@ -306,6 +312,27 @@ pub trait DashboardStore {
 
     /// [`DashboardStore::prune`], telling `observe` how long each step held the write lock.
     fn prune_observed(
+        &mut self,
+        cutoff: i64,
+        observe: &mut dyn FnMut(std::time::Duration),
+    ) -> Result<PruneReport, StoreError>;
+
+    /// Before when raw request rows were pruned by raw retention, if ever (one small
+    /// read: the pages that list raw rows say that older ones are gone).
+    fn raw_pruned_before(&mut self) -> Result<Option<i64>, StoreError>;
+
+    /// Raw retention: deletes the request rows older than `cutoff` with their outlier and
+    /// call-tree rows, in the same steps as [`DashboardStore::prune`]. The rollups
+    /// (`request_hourly`, `duration_daily`, `app_version`, `instance`) and the exceptions
+    /// stay: occurrences keep their group, time and trace, and lose only their request
+    /// link. Records the cutoff (see [`StoreTotals::raw_pruned_before`]).
+    fn prune_raw(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
+        self.prune_raw_observed(cutoff, &mut |_| {})
+    }
+
+    /// [`DashboardStore::prune_raw`], telling `observe` how long each step held the write
+    /// lock.
+    fn prune_raw_observed(
         &mut self,
         cutoff: i64,
         observe: &mut dyn FnMut(std::time::Duration),

@@ -82,8 +82,8 @@ fn prune_step(
     let locked = std::time::Instant::now();
     let mut tx = client.transaction()?;
     let oldest: Option<i64> = tx
-        .query_opt(sql::PRUNE_STEP_BOUND, &[&cutoff, &(n - 1)])?
-        .map(|r| r.get(0));
+        .query_one(sql::PRUNE_STEP_BOUND_ALL, &[&cutoff, &(n - 1)])?
+        .get(0);
     let (bound, last) = prune::step_cutoff(oldest, cutoff);
     tx.execute(sql::PRUNE_UNCOUNT_OCCURRENCES, &[&bound])?;
     let mut occurrences = tx.execute(sql::PRUNE_OCCURRENCES, &[&bound])?;
@@ -323,7 +323,8 @@ impl DashboardStore for PgReader {
         let r = self.client.query_one(
             "SELECT (SELECT count(*) FROM request), (SELECT count(*) FROM exception_occurrence),
                     (SELECT count(*) FROM exception_group), (SELECT count(*) FROM endpoint),
-                    (SELECT min(time) FROM request)",
+                    (SELECT min(time) FROM request),
+                    (SELECT min(hour) * 3600000 FROM request_hourly)",
             &[],
         )?;
         let n = |i: usize| r.get::<_, i64>(i) as u64;
@@ -333,6 +334,8 @@ impl DashboardStore for PgReader {
             groups: n(2),
             endpoints: n(3),
             oldest_request: r.get(4),
+            oldest_rollup: r.get(5),
+            raw_pruned_before: super::raw::raw_pruned_before(&mut self.client)?,
         })
     }
 
@@ -373,6 +376,21 @@ impl DashboardStore for PgReader {
     ) -> Result<PruneReport, StoreError> {
         let client = &mut self.client;
         Ok(prune::in_steps(observe, |n| prune_step(client, cutoff, n))?)
+    }
+
+    fn raw_pruned_before(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(super::raw::raw_pruned_before(&mut self.client)?)
+    }
+
+    fn prune_raw_observed(
+        &mut self,
+        cutoff: i64,
+        observe: &mut dyn FnMut(std::time::Duration),
+    ) -> Result<PruneReport, StoreError> {
+        let client = &mut self.client;
+        Ok(prune::in_steps(observe, |n| {
+            super::raw::raw_step(client, cutoff, n)
+        })?)
     }
 
     fn count_users(&mut self) -> Result<u64, StoreError> {

@@ -154,9 +154,27 @@ impl PerfStore for PgReader {
     ) -> Result<Vec<i64>, StoreError> {
         // A version is looked for only in the hours it served the endpoint.
         let (from, to, version) = match selection {
-            Selection::Period { from, to } => (*from, *to, None),
+            Selection::Period { from, to } => {
+                // Raw rows of the span pruned: the whole span from its daily histogram.
+                if let Some(s) = super::raw::pruned_span_samples(
+                    &mut self.client,
+                    endpoint_id,
+                    *from,
+                    *to,
+                    limit,
+                )? {
+                    return Ok(s);
+                }
+                (*from, *to, None)
+            }
             Selection::Version(v) => {
                 let (a, b) = self.version_span(endpoint_id, v)?;
+                // Raw rows of the version pruned: its days from the daily histogram.
+                if let Some(s) =
+                    super::raw::pruned_version_samples(&mut self.client, endpoint_id, v, a, limit)?
+                {
+                    return Ok(s);
+                }
                 (a, b, Some(v.as_str()))
             }
         };

@@ -134,13 +134,11 @@ const WAL_AUTOCHECKPOINT: i64 = 1000;
 fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<prune::Step> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let locked = std::time::Instant::now();
-    let oldest: Option<i64> = tx
-        .query_row(
-            sqlite!(sql::PRUNE_STEP_BOUND),
-            params![cutoff, n - 1],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let oldest: Option<i64> = tx.query_row(
+        sqlite!(sql::PRUNE_STEP_BOUND_ALL),
+        params![cutoff, n - 1],
+        |r| r.get(0),
+    )?;
     let (bound, last) = prune::step_cutoff(oldest, cutoff);
     tx.execute(sqlite!(sql::PRUNE_UNCOUNT_OCCURRENCES), [bound])?;
     let mut occurrences = tx.execute(sqlite!(sql::PRUNE_OCCURRENCES), [bound])?;
@@ -397,6 +395,8 @@ impl DashboardStore for SqliteReader {
             oldest_request: self
                 .conn
                 .query_row("SELECT min(time) FROM request", [], |r| r.get(0))?,
+            oldest_rollup: self.conn.query_row(sql::OLDEST_ROLLUP, [], |r| r.get(0))?,
+            raw_pruned_before: super::raw::pruned_before(&self.conn)?,
         })
     }
 
@@ -443,6 +443,22 @@ impl DashboardStore for SqliteReader {
         // Checkpoints run between the steps (see `prune_step`), not in their commits.
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let pruned = prune::in_steps(observe, |n| prune_step(&mut self.conn, cutoff, n));
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
+        Ok(pruned?)
+    }
+
+    fn raw_pruned_before(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(super::raw::pruned_before(&self.conn)?)
+    }
+
+    fn prune_raw_observed(
+        &mut self,
+        cutoff: i64,
+        observe: &mut dyn FnMut(std::time::Duration),
+    ) -> Result<PruneReport, StoreError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let pruned = prune::in_steps(observe, |n| super::raw::raw_step(&mut self.conn, cutoff, n));
         self.conn
             .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
         Ok(pruned?)
