@@ -2,6 +2,7 @@
 pub mod a11y;
 pub mod actix;
 pub mod browser;
+pub mod client_kinds;
 pub mod dashboard_fixture;
 pub mod engines;
 pub mod host;

@@ -134,7 +134,7 @@ impl PgStore {
         )?;
         tx.commit()?;
         self.version_stored = true;
-        self.issue_changes = changes;
+        self.issue_changes = issue_batch.alerting(changes);
         Ok(stored)
     }
 }
@@ -286,6 +286,8 @@ struct GroupSums {
     count: i64,
     /// The issue it is created in when it is new.
     issue: i64,
+    /// One of its occurrences is no client error.
+    server: bool,
 }
 
 #[derive(Default)]
@@ -324,6 +326,9 @@ impl Rows {
                         last_seen: g.last_seen,
                     },
                 );
+                if g.server {
+                    issue_batch.server.insert(issue_ids[i]);
+                }
             }
             let o = &self.occurrences;
             let ids: Vec<i64> = o.group.iter().map(|&g| group_ids[g]).collect();
@@ -511,6 +516,7 @@ impl Writer<'_, '_> {
                 last_seen: e.time_ms,
                 count: 0,
                 issue,
+                server: false,
             });
             rows
         } else {
@@ -518,6 +524,7 @@ impl Writer<'_, '_> {
         };
         let sums = &mut rows.groups[group];
         sums.count += 1;
+        sums.server |= !crate::store::issues::is_client(e);
         sums.first_seen = sums.first_seen.min(e.time_ms);
         sums.last_seen = sums.last_seen.max(e.time_ms);
         sums.message_id = message_id;

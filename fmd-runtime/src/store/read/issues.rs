@@ -55,6 +55,9 @@ pub struct IssueSummary {
     pub ignore_until_count: Option<i64>,
     /// Ignored until this time (Unix ms).
     pub ignore_until: Option<i64>,
+    /// A client error issue: every occurrence was a client error (a 4xx answer), none
+    /// alerts.
+    pub client: bool,
 }
 
 /// Sort keys of the issue list.
@@ -194,7 +197,7 @@ pub trait IssueSql {
 
 const ISSUE_COLUMNS: &str = "SELECT i.id, i.status, i.type_name, i.message, i.count,
         i.first_seen, i.last_seen, i.first_version, i.last_version, i.resolved_version,
-        i.resolve_next, i.ignore_until_count, i.ignore_until
+        i.resolve_next, i.ignore_until_count, i.ignore_until, i.client
     FROM issue i";
 
 fn summary(r: &OwnedRow) -> Result<IssueSummary, StoreError> {
@@ -214,6 +217,7 @@ fn summary(r: &OwnedRow) -> Result<IssueSummary, StoreError> {
         resolve_next: r.flag(10)?,
         ignore_until_count: r.opt_int(11)?,
         ignore_until: r.opt_int(12)?,
+        client: r.flag(13)?,
     })
 }
 

@@ -26,7 +26,7 @@ use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::grouping;
 use crate::store::id_cache::IdCache;
-use crate::store::issues::IssueBatch;
+use crate::store::issues::{IssueBatch, is_client};
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
@@ -119,7 +119,7 @@ impl SqliteStore {
         rollup::store(&rollup, &tx, &Stamp::of(options), !self.version_stored)?;
         tx.commit()?;
         self.version_stored = true;
-        self.issue_changes = changes;
+        self.issue_changes = issue_batch.alerting(changes);
         Ok(stored)
     }
 }
@@ -273,7 +273,7 @@ impl Writer<'_> {
             ])?;
         if inserted == 1 {
             let id = self.tx.last_insert_rowid();
-            self.issues.add(issue, id, e.time_ms);
+            self.issues.add(issue, id, e.time_ms, !is_client(e));
             return Ok(id);
         }
         // An existing group stays in the issue it was created in.
@@ -285,8 +285,9 @@ impl Writer<'_> {
             .query_row(params![endpoint, group_hash], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
+        let server = !is_client(e);
         self.issues
-            .add(stored_issue.unwrap_or(issue), id, e.time_ms);
+            .add(stored_issue.unwrap_or(issue), id, e.time_ms, server);
         self.tx
             .prepare_cached(
                 "UPDATE exception_group SET count = count + 1,
