@@ -155,6 +155,30 @@ pub async fn client_errors_are_filtered_apart_and_never_alert(engine: Engine) {
     let bad = http::get_bearer(addr, "/dashboard/api/v1/issues?kind=4xx", TOKEN).await;
     assert_eq!(bad.status, 400, "an unknown kind: {}", bad.body);
 
+    // The overview counts server error groups only (its red badge leads to them).
+    let res = http::get_bearer(addr, "/dashboard/api/v1/endpoints", TOKEN).await;
+    let list: serde_json::Value = serde_json::from_str(&res.body).expect("JSON");
+    let groups: Vec<(String, i64)> = list["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().unwrap_or("");
+            let short = name.rsplit("::").next().unwrap_or(name).to_owned();
+            (short, e["exception_groups"].as_i64().unwrap_or(-1))
+        })
+        .collect();
+    let counted = |n: &str, c: i64| (n.to_owned(), c);
+    assert_eq!(
+        groups,
+        [
+            counted("down", 1),
+            counted("forbidden", 0),
+            counted("gone", 0),
+            counted("missing", 0)
+        ]
+    );
+
     // The pages and the download.
     let cookie = http::login(addr, "/dashboard", "admin", "test-password").await;
     let page = |path: String| {
@@ -232,4 +256,35 @@ pub async fn client_errors_are_filtered_apart_and_never_alert(engine: Engine) {
         db.query_i64("SELECT count(*) FROM issue WHERE client", &[]),
         Some(3)
     );
+    one_click_away(addr, engine).await;
+}
+
+/// In a real browser: the exceptions page opens on server errors, and one click on the
+/// filter shows the client errors with their badges.
+async fn one_click_away(addr: SocketAddr, engine: Engine) {
+    let b = crate::browser::Browser::start().await;
+    b.client
+        .goto(&format!("http://{addr}/dashboard/exceptions"))
+        .await
+        .expect("open the dashboard");
+    b.submit_login("admin", "test-password").await;
+    b.client
+        .goto(&format!("http://{addr}/dashboard/exceptions"))
+        .await
+        .expect("open the exceptions page");
+    let active = b.text("nav.kinds a.active").await;
+    assert_eq!(active, "server errors", "the default");
+    let issues = b.text("table.issues tbody").await;
+    assert!(issues.contains(SERVER_TEXT) && !issues.contains("not your order"));
+    b.click_and_wait(
+        "nav.kinds a[data-kind=client]",
+        "table.issues span.badge.client",
+    )
+    .await;
+    assert_eq!(b.text("nav.kinds a.active").await, "client errors (4xx)");
+    let issues = b.text("table.issues tbody").await;
+    assert!(issues.contains("not your order") && !issues.contains(SERVER_TEXT));
+    let shot = b.screenshot(&format!("client-errors-{engine:?}")).await;
+    println!("screenshot {}", shot.display());
+    b.close().await;
 }

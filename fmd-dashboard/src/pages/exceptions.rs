@@ -98,7 +98,7 @@ pub fn all_page(ctx: &Ctx<'_>, issues: Markup, list: &GroupList<'_>) -> Markup {
                     tr {
                         td.num { (when(Some(g.last_seen), ctx.now)) }
                         td.num { (when(Some(g.first_seen), ctx.now)) }
-                        td.mono { a href=(ctx.url(&format!("/endpoint/{}/exceptions", g.endpoint_id))) { (g.endpoint) } }
+                        td.mono { a href=(ctx.url(&format!("/endpoint/{}/exceptions{}", g.endpoint_id, query(&[("kind", kind)])))) { (g.endpoint) } }
                         td.mono { (g.type_name) }
                         td { a href=(ctx.url(&format!("/endpoint/{}/exceptions?group={}#group-{}", g.endpoint_id, g.id, g.id))) title=(g.message) { (excerpt(&g.message, 120)) } }
                         td.num { (g.count) }

@@ -56,7 +56,8 @@ pub struct EndpointOverview {
     pub client_errors_week: u64,
     /// Responses with status 500–599 in the last 7 days (panics count as 500).
     pub server_errors_week: u64,
-    /// Exception groups on this endpoint.
+    /// Exception groups on this endpoint, of server errors (client errors are listed
+    /// apart, see [`IssueKind`]).
     pub exception_groups: u64,
 }
 
