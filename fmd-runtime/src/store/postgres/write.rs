@@ -20,13 +20,15 @@
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
 //! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: `last_requested`, the hourly rollup, the daily duration histogram, the
-//!   version and instance seen, graph values.
+//!   version and instance seen, graph values;
+//! - [`twin`]: a route's twin endpoint moved into its handler's.
 
 mod issues;
 mod outliers_and_profiles;
 mod rollup;
 mod statements;
 mod trace;
+mod twin;
 
 use super::{connect, is_conflict, is_stale_reference, schema, store_error, text};
 use crate::model::event::UNMATCHED;
@@ -37,6 +39,7 @@ use crate::store::id_cache::IdCache;
 use crate::store::issues::{IssueBatch, Sums};
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
+use crate::store::twin::Twins;
 use crate::store::{Store, StoreError, WriteOptions};
 use outliers_and_profiles::{OutlierRows, ProfileRows};
 use postgres::binary_copy::BinaryCopyInWriter;
@@ -61,6 +64,8 @@ pub struct PgStore {
     lost: bool,
     /// What the last committed batch did to its issues (for alerts).
     issue_changes: Vec<(i64, crate::store::issues::Change, u32)>,
+    /// The routes checked for a twin endpoint (see [`crate::store::twin`]).
+    twins: Twins,
 }
 
 impl PgStore {
@@ -76,6 +81,7 @@ impl PgStore {
             version_stored: false,
             lost: false,
             issue_changes: Vec::new(),
+            twins: Twins::default(),
         })
     }
 
@@ -88,6 +94,7 @@ impl PgStore {
             options,
             rollup: Rollup::default(),
             rows: Rows::default(),
+            twins: &mut self.twins,
         };
         w.intern_texts(events)?;
         let stored_requests = events
@@ -132,7 +139,11 @@ impl PgStore {
             &Stamp::of(options),
             !self.version_stored,
         )?;
-        tx.commit()?;
+        let due = self.twins.take_due();
+        let committed = twin::merge(&mut tx, &due).and_then(|merged| tx.commit().map(|()| merged));
+        if self.twins.settle(&due, committed)? {
+            self.cache = IdCache::default(); // the twin's cached ids are gone
+        }
         self.version_stored = true;
         self.issue_changes = issue_batch.alerting(changes);
         Ok(stored)
@@ -401,6 +412,7 @@ struct Writer<'a, 't> {
     options: &'a WriteOptions,
     rollup: Rollup,
     rows: Rows,
+    twins: &'a mut Twins,
 }
 
 impl Writer<'_, '_> {
@@ -461,6 +473,7 @@ impl Writer<'_, '_> {
         } else {
             &r.route
         };
+        self.twins.seen(&r.route, &r.endpoint);
         let rows = &mut self.rows.requests;
         rows.id.push(request_id);
         rows.endpoint.push(endpoint);
