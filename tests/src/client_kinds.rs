@@ -256,7 +256,15 @@ pub async fn client_errors_are_filtered_apart_and_never_alert(engine: Engine) {
         db.query_i64("SELECT count(*) FROM issue WHERE client", &[]),
         Some(3)
     );
+    let pages = [
+        "/exceptions?kind=client".to_owned(),
+        format!("/issues/{issue}"),
+        format!("/endpoint/{}/exceptions?kind=client", endpoint("missing")),
+    ];
     one_click_away(addr, engine).await;
+    for dark in [false, true] {
+        accessible(addr, dark, &pages).await;
+    }
 }
 
 /// In a real browser: the exceptions page opens on server errors, and one click on the
@@ -287,4 +295,33 @@ async fn one_click_away(addr: SocketAddr, engine: Engine) {
     let shot = b.screenshot(&format!("client-errors-{engine:?}")).await;
     println!("screenshot {}", shot.display());
     b.close().await;
+}
+
+/// axe-core finds nothing serious on the client-filtered pages with their badges.
+async fn accessible(addr: SocketAddr, dark: bool, pages: &[String]) {
+    let axe = crate::a11y::axe_source();
+    let look = crate::browser::Look {
+        dark,
+        ..Default::default()
+    };
+    let b = crate::browser::Browser::start_with(look).await;
+    b.client
+        .goto(&format!("http://{addr}/dashboard/login"))
+        .await
+        .expect("open the login page");
+    b.submit_login("admin", "test-password").await;
+    let mut problems = Vec::new();
+    for (i, path) in pages.iter().enumerate() {
+        b.client
+            .goto(&format!("http://{addr}/dashboard{path}"))
+            .await
+            .expect("open a page");
+        let look = if dark { "dark" } else { "light" };
+        b.screenshot(&format!("client-errors-{i}-{look}")).await;
+        for v in crate::a11y::serious_violations(&b, &axe).await {
+            problems.push(format!("{path} (dark {dark}): {v}"));
+        }
+    }
+    b.close().await;
+    assert!(problems.is_empty(), "{problems:#?}");
 }

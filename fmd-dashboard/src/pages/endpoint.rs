@@ -18,7 +18,7 @@ pub fn kind_label(kind: u8) -> (&'static str, &'static str) {
     match kind {
         0 => ("panic", "badge bad"),
         1 => ("uncaught error", "badge warn"),
-        3 => ("client error (4xx)", "badge"),
+        3 => ("client error (4xx)", "badge client"),
         _ => ("captured", "badge"),
     }
 }
