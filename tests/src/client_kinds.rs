@@ -190,6 +190,11 @@ pub async fn client_errors_are_filtered_apart_and_never_alert(engine: Engine) {
         }
     };
     shows_only(&page("/exceptions".into()).await, "/exceptions", false);
+    let overview = page(String::new()).await;
+    assert!(
+        overview.contains(r#"<b class="new-issues">1</b>"#),
+        "the overview counts the server error issue only"
+    );
     let clients = page("/exceptions?kind=client".into()).await;
     shows_only(&clients, "/exceptions?kind=client", true);
     assert!(

@@ -95,7 +95,9 @@ pub struct IssueDetail {
     pub variants: Vec<Variant>,
 }
 
-/// What the overview shows about issues.
+/// What the overview shows about issues: server error issues only, as the lists its
+/// counts lead to (client errors are one filter away, see
+/// [`IssueKind`](crate::store::read::IssueKind)).
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
 pub struct IssueCounts {
     /// Issues first seen since the given time.
@@ -254,7 +256,7 @@ pub trait IssueStore {
         now: i64,
     ) -> Result<bool, StoreError>;
 
-    /// New (first seen since `since`), regressed and open issues.
+    /// New (first seen since `since`), regressed and open server error issues.
     fn issue_counts(&mut self, since: i64) -> Result<IssueCounts, StoreError>;
 
     /// The issue a group belongs to.
@@ -404,7 +406,8 @@ impl<T: IssueSql> IssueStore for T {
                  coalesce(sum(CASE WHEN i.status = 'regressed' THEN 1 ELSE 0 END), 0),
                  coalesce(sum(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END), 0)
              FROM issue i
-             WHERE EXISTS (SELECT 1 FROM exception_group g WHERE g.issue_id = i.id)",
+             WHERE EXISTS (SELECT 1 FROM exception_group g WHERE g.issue_id = i.id)
+               AND NOT i.client",
             &[Param::Int(since)],
         )?;
         let Some(r) = r.first() else {
