@@ -345,6 +345,27 @@ impl Db {
         }
     }
 
+    /// The first column of every row as text (a statement without parameters).
+    pub fn strings(&self, sql: &str) -> Vec<String> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut stmt = c.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                stmt.query_map([], |r| r.get(0))
+                    .and_then(|rows| rows.collect())
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            Db::Postgres(c) => off_runtime(|| {
+                let mut c = c.lock();
+                let c = c.as_mut().expect("open");
+                c.query(sql, &[])
+            })
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+        }
+    }
+
     /// Rows in `table`.
     pub fn count(&self, table: &str) -> i64 {
         self.query_i64(&format!("SELECT count(*) FROM {table}"), &[])

@@ -2,8 +2,10 @@
 pub mod a11y;
 pub mod actix;
 pub mod browser;
+pub mod client_kinds;
 pub mod dashboard_fixture;
 pub mod engines;
+pub mod first_rejection;
 pub mod host;
 pub mod http;
 pub mod issue_fixture;

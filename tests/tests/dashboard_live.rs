@@ -78,16 +78,15 @@ async fn real_errors_show_their_failing_line_and_levels_change_live() {
     assert!(row_text.contains("/forecast/{city}"), "{row_text}");
 
     // Its exceptions: the innermost frame is nearest_station, marked on the `return Err`.
+    // Answered 404, the error is a client error: one click on the filter away.
     row.find(Locator::Css("a[href$='/exceptions']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Css("section.group"))
-        .await
-        .unwrap();
+    b.click_and_wait("nav.kinds a[data-kind=client]", "section.group")
+        .await;
     let card = c
         .find(Locator::Css("section.group"))
         .await

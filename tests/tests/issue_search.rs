@@ -347,7 +347,7 @@ fn a_schema_6_database_upgrades_searchable(engine: Engine) {
             "SELECT CAST(value AS BIGINT) FROM fmd_meta WHERE key = 'schema_version'",
             &[]
         ),
-        Some(8)
+        Some(9)
     );
 }
 

@@ -343,7 +343,7 @@ fn a_schema_5_database_upgrades_with_its_issues_back_filled(engine: Engine) {
             "SELECT CAST(value AS BIGINT) FROM fmd_meta WHERE key = 'schema_version'",
             &[]
         ),
-        Some(8),
+        Some(9),
         "upgraded through every version"
     );
     assert_eq!(

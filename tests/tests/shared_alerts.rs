@@ -212,7 +212,7 @@ fn a_schema_7_database_upgrades_to_shared_alerts(engine: Engine) {
             "SELECT CAST(value AS BIGINT) FROM fmd_meta WHERE key = 'schema_version'",
             &[]
         ),
-        Some(8)
+        Some(9)
     );
     assert_eq!(raw.count("issue"), 1, "the stored issue kept");
     assert_eq!(raw.query_i64("SELECT count FROM issue", &[]), Some(5));

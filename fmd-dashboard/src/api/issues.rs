@@ -15,7 +15,7 @@ use super::types::{ExceptionGroup, Frame};
 use crate::app::{App, AppError};
 use crate::issue_diff::{FunctionDiff, variant_diffs};
 use fmd_runtime::store::issues::IssueStatus;
-use fmd_runtime::store::read::{IssueFilter, IssueSort, IssueSummary, Variant};
+use fmd_runtime::store::read::{IssueFilter, IssueKind, IssueSort, IssueSummary, Variant};
 
 /// Where an issue stands.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -53,6 +53,29 @@ impl From<Status> for IssueStatus {
     }
 }
 
+/// Which issues by kind.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Server errors: panics, errors answered 5xx, captured errors (the default).
+    #[default]
+    Server,
+    /// Client errors: every occurrence was a handler's outcome answered 4xx.
+    Client,
+    /// Both.
+    All,
+}
+
+impl From<Kind> for IssueKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Server => IssueKind::Server,
+            Kind::Client => IssueKind::Client,
+            Kind::All => IssueKind::All,
+        }
+    }
+}
+
 /// One issue: the exception groups (variants) of one bug.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Issue {
@@ -78,6 +101,9 @@ pub struct Issue {
     pub variants: Vec<i64>,
     /// How many variants it has.
     pub variant_count: u64,
+    /// A client error issue: every occurrence was a handler's outcome answered 4xx (it
+    /// never alerts).
+    pub client_error: bool,
 }
 
 impl From<IssueSummary> for Issue {
@@ -94,6 +120,7 @@ impl From<IssueSummary> for Issue {
             last_version: i.last_version,
             variants: i.variants,
             variant_count: i.variant_count,
+            client_error: i.client,
         }
     }
 }
@@ -174,6 +201,9 @@ pub struct IssueDetail {
 pub struct IssuesQuery {
     /// Only issues with this status.
     status: Option<Status>,
+    /// `server` (the default: panics, 5xx answers, captured errors), `client` (4xx
+    /// answers) or `all`.
+    kind: Option<Kind>,
     /// `last_seen` (default), `first_seen` or `count`; always descending.
     sort: Option<String>,
     /// Words that must all be in the issue's type, message, function names or files
@@ -197,7 +227,7 @@ pub struct IssuesQuery {
 #[utoipa::path(get, path = "/api/v1/issues", tag = "issues", params(IssuesQuery),
     responses(
         (status = 200, description = "One page of issues", body = IssuePage),
-        (status = 400, description = "Malformed status, sort, page or size", body = super::types::ApiError),
+        (status = 400, description = "Malformed status, kind, sort, page or size", body = super::types::ApiError),
         (status = 401, description = "Missing or wrong token", body = super::types::ApiError),
         (status = 503, description = "Database unavailable", body = super::types::ApiError),
     ))]
@@ -226,6 +256,7 @@ pub async fn issues(
         version: q.version.unwrap_or_default(),
         from: q.from,
         to: q.to,
+        kind: q.kind.unwrap_or_default().into(),
     };
     let list = app
         .with_store(move |st| st.issues(&filter, sort, true, offset, per_page))

@@ -66,7 +66,8 @@ pub struct Endpoint {
     pub client_errors_week: u64,
     /// Responses 500–599 in the last 7 days (panics count as 500).
     pub server_errors_week: u64,
-    /// Exception groups of this endpoint.
+    /// Exception groups of this endpoint that are server errors (panics, 5xx answers,
+    /// captured errors); its client errors are listed with `kind=client`.
     pub exception_groups: u64,
 }
 

@@ -1,5 +1,6 @@
 //! Small pieces shared by several pages: pagination, sortable headers, times, the
-//! occurrences sparkline, highlighted code blocks, the time-span picker and per-day series.
+//! occurrences sparkline, highlighted code blocks, the time-span picker, per-day series and
+//! the exception lists' filter by kind.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use super::Ctx;
 use crate::charts::bars::Series;
 use crate::format;
 use crate::highlight;
-use fmd_runtime::store::read::Histogram;
+use fmd_runtime::store::read::{Histogram, IssueKind};
 
 /// Series drawn separately in stacked charts; the rest is summed into "other".
 pub const STACKED: usize = 8;
@@ -31,6 +32,34 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
     }
     let q = s.finish();
     if q.is_empty() { q } else { format!("?{q}") }
+}
+
+/// The `kind=` value of a list's links: nothing for server errors (the default).
+pub fn kind_param(kind: IssueKind) -> &'static str {
+    match kind {
+        IssueKind::Server => "",
+        other => other.as_str(),
+    }
+}
+
+/// The filter of an exception list by kind: server errors (the default), client errors
+/// (a handler's outcome answered 4xx), or all; `link(kind)` builds a choice's URL.
+pub fn kind_filter(kind: IssueKind, link: impl Fn(IssueKind) -> String) -> Markup {
+    let choices = [
+        (IssueKind::Server, "server errors"),
+        (IssueKind::Client, "client errors (4xx)"),
+        (IssueKind::All, "all"),
+    ];
+    html! {
+        nav.filters.kinds aria-label="error kind" {
+            "Show: "
+            @for (i, (k, label)) in choices.into_iter().enumerate() {
+                @if i > 0 { " · " }
+                a href=(link(k)) data-kind=(k.as_str()) class=[(k == kind).then_some("active")]
+                    aria-current=[(k == kind).then_some("page")] { (label) }
+            }
+        }
+    }
 }
 
 /// Page links: `link(page)` builds the URL of a page (0-based).

@@ -3,12 +3,12 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::{pager, query, sparkline, version_bars, when};
+use super::components::{kind_filter, kind_param, pager, query, sparkline, version_bars, when};
 use super::endpoint_perf::{Tab, endpoint_head};
 use super::layout::{Nav, csrf_field, page};
 use super::trace::{compact_trace, trace};
 use fmd_runtime::store::issues::VersionCount;
-use fmd_runtime::store::read::{EndpointInfo, GroupDetail};
+use fmd_runtime::store::read::{EndpointInfo, GroupDetail, IssueKind};
 
 /// Groups per page on this page.
 pub const PER_PAGE: u64 = 10;
@@ -18,7 +18,7 @@ pub fn kind_label(kind: u8) -> (&'static str, &'static str) {
     match kind {
         0 => ("panic", "badge bad"),
         1 => ("uncaught error", "badge warn"),
-        3 => ("client error (4xx)", "badge"),
+        3 => ("client error (4xx)", "badge client"),
         _ => ("captured", "badge"),
     }
 }
@@ -41,17 +41,21 @@ pub fn exceptions_page(
     page_no: u64,
     total: u64,
     full: bool,
+    kind: IssueKind,
 ) -> Markup {
+    let path = format!("/endpoint/{}/exceptions", endpoint.id);
+    let by_kind = |k: IssueKind| ctx.url(&format!("{path}{}", query(&[("kind", kind_param(k))])));
     let body = html! {
         (endpoint_head(ctx, endpoint, Tab::Exceptions))
+        (kind_filter(kind, by_kind))
         p.muted {
             (total) " exception group" @if total != 1 { "s" }
-            " · " a href=(ctx.url("/exceptions")) { "all exceptions" }
+            " · " a href=(ctx.url(&format!("/exceptions{}", query(&[("kind", kind_param(kind))])))) { "all exceptions" }
         }
-        @if groups.is_empty() { div.card { p.muted { "No exceptions recorded for this endpoint." } } }
+        @if groups.is_empty() { div.card { p.muted { "No exceptions of this kind recorded for this endpoint." } } }
         @for (g, versions) in groups { (card(ctx, endpoint.id, g, versions, !full)) }
         (pager(page_no, PER_PAGE, total, |p| {
-            ctx.url(&format!("/endpoint/{}/exceptions{}", endpoint.id, query(&[("page", &p.to_string())])))
+            ctx.url(&format!("{path}{}", query(&[("kind", kind_param(kind)), ("page", &p.to_string())])))
         }))
     };
     page(

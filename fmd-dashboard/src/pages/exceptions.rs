@@ -4,9 +4,9 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::{pager, query, sort_th, when};
+use super::components::{kind_filter, kind_param, pager, query, sort_th, when};
 use super::layout::{Nav, page};
-use fmd_runtime::store::read::{GroupSort, GroupSummary, Page};
+use fmd_runtime::store::read::{GroupSort, GroupSummary, IssueKind, Page};
 
 /// Groups per page.
 pub const PER_PAGE: u64 = 50;
@@ -44,28 +44,44 @@ pub fn excerpt(s: &str, max: usize) -> String {
     }
 }
 
+/// How the group list is shown: its kind, order and page.
+pub struct GroupList<'a> {
+    /// One page of groups.
+    pub groups: &'a Page<GroupSummary>,
+    /// Server errors, client errors or both (the issue list above shows the same).
+    pub kind: IssueKind,
+    /// The order.
+    pub sort: GroupSort,
+    /// Descending.
+    pub desc: bool,
+    /// Page number from 0.
+    pub page: u64,
+}
+
 /// The page; `issues` is the issue list above the groups (`pages::issues`).
-pub fn all_page(
-    ctx: &Ctx<'_>,
-    issues: Markup,
-    groups: &Page<GroupSummary>,
-    sort: GroupSort,
-    desc: bool,
-    page_no: u64,
-) -> Markup {
-    let key = sort_key(sort);
+pub fn all_page(ctx: &Ctx<'_>, issues: Markup, list: &GroupList<'_>) -> Markup {
+    let (groups, desc, page_no) = (list.groups, list.desc, list.page);
+    let key = sort_key(list.sort);
     let dir = if desc { "desc" } else { "asc" };
+    let kind = kind_param(list.kind);
     let link = |k: &str, d: bool| {
         ctx.url(&format!(
             "/exceptions{}",
-            query(&[("sort", k), ("dir", if d { "desc" } else { "asc" })])
+            query(&[
+                ("kind", kind),
+                ("sort", k),
+                ("dir", if d { "desc" } else { "asc" })
+            ])
         ))
     };
+    let by_kind =
+        |k: IssueKind| ctx.url(&format!("/exceptions{}", query(&[("kind", kind_param(k))])));
     let body = html! {
         h1 { "Exceptions" }
+        (kind_filter(list.kind, by_kind))
         (issues)
         h2 { "Groups" }
-        div.sub { (groups.total) " groups over all endpoints" }
+        div.sub { (groups.total) " groups over all endpoints" @if list.kind != IssueKind::All { " (" (list.kind.as_str()) " errors)" } }
         table.data.groups {
             thead { tr {
                 (sort_th("Last seen", "last_seen", key, desc, Some("num"), link))
@@ -77,12 +93,12 @@ pub fn all_page(
                 th { "Issue" }
             } }
             tbody {
-                @if groups.rows.is_empty() { tr { td.muted colspan="7" { "No exceptions recorded yet." } } }
+                @if groups.rows.is_empty() { tr { td.muted colspan="7" { "No exceptions of this kind recorded yet." } } }
                 @for g in &groups.rows {
                     tr {
                         td.num { (when(Some(g.last_seen), ctx.now)) }
                         td.num { (when(Some(g.first_seen), ctx.now)) }
-                        td.mono { a href=(ctx.url(&format!("/endpoint/{}/exceptions", g.endpoint_id))) { (g.endpoint) } }
+                        td.mono { a href=(ctx.url(&format!("/endpoint/{}/exceptions{}", g.endpoint_id, query(&[("kind", kind)])))) { (g.endpoint) } }
                         td.mono { (g.type_name) }
                         td { a href=(ctx.url(&format!("/endpoint/{}/exceptions?group={}#group-{}", g.endpoint_id, g.id, g.id))) title=(g.message) { (excerpt(&g.message, 120)) } }
                         td.num { (g.count) }
@@ -92,7 +108,7 @@ pub fn all_page(
             }
         }
         (pager(page_no, PER_PAGE, groups.total, |p| {
-            ctx.url(&format!("/exceptions{}", query(&[("sort", key), ("dir", dir), ("page", &p.to_string())])))
+            ctx.url(&format!("/exceptions{}", query(&[("kind", kind), ("sort", key), ("dir", dir), ("page", &p.to_string())])))
         }))
     };
     page(ctx, "Exceptions", Nav::Exceptions, body)

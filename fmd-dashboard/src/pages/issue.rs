@@ -43,6 +43,14 @@ pub fn status_badge(s: &IssueSummary) -> Markup {
     html! { span class=(class) data-status=(s.status.as_str()) { (s.status.as_str()) } }
 }
 
+/// The badge of a client error issue: every occurrence was a handler's outcome answered
+/// 4xx; it never alerts.
+pub fn client_badge() -> Markup {
+    html! {
+        span.badge.client data-kind="client" title="every occurrence was answered 4xx: the client's mistake; never alerts" { "client error" }
+    }
+}
+
 /// What the status means in words (resolved in which version, ignored until when).
 fn status_note(s: &IssueSummary, now: i64) -> Markup {
     html! {
@@ -140,7 +148,7 @@ pub fn issue_page(
 ) -> Markup {
     let s = &detail.summary;
     let body = html! {
-        h1 { span.type { (s.type_name) } " " (status_badge(s)) }
+        h1 { span.type { (s.type_name) } " " (status_badge(s)) @if s.client { " " (client_badge()) } }
         pre.message { (s.message) }
         div.facts {
             span { b { (s.count) } " occurrence" @if s.count != 1 { "s" } }

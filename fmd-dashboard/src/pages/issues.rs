@@ -4,12 +4,12 @@
 use maud::{Markup, html};
 
 use super::Ctx;
-use super::components::{pager, query, sort_th, when};
+use super::components::{kind_param, pager, query, sort_th, when};
 use super::exceptions::excerpt;
-use super::issue::status_badge;
+use super::issue::{client_badge, status_badge};
 use super::layout::csrf_field;
 use fmd_runtime::store::issues::IssueStatus;
-use fmd_runtime::store::read::{IssueSort, IssueSummary, Page};
+use fmd_runtime::store::read::{IssueKind, IssueSort, IssueSummary, Page};
 
 /// Issues per page.
 pub const PER_PAGE: u64 = 25;
@@ -74,6 +74,8 @@ pub struct IssueList<'a> {
     pub issues: &'a Page<IssueSummary>,
     /// The status filter.
     pub status: Option<IssueStatus>,
+    /// Server errors, client errors or both.
+    pub kind: IssueKind,
     /// The search.
     pub search: Search<'a>,
     /// The order.
@@ -89,12 +91,15 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
     let status = l.status.map_or("", IssueStatus::as_str);
     let key = sort_key(l.sort);
     let f = l.search;
-    // The list's links and its download keep the search; only the list has pages.
+    let kind = kind_param(l.kind);
+    // The list's links and its download keep the search and the kind; only the list has
+    // pages.
     let url_of = |path: &str, status: &str, k: &str, d: bool, page: Option<u64>| {
         let page = page.map(|p| p.to_string()).unwrap_or_default();
         ctx.url(&format!(
             "{path}{}",
             query(&[
+                ("kind", kind),
                 ("status", status),
                 ("q", f.q),
                 ("endpoint", f.endpoint),
@@ -123,6 +128,7 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
         }
         form.search method="get" action=(ctx.url("/exceptions")) role="search" aria-label="search issues" {
             input type="hidden" name="status" value=(status);
+            @if !kind.is_empty() { input type="hidden" name="kind" value=(kind); }
             input type="hidden" name="isort" value=(key);
             input type="hidden" name="idir" value=(if l.desc { "desc" } else { "asc" });
             label { "Words " input type="search" name="q" value=(f.q) placeholder="type, message, function, file" size="28"; }
@@ -132,7 +138,7 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
             " " label { "to " input type="date" name="to" value=(f.to); }
             " " button.small type="submit" { "Search" }
             @if !f.is_empty() {
-                " " a href=(ctx.url(&format!("/exceptions{}", query(&[("status", status)])))) { "clear" }
+                " " a href=(ctx.url(&format!("/exceptions{}", query(&[("kind", kind), ("status", status)])))) { "clear" }
             }
             " · " a href=(csv) download { "Download these issues (CSV)" }
         }
@@ -168,7 +174,7 @@ pub fn issue_list(ctx: &Ctx<'_>, l: &IssueList<'_>) -> Markup {
                 @for i in &l.issues.rows {
                     tr {
                         @if ctx.admin { td { input type="checkbox" name="ids" value=(i.id) aria-label=(format!("select issue {}", i.id)); } }
-                        td { (status_badge(i)) }
+                        td { (status_badge(i)) @if i.client { " " (client_badge()) } }
                         td.num { (when(Some(i.last_seen), ctx.now)) }
                         td.num { (when(Some(i.first_seen), ctx.now)) }
                         td.mono { (i.type_name) }

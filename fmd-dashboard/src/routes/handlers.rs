@@ -16,13 +16,13 @@ use crate::format::now_ms;
 use crate::pages::alerts::alerts_page;
 use crate::pages::config::{ConfigView, MIN_PASSWORD, config_page};
 use crate::pages::endpoint::{self, exceptions_page};
-use crate::pages::exceptions::{self as all, all_page, parse_sort};
+use crate::pages::exceptions::{self as all, GroupList, all_page, parse_sort};
 use crate::pages::issues::{self as issue_list, IssueList, Search};
 use crate::pages::layout::SCRIPT;
 use crate::pages::overview::{self, OverviewQuery, overview_page};
 use crate::pages::retention::retention_page;
 use crate::pages::{Ctx, home};
-use fmd_runtime::store::read::{DAY_MS, IssueFilter, IssueSort};
+use fmd_runtime::store::read::{DAY_MS, GroupQuery, IssueFilter, IssueKind, IssueSort};
 
 // The notices name the shortest password.
 const _: () = assert!(
@@ -164,6 +164,8 @@ pub struct ListQuery {
     version: String,
     from: String,
     to: String,
+    /// `server` (or nothing), `client` or `all`: the issues and groups listed.
+    kind: String,
 }
 
 impl ListQuery {
@@ -178,6 +180,7 @@ impl ListQuery {
             version: self.version.clone(),
             from: day(&self.from),
             to: day(&self.to).map(|t| t.saturating_add(DAY_MS)),
+            kind: IssueKind::parse(&self.kind),
         }
     }
 
@@ -207,11 +210,15 @@ pub async fn all_exceptions(
     let idesc = q.issue_descending();
     let ioffset = q.ipage.saturating_mul(issue_list::PER_PAGE);
     let asked = filter.clone();
+    let which = GroupQuery {
+        endpoint_id: None,
+        kind: filter.kind,
+    };
     let (issues, groups) = app
         .with_store(move |st| {
             Ok((
                 st.issues(&asked, isort, idesc, ioffset, issue_list::PER_PAGE)?,
-                st.groups(None, sort, desc, offset, all::PER_PAGE)?,
+                st.groups_of(which, sort, desc, offset, all::PER_PAGE)?,
             ))
         })
         .await?;
@@ -225,20 +232,21 @@ pub async fn all_exceptions(
     let list = IssueList {
         issues: &issues,
         status: filter.status,
+        kind: filter.kind,
         search,
         sort: isort,
         desc: idesc,
         page: q.ipage,
     };
     let c = ctx(&app, &s, &q.notice);
-    Ok(all_page(
-        &c,
-        issue_list::issue_list(&c, &list),
-        &groups,
+    let groups = GroupList {
+        groups: &groups,
+        kind: filter.kind,
         sort,
         desc,
-        q.page,
-    ))
+        page: q.page,
+    };
+    Ok(all_page(&c, issue_list::issue_list(&c, &list), &groups))
 }
 
 /// `GET /api/exceptions.json`: one page of groups.
@@ -268,6 +276,8 @@ pub struct PageQuery {
     /// Every frame with its code (asked for by opening a frame, or by the link under a
     /// trace); without it only the failing function's code is sent.
     full: bool,
+    /// `server` (or nothing), `client` or `all`: the groups listed.
+    kind: String,
 }
 
 /// `GET /endpoint/{id}/exceptions`: the endpoint's groups with traces.
@@ -280,6 +290,7 @@ pub async fn endpoint_exceptions(
     let now = now_ms();
     let page_no = q.page;
     let only = q.group;
+    let kind = IssueKind::parse(&q.kind);
     let (info, details, total) = app
         .with_store(move |st| {
             let Some(info) = st.endpoint(id)? else {
@@ -297,8 +308,12 @@ pub async fn endpoint_exceptions(
                 let total = details.len() as u64;
                 return Ok((Some(info), details, total));
             }
-            let list = st.groups(
-                Some(id),
+            let which = GroupQuery {
+                endpoint_id: Some(id),
+                kind,
+            };
+            let list = st.groups_of(
+                which,
                 Default::default(),
                 true,
                 page_no * endpoint::PER_PAGE,
@@ -321,6 +336,7 @@ pub async fn endpoint_exceptions(
         page_no,
         total,
         q.full,
+        kind,
     ))
 }
 

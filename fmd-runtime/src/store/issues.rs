@@ -202,17 +202,34 @@ pub(crate) struct Sums {
 pub(crate) struct IssueBatch {
     pub issues: std::collections::BTreeMap<i64, Sums>,
     pub group_versions: std::collections::BTreeMap<i64, Sums>,
+    /// The issues with an occurrence in the batch that is no client error: only these
+    /// may alert, and none of them is a client error issue any more (see
+    /// [`CLEAR_CLIENT`]).
+    pub server: std::collections::BTreeSet<i64>,
 }
 
 impl IssueBatch {
-    /// Counts one occurrence at `time_ms` of group `group` in issue `issue`.
-    pub(crate) fn add(&mut self, issue: i64, group: i64, time_ms: i64) {
+    /// Counts one occurrence at `time_ms` of group `group` in issue `issue`; `server`:
+    /// it is no client error.
+    pub(crate) fn add(&mut self, issue: i64, group: i64, time_ms: i64, server: bool) {
         let one = Sums {
             count: 1,
             first_seen: time_ms,
             last_seen: time_ms,
         };
         self.add_sums(issue, group, one);
+        if server {
+            self.server.insert(issue);
+        }
+    }
+
+    /// Of a batch's `changes`, the ones that may alert: a client error never does, so an
+    /// issue whose occurrences in the batch were all client errors is left out.
+    pub(crate) fn alerting<T>(&self, changes: Vec<(i64, T, u32)>) -> Vec<(i64, T, u32)> {
+        changes
+            .into_iter()
+            .filter(|(issue, ..)| self.server.contains(issue))
+            .collect()
     }
 
     /// Counts `sums` of group `group` in issue `issue`.
@@ -228,6 +245,26 @@ impl IssueBatch {
             s.last_seen = s.last_seen.max(sums.last_seen);
         }
     }
+}
+
+/// An issue is a *client error issue* (`issue.client`) while every occurrence it had was a
+/// client error (kind 3: a handler's outcome that became a 4xx answer); its first other
+/// occurrence makes it a server error issue for good. Run for the issues of
+/// [`IssueBatch::server`].
+pub(crate) const CLEAR_CLIENT: &str = "UPDATE issue SET client = FALSE WHERE id = $1 AND client";
+
+/// Marks the stored issues whose stored occurrences are all client errors (the upgrade
+/// that adds `issue.client`; both engines).
+pub(crate) const BACKFILL_CLIENT: &str = "UPDATE issue SET client = TRUE
+    WHERE EXISTS (SELECT 1 FROM exception_group g JOIN exception_occurrence o ON o.group_id = g.id
+                  WHERE g.issue_id = issue.id AND o.kind = 3)
+      AND NOT EXISTS (SELECT 1 FROM exception_group g
+                      JOIN exception_occurrence o ON o.group_id = g.id
+                      WHERE g.issue_id = issue.id AND o.kind <> 3);";
+
+/// Whether an error starts a client error issue.
+pub(crate) fn is_client(e: &ErrorRecord) -> bool {
+    e.kind == crate::model::event::ErrorKind::Client
 }
 
 /// Sets the status `$2` of issue `$1` at `$3` (Unix ms), clearing what the old status

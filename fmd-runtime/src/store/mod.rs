@@ -21,6 +21,7 @@ pub(crate) mod rows;
 pub mod search;
 pub(crate) mod sql;
 pub mod sqlite;
+pub(crate) mod twin;
 
 pub use open::open_store;
 pub use read::AnyReader;

@@ -60,9 +60,11 @@ pub(crate) const ENDPOINTS: &str =
 pub(crate) const ENDPOINT: &str =
     "SELECT id, name, level, last_requested FROM endpoint WHERE id = $1";
 
-/// Exception groups per endpoint (the overview).
-pub(crate) const GROUPS_PER_ENDPOINT: &str =
-    "SELECT endpoint_id, count(*) FROM exception_group GROUP BY endpoint_id";
+/// Server error groups per endpoint (the overview; a client error group is no alarm, see
+/// [`IssueKind`](crate::store::read::IssueKind)).
+pub(crate) const GROUPS_PER_ENDPOINT: &str = "SELECT endpoint_id, count(*) FROM exception_group g
+    WHERE NOT EXISTS (SELECT 1 FROM issue gi WHERE gi.id = g.issue_id AND gi.client)
+    GROUP BY endpoint_id";
 
 /// The instances seen, latest first.
 pub(crate) const INSTANCES: &str = "SELECT name, first_seen, last_seen FROM instance

@@ -110,6 +110,9 @@ CREATE INDEX IF NOT EXISTS issue_search ON issue USING gin
 /// Version 8: `issue.alerted_at` (when the issue last alerted, unix ms) and
 /// `issue.alert_held` (alerts held back since), so that every instance sharing the
 /// database shares one quiet hour per issue; the index finds the digests due.
+pub(super) const V9: &str =
+    "ALTER TABLE issue ADD COLUMN IF NOT EXISTS client BOOLEAN NOT NULL DEFAULT FALSE;";
+
 pub(super) const V8: &str = "
 ALTER TABLE issue ADD COLUMN IF NOT EXISTS alerted_at BIGINT;
 ALTER TABLE issue ADD COLUMN IF NOT EXISTS alert_held BIGINT NOT NULL DEFAULT 0;

@@ -20,13 +20,15 @@
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
 //! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: `last_requested`, the hourly rollup, the daily duration histogram, the
-//!   version and instance seen, graph values.
+//!   version and instance seen, graph values;
+//! - [`twin`]: a route's twin endpoint moved into its handler's.
 
 mod issues;
 mod outliers_and_profiles;
 mod rollup;
 mod statements;
 mod trace;
+mod twin;
 
 use super::{connect, is_conflict, is_stale_reference, schema, store_error, text};
 use crate::model::event::UNMATCHED;
@@ -37,6 +39,7 @@ use crate::store::id_cache::IdCache;
 use crate::store::issues::{IssueBatch, Sums};
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
+use crate::store::twin::Twins;
 use crate::store::{Store, StoreError, WriteOptions};
 use outliers_and_profiles::{OutlierRows, ProfileRows};
 use postgres::binary_copy::BinaryCopyInWriter;
@@ -61,6 +64,8 @@ pub struct PgStore {
     lost: bool,
     /// What the last committed batch did to its issues (for alerts).
     issue_changes: Vec<(i64, crate::store::issues::Change, u32)>,
+    /// The routes checked for a twin endpoint (see [`crate::store::twin`]).
+    twins: Twins,
 }
 
 impl PgStore {
@@ -76,6 +81,7 @@ impl PgStore {
             version_stored: false,
             lost: false,
             issue_changes: Vec::new(),
+            twins: Twins::default(),
         })
     }
 
@@ -88,6 +94,7 @@ impl PgStore {
             options,
             rollup: Rollup::default(),
             rows: Rows::default(),
+            twins: &mut self.twins,
         };
         w.intern_texts(events)?;
         let stored_requests = events
@@ -132,9 +139,13 @@ impl PgStore {
             &Stamp::of(options),
             !self.version_stored,
         )?;
-        tx.commit()?;
+        let due = self.twins.take_due();
+        let committed = twin::merge(&mut tx, &due).and_then(|merged| tx.commit().map(|()| merged));
+        if self.twins.settle(&due, committed)? {
+            self.cache = IdCache::default(); // the twin's cached ids are gone
+        }
         self.version_stored = true;
-        self.issue_changes = changes;
+        self.issue_changes = issue_batch.alerting(changes);
         Ok(stored)
     }
 }
@@ -286,6 +297,8 @@ struct GroupSums {
     count: i64,
     /// The issue it is created in when it is new.
     issue: i64,
+    /// One of its occurrences is no client error.
+    server: bool,
 }
 
 #[derive(Default)]
@@ -324,6 +337,9 @@ impl Rows {
                         last_seen: g.last_seen,
                     },
                 );
+                if g.server {
+                    issue_batch.server.insert(issue_ids[i]);
+                }
             }
             let o = &self.occurrences;
             let ids: Vec<i64> = o.group.iter().map(|&g| group_ids[g]).collect();
@@ -396,6 +412,7 @@ struct Writer<'a, 't> {
     options: &'a WriteOptions,
     rollup: Rollup,
     rows: Rows,
+    twins: &'a mut Twins,
 }
 
 impl Writer<'_, '_> {
@@ -456,6 +473,7 @@ impl Writer<'_, '_> {
         } else {
             &r.route
         };
+        self.twins.seen(&r.route, &r.endpoint);
         let rows = &mut self.rows.requests;
         rows.id.push(request_id);
         rows.endpoint.push(endpoint);
@@ -511,6 +529,7 @@ impl Writer<'_, '_> {
                 last_seen: e.time_ms,
                 count: 0,
                 issue,
+                server: false,
             });
             rows
         } else {
@@ -518,6 +537,7 @@ impl Writer<'_, '_> {
         };
         let sums = &mut rows.groups[group];
         sums.count += 1;
+        sums.server |= !crate::store::issues::is_client(e);
         sums.first_seen = sums.first_seen.min(e.time_ms);
         sums.last_seen = sums.last_seen.max(e.time_ms);
         sums.message_id = message_id;

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::store::StoreError;
+use crate::store::read::issue_filter::IssueKind;
 
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -55,8 +56,18 @@ pub struct EndpointOverview {
     pub client_errors_week: u64,
     /// Responses with status 500–599 in the last 7 days (panics count as 500).
     pub server_errors_week: u64,
-    /// Exception groups on this endpoint.
+    /// Exception groups on this endpoint, of server errors (client errors are listed
+    /// apart, see [`IssueKind`]).
     pub exception_groups: u64,
+}
+
+/// Which groups a list shows: of one endpoint or all, and of which kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupQuery {
+    /// Only this endpoint's groups.
+    pub endpoint_id: Option<i64>,
+    /// Only groups of server or client error issues.
+    pub kind: IssueKind,
 }
 
 /// Sort keys of the exception-group list.
@@ -272,6 +283,23 @@ pub trait DashboardStore {
     fn groups(
         &mut self,
         endpoint_id: Option<i64>,
+        sort: GroupSort,
+        descending: bool,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<GroupSummary>, StoreError> {
+        let all = GroupQuery {
+            endpoint_id,
+            kind: IssueKind::All,
+        };
+        self.groups_of(all, sort, descending, offset, limit)
+    }
+
+    /// [`groups`](Self::groups) of one kind: a group is of its issue's kind (see
+    /// [`IssueKind`]).
+    fn groups_of(
+        &mut self,
+        which: GroupQuery,
         sort: GroupSort,
         descending: bool,
         offset: u64,

@@ -1,5 +1,5 @@
-//! The issue list's filter: search words, endpoint, version, time range and status,
-//! turned into the `WHERE` clause both engines run (the words through each engine's
+//! The issue list's filter: search words, endpoint, version, time range, status and
+//! kind (server errors or client errors), turned into the `WHERE` clause both engines run (the words through each engine's
 //! full-text index, see [`crate::store::search`]).
 
 use crate::store::issues::IssueStatus;
@@ -24,6 +24,66 @@ pub struct IssueFilter {
     pub from: Option<i64>,
     /// Only issues with an occurrence before this time (Unix ms).
     pub to: Option<i64>,
+    /// Server errors, client errors or both.
+    pub kind: IssueKind,
+}
+
+/// Which issues by kind: a *client error issue* is one whose every occurrence was a client
+/// error (a handler's outcome answered 4xx); any other issue is a server error issue
+/// (panics, errors answered 5xx, captured errors).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IssueKind {
+    /// Both (the default of the filter; the pages and the API ask for
+    /// [`IssueKind::Server`] unless told otherwise).
+    #[default]
+    All,
+    /// Server error issues only.
+    Server,
+    /// Client error issues only.
+    Client,
+}
+
+impl IssueKind {
+    /// The URL spelling: `all`, `server` or `client`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueKind::All => "all",
+            IssueKind::Server => "server",
+            IssueKind::Client => "client",
+        }
+    }
+
+    /// Reads a `kind=` parameter: `client`, `all`, and anything else (nothing) is
+    /// [`IssueKind::Server`], what a developer looks at first.
+    pub fn parse(s: &str) -> IssueKind {
+        match s {
+            "client" => IssueKind::Client,
+            "all" => IssueKind::All,
+            _ => IssueKind::Server,
+        }
+    }
+
+    /// The condition on issue `i` (both engines; empty for [`IssueKind::All`]).
+    pub(crate) fn condition(self, issue: &str) -> String {
+        match self {
+            IssueKind::All => String::new(),
+            IssueKind::Server => format!(" AND NOT {issue}.client"),
+            IssueKind::Client => format!(" AND {issue}.client"),
+        }
+    }
+
+    /// The condition on exception group `g`: of its issue's kind (both engines).
+    pub(crate) fn group_condition(self) -> &'static str {
+        match self {
+            IssueKind::All => "",
+            IssueKind::Server => {
+                " AND NOT EXISTS (SELECT 1 FROM issue gi WHERE gi.id = g.issue_id AND gi.client)"
+            }
+            IssueKind::Client => {
+                " AND EXISTS (SELECT 1 FROM issue gi WHERE gi.id = g.issue_id AND gi.client)"
+            }
+        }
+    }
 }
 
 impl IssueFilter {
@@ -58,6 +118,7 @@ pub(super) fn filter_sql(
     let mut args = vec![Arg::Text(
         f.status.map_or("", IssueStatus::as_str).to_owned(),
     )];
+    sql.push_str(&f.kind.condition("i"));
     let words = search::words(&f.words);
     if !words.is_empty() {
         let (clause, query) = words_match(args.len() + 1, &words);

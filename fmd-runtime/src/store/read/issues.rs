@@ -55,6 +55,9 @@ pub struct IssueSummary {
     pub ignore_until_count: Option<i64>,
     /// Ignored until this time (Unix ms).
     pub ignore_until: Option<i64>,
+    /// A client error issue: every occurrence was a client error (a 4xx answer), none
+    /// alerts.
+    pub client: bool,
 }
 
 /// Sort keys of the issue list.
@@ -92,7 +95,9 @@ pub struct IssueDetail {
     pub variants: Vec<Variant>,
 }
 
-/// What the overview shows about issues.
+/// What the overview shows about issues: server error issues only, as the lists its
+/// counts lead to (client errors are one filter away, see
+/// [`IssueKind`](crate::store::read::IssueKind)).
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
 pub struct IssueCounts {
     /// Issues first seen since the given time.
@@ -194,7 +199,7 @@ pub trait IssueSql {
 
 const ISSUE_COLUMNS: &str = "SELECT i.id, i.status, i.type_name, i.message, i.count,
         i.first_seen, i.last_seen, i.first_version, i.last_version, i.resolved_version,
-        i.resolve_next, i.ignore_until_count, i.ignore_until
+        i.resolve_next, i.ignore_until_count, i.ignore_until, i.client
     FROM issue i";
 
 fn summary(r: &OwnedRow) -> Result<IssueSummary, StoreError> {
@@ -214,6 +219,7 @@ fn summary(r: &OwnedRow) -> Result<IssueSummary, StoreError> {
         resolve_next: r.flag(10)?,
         ignore_until_count: r.opt_int(11)?,
         ignore_until: r.opt_int(12)?,
+        client: r.flag(13)?,
     })
 }
 
@@ -250,7 +256,7 @@ pub trait IssueStore {
         now: i64,
     ) -> Result<bool, StoreError>;
 
-    /// New (first seen since `since`), regressed and open issues.
+    /// New (first seen since `since`), regressed and open server error issues.
     fn issue_counts(&mut self, since: i64) -> Result<IssueCounts, StoreError>;
 
     /// The issue a group belongs to.
@@ -400,7 +406,8 @@ impl<T: IssueSql> IssueStore for T {
                  coalesce(sum(CASE WHEN i.status = 'regressed' THEN 1 ELSE 0 END), 0),
                  coalesce(sum(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END), 0)
              FROM issue i
-             WHERE EXISTS (SELECT 1 FROM exception_group g WHERE g.issue_id = i.id)",
+             WHERE EXISTS (SELECT 1 FROM exception_group g WHERE g.issue_id = i.id)
+               AND NOT i.client",
             &[Param::Int(since)],
         )?;
         let Some(r) = r.first() else {

@@ -20,7 +20,7 @@ pub mod request_log;
 
 pub use any_reader::{AnyReader, Reader};
 pub use dashboard::*;
-pub use issue_filter::IssueFilter;
+pub use issue_filter::{IssueFilter, IssueKind};
 pub use issue_rates::{IssueRateCounts, IssueRates};
 pub use issues::{IssueCounts, IssueDetail, IssueSort, IssueStore, IssueSummary, Variant};
 pub use perf::*;

@@ -143,6 +143,21 @@ pub(super) fn upgrade_search(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(V7)
 }
 
+/// Version 9: `issue.client`, set while every occurrence of the issue was a client error
+/// (see [`crate::store::issues::CLEAR_CLIENT`]); the stored issues get it from their
+/// stored occurrences.
+pub(super) fn upgrade_client(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let has_column: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('issue') WHERE name = 'client'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_column {
+        tx.execute_batch("ALTER TABLE issue ADD COLUMN client INTEGER NOT NULL DEFAULT 0;")?;
+    }
+    tx.execute_batch(crate::store::issues::BACKFILL_CLIENT)
+}
+
 /// Version 8: `issue.alerted_at` (when the issue last alerted, unix ms) and
 /// `issue.alert_held` (alerts held back since), so that every process writing the file
 /// shares one quiet hour per issue.

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::time::Duration;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Version 5: the latency samples of the reporting and endpoint pages (the newest
 /// durations of an endpoint in a period, of one version or all) come from the index alone,
@@ -289,7 +289,7 @@ CREATE TABLE IF NOT EXISTS exception_group (
 CREATE INDEX IF NOT EXISTS exception_group_last_seen ON exception_group(last_seen);
 
 -- One row per error or panic. kind: 0 panic, 1 uncaught Err (it became the response),
--- 2 captured with fmd::capture!. request_id is NULL outside a request.
+-- 2 captured with fmd::capture!, 3 client error (a handler's outcome answered 4xx). request_id is NULL outside a request.
 CREATE TABLE IF NOT EXISTS exception_occurrence (
     id           INTEGER PRIMARY KEY,
     group_id     INTEGER NOT NULL REFERENCES exception_group(id),
@@ -442,6 +442,10 @@ fn migrate_locked(conn: &mut Connection) -> rusqlite::Result<()> {
     if current < 8 {
         // Version 8: alerts decided in the database, shared by every process.
         super::issues::upgrade_alerts(&tx)?;
+    }
+    if current < 9 {
+        // Version 9: client error issues, filtered apart.
+        super::issues::upgrade_client(&tx)?;
     }
     tx.execute(
         sqlite!(sql::SET_SCHEMA_VERSION),

@@ -26,9 +26,10 @@ use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::grouping;
 use crate::store::id_cache::IdCache;
-use crate::store::issues::IssueBatch;
+use crate::store::issues::{IssueBatch, is_client};
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
+use crate::store::twin::{self, Twins};
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
 pub use rollup::roll_up_request;
 use rusqlite::{
@@ -48,6 +49,8 @@ pub struct SqliteStore {
     deletions: Option<String>,
     /// What the last committed batch did to its issues (for alerts).
     issue_changes: Vec<(i64, crate::store::issues::Change, u32)>,
+    /// The routes checked for a twin endpoint (see [`crate::store::twin`]).
+    twins: Twins,
 }
 
 impl SqliteStore {
@@ -66,6 +69,7 @@ impl SqliteStore {
             version_stored: false,
             deletions: None,
             issue_changes: Vec::new(),
+            twins: Twins::default(),
         })
     }
 
@@ -87,6 +91,7 @@ impl SqliteStore {
             options,
             rollup: Rollup::default(),
             issues: IssueBatch::default(),
+            twins: &mut self.twins,
         };
         let mut stored = 0;
         for event in events {
@@ -117,9 +122,13 @@ impl SqliteStore {
         drop(w);
         let changes = issues::store(&issue_batch, &tx, &options.version)?;
         rollup::store(&rollup, &tx, &Stamp::of(options), !self.version_stored)?;
-        tx.commit()?;
+        let due = self.twins.take_due();
+        let committed = merge_twins(&tx, &due).and_then(|merged| tx.commit().map(|()| merged));
+        if self.twins.settle(&due, committed)? {
+            self.cache = IdCache::default(); // the twin's cached ids are gone
+        }
         self.version_stored = true;
-        self.issue_changes = changes;
+        self.issue_changes = issue_batch.alerting(changes);
         Ok(stored)
     }
 }
@@ -183,6 +192,45 @@ struct Writer<'a> {
     options: &'a WriteOptions,
     rollup: Rollup,
     issues: IssueBatch,
+    twins: &'a mut Twins,
+}
+
+/// Moves each route twin of `due` into its handler's endpoint (see
+/// [`crate::store::twin`]); whether any was there. A merge that fails is undone alone
+/// (the twin stays): it never costs the batch.
+fn merge_twins(tx: &Transaction<'_>, due: &[(String, String)]) -> rusqlite::Result<bool> {
+    let mut merged = false;
+    for (route, endpoint) in due {
+        let find = twin::for_sqlite(twin::FIND);
+        let ids: Option<(i64, i64)> = tx
+            .query_row(&find, params![route, endpoint], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let Some(ids) = ids else { continue };
+        tx.execute_batch("SAVEPOINT twin")?;
+        match merge_twin(tx, ids) {
+            Ok(()) => {
+                tx.execute_batch("RELEASE twin")?;
+                merged = true;
+            }
+            Err(e) => {
+                eprintln!("fmd: could not move endpoint {route:?} into {endpoint:?}: {e}");
+                tx.execute_batch("ROLLBACK TO twin; RELEASE twin")?;
+            }
+        }
+    }
+    Ok(merged)
+}
+
+fn merge_twin(tx: &Transaction<'_>, (twin_id, handler_id): (i64, i64)) -> rusqlite::Result<()> {
+    let ids = [twin_id, handler_id];
+    for stmt in twin::MERGE {
+        let mut st = tx.prepare(&twin::for_sqlite(stmt))?;
+        let n = st.parameter_count().min(ids.len());
+        st.execute(rusqlite::params_from_iter(&ids[..n]))?;
+    }
+    Ok(())
 }
 
 impl Writer<'_> {
@@ -212,6 +260,7 @@ impl Writer<'_> {
         } else {
             &r.route
         };
+        self.twins.seen(&r.route, &r.endpoint);
         self.insert_request.execute(params![
             endpoint,
             route,
@@ -273,7 +322,7 @@ impl Writer<'_> {
             ])?;
         if inserted == 1 {
             let id = self.tx.last_insert_rowid();
-            self.issues.add(issue, id, e.time_ms);
+            self.issues.add(issue, id, e.time_ms, !is_client(e));
             return Ok(id);
         }
         // An existing group stays in the issue it was created in.
@@ -285,8 +334,9 @@ impl Writer<'_> {
             .query_row(params![endpoint, group_hash], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
+        let server = !is_client(e);
         self.issues
-            .add(stored_issue.unwrap_or(issue), id, e.time_ms);
+            .add(stored_issue.unwrap_or(issue), id, e.time_ms, server);
         self.tx
             .prepare_cached(
                 "UPDATE exception_group SET count = count + 1,

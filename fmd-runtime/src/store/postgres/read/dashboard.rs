@@ -18,8 +18,8 @@ use crate::store::histogram;
 use crate::store::postgres::{Conn, connect, schema, store_error};
 use crate::store::prune;
 use crate::store::read::dashboard::{
-    DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
-    Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
+    DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupQuery, GroupSort,
+    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
 };
 use crate::store::read::perf::HOUR_MS;
 
@@ -227,17 +227,18 @@ impl DashboardStore for PgReader {
             .transpose()?)
     }
 
-    fn groups(
+    fn groups_of(
         &mut self,
-        endpoint_id: Option<i64>,
+        which: GroupQuery,
         sort: GroupSort,
         descending: bool,
         offset: u64,
         limit: u64,
     ) -> Result<Page<GroupSummary>, StoreError> {
         let (key, dir) = sql::group_order(sort, descending);
+        let (endpoint_id, kind) = (which.endpoint_id, which.kind.group_condition());
         let sql = format!(
-            "{GROUP_SELECT} WHERE ($1::bigint IS NULL OR g.endpoint_id = $1)
+            "{GROUP_SELECT} WHERE ($1::bigint IS NULL OR g.endpoint_id = $1){kind}
              ORDER BY {key} {dir}, g.id {dir} LIMIT $2 OFFSET $3"
         );
         let (limit, offset) = (
@@ -253,8 +254,10 @@ impl DashboardStore for PgReader {
         let total: i64 = self
             .client
             .query_one(
-                "SELECT count(*) FROM exception_group
-                 WHERE $1::bigint IS NULL OR endpoint_id = $1",
+                &format!(
+                    "SELECT count(*) FROM exception_group g
+                     WHERE ($1::bigint IS NULL OR g.endpoint_id = $1){kind}"
+                ),
                 &[&endpoint_id],
             )?
             .get(0);

@@ -37,6 +37,7 @@ impl Writer<'_, '_> {
                         &e.time_ms,
                         &&*version,
                         &&*search,
+                        &issues::is_client(e),
                     ],
                 )?;
                 match inserted {
@@ -73,6 +74,11 @@ pub(super) fn store(
             &col(g, |_, s| s.first_seen),
             &col(g, |_, s| s.last_seen),
         ],
+    )?;
+    let server: Vec<i64> = batch.server.iter().copied().collect();
+    tx.execute(
+        "UPDATE issue SET client = FALSE WHERE id = ANY($1) AND client",
+        &[&server],
     )?;
     let i = &batch.issues;
     let rows = tx.query(

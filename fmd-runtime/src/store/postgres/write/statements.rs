@@ -232,8 +232,8 @@ impl Statements {
             )?,
             insert_issue: c.prepare(
                 "INSERT INTO issue(fingerprint, status, type_name, message, first_seen,
-                     last_seen, first_version, last_version, count, search_text)
-                 VALUES ($1, 'open', $2, $3, $4, $4, $5, $5, 0, $6)
+                     last_seen, first_version, last_version, count, search_text, client)
+                 VALUES ($1, 'open', $2, $3, $4, $4, $5, $5, 0, $6, $7)
                  ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
             )?,
             select_issue: c.prepare("SELECT id FROM issue WHERE fingerprint = $1")?,

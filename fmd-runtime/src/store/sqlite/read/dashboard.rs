@@ -19,8 +19,9 @@ use crate::store::StoreError;
 use crate::store::histogram;
 use crate::store::prune;
 use crate::store::read::dashboard::{
-    DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupSort, GroupSummary,
-    Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals, User,
+    DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupQuery, GroupSort,
+    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals,
+    User,
 };
 use crate::store::read::perf::HOUR_MS;
 use crate::store::sqlite::identity::Opened;
@@ -293,22 +294,25 @@ impl DashboardStore for SqliteReader {
             .optional()?)
     }
 
-    fn groups(
+    fn groups_of(
         &mut self,
-        endpoint_id: Option<i64>,
+        which: GroupQuery,
         sort: GroupSort,
         descending: bool,
         offset: u64,
         limit: u64,
     ) -> Result<Page<GroupSummary>, StoreError> {
         let (key, dir) = sql::group_order(sort, descending);
+        let endpoint_id = which.endpoint_id;
         let filter = if endpoint_id.is_some() {
             "WHERE g.endpoint_id = ?1"
         } else {
             "WHERE ?1 IS NULL"
         };
-        let sql =
-            format!("{GROUP_SELECT} {filter} ORDER BY {key} {dir}, g.id {dir} LIMIT ?2 OFFSET ?3");
+        let kind = which.kind.group_condition();
+        let sql = format!(
+            "{GROUP_SELECT} {filter}{kind} ORDER BY {key} {dir}, g.id {dir} LIMIT ?2 OFFSET ?3"
+        );
         let rows = self
             .conn
             .prepare_cached(&sql)?
@@ -318,9 +322,10 @@ impl DashboardStore for SqliteReader {
             .collect::<Result<_, _>>()?;
         let total: i64 = self
             .conn
-            .prepare_cached(
-                "SELECT count(*) FROM exception_group WHERE ?1 IS NULL OR endpoint_id = ?1",
-            )?
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM exception_group g
+                 WHERE (?1 IS NULL OR g.endpoint_id = ?1){kind}"
+            ))?
             .query_row([endpoint_id], |r| r.get(0))?;
         Ok(Page {
             rows,

@@ -27,8 +27,8 @@ impl Writer<'_> {
                 let (id, _) = super::trace::insert_or_find(
                     tx,
                     "INSERT INTO issue(fingerprint, status, type_name, message, first_seen,
-                         last_seen, first_version, last_version, count, search_text)
-                     VALUES (?1, 'open', ?2, ?3, ?4, ?4, ?5, ?5, 0, ?6)
+                         last_seen, first_version, last_version, count, search_text, client)
+                     VALUES (?1, 'open', ?2, ?3, ?4, ?4, ?5, ?5, 0, ?6, ?7)
                      ON CONFLICT(fingerprint) DO NOTHING",
                     params![
                         fingerprint,
@@ -36,7 +36,8 @@ impl Writer<'_> {
                         message,
                         e.time_ms,
                         version,
-                        search
+                        search,
+                        issues::is_client(e)
                     ],
                     "SELECT id FROM issue WHERE fingerprint = ?1",
                     params![fingerprint],
@@ -63,6 +64,10 @@ pub(super) fn store(
     )?;
     for (group, s) in &batch.group_versions {
         versions.execute(params![group, version, s.count, s.first_seen, s.last_seen])?;
+    }
+    let mut clear = tx.prepare_cached(sqlite!(issues::CLEAR_CLIENT))?;
+    for issue in &batch.server {
+        clear.execute([issue])?;
     }
     let mut update = tx.prepare_cached(
         "UPDATE issue SET count = count + ?2, first_seen = min(first_seen, ?3),
