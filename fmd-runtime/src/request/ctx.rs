@@ -104,9 +104,15 @@ pub(crate) fn ignoring() -> bool {
 impl RequestCtx {
     /// A request that starts now. Call [`resolve`](Self::resolve) to apply its level.
     pub fn new(method: Cow<'static, str>, route: Option<Arc<str>>) -> Box<Self> {
-        let fresh = RequestCtx {
-            start: Instant::now(),
-            time_ms: clock::now_ms(),
+        let start = Instant::now();
+        let time_ms = clock::now_ms();
+        if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten() {
+            spare.reuse(start, time_ms, method, route);
+            return spare;
+        }
+        Box::new(RequestCtx {
+            start,
+            time_ms,
             route,
             method,
             handler: None,
@@ -125,14 +131,61 @@ impl RequestCtx {
             slow_stack: None,
             profile: None,
             link: None,
-        };
-        match SPARE.try_with(Cell::take).ok().flatten() {
-            Some(mut spare) => {
-                *spare = fresh;
-                spare
-            }
-            None => Box::new(fresh),
-        }
+        })
+    }
+
+    /// Makes a recycled box (see [`recycle`](Self::recycle)) the context of a request
+    /// that starts now, field by field in place, as [`new`](Self::new) makes a fresh one.
+    fn reuse(
+        &mut self,
+        start: Instant,
+        time_ms: i64,
+        method: Cow<'static, str>,
+        route: Option<Arc<str>>,
+    ) {
+        // Every field named, so that a new one is decided here too.
+        let RequestCtx {
+            start: at,
+            time_ms: wall,
+            route: template,
+            method: verb,
+            handler,
+            ip,
+            group_by,
+            errors,
+            panicked,
+            errors_dropped,
+            level,
+            returned,
+            answer,
+            resolved_for,
+            typical_us,
+            threshold_us,
+            http,
+            slow_stack,
+            profile,
+            link,
+        } = self;
+        *at = start;
+        *wall = time_ms;
+        *template = route;
+        *verb = method;
+        *handler = None;
+        *ip = None;
+        *group_by = None;
+        errors.clear();
+        *panicked = false;
+        *errors_dropped = 0;
+        *level = 1;
+        *returned = None;
+        *answer = None;
+        *resolved_for = None;
+        *typical_us = None;
+        *threshold_us = 0;
+        *http = None;
+        *slow_stack = None;
+        *profile = None;
+        *link = None;
     }
 
     /// The handler this request counts for: the one that ran, or the one expected for its
@@ -326,9 +379,7 @@ impl RequestCtx {
     /// Lets go of what the request still holds (what [`finish`](Self::finish) did not
     /// move into its event), so its box can wait for the next request holding nothing.
     fn recycle(&mut self) {
-        self.handler = None;
         self.answer = None;
-        self.resolved_for = None;
         self.http = None;
         self.slow_stack = None;
     }
