@@ -2,9 +2,12 @@
 # Instructions per in-process request, exact on a noisy machine: `fmd-bench oneshot` under
 # `valgrind --tool=callgrind --separate-threads=yes`, at two request counts, differenced so
 # start-up cancels out. The request path is the main thread; fmd's writer thread is
-# counted apart (instructions per stored event).
+# counted apart (instructions per stored event). The peers are measured the same way:
+# `peer` is axum-prometheus, `autometrics` the `#[autometrics]` attribute on the same two
+# functions fmd annotates (both keep their metrics in memory: no writer thread).
 #
 #   benches/callgrind.sh [N]      (default N = 2000: runs N and 2N requests per variant)
+#   VARIANTS="plain fmd" benches/callgrind.sh   (only these; default: all four)
 #
 # Needs valgrind (Debian's package) and a release build of fmd-bench (scripts/bench makes
 # one; or `cargo build -p fmd-bench --release`).
@@ -34,12 +37,14 @@ count() {
     echo "$main $other"
 }
 
-printf '%-22s %14s %16s\n' variant "per request" "writer per event"
-for variant in plain fmd; do
+printf '%-32s %14s %16s\n' variant "per request" "writer per event"
+for variant in ${VARIANTS:-plain fmd peer autometrics}; do
+    label=$variant
+    [ "$variant" = peer ] && label=axum-prometheus
     for fail in "" --fail; do
         read -r m1 o1 < <(count "$variant" "$n" "$fail")
         read -r m2 o2 < <(count "$variant" $((2 * n)) "$fail")
-        printf '%-22s %14d %16d\n' "$variant${fail:+ (10 % failing)}" \
+        printf '%-32s %14d %16d\n' "$label${fail:+ (10 % failing)}" \
             $(((m2 - m1) / n)) $(((o2 - o1) / n))
     done
 done

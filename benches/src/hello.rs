@@ -1,7 +1,8 @@
-//! The hello-world JSON service of the load benchmark, in three builds that share one
+//! The hello-world JSON service of the load benchmark, in four builds that share one
 //! router shape: plain axum, fmd (`#[monitored]` handler, `#[capture]` helper, mounted with
-//! `fmd::axum::bind` as a user would), and the peer (axum-prometheus, the widely used
-//! metrics layer).
+//! `fmd::axum::bind` as a user would), and two peers: axum-prometheus (the widely used
+//! metrics layer) and autometrics (`#[autometrics]` on the same two functions, its
+//! Prometheus exporter on `/metrics`).
 //!
 //! With failures switched on, every tenth request fails: the helper returns an error that
 //! the handler passes on with `?`, answered as a 500.
@@ -103,6 +104,29 @@ pub mod monitored {
     }
 }
 
+/// The same handlers under autometrics: the attribute on the two functions fmd annotates.
+pub mod autometered {
+    use super::*;
+    use autometrics::autometrics;
+
+    /// Counts the request; fails every tenth when failures are on.
+    #[autometrics]
+    pub fn lookup() -> Result<u64, Unavailable> {
+        let served = next_number()?;
+        Ok(served)
+    }
+
+    /// `GET /hello`.
+    #[autometrics]
+    pub async fn hello() -> Result<Json<Hello>, Unavailable> {
+        let served = lookup()?;
+        Ok(Json(Hello {
+            message: "hello, world",
+            served,
+        }))
+    }
+}
+
 /// Which build of the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -112,15 +136,18 @@ pub enum Variant {
     Fmd,
     /// axum-prometheus.
     Peer,
+    /// autometrics.
+    Autometrics,
 }
 
 impl Variant {
-    /// Parses `plain`, `fmd` or `peer`.
+    /// Parses `plain`, `fmd`, `peer` (axum-prometheus) or `autometrics`.
     pub fn parse(s: &str) -> Option<Variant> {
         match s {
             "plain" => Some(Variant::Plain),
             "fmd" => Some(Variant::Fmd),
             "peer" => Some(Variant::Peer),
+            "autometrics" => Some(Variant::Autometrics),
             _ => None,
         }
     }
@@ -131,6 +158,7 @@ impl Variant {
             Variant::Plain => "plain",
             Variant::Fmd => "fmd",
             Variant::Peer => "peer",
+            Variant::Autometrics => "autometrics",
         }
     }
 }
@@ -154,6 +182,28 @@ pub fn peer_router() -> Router {
         .layer(layer)
 }
 
+/// The router under autometrics, with its Prometheus exporter's `/metrics` endpoint.
+pub fn autometrics_router() -> Router {
+    // Idempotent: the exporter is set up once per process.
+    let _ = autometrics::prometheus_exporter::try_init();
+    Router::new()
+        .route("/hello", get(autometered::hello))
+        .route(
+            "/metrics",
+            get(|| async { autometrics::prometheus_exporter::encode_http_response() }),
+        )
+}
+
+/// The router of `variant` (fmd: see [`fmd_router`]).
+pub fn router(variant: Variant) -> Router {
+    match variant {
+        Variant::Plain => plain_router(),
+        Variant::Fmd => fmd_router(),
+        Variant::Peer => peer_router(),
+        Variant::Autometrics => autometrics_router(),
+    }
+}
+
 /// Serves `variant` on 127.0.0.1 (port 0: any free port) until SIGINT; prints
 /// `listening <addr>` once it accepts connections. fmd stores what is queued before exit.
 pub fn serve(variant: Variant, port: u16, failing: bool) -> std::io::Result<()> {
@@ -169,13 +219,8 @@ pub fn serve(variant: Variant, port: u16, failing: bool) -> std::io::Result<()> 
             let _ = tokio::signal::ctrl_c().await;
         };
         match variant {
-            Variant::Plain => {
-                axum::serve(listener, plain_router())
-                    .with_graceful_shutdown(stop)
-                    .await?
-            }
-            Variant::Peer => {
-                axum::serve(listener, peer_router())
+            Variant::Plain | Variant::Peer | Variant::Autometrics => {
+                axum::serve(listener, router(variant))
                     .with_graceful_shutdown(stop)
                     .await?
             }
@@ -207,16 +252,15 @@ pub fn oneshot(variant: Variant, n: u64, failing: bool) -> std::io::Result<()> {
         let monitor = fmd_runtime::init_from_env().map_err(std::io::Error::other)?;
         monitor.flush(std::time::Duration::from_secs(60));
     }
-    // `with_state` turns the handlers into routes once, as `axum::serve` does.
-    let router = match variant {
-        Variant::Plain => plain_router(),
-        Variant::Fmd => fmd_router(),
-        Variant::Peer => peer_router(),
-    }
-    .with_state(());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // Inside the runtime: axum-prometheus spawns its upkeep task when its layer is made.
+    // `with_state` turns the handlers into routes once, as `axum::serve` does.
+    let router = {
+        let _runtime = runtime.enter();
+        router(variant).with_state(())
+    };
     runtime.block_on(async move {
         for _ in 0..200 + n {
             let request = axum::http::Request::get("/hello")

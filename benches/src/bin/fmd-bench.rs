@@ -1,6 +1,6 @@
 //! The benchmark runner; `scripts/bench` calls its subcommands in turn:
 //!
-//! - `load` (P1), which starts `server <plain|fmd|peer> [--fail]` children;
+//! - `load` (P1), which starts `server <plain|fmd|peer|autometrics> [--fail]` children;
 //! - `ingest` (P4, P6), which starts `ingest-child <mode> <batch> <seconds>` children;
 //! - `pages` (P5), generating its database first if needed (`generate` alone does only that);
 //! - `report`: the table of every figure of the run, also saved as `report.md`.
@@ -9,9 +9,9 @@ use fmd_bench::{generate, hello, ingest, load, pages, report, util};
 use std::process::ExitCode;
 
 fn usage() -> String {
-    "usage: fmd-bench load | ingest | pages | generate | report | server <plain|fmd|peer> [--fail] \
+    "usage: fmd-bench load | ingest | pages | generate | report | server <plain|fmd|peer|autometrics> [--fail] \
      | ingest-child <sustain|overload> <batch> <seconds> | ingest-count <events> \
-     | oneshot <plain|fmd|peer> <requests> [--fail]"
+     | oneshot <plain|fmd|peer|autometrics> <requests> [--fail]"
         .to_owned()
 }
 

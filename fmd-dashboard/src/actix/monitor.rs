@@ -250,9 +250,14 @@ where
                 return Poll::Ready(Err(e));
             }
         };
-        let content_type = response
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
+        // Only a 4xx answer's text may be kept: no header lookup for the others.
+        let content_type = adapter::is_client_error(status)
+            .then(|| {
+                response
+                    .headers()
+                    .get(actix_web::http::header::CONTENT_TYPE)
+            })
+            .flatten()
             .and_then(|v| v.to_str().ok());
         let size = exact_size(response.response().body().size());
         let keep_text = adapter::wants_text(status, &ctx, content_type, size);

@@ -98,7 +98,13 @@ pub(crate) fn wants_text(
     exact_size: Option<u64>,
 ) -> bool {
     let html = content_type.is_some_and(|v| v.starts_with("text/html"));
-    (400..500).contains(&status) && ctx.route.is_some() && !html && exact_size != Some(0)
+    is_client_error(status) && ctx.route.is_some() && !html && exact_size != Some(0)
+}
+
+/// Whether `status` is a 4xx: the only answers whose text [`wants_text`] may keep, so an
+/// adapter asks this before it looks up any header.
+pub(crate) fn is_client_error(status: u16) -> bool {
+    (400..500).contains(&status)
 }
 
 /// Whether `path` is `prefix` or below it (`/dashboard`, `/dashboard/..`; not `/dashboard-x`).

@@ -128,7 +128,7 @@ where
                 },
             };
         }
-        let route = self.route_of(req.extensions().get::<MatchedPath>());
+        let route = self.route_of(matched);
         let slot = method_slot(req.method().as_str());
         let (mut ctx, _level) = adapter::begin(req.method().as_str(), route, &self.memo, slot);
         let peer = req
@@ -171,9 +171,12 @@ fn streams(response: &Response<Body>) -> bool {
 }
 
 /// Whether a response's text is worth keeping as its client error's message: a short 4xx
-/// answer that is not a page.
+/// answer that is not a page. Any other status is decided without looking at a header.
 fn wants_text(response: &Response<Body>, ctx: &RequestCtx) -> bool {
     use axum::body::HttpBody;
+    if !adapter::is_client_error(response.status().as_u16()) {
+        return false;
+    }
     let content_type = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -219,18 +222,16 @@ where
         let Some((ctx, status)) = this.flight.answered(status) else {
             return Poll::Ready(output);
         };
-        match output {
-            Ok(response) if wants_text(&response, &ctx) || streams(&response) => {
-                let keep_text = wants_text(&response, &ctx);
+        if let Ok(response) = &output {
+            let keep_text = wants_text(response, &ctx);
+            if keep_text || streams(response) {
                 let pending = this.flight.pending(ctx, status, keep_text);
-                Poll::Ready(Ok(
+                return Poll::Ready(output.map(|response| {
                     response.map(|body| Body::new(RecordedBody::new(body, pending)))
-                ))
-            }
-            output => {
-                this.flight.end(ctx, status);
-                Poll::Ready(output)
+                }));
             }
         }
+        this.flight.end(ctx, status);
+        Poll::Ready(output)
     }
 }

@@ -71,6 +71,9 @@ pub const MAX_ERRORS: usize = 64;
 thread_local! {
     static CURRENT: RefCell<Option<Box<RequestCtx>>> = const { RefCell::new(None) };
     static IGNORING: Cell<bool> = const { Cell::new(false) };
+    /// The box of the last request finished on this thread, emptied, for the next one:
+    /// a request's context costs no allocation once a thread has served one.
+    static SPARE: Cell<Option<Box<RequestCtx>>> = const { Cell::new(None) };
 }
 
 /// Keeps what runs on this thread unrecorded until it drops; see [`ignore`].
@@ -101,9 +104,15 @@ pub(crate) fn ignoring() -> bool {
 impl RequestCtx {
     /// A request that starts now. Call [`resolve`](Self::resolve) to apply its level.
     pub fn new(method: Cow<'static, str>, route: Option<Arc<str>>) -> Box<Self> {
+        let start = Instant::now();
+        let time_ms = clock::now_ms();
+        if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten() {
+            spare.reuse(start, time_ms, method, route);
+            return spare;
+        }
         Box::new(RequestCtx {
-            start: Instant::now(),
-            time_ms: clock::now_ms(),
+            start,
+            time_ms,
             route,
             method,
             handler: None,
@@ -123,6 +132,60 @@ impl RequestCtx {
             profile: None,
             link: None,
         })
+    }
+
+    /// Makes a recycled box (see [`recycle`](Self::recycle)) the context of a request
+    /// that starts now, field by field in place, as [`new`](Self::new) makes a fresh one.
+    fn reuse(
+        &mut self,
+        start: Instant,
+        time_ms: i64,
+        method: Cow<'static, str>,
+        route: Option<Arc<str>>,
+    ) {
+        // Every field named, so that a new one is decided here too.
+        let RequestCtx {
+            start: at,
+            time_ms: wall,
+            route: template,
+            method: verb,
+            handler,
+            ip,
+            group_by,
+            errors,
+            panicked,
+            errors_dropped,
+            level,
+            returned,
+            answer,
+            resolved_for,
+            typical_us,
+            threshold_us,
+            http,
+            slow_stack,
+            profile,
+            link,
+        } = self;
+        *at = start;
+        *wall = time_ms;
+        *template = route;
+        *verb = method;
+        *handler = None;
+        *ip = None;
+        *group_by = None;
+        errors.clear();
+        *panicked = false;
+        *errors_dropped = 0;
+        *level = 1;
+        *returned = None;
+        *answer = None;
+        *resolved_for = None;
+        *typical_us = None;
+        *threshold_us = 0;
+        *http = None;
+        *slow_stack = None;
+        *profile = None;
+        *link = None;
     }
 
     /// The handler this request counts for: the one that ran, or the one expected for its
@@ -192,15 +255,18 @@ impl RequestCtx {
     }
 
     /// Records the handler (the first `#[monitored]` function that runs) and applies its
-    /// level if it differs from the one guessed at the start.
-    pub(crate) fn attach(&mut self, info: &'static FnInfo) {
+    /// level if it differs from the one guessed at the start. Returns whether it did
+    /// (the request's modes may have changed).
+    pub(crate) fn attach(&mut self, info: &'static FnInfo) -> bool {
         if self.handler.is_some() {
-            return;
+            return false;
         }
         self.handler = Some(info);
-        if !self.resolved_for.is_some_and(|r| std::ptr::eq(r, info)) {
-            self.resolve(None);
+        if self.resolved_for.is_some_and(|r| std::ptr::eq(r, info)) {
+            return false;
         }
+        self.resolve(None);
+        true
     }
 
     /// What the frames of this request are asked to do while it is polled.
@@ -237,14 +303,16 @@ impl RequestCtx {
     }
 
     /// Ends the request and builds its event. `status` is `None` for a cancelled request.
-    #[allow(clippy::boxed_local)] // the request lives boxed for its whole life
-    pub fn finish(self: Box<Self>, status: Option<u16>, cancelled: bool) -> RequestEvent {
+    /// The level is the one [`resolve`](Self::resolve) decided (for the handler it counts
+    /// for), read once when the request started or its handler became known. The emptied
+    /// box is kept for this thread's next request.
+    pub fn finish(mut self: Box<Self>, status: Option<u16>, cancelled: bool) -> RequestEvent {
         let duration_us = self.start.elapsed().as_micros() as u64;
         let monitor = crate::pipeline::monitor::monitor();
         let counted = self.counted_handler();
-        let level = monitor.level_for(self.endpoint_name(counted), counted);
+        let level = self.level;
         let endpoint = self.endpoint();
-        let mut ctx = *self;
+        let ctx = &mut *self;
         if let Some(link) = &ctx.link {
             // What its tasks recorded while it ran joins it.
             for record in link.close(endpoint.clone()) {
@@ -266,7 +334,7 @@ impl RequestCtx {
             // A bare 4xx, a rejection or a layer's answer on a route: the same client error
             // an `Err` would have been. Unmatched paths (scanners' 404s) are not.
             if keep && !recorded && ctx.route.is_some() {
-                let record = client_answer(&ctx, counted, code);
+                let record = client_answer(ctx, counted, code);
                 ctx.push_error(record);
             }
         }
@@ -285,23 +353,35 @@ impl RequestCtx {
         };
         let route = ctx
             .route
+            .take()
             .unwrap_or_else(|| fallback_route(ctx.handler.is_some()));
-        RequestEvent {
+        let event = RequestEvent {
             endpoint,
             route,
-            method: ctx.method,
+            method: std::mem::replace(&mut ctx.method, Cow::Borrowed("")),
             time_ms: ctx.time_ms,
             duration_us,
             status,
             cancelled,
             level,
-            ip: ctx.ip,
-            group_by: ctx.group_by,
-            errors: ctx.errors,
+            ip: ctx.ip.take(),
+            group_by: ctx.group_by.take(),
+            errors: std::mem::take(&mut ctx.errors),
             outlier,
             profile,
-            link: ctx.link,
-        }
+            link: ctx.link.take(),
+        };
+        ctx.recycle();
+        let _ = SPARE.try_with(|spare| spare.set(Some(self)));
+        event
+    }
+
+    /// Lets go of what the request still holds (what [`finish`](Self::finish) did not
+    /// move into its event), so its box can wait for the next request holding nothing.
+    fn recycle(&mut self) {
+        self.answer = None;
+        self.http = None;
+        self.slow_stack = None;
     }
 }
 

@@ -84,9 +84,10 @@ fn begin(info: &'static FnInfo) -> Option<Box<RequestCtx>> {
     if request::ignoring() {
         return None; // a route left out: no request of its own either
     }
-    let attached = request::with_current(|ctx| ctx.attach(info)).is_some();
-    if attached {
-        request::refresh_modes();
+    if let Some(changed) = request::with_current(|ctx| ctx.attach(info)) {
+        if changed {
+            request::refresh_modes(); // its level changed with the handler
+        }
         return None;
     }
     let mut own = RequestCtx::new(Cow::Borrowed("CALL"), None);
