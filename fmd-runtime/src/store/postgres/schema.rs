@@ -21,7 +21,7 @@ use crate::store::sql;
 use postgres::Client;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// The advisory lock migrations hold (per database): "fmd" and a version-free suffix.
 pub const MIGRATION_LOCK: i64 = 0x666d_645f_6d69_6772;
@@ -365,6 +365,14 @@ pub fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
     if current < 8 {
         // Version 8: alerts decided in the database, shared by every instance.
         tx.batch_execute(super::issues::V8)?;
+    }
+    if current < 9 {
+        // Version 9: request texts in dictionaries (`dictionaries.rs`).
+        tx.batch_execute(super::dictionaries::V9)?;
+        tx.batch_execute(&format!(
+            "CREATE OR REPLACE VIEW request_text AS {}",
+            sql::REQUEST_TEXT
+        ))?;
     }
     if current < SCHEMA_VERSION {
         tx.execute(sql::SET_SCHEMA_VERSION, &[&SCHEMA_VERSION.to_string()])?;
