@@ -242,9 +242,12 @@ impl PerfStore for SqliteReader {
         let total: i64 = self
             .conn
             .prepare_cached(
-                "SELECT count(*) FROM request_text
+                // On `request` itself: through the view every counted row would be
+                // read with its texts (120 ms instead of 10 at 60 000 failed rows).
+                "SELECT count(*) FROM request
                  WHERE endpoint_id = ?1 AND (status >= 400 OR cancelled = 1)
-                   AND (?2 IS NULL OR instance = ?2)",
+                   AND (?2 IS NULL
+                        OR instance_id = (SELECT id FROM request_instance WHERE instance = ?2))",
             )?
             .query_row(params![endpoint_id, instance], |r| r.get(0))?;
         Ok(Page {
