@@ -314,10 +314,34 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
     let mut remaining_occurrences = shape.occurrences;
     let groups_per_endpoint = shape.groups.div_ceil(shape.endpoints);
     {
+        // The request texts' dictionaries (schema version 10): route keys `2 e + 1` (GET)
+        // and `2 e + 2` (POST), versions 1 and 2, address and user `i + 1`, instance 1.
+        let mut route =
+            tx.prepare("INSERT INTO request_route(id, route, method) VALUES (?1, ?2, ?3)")?;
+        for (e, r) in routes.iter().enumerate() {
+            route.execute(params![2 * e as i64 + 1, r, "GET"])?;
+            route.execute(params![2 * e as i64 + 2, r, "POST"])?;
+        }
+        tx.execute_batch(
+            "INSERT INTO request_version(id, version) VALUES (1, '1.0.0'), (2, '1.1.0');
+             INSERT INTO request_instance(id, instance) VALUES (1, 'bench-host:1');",
+        )?;
+        for (i, ip) in ips.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO request_address(id, ip) VALUES (?1, ?2)",
+                params![i as i64 + 1, ip],
+            )?;
+        }
+        for (i, user) in users.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO request_user(id, group_by) VALUES (?1, ?2)",
+                params![i as i64 + 1, user],
+            )?;
+        }
         let mut request = tx.prepare(
-            "INSERT INTO request(id, endpoint_id, route, method, time, duration_us, status,
-                 cancelled, version, ip, group_by, instance)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'bench-host:1')",
+            "INSERT INTO request(id, endpoint_id, route_id, time, duration_us, status,
+                 cancelled, version_id, ip_id, user_id, instance_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
         )?;
         let mut occurrence = tx.prepare(
             "INSERT INTO exception_occurrence(group_id, request_id, type_id, message_id,
@@ -348,22 +372,20 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
             } else {
                 "1.1.0"
             };
-            let group_by = rng
-                .bool()
-                .then(|| users[rng.usize(0..users.len())].as_str());
+            let user_id = rng.bool().then(|| rng.usize(0..users.len()) as i64 + 1);
             let id = i as i64 + 1;
+            let route_id = 2 * e as i64 + if rng.u32(0..5) == 0 { 2 } else { 1 };
             request.execute(params![
                 id,
                 e as i64 + 1,
-                routes[e],
-                if rng.u32(0..5) == 0 { "POST" } else { "GET" },
+                route_id,
                 time,
                 duration,
                 status,
                 cancelled,
-                version,
-                ips[rng.usize(0..ips.len())],
-                group_by
+                if version == "1.0.0" { 1 } else { 2 },
+                rng.usize(0..ips.len()) as i64 + 1,
+                user_id
             ])?;
             let h = hourly.entry((e, time / HOUR_MS, version)).or_default();
             h.hits += 1;

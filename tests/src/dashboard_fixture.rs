@@ -171,14 +171,23 @@ impl Fixture {
         status: u16,
         group_by: &str,
     ) -> i64 {
-        let id = self
-            .db
-            .query_i64(
-                "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
-                 VALUES (?1, ?2, 'GET', ?3, ?4, ?5, '1.0.0', '127.0.0.1', ?6, 'test') RETURNING id",
-                vals![endpoint, route, time, duration_us, status, group_by],
-            )
-            .expect("request");
+        let texts = crate::request_rows::Texts {
+            route,
+            method: "GET",
+            version: "1.0.0",
+            ip: Some("127.0.0.1"),
+            user: Some(group_by),
+            instance: "test",
+        };
+        let id = crate::request_rows::insert(
+            &self.db,
+            endpoint,
+            &texts,
+            time,
+            duration_us,
+            Some(i64::from(status)),
+            false,
+        );
         let rolled = RolledRequest {
             endpoint_id: endpoint,
             time_ms: time,

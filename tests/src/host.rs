@@ -307,8 +307,10 @@ pub async fn load(addr: SocketAddr, clients: usize, count: u64, duration: Durati
 pub fn stored_requests(database: &Path) -> u64 {
     let conn = rusqlite::Connection::open(database).expect("open database");
     conn.busy_timeout(Duration::from_secs(10)).expect("timeout");
-    conn.query_row("SELECT count(*) FROM request", [], |r| r.get::<_, i64>(0))
-        .expect("count requests") as u64
+    conn.query_row("SELECT count(*) FROM request_text", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .expect("count requests") as u64
 }
 
 /// `PRAGMA integrity_check` of `database`.

@@ -9,6 +9,7 @@ use fmd_runtime::store::RolledRequest;
 
 use crate::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
 use crate::engines::Engine;
+use crate::request_rows::{self, Texts};
 use crate::vals;
 
 /// Milliseconds in an hour.
@@ -131,16 +132,23 @@ impl Perf for Fixture {
     fn record(&self, endpoint: i64, r: &Req) -> i64 {
         let status = r.status.map(i64::from);
         let cancelled = r.status.is_none();
-        let id = self
-            .db
-            .query_i64(
-                "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, cancelled,
-                                      version, ip, group_by, instance)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'test') RETURNING id",
-                vals![endpoint, &r.route, &r.method, r.time, r.duration_us, status, cancelled,
-                      &r.version, &r.ip, &r.user],
-            )
-            .expect("request");
+        let texts = Texts {
+            route: &r.route,
+            method: &r.method,
+            version: &r.version,
+            ip: r.ip.as_deref(),
+            user: r.user.as_deref(),
+            instance: "test",
+        };
+        let id = request_rows::insert(
+            &self.db,
+            endpoint,
+            &texts,
+            r.time,
+            r.duration_us,
+            status,
+            cancelled,
+        );
         self.db.exec(
             "INSERT INTO app_version (version, git_commit, first_seen, last_seen)
              VALUES (?1, ?2, ?3, ?3)
@@ -169,7 +177,10 @@ impl Perf for Fixture {
     fn outlier(&self, endpoint: i64, request: i64, o: &OutlierSpec) {
         let time = self
             .db
-            .query_i64("SELECT time FROM request WHERE id = ?1", vals![request])
+            .query_i64(
+                "SELECT time FROM request_text WHERE id = ?1",
+                vals![request],
+            )
             .expect("the outlier's request");
         let stack =
             (!o.stack.is_empty()).then(|| self.snapshot(&format!("outlier{request}"), &o.stack));

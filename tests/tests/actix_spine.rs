@@ -109,7 +109,7 @@ fn requests(
     route: &str,
 ) -> Vec<(String, String, Option<u16>, Option<String>)> {
     conn.prepare(
-        "SELECT e.name, r.method, r.status, r.ip FROM request r
+        "SELECT e.name, r.method, r.status, r.ip FROM request_text r
          JOIN endpoint e ON e.id = r.endpoint_id WHERE r.route = ?1 ORDER BY r.id",
     )
     .unwrap()
@@ -180,7 +180,7 @@ async fn status_codes_of_every_kind_of_outcome_are_recorded() {
     );
     let raw: i64 = conn
         .query_row(
-            "SELECT count(*) FROM request WHERE route LIKE '%definitely%'",
+            "SELECT count(*) FROM request_text WHERE route LIKE '%definitely%'",
             [],
             |r| r.get(0),
         )
@@ -189,7 +189,7 @@ async fn status_codes_of_every_kind_of_outcome_are_recorded() {
     // The dashboard's own requests are not recorded.
     let own: i64 = conn
         .query_row(
-            "SELECT count(*) FROM request WHERE route LIKE '/dashboard%'",
+            "SELECT count(*) FROM request_text WHERE route LIKE '/dashboard%'",
             [],
             |r| r.get(0),
         )
@@ -212,7 +212,7 @@ async fn an_error_three_functions_deep_is_stored_with_each_hop_and_its_source() 
         .query_row(
             "SELECT e.name FROM exception_occurrence o
              JOIN exception_message m ON m.id = o.message_id
-             JOIN request r ON r.id = o.request_id
+             JOIN request_text r ON r.id = o.request_id
              JOIN endpoint e ON e.id = r.endpoint_id
              WHERE m.message = 'storage is broken' AND o.kind = 1",
             [],
@@ -234,7 +234,7 @@ async fn a_panic_is_a_500_with_its_location_and_logical_stack() {
         .query_row(
             "SELECT o.kind, r.status FROM exception_occurrence o
              JOIN exception_message m ON m.id = o.message_id
-             JOIN request r ON r.id = o.request_id
+             JOIN request_text r ON r.id = o.request_id
              WHERE m.message = 'exploded at 3' ORDER BY o.id DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -257,7 +257,7 @@ async fn a_captured_error_and_a_later_error_keep_separate_traces_on_one_request(
 }
 
 fn request_ids(conn: &rusqlite::Connection, route: &str) -> Vec<i64> {
-    conn.prepare("SELECT id FROM request WHERE route = ?1 ORDER BY id")
+    conn.prepare("SELECT id FROM request_text WHERE route = ?1 ORDER BY id")
         .unwrap()
         .query_map([route], |r| r.get(0))
         .unwrap()
@@ -372,7 +372,7 @@ fn a_dropped_request_is_recorded_as_cancelled() {
     let conn = spine::db(spine::start());
     let (status, cancelled): (Option<u16>, bool) = conn
         .query_row(
-            "SELECT status, cancelled FROM request WHERE route = '/slow-cancelled'",
+            "SELECT status, cancelled FROM request_text WHERE route = '/slow-cancelled'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -400,7 +400,7 @@ async fn a_rejection_counts_for_the_handler_with_its_text_and_the_group_by_hook_
     let conn = spine::db(spine::start());
     let rows: Vec<(String, Option<u16>, Option<String>)> = conn
         .prepare(
-            "SELECT e.name, r.status, r.group_by FROM request r
+            "SELECT e.name, r.status, r.group_by FROM request_text r
              JOIN endpoint e ON e.id = r.endpoint_id WHERE r.route = '/search' ORDER BY r.id",
         )
         .unwrap()
@@ -427,7 +427,7 @@ async fn a_rejection_counts_for_the_handler_with_its_text_and_the_group_by_hook_
         .query_row(
             "SELECT o.kind, m.message FROM exception_occurrence o
              JOIN exception_message m ON m.id = o.message_id
-             JOIN request r ON r.id = o.request_id
+             JOIN request_text r ON r.id = o.request_id
              WHERE r.route = '/search' AND r.status = 400",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -447,7 +447,7 @@ async fn a_streamed_answer_lasts_until_its_last_byte_and_its_code_runs_in_the_re
     let conn = spine::db(spine::start());
     let (request, duration, status): (i64, i64, Option<u16>) = conn
         .query_row(
-            "SELECT r.id, r.duration_us, r.status FROM request r
+            "SELECT r.id, r.duration_us, r.status FROM request_text r
              JOIN endpoint e ON e.id = r.endpoint_id WHERE e.name = 'actix_spine::chunked'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),

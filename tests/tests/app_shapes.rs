@@ -32,7 +32,7 @@ async fn profiled() -> &'static str {
 fn hits(db: &std::path::Path, endpoint: &str) -> i64 {
     spine::db(db)
         .query_row(
-            "SELECT count(*) FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+            "SELECT count(*) FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id
              WHERE e.name = ?1",
             [endpoint],
             |r| r.get(0),

@@ -96,7 +96,7 @@ async fn attributes_inside_async_trait_impls_see_the_body_run() {
     let conn = spine::db(db);
     let endpoints: Vec<String> = conn
         .prepare(
-            "SELECT e.name FROM request r JOIN endpoint e ON e.id = r.endpoint_id ORDER BY r.id",
+            "SELECT e.name FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id ORDER BY r.id",
         )
         .expect("prepare")
         .query_map([], |r| r.get(0))

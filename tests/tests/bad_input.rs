@@ -167,7 +167,7 @@ async fn panics_in_application_code_fmd_runs_never_reach_the_request() {
     println!("FIGURES caught panics: {caught}");
     assert!(caught >= 3, "each panic counted ({caught})");
     let statuses: Vec<i64> = spine::db(spine::start())
-        .prepare("SELECT status FROM request WHERE route = '/touchy/{kind}' ORDER BY id")
+        .prepare("SELECT status FROM request_text WHERE route = '/touchy/{kind}' ORDER BY id")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -209,7 +209,7 @@ async fn odd_paths_are_answered_and_only_route_templates_are_stored() {
     // The server still answers.
     assert_eq!(spine::get(addr, "/fail/after").await.status, 422);
     spine::flush();
-    let longest: i64 = one("SELECT max(length(route)) FROM request", []);
+    let longest: i64 = one("SELECT max(length(route)) FROM request_text", []);
     assert!(
         longest < 100,
         "routes are templates, never raw paths ({longest})"

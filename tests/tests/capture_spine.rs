@@ -100,7 +100,7 @@ fn router() -> Router {
 fn statuses(conn: &rusqlite::Connection, route: &str) -> Vec<(String, Option<u16>)> {
     let mut stmt = conn
         .prepare(
-            "SELECT e.name, r.status FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+            "SELECT e.name, r.status FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id
              WHERE r.route = ?1 ORDER BY r.id",
         )
         .unwrap();
@@ -138,7 +138,7 @@ async fn status_codes_of_every_kind_of_outcome_are_recorded() {
     assert!(statuses(&conn, "(unmatched)").contains(&("(unmatched)".into(), Some(404))));
     let raw: i64 = conn
         .query_row(
-            "SELECT count(*) FROM request WHERE route LIKE '%definitely%'",
+            "SELECT count(*) FROM request_text WHERE route LIKE '%definitely%'",
             [],
             |r| r.get(0),
         )
@@ -268,7 +268,7 @@ async fn a_cancelled_request_is_recorded_as_cancelled() {
     let conn = spine::db(spine::start());
     let (status, cancelled): (Option<u16>, bool) = conn
         .query_row(
-            "SELECT status, cancelled FROM request WHERE route = '/slow-cancelled'",
+            "SELECT status, cancelled FROM request_text WHERE route = '/slow-cancelled'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -289,7 +289,7 @@ async fn shutdown_stores_every_event_of_a_run() {
     let conn = spine::db(spine::start());
     let stored: i64 = conn
         .query_row(
-            "SELECT count(*) FROM request WHERE route = '/found/{n}' AND status = 200",
+            "SELECT count(*) FROM request_text WHERE route = '/found/{n}' AND status = 200",
             [],
             |r| r.get(0),
         )

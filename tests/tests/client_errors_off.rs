@@ -50,9 +50,11 @@ async fn client_errors_off_stores_only_server_errors() {
         .expect("rows");
     assert_eq!(kinds, [("client_errors_off::broken".to_owned(), 1)]);
     let requests: i64 = conn
-        .query_row("SELECT count(*) FROM request WHERE status = 404", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(*) FROM request_text WHERE status = 404",
+            [],
+            |r| r.get(0),
+        )
         .expect("count");
     assert_eq!(
         requests, 2,

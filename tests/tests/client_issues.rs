@@ -88,10 +88,8 @@ fn client_error_issues_stay_apart_until_a_server_error_joins_them(engine: Engine
     // Back to schema 8: the column gone; the upgrade marks the stored issues again.
     let raw = Db::open(&db);
     raw.exec("ALTER TABLE issue DROP COLUMN client", &[]);
-    raw.exec(
-        "UPDATE fmd_meta SET value = '8' WHERE key = 'schema_version'",
-        &[],
-    );
+    // The requests too: schema 8 stored their texts in their rows.
+    fmd_tests::request_rows::back_to_version_8(&raw);
     drop(raw);
     drop(fmd_runtime::store::open_store(&db).expect("open and upgrade"));
     assert_eq!(listed(&db, IssueKind::Server), server);
@@ -105,7 +103,7 @@ fn client_error_issues_stay_apart_until_a_server_error_joins_them(engine: Engine
             "SELECT CAST(value AS BIGINT) FROM fmd_meta WHERE key = 'schema_version'",
             &[]
         ),
-        Some(9)
+        Some(fmd_runtime::store::sqlite::schema::SCHEMA_VERSION)
     );
     assert_eq!(raw.count("issue"), 3, "the stored issues kept");
 }

@@ -46,7 +46,7 @@ fn nearest_station(city: &str) -> Result<String, UnknownCity> {
 
 fn requests(db: &std::path::Path) -> i64 {
     spine::db(db)
-        .query_row("SELECT count(*) FROM request", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM request_text", [], |r| r.get(0))
         .expect("count requests")
 }
 

@@ -459,13 +459,13 @@ fn utilization_reads_the_rollup_and_samples_read_bounded_index_ranges() {
     let all: Vec<String> = samples.iter().flat_map(|(_, p)| p.clone()).collect();
     assert!(
         all.iter()
-            .any(|d| d.contains("USING INDEX request_endpoint_time_sample")),
+            .any(|d| d.contains("USING INDEX request_endpoint_sample")),
         "{all:?}"
     );
     // Latency samples come from the index alone, without a table lookup per row.
     assert!(
         all.iter()
-            .any(|d| d.contains("USING COVERING INDEX request_endpoint_time_sample")),
+            .any(|d| d.contains("USING COVERING INDEX request_endpoint_sample")),
         "{all:?}"
     );
     assert!(

@@ -187,11 +187,18 @@ fn overview_at_a_million_requests() {
         .map(|i| fx.endpoint(&format!("app::e{i}")))
         .collect();
     let tx = fx.conn().unchecked_transaction().unwrap();
+    tx.execute_batch(
+        "INSERT INTO request_route (id, route, method) VALUES (1, '/r', 'GET');
+         INSERT INTO request_version (id, version) VALUES (1, '1');
+         INSERT INTO request_instance (id, instance) VALUES (1, 'i');",
+    )
+    .unwrap();
     {
         let mut stmt = tx
             .prepare(
-                "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, instance)
-                 VALUES (?1, '/r', 'GET', ?2, ?3, ?4, '1', 'i')",
+                "INSERT INTO request (endpoint_id, route_id, time, duration_us, status, version_id,
+                     instance_id)
+                 VALUES (?1, 1, ?2, ?3, ?4, 1, 1)",
             )
             .unwrap();
         for i in 0..1_000_000i64 {

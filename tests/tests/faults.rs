@@ -316,7 +316,7 @@ async fn kill_9_loses_at_most_the_last_moments() {
     assert_eq!(host::integrity(&db), "ok", "the file survives kill -9");
     let last_stored: i64 = rusqlite::Connection::open(&db)
         .unwrap()
-        .query_row("SELECT max(time) FROM request", [], |r| r.get(0))
+        .query_row("SELECT max(time) FROM request_text", [], |r| r.get(0))
         .unwrap();
     println!(
         "FIGURES kill -9: answered before the kill={answered} stored={stored} lost={} | newest stored request started {} ms before the kill | {}",
@@ -373,9 +373,11 @@ async fn four_processes_started_at_once_share_one_file() {
     let stored = host::stored_requests(&db);
     let instances: i64 = rusqlite::Connection::open(&db)
         .unwrap()
-        .query_row("SELECT count(DISTINCT instance) FROM request", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(DISTINCT instance) FROM request_text",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     let admins: i64 = rusqlite::Connection::open(&db)
         .unwrap()

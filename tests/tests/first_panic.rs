@@ -86,7 +86,7 @@ async fn the_first_panic_holds_back_no_event() {
     assert_eq!(
         count(
             &conn,
-            "SELECT count(*) FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+            "SELECT count(*) FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id
              WHERE e.name = 'first_panic::fine'"
         ),
         3

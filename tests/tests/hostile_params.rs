@@ -29,7 +29,7 @@ async fn huge_page_numbers_are_a_bad_request() {
         .expect("/dashboard-x was recorded: it is not the dashboard");
     let by_the_layer: i64 = spine::db(db)
         .query_row(
-            "SELECT count(*) FROM request WHERE route = '/dashboard-x' AND method = 'GET'",
+            "SELECT count(*) FROM request_text WHERE route = '/dashboard-x' AND method = 'GET'",
             [],
             |r| r.get(0),
         )

@@ -82,7 +82,7 @@ async fn requests_on_ignored_routes_are_not_recorded_at_all() {
             .expect("rows")
     };
     assert_eq!(
-        strings("SELECT route || ' ' || status FROM request"),
+        strings("SELECT route || ' ' || status FROM request_text"),
         ["/work 200", "/work 200"],
         "only the route not left out has a request row"
     );

@@ -151,6 +151,8 @@ fn a_version_3_file_upgrades_with_its_rollups_rebuilt_from_the_request_rows() {
     // instances, no duration histogram, no instance list, the request index of version 1.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(fmd_tests::request_rows::SQLITE_BACK_TO_V8)
+            .unwrap();
         conn.execute_batch(
             "DROP TABLE duration_daily;
              DROP TABLE instance;
@@ -189,13 +191,13 @@ fn a_version_3_file_upgrades_with_its_rollups_rebuilt_from_the_request_rows() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert!(
-        indexes.iter().any(|i| i == "request_endpoint_time_sample")
+        indexes.iter().any(|i| i == "request_endpoint_sample")
             && !indexes.iter().any(|i| i == "request_endpoint_time"),
-        "version 5 replaces the request index: {indexes:?}"
+        "versions 5 and 9 replace the request index: {indexes:?}"
     );
     let requests: i64 = st
         .connection()
-        .query_row("SELECT count(*) FROM request", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM request_text", [], |r| r.get(0))
         .unwrap();
     assert_eq!(requests, 6, "the upgrade keeps every request");
     let one = &st.overview(now, Some("web-1")).unwrap()[0];

@@ -306,6 +306,7 @@ fn a_schema_6_database_upgrades_searchable(engine: Engine) {
     let (db, _dir) = fresh_database(engine);
     seed(&db);
     let raw = Db::open(&db);
+    fmd_tests::request_rows::back_to_version_8(&raw);
     let statements: &[&str] = match db {
         Database::Sqlite(_) => &[
             "DROP TRIGGER issue_fts_insert",
@@ -347,7 +348,7 @@ fn a_schema_6_database_upgrades_searchable(engine: Engine) {
             "SELECT CAST(value AS BIGINT) FROM fmd_meta WHERE key = 'schema_version'",
             &[]
         ),
-        Some(9)
+        Some(fmd_runtime::store::sqlite::schema::SCHEMA_VERSION)
     );
 }
 

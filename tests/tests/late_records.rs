@@ -100,7 +100,7 @@ fn late_records_are_linked_to_their_stored_request(engine: Engine) {
     );
     assert_eq!(on_endpoint, Some(3), "all on the request's endpoint");
     let route = db.query_i64(
-        "SELECT count(*) FROM request WHERE id = ?1 AND route = '/checkout'",
+        "SELECT count(*) FROM request_text WHERE id = ?1 AND route = '/checkout'",
         &[V::Int(row)],
     );
     assert_eq!(route, Some(1));

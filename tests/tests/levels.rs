@@ -26,7 +26,7 @@ async fn report(Path(ms): Path<u64>) -> String {
 
 fn request_ids(conn: &rusqlite::Connection, route: &str) -> Vec<i64> {
     let mut stmt = conn
-        .prepare("SELECT id FROM request WHERE route = ?1 ORDER BY id")
+        .prepare("SELECT id FROM request_text WHERE route = ?1 ORDER BY id")
         .unwrap();
     stmt.query_map([route], |r| r.get(0))
         .unwrap()
@@ -82,7 +82,7 @@ async fn outliers_wait_for_history_and_keep_the_stack_where_the_request_was_slow
         .query_row(
             "SELECT o.url, o.typical_us, o.threshold_us, o.memory_bytes, o.stack_id,
                     r.duration_us
-             FROM outlier o JOIN request r ON r.id = o.request_id WHERE o.request_id = ?1",
+             FROM outlier o JOIN request_text r ON r.id = o.request_id WHERE o.request_id = ?1",
             [slow],
             |r| {
                 Ok((
@@ -100,7 +100,7 @@ async fn outliers_wait_for_history_and_keep_the_stack_where_the_request_was_slow
     let slowest_early: i64 = conn
         .query_row(
             &format!(
-                "SELECT min(duration_us) FROM request WHERE id IN ({}, {}, {}, {})",
+                "SELECT min(duration_us) FROM request_text WHERE id IN ({}, {}, {}, {})",
                 ids[0], ids[1], ids[2], ids[7]
             ),
             [],
@@ -321,7 +321,7 @@ async fn panicking_callbacks_never_reach_the_request_and_are_counted() {
         .prepare(
             "SELECT status, group_by,
                     (SELECT count(*) FROM exception_occurrence o WHERE o.request_id = r.id)
-             FROM request r WHERE route = '/who' ORDER BY id",
+             FROM request_text r WHERE route = '/who' ORDER BY id",
         )
         .unwrap();
     let rows: Vec<(u16, Option<String>, i64)> = stmt
@@ -420,7 +420,7 @@ async fn the_version_and_git_commit_are_stored() {
     assert!(first <= last);
     let version: String = conn
         .query_row(
-            "SELECT version FROM request WHERE route = '/who-version'",
+            "SELECT version FROM request_text WHERE route = '/who-version'",
             [],
             |r| r.get(0),
         )
@@ -484,7 +484,7 @@ async fn the_hourly_rollup_matches_the_request_rows() {
                 sum(CASE WHEN status BETWEEN 400 AND 499 THEN 1 ELSE 0 END),
                 sum(CASE WHEN status BETWEEN 500 AND 599 THEN 1 ELSE 0 END),
                 sum(cancelled)
-         FROM request GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+         FROM request_text GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
     );
     let rollup = rows(
         &tx,

@@ -50,7 +50,7 @@ fn stored(endpoint: &str) -> Vec<Stored> {
     let conn = rusqlite::Connection::open(path).expect("open the monitor's database");
     let mut requests = conn
         .prepare(
-            "SELECT r.id, r.status FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+            "SELECT r.id, r.status FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id
              WHERE e.name = ?1 ORDER BY r.id",
         )
         .unwrap();

@@ -40,7 +40,7 @@ async fn a_handler_outside_the_layer_has_an_unknown_status() {
     let conn = spine::db(db);
     let rows: Vec<(String, String, Option<i64>, i64)> = conn
         .prepare(
-            "SELECT e.name, r.method, r.status, r.cancelled FROM request r
+            "SELECT e.name, r.method, r.status, r.cancelled FROM request_text r
              JOIN endpoint e ON e.id = r.endpoint_id ORDER BY e.name",
         )
         .expect("prepare")

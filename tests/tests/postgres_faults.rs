@@ -134,6 +134,7 @@ fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows(
     drop(store);
     // Back to what a schema-3 fmd left: no instances in the rollup, no histogram.
     let db = Db::open(&database);
+    fmd_tests::request_rows::back_to_version_8(&db);
     db.batch(
         "DROP TABLE duration_daily;
          DROP TABLE instance;
@@ -154,12 +155,13 @@ fn a_version_3_database_upgrades_with_its_rollups_rebuilt_from_the_request_rows(
     assert_eq!(
         db.query_i64(
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'request'
-               AND indexname IN ('request_endpoint_time_sample', 'request_endpoint_time')
-               AND indexdef LIKE '%INCLUDE (duration_us, version)%'",
+               AND indexname IN ('request_endpoint_sample', 'request_endpoint_time_sample',
+                                 'request_endpoint_time')
+               AND indexdef LIKE '%INCLUDE (duration_us, version_id)%'",
             &[]
         ),
         Some(1),
-        "version 5 replaces the request index"
+        "versions 5 and 9 replace the request index"
     );
     let one = &reader.overview(now, Some("faults")).expect("overview")[0];
     assert_eq!(

@@ -55,7 +55,7 @@ async fn three_processes_write_into_one_postgres_at_once() {
     }
     for h in hosts {
         let end = h.shutdown();
-        assert_eq!(end["flushed"], true);
+        assert_eq!(end["flushed"], true, "{end}");
         let s = &end["stats"];
         assert_eq!(n(s, "events_dropped"), 0);
         assert!(s["last_storage_error"].is_null(), "no storage error: {s}");
@@ -67,14 +67,14 @@ async fn three_processes_write_into_one_postgres_at_once() {
     for name in names {
         let own = db
             .query_i64(
-                "SELECT count(*) FROM request WHERE instance = ?1",
+                "SELECT count(*) FROM request_text WHERE instance = ?1",
                 vals![name],
             )
             .unwrap_or(0);
         assert!(own > 0, "{name} stored its requests under its own name");
     }
     assert_eq!(
-        db.query_i64("SELECT count(DISTINCT instance) FROM request", &[]),
+        db.query_i64("SELECT count(DISTINCT instance) FROM request_text", &[]),
         Some(3)
     );
     assert_eq!(

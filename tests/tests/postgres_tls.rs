@@ -233,7 +233,7 @@ async fn the_monitored_app_stores_its_requests_over_verify_full() {
         assert!(encrypted(&mut reader));
         reader
             .client()
-            .query_one("SELECT count(*) FROM request", &[])
+            .query_one("SELECT count(*) FROM request_text", &[])
             .expect("count")
             .get(0)
     })

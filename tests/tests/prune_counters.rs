@@ -7,6 +7,7 @@ use fmd_runtime::store::prune::STEP_REQUESTS;
 use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
 use fmd_tests::engines::{Engine, off_runtime};
+use fmd_tests::request_rows::{self, Texts};
 use fmd_tests::vals;
 
 const OLD: i64 = 25_000;
@@ -17,11 +18,22 @@ const CUTOFF: i64 = T0 + 1_000_000;
 
 /// `n` requests of `endpoint` at `start`, `start + 1`, … ms (one statement, both engines).
 fn requests(fx: &Fixture, endpoint: i64, start: i64, n: i64) {
+    let texts = Texts {
+        route: "/bulk",
+        method: "GET",
+        version: "1.0.0",
+        ip: Some("127.0.0.1"),
+        user: Some(""),
+        instance: "test",
+    };
+    let ids = request_rows::ids(&fx.db, &texts);
     fx.db.exec(
-        "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
+        "INSERT INTO request (endpoint_id, route_id, time, duration_us, status, version_id, ip_id,
+                              user_id, instance_id)
          WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i + 1 < CAST(?3 AS BIGINT))
-         SELECT ?1, '/bulk', 'GET', CAST(?2 AS BIGINT) + i, 1000, 500, '1.0.0', '127.0.0.1', '', 'test' FROM k",
-        vals![endpoint, start, n],
+         SELECT ?1, CAST(?4 AS BIGINT), CAST(?2 AS BIGINT) + i, 1000, 500, CAST(?5 AS BIGINT),
+                CAST(?6 AS BIGINT), CAST(?7 AS BIGINT), CAST(?8 AS BIGINT) FROM k",
+        vals![endpoint, start, n, ids.route, ids.version, ids.ip, ids.user, ids.instance],
     );
 }
 
@@ -31,7 +43,7 @@ fn occurrences(fx: &Fixture, group: i64, modulus: i64, rest: i64, shift: i64) {
     fx.db.exec(
         "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time, source_chain)
          SELECT g.id, r.id, g.type_id, g.message_id, g.snapshot_id, 1, r.time + ?4, '[]'
-         FROM request r, exception_group g
+         FROM request_text r, exception_group g
          WHERE g.id = ?1 AND r.route = '/bulk' AND r.id % ?2 = ?3",
         vals![group, modulus, rest, shift],
     );

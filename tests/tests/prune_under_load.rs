@@ -31,7 +31,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 fn pings(path: &std::path::Path) -> i64 {
     spine::db(path)
         .query_row(
-            "SELECT count(*) FROM request WHERE route = '/ping'",
+            "SELECT count(*) FROM request_text WHERE route = '/ping'",
             [],
             |r| r.get(0),
         )
@@ -51,11 +51,25 @@ fn generate(path: &std::path::Path, n: i64, now: i64) -> Duration {
         [],
     )
     .expect("endpoint");
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO request_route (route, method) VALUES ('/bulk', 'GET');
+         INSERT OR IGNORE INTO request_version (version) VALUES ('1.0.0');
+         INSERT OR IGNORE INTO request_address (ip) VALUES ('127.0.0.1');
+         INSERT OR IGNORE INTO request_user (group_by) VALUES ('');
+         INSERT OR IGNORE INTO request_instance (instance) VALUES ('test');",
+    )
+    .expect("dictionaries");
     conn.execute(
-        "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
+        "INSERT INTO request (endpoint_id, route_id, time, duration_us, status, version_id, ip_id,
+                              user_id, instance_id)
          WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ?1)
-         SELECT (SELECT id FROM endpoint WHERE name = '/bulk'), '/bulk', 'GET', ?2 + i, 1000,
-                200, '1.0.0', '127.0.0.1', '', 'test'
+         SELECT (SELECT id FROM endpoint WHERE name = '/bulk'),
+                (SELECT id FROM request_route WHERE route = '/bulk' AND method = 'GET'),
+                ?2 + i, 1000, 200,
+                (SELECT id FROM request_version WHERE version = '1.0.0'),
+                (SELECT id FROM request_address WHERE ip = '127.0.0.1'),
+                (SELECT id FROM request_user WHERE group_by = ''),
+                (SELECT id FROM request_instance WHERE instance = 'test')
          FROM k",
         rusqlite::params![n, now - 30 * DAY_MS],
     )

@@ -49,7 +49,7 @@ async fn a_full_queue_drops_and_counts_while_the_app_keeps_answering() {
     assert!(!after.storage_failing, "the writer recovered by itself");
     let stored: i64 = spine::db(path)
         .query_row(
-            "SELECT count(*) FROM request WHERE route = '/ping'",
+            "SELECT count(*) FROM request_text WHERE route = '/ping'",
             [],
             |r| r.get(0),
         )

@@ -419,6 +419,27 @@ async fn the_retention_page_in_a_browser() {
     b.close().await;
 }
 
+/// Stores `n` requests of `/bulk` on `endpoint`, one a millisecond from `start`, all
+/// answered `status`, in one statement.
+fn bulk(fx: &Fixture, endpoint: i64, start: i64, n: i64, status: i64) {
+    use fmd_tests::request_rows::{Texts, ids};
+    let texts = Texts {
+        route: "/bulk",
+        method: "GET",
+        version: "1.0.0",
+        ip: Some("127.0.0.1"),
+        user: Some(""),
+        instance: "test",
+    };
+    let ids = ids(&fx.db, &texts);
+    fx.db.exec(
+        "INSERT INTO request (endpoint_id, route_id, time, duration_us, status, version_id, ip_id, user_id, instance_id)
+         WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i + 1 < CAST(?3 AS BIGINT))
+         SELECT ?1, ?5, CAST(?2 AS BIGINT) + i, 1000, ?4, ?6, ?7, ?8, ?9 FROM k",
+        fmd_tests::vals![endpoint, start, n, status, ids.route, ids.version, ids.ip, ids.user, ids.instance],
+    );
+}
+
 /// Raw retention prunes in the same short steps as the full one (one transaction each, so
 /// the writer's batches interleave): 25 000 old rows take several steps, the new ones stay.
 fn raw_pruning_goes_in_steps(engine: Engine) {
@@ -427,12 +448,7 @@ fn raw_pruning_goes_in_steps(engine: Engine) {
     let endpoint = fx.endpoint("/bulk");
     let now = now_ms();
     for (start, n) in [(now - 60 * DAY_MS, MANY), (now - DAY_MS, 500)] {
-        fx.db.exec(
-            "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
-             WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i + 1 < CAST(?3 AS BIGINT))
-             SELECT ?1, '/bulk', 'GET', CAST(?2 AS BIGINT) + i, 1000, 200, '1.0.0', '127.0.0.1', '', 'test' FROM k",
-            fmd_tests::vals![endpoint, start, n],
-        );
+        bulk(&fx, endpoint, start, n, 200);
     }
     let mut reader = fx.reader();
     let mut steps = Vec::new();
@@ -481,17 +497,12 @@ fn full_pruning_after_raw_pruning_goes_in_steps(engine: Engine) {
             kind: 1,
         },
     );
-    fx.db.exec(
-        "INSERT INTO request (endpoint_id, route, method, time, duration_us, status, version, ip, group_by, instance)
-         WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i + 1 < CAST(?3 AS BIGINT))
-         SELECT ?1, '/bulk', 'GET', CAST(?2 AS BIGINT) + i, 1000, 500, '1.0.0', '127.0.0.1', '', 'test' FROM k",
-        fmd_tests::vals![endpoint, old + 1, MANY],
-    );
+    bulk(&fx, endpoint, old + 1, MANY, 500);
     fx.db.exec(
         "INSERT INTO exception_occurrence (group_id, request_id, type_id, message_id, snapshot_id, kind, time, source_chain)
          SELECT g.id, r.id, g.type_id, g.message_id, g.snapshot_id, 1, r.time, '[]'
-         FROM request r, exception_group g WHERE g.id = ?1 AND r.route = '/bulk'",
-        fmd_tests::vals![group],
+         FROM request r, exception_group g WHERE g.id = ?1 AND r.endpoint_id = ?2",
+        fmd_tests::vals![group, endpoint],
     );
     fx.db.exec(
         "UPDATE exception_group SET count = (SELECT count(*) FROM exception_occurrence o

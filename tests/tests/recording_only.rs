@@ -138,7 +138,7 @@ async fn an_app_built_for_recording_only_stores_its_requests() {
     let rows: Vec<(String, String, i64)> = {
         let db = spine::db(&database);
         let mut q = db
-            .prepare("SELECT method, route, status FROM request ORDER BY id")
+            .prepare("SELECT method, route, status FROM request_text ORDER BY id")
             .expect("query requests");
         q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .expect("read requests")

@@ -121,7 +121,7 @@ async fn rejections_count_for_the_handler_with_their_text() {
     );
     let requests = |endpoint: &str| -> i64 {
         conn.query_row(
-            "SELECT count(*) FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+            "SELECT count(*) FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id
              WHERE e.name = ?1",
             [endpoint],
             |r| r.get(0),

@@ -23,7 +23,7 @@ async fn ping() -> &'static str {
 fn pings(path: &Path) -> i64 {
     spine::db(path)
         .query_row(
-            "SELECT count(*) FROM request WHERE route = '/ping'",
+            "SELECT count(*) FROM request_text WHERE route = '/ping'",
             [],
             |r| r.get(0),
         )

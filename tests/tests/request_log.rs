@@ -3,9 +3,10 @@
 //! for all endpoints or one, for all instances or one.
 
 use fmd_runtime::store::read::RequestWindow;
+use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::Fixture;
 use fmd_tests::engines::Engine;
-use fmd_tests::{both_engines, vals};
+use fmd_tests::request_rows::{self, Texts};
 
 fn window(endpoint_id: Option<i64>, instance: Option<&str>) -> RequestWindow {
     RequestWindow {
@@ -50,14 +51,15 @@ fn pages_cover_the_window_once_even_across_rows_of_one_millisecond(engine: Engin
     let ids: Vec<i64> = rows
         .iter()
         .map(|(time, endpoint, instance)| {
-            fx.db
-                .query_i64(
-                    "INSERT INTO request (endpoint_id, route, method, time, duration_us, status,
-                         version, instance)
-                     VALUES (?1, '/r', 'GET', ?2, 5, 200, '1', ?3) RETURNING id",
-                    vals![*endpoint, *time, *instance],
-                )
-                .expect("request")
+            let texts = Texts {
+                route: "/r",
+                method: "GET",
+                version: "1",
+                ip: None,
+                user: None,
+                instance,
+            };
+            request_rows::insert(&fx.db, *endpoint, &texts, *time, 5, Some(200), false)
         })
         .collect();
     // Rows 1..=7 are inside [10, 40).

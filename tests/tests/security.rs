@@ -179,7 +179,7 @@ async fn secrets_sent_to_monitored_requests_never_reach_the_database_file() {
     spine::flush();
     let stored: i64 = spine::db(db)
         .query_row(
-            "SELECT count(*) FROM request WHERE route = '/sign-in'",
+            "SELECT count(*) FROM request_text WHERE route = '/sign-in'",
             [],
             |r| r.get(0),
         )

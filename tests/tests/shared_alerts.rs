@@ -163,6 +163,7 @@ fn a_schema_7_database_upgrades_to_shared_alerts(engine: Engine) {
         vec![error("shop::Declined", "card declined", &[f], now)],
     );
     let raw = Db::open(&database);
+    fmd_tests::request_rows::back_to_version_8(&raw);
     raw.exec("DROP INDEX issue_alert_held", &[]);
     raw.exec("ALTER TABLE issue DROP COLUMN alerted_at", &[]);
     raw.exec("ALTER TABLE issue DROP COLUMN alert_held", &[]);
@@ -212,7 +213,7 @@ fn a_schema_7_database_upgrades_to_shared_alerts(engine: Engine) {
             "SELECT CAST(value AS BIGINT) FROM fmd_meta WHERE key = 'schema_version'",
             &[]
         ),
-        Some(9)
+        Some(fmd_runtime::store::sqlite::schema::SCHEMA_VERSION)
     );
     assert_eq!(raw.count("issue"), 1, "the stored issue kept");
     assert_eq!(raw.query_i64("SELECT count FROM issue", &[]), Some(5));

@@ -55,7 +55,7 @@ async fn stop_with(signal: &str) {
     assert!(status.success(), "a clean exit after {signal}: {status}");
     let (stored, with_address): (i64, i64) = spine::db(&database)
         .query_row(
-            "SELECT count(*), count(ip) FROM request WHERE route = '/work'",
+            "SELECT count(*), count(ip) FROM request_text WHERE route = '/work'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

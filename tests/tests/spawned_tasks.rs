@@ -95,7 +95,7 @@ fn occurrences(conn: &rusqlite::Connection, message: &str) -> Vec<(String, Optio
          JOIN exception_message m ON m.id = o.message_id
          JOIN exception_group g ON g.id = o.group_id
          JOIN endpoint e ON e.id = g.endpoint_id
-         LEFT JOIN request r ON r.id = o.request_id
+         LEFT JOIN request_text r ON r.id = o.request_id
          WHERE m.message = ?1",
     )
     .expect("prepare")
@@ -166,7 +166,7 @@ async fn what_spawned_tasks_record_counts_for_their_request() {
     assert!(trace.iter().any(|f| f == "awaited_panic"), "{trace:?}");
     let status: i64 = conn
         .query_row(
-            "SELECT status FROM request WHERE route = '/awaited-panic'",
+            "SELECT status FROM request_text WHERE route = '/awaited-panic'",
             [],
             |r| r.get(0),
         )

@@ -41,7 +41,7 @@ async fn chunked() -> Body {
 
 fn durations_us(conn: &rusqlite::Connection, endpoint: &str) -> Vec<i64> {
     conn.prepare(
-        "SELECT r.duration_us FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+        "SELECT r.duration_us FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id
          WHERE e.name = ?1",
     )
     .expect("prepare")
@@ -103,7 +103,7 @@ async fn static_files_count_for_their_route() {
     spine::flush();
     let rows: Vec<(String, String, i64)> = spine::db(db)
         .prepare(
-            "SELECT e.name, r.route, r.status FROM request r
+            "SELECT e.name, r.route, r.status FROM request_text r
              JOIN endpoint e ON e.id = r.endpoint_id WHERE r.route NOT LIKE '/events%'
              AND r.route NOT LIKE '/chunked%' ORDER BY r.id",
         )

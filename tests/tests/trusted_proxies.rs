@@ -33,7 +33,7 @@ async fn assert_forwarded_clients(db: &std::path::Path, addr: std::net::SocketAd
     }
     spine::flush();
     let ips: Vec<Option<String>> = spine::db(db)
-        .prepare("SELECT ip FROM request WHERE route = ?1 ORDER BY id")
+        .prepare("SELECT ip FROM request_text WHERE route = ?1 ORDER BY id")
         .expect("prepare")
         .query_map([path], |r| r.get(0))
         .expect("query")

@@ -34,6 +34,115 @@ pub(crate) struct IdCache {
     pub(crate) group_issues: HashMap<(i64, i64), i64>,
     /// `custom_graph.id` by name.
     pub(crate) graphs: HashMap<String, i64>,
+    /// The ids of the request dictionaries' texts.
+    pub(crate) texts: RequestTexts,
+}
+
+/// A dictionary of one request text (schema version 10): a stored request holds the id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dictionary {
+    /// `request_version`: the application's version.
+    Version,
+    /// `request_address`: the client address.
+    Address,
+    /// `request_user`: the `group_by` value (user or tenant).
+    User,
+    /// `request_instance`: the instance that stored the request.
+    Instance,
+}
+
+impl Dictionary {
+    /// Every dictionary, in order.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) const ALL: [Dictionary; 4] = [
+        Dictionary::Version,
+        Dictionary::Address,
+        Dictionary::User,
+        Dictionary::Instance,
+    ];
+
+    /// Stores `$1` unless it is there; returns its id (the same statement on both engines).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) const fn intern(self) -> &'static str {
+        match self {
+            Dictionary::Version => crate::store::sql::INTERN_VERSION,
+            Dictionary::Address => crate::store::sql::INTERN_ADDRESS,
+            Dictionary::User => crate::store::sql::INTERN_USER,
+            Dictionary::Instance => crate::store::sql::INTERN_INSTANCE,
+        }
+    }
+}
+
+/// The ids of request texts already stored in their dictionaries. Dictionaries are never
+/// pruned, so a cached id stays right; each map is emptied when full (bounded memory).
+#[derive(Default)]
+pub(crate) struct RequestTexts {
+    /// `request_route.id` by route, then method (looked up without allocating).
+    routes: HashMap<String, Vec<(String, i64)>>,
+    /// The other dictionaries' ids by text, in [`Dictionary`] order.
+    texts: [HashMap<String, i64>; 4],
+}
+
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+impl RequestTexts {
+    /// Whether the id of `(route, method)` is cached.
+    pub(crate) fn has_route(&self, route: &str, method: &str) -> bool {
+        self.routes
+            .get(route)
+            .is_some_and(|methods| methods.iter().any(|(m, _)| m == method))
+    }
+
+    /// Whether the id of `text` in `dictionary` is cached.
+    pub(crate) fn has(&self, dictionary: Dictionary, text: &str) -> bool {
+        self.texts[dictionary as usize].contains_key(text)
+    }
+
+    /// The cached ids of `dictionary`, by text.
+    pub(crate) fn map(&mut self, dictionary: Dictionary) -> &mut HashMap<String, i64> {
+        &mut self.texts[dictionary as usize]
+    }
+
+    /// The id of `(route, method)`: cached, else `store` finds or adds it.
+    pub(crate) fn route<E>(
+        &mut self,
+        route: &str,
+        method: &str,
+        store: impl FnOnce() -> Result<i64, E>,
+    ) -> Result<i64, E> {
+        if let Some(methods) = self.routes.get(route)
+            && let Some(&(_, id)) = methods.iter().find(|(m, _)| m == method)
+        {
+            return Ok(id);
+        }
+        let id = store()?;
+        if self.routes.len() >= TEXT_CACHE {
+            self.routes.clear();
+        }
+        self.routes
+            .entry(route.to_owned())
+            .or_default()
+            .push((method.to_owned(), id));
+        Ok(id)
+    }
+
+    /// The id of `text` in `dictionary`: cached, else `store` finds or adds it.
+    pub(crate) fn id<E>(
+        &mut self,
+        dictionary: Dictionary,
+        text: &str,
+        store: impl FnOnce() -> Result<i64, E>,
+    ) -> Result<i64, E> {
+        let map = &mut self.texts[dictionary as usize];
+        if let Some(&id) = map.get(text) {
+            return Ok(id);
+        }
+        let id = store()?;
+        if map.len() >= TEXT_CACHE {
+            map.clear();
+        }
+        map.insert(text.to_owned(), id);
+        Ok(id)
+    }
 }
 
 impl IdCache {

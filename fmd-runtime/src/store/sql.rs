@@ -186,7 +186,8 @@ pub(crate) const PRUNE_PROFILE_NODES: &str =
     "DELETE FROM profile_node WHERE request_id IN (SELECT id FROM request WHERE time < $1)";
 
 /// The requests of the cutoff's day before the cutoff: `[$1, $2)`.
-pub(crate) const PRUNE_PARTIAL_DAY: &str = "SELECT endpoint_id, instance, duration_us FROM request
+pub(crate) const PRUNE_PARTIAL_DAY: &str =
+    "SELECT endpoint_id, instance, duration_us FROM request_text
              WHERE time >= $1 AND time < $2";
 
 /// Histogram rows of days before `$1`, and emptied ones.
@@ -324,14 +325,14 @@ pub(crate) const CUSTOM_GRAPHS: &str =
 pub(crate) const REQUEST_BY_ID: &str =
     "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time, r.duration_us,
             r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
-     FROM request r JOIN endpoint e ON e.id = r.endpoint_id WHERE r.id = $1";
+     FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id WHERE r.id = $1";
 
 /// The requests issue `$1` happened in, in the request log's columns, newest first; `$2`
 /// rows from `$3`.
 pub(crate) const ISSUE_REQUESTS: &str =
     "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time, r.duration_us,
             r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
-     FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+     FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id
      WHERE r.id IN (SELECT o.request_id FROM exception_occurrence o
                     JOIN exception_group g ON g.id = o.group_id WHERE g.issue_id = $1)
      ORDER BY r.time DESC, r.id DESC LIMIT $2 OFFSET $3";
@@ -356,6 +357,39 @@ pub(crate) const REQUEST_OUTLIER: &str =
     "SELECT url, headers, typical_us, threshold_us FROM outlier WHERE request_id = $1";
 
 // --- The writer and migrations ----------------------------------------------------------
+
+/// The body of the view `request_text` (schema version 10): the request rows with their
+/// texts joined back from the dictionaries, in the columns `request` had before. Left
+/// joins, so every plan starts on `request` and its indexes.
+pub(crate) const REQUEST_TEXT: &str =
+    "SELECT r.id, r.endpoint_id, k.route, k.method, r.time, r.duration_us, r.status,
+            r.cancelled, v.version, a.ip, u.group_by, i.instance
+     FROM request r
+     LEFT JOIN request_route k ON k.id = r.route_id
+     LEFT JOIN request_version v ON v.id = r.version_id
+     LEFT JOIN request_address a ON a.id = r.ip_id
+     LEFT JOIN request_user u ON u.id = r.user_id
+     LEFT JOIN request_instance i ON i.id = r.instance_id";
+
+/// Stores the route key `$1` (route), `$2` (method) unless it is there; returns its id.
+pub(crate) const INTERN_ROUTE: &str = "INSERT INTO request_route (route, method) VALUES ($1, $2)
+     ON CONFLICT (route, method) DO UPDATE SET route = excluded.route RETURNING id";
+
+/// Stores the version `$1` unless it is there; returns its id.
+pub(crate) const INTERN_VERSION: &str = "INSERT INTO request_version (version) VALUES ($1)
+     ON CONFLICT (version) DO UPDATE SET version = excluded.version RETURNING id";
+
+/// Stores the client address `$1` unless it is there; returns its id.
+pub(crate) const INTERN_ADDRESS: &str = "INSERT INTO request_address (ip) VALUES ($1)
+     ON CONFLICT (ip) DO UPDATE SET ip = excluded.ip RETURNING id";
+
+/// Stores the `group_by` value `$1` unless it is there; returns its id.
+pub(crate) const INTERN_USER: &str = "INSERT INTO request_user (group_by) VALUES ($1)
+     ON CONFLICT (group_by) DO UPDATE SET group_by = excluded.group_by RETURNING id";
+
+/// Stores the instance name `$1` unless it is there; returns its id.
+pub(crate) const INTERN_INSTANCE: &str = "INSERT INTO request_instance (instance) VALUES ($1)
+     ON CONFLICT (instance) DO UPDATE SET instance = excluded.instance RETURNING id";
 
 /// The id of the stack-trace snapshot with hash `$1`.
 pub(crate) const SNAPSHOT_BY_HASH: &str = "SELECT id FROM stack_trace_snapshot WHERE hash = $1";

@@ -13,6 +13,7 @@
 //!   [`PgReader`].
 
 pub(crate) mod check;
+mod dictionaries;
 mod issues;
 mod read;
 pub mod schema;

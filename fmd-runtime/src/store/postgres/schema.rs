@@ -21,7 +21,7 @@ use crate::store::sql;
 use postgres::Client;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// The advisory lock migrations hold (per database): "fmd" and a version-free suffix.
 pub const MIGRATION_LOCK: i64 = 0x666d_645f_6d69_6772;
@@ -370,6 +370,14 @@ pub fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
         // Version 9: client error issues (`issue.client`), filtered apart.
         tx.batch_execute(super::issues::V9)?;
         tx.batch_execute(crate::store::issues::BACKFILL_CLIENT)?;
+    }
+    if current < 10 {
+        // Version 10: request texts in dictionaries (`dictionaries.rs`).
+        tx.batch_execute(super::dictionaries::V10)?;
+        tx.batch_execute(&format!(
+            "CREATE OR REPLACE VIEW request_text AS {}",
+            sql::REQUEST_TEXT
+        ))?;
     }
     if current < SCHEMA_VERSION {
         tx.execute(sql::SET_SCHEMA_VERSION, &[&SCHEMA_VERSION.to_string()])?;

@@ -17,12 +17,14 @@
 //!
 //! - this file: the store, requests and errors;
 //! - [`issues`]: the issue of a new group, and per batch the issues' counters and status;
+//! - [`dictionaries`]: the request texts' ids (route key, version, address, user, instance);
 //! - [`trace`]: the normalized trace model (types, messages, locations, frames, snapshots);
 //! - [`outliers_and_profiles`]: level 2 outliers and level 3 call trees;
 //! - [`rollup`]: `last_requested`, the hourly rollup, the daily duration histogram, the
 //!   version and instance seen, graph values;
 //! - [`twin`]: a route's twin endpoint moved into its handler's.
 
+mod dictionaries;
 mod issues;
 mod outliers_and_profiles;
 mod rollup;
@@ -35,7 +37,7 @@ use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::BACKGROUND;
 use crate::store::grouping;
-use crate::store::id_cache::IdCache;
+use crate::store::id_cache::{Dictionary, IdCache};
 use crate::store::issues::{IssueBatch, Sums};
 use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
@@ -97,6 +99,7 @@ impl PgStore {
             twins: &mut self.twins,
         };
         w.intern_texts(events)?;
+        w.intern_request_texts(events)?;
         let stored_requests = events
             .iter()
             .filter(|e| matches!(e, Event::Request(r) if r.level > 0))
@@ -224,44 +227,39 @@ struct Rows {
 struct RequestRows {
     id: Vec<i64>,
     endpoint: Vec<i64>,
-    route: Vec<String>,
-    method: Vec<String>,
+    /// `request_route` ids (the dictionaries of schema version 10).
+    route: Vec<i64>,
     time: Vec<i64>,
     duration_us: Vec<i64>,
     status: Vec<Option<i64>>,
     cancelled: Vec<bool>,
-    ip: Vec<Option<String>>,
-    group_by: Vec<Option<String>>,
+    ip: Vec<Option<i64>>,
+    user: Vec<Option<i64>>,
+    version: Vec<i64>,
+    instance: Vec<i64>,
 }
 
 impl RequestRows {
     /// Streams the rows with `COPY .. FROM STDIN BINARY`: the request table takes most
     /// rows of a batch, and COPY stores them faster than any `INSERT`.
-    fn copy(
-        &self,
-        tx: &mut Transaction<'_>,
-        st: &Statements,
-        options: &WriteOptions,
-    ) -> Result<(), postgres::Error> {
+    fn copy(&self, tx: &mut Transaction<'_>, st: &Statements) -> Result<(), postgres::Error> {
         if self.id.is_empty() {
             return Ok(());
         }
         let mut w = BinaryCopyInWriter::new(tx.copy_in(&st.copy_requests)?, &REQUEST_COLUMNS);
-        let (version, instance) = (text(&options.version), text(&options.instance));
         for i in 0..self.id.len() {
             w.write(&[
                 &self.id[i],
                 &self.endpoint[i],
                 &self.route[i],
-                &self.method[i],
                 &self.time[i],
                 &self.duration_us[i],
                 &self.status[i],
                 &self.cancelled[i],
                 &self.ip[i],
-                &self.group_by[i],
-                &&*version,
-                &&*instance,
+                &self.user[i],
+                &self.version[i],
+                &self.instance[i],
             ])?;
         }
         w.finish()?;
@@ -270,19 +268,18 @@ impl RequestRows {
 }
 
 /// The types of `Statements::copy_requests`' columns, in order.
-const REQUEST_COLUMNS: [Type; 12] = [
+const REQUEST_COLUMNS: [Type; 11] = [
     Type::INT8,
     Type::INT8,
-    Type::TEXT,
-    Type::TEXT,
+    Type::INT8,
     Type::INT8,
     Type::INT8,
     Type::INT8,
     Type::BOOL,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
 ];
 
 /// One exception group's occurrences in the batch; the latest message and trace win.
@@ -323,7 +320,7 @@ impl Rows {
         st: &Statements,
         options: &WriteOptions,
     ) -> Result<IssueBatch, postgres::Error> {
-        self.requests.copy(tx, st, options)?;
+        self.requests.copy(tx, st)?;
         let mut issue_batch = IssueBatch::default();
         if !self.groups.is_empty() {
             let (group_ids, issue_ids) = self.upsert_groups(tx, st)?;
@@ -474,19 +471,30 @@ impl Writer<'_, '_> {
             &r.route
         };
         self.twins.seen(&r.route, &r.endpoint);
+        let route = self.route_id(route, &r.method)?;
+        let options = self.options;
+        let version = self.text_id(Dictionary::Version, &options.version)?;
+        let instance = self.text_id(Dictionary::Instance, &options.instance)?;
+        let (ip, user) = (r.ip.as_deref(), r.group_by.as_deref());
+        let ip = ip
+            .map(|t| self.text_id(Dictionary::Address, t))
+            .transpose()?;
+        let user = user
+            .map(|t| self.text_id(Dictionary::User, t))
+            .transpose()?;
         let rows = &mut self.rows.requests;
         rows.id.push(request_id);
         rows.endpoint.push(endpoint);
-        rows.route.push(text(route).into_owned());
-        rows.method.push(text(&r.method).into_owned());
+        rows.route.push(route);
+        rows.version.push(version);
+        rows.instance.push(instance);
         rows.time.push(r.time_ms);
         rows.duration_us
             .push(r.duration_us.min(i64::MAX as u64) as i64);
         rows.status.push(r.status.map(i64::from));
         rows.cancelled.push(r.cancelled);
-        rows.ip.push(r.ip.as_deref().map(|s| text(s).into_owned()));
-        rows.group_by
-            .push(r.group_by.as_deref().map(|s| text(s).into_owned()));
+        rows.ip.push(ip);
+        rows.user.push(user);
         self.rollup.stored(endpoint, r);
         for e in &r.errors {
             self.error(Some(request_id), endpoint, e)?;

@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 pub(crate) mod check;
+mod dictionaries;
 mod identity;
 mod issues;
 mod read;

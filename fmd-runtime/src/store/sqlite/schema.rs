@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::time::Duration;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Version 5: the latency samples of the reporting and endpoint pages (the newest
 /// durations of an endpoint in a period, of one version or all) come from the index alone,
@@ -363,16 +363,22 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Fills `duration_daily` from the stored request rows (the buckets are computed in Rust,
-/// see [`crate::store::histogram`]). One pass over the requests; used by the v4 upgrade.
+/// see [`crate::store::histogram`]). One pass over the requests; used by the v4 upgrade
+/// (before version 10 the instance is a column of `request`, since then of `request_text`).
 pub fn backfill_durations(conn: &Connection) -> rusqlite::Result<()> {
     use crate::store::histogram::bucket;
     use std::collections::HashMap;
     let mut sums: HashMap<(i64, i64, String, i64), i64> = HashMap::new();
     {
-        let mut stmt = conn.prepare(
-            "SELECT endpoint_id, time / 86400000, instance, duration_us FROM request
-             WHERE NOT EXISTS (SELECT 1 FROM duration_daily)",
-        )?;
+        let table = if stored_version(conn) >= 9 {
+            "request_text"
+        } else {
+            "request"
+        };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT endpoint_id, time / 86400000, instance, duration_us FROM {table}
+             WHERE NOT EXISTS (SELECT 1 FROM duration_daily)"
+        ))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let key = (r.get(0)?, r.get(1)?, r.get(2)?, bucket(r.get(3)?));
@@ -400,7 +406,11 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         return Ok(());
     }
     conn.busy_timeout(MIGRATION_WAIT)?;
+    // Version 9 rebuilds the request table under the ids other tables refer to; foreign
+    // keys can only be switched off outside a transaction.
+    conn.execute_batch("PRAGMA foreign_keys=OFF")?;
     let migrated = migrate_locked(conn);
+    conn.execute_batch("PRAGMA foreign_keys=ON")?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     migrated
 }
@@ -446,6 +456,10 @@ fn migrate_locked(conn: &mut Connection) -> rusqlite::Result<()> {
     if current < 9 {
         // Version 9: client error issues, filtered apart.
         super::issues::upgrade_client(&tx)?;
+    }
+    if current < 10 {
+        // Version 10: request texts in dictionaries (`dictionaries.rs`).
+        super::dictionaries::upgrade(&tx)?;
     }
     tx.execute(
         sqlite!(sql::SET_SCHEMA_VERSION),

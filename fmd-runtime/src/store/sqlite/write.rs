@@ -25,10 +25,10 @@ use super::{is_stale_reference, schema, store_error};
 use crate::model::event::UNMATCHED;
 use crate::model::event::{ErrorRecord, Event, RequestEvent};
 use crate::store::grouping;
-use crate::store::id_cache::IdCache;
+use crate::store::id_cache::{Dictionary, IdCache};
 use crate::store::issues::{IssueBatch, is_client};
 use crate::store::rollup::{Rollup, Stamp};
-use crate::store::sql;
+use crate::store::sql::{self, sqlite};
 use crate::store::twin::{self, Twins};
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
 pub use rollup::roll_up_request;
@@ -181,9 +181,19 @@ impl Drop for SqliteStore {
 }
 
 /// The one statement every stored request runs, prepared once per batch.
-const INSERT_REQUEST: &str = "INSERT INTO request(endpoint_id, route, method, time, duration_us,
-        status, cancelled, version, ip, group_by, instance)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+const INSERT_REQUEST: &str = "INSERT INTO request(endpoint_id, route_id, time, duration_us,
+        status, cancelled, version_id, ip_id, user_id, instance_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// The statement that stores a text of `dictionary` (SQLite's placeholders).
+const fn intern(dictionary: Dictionary) -> &'static str {
+    match dictionary {
+        Dictionary::Version => sqlite!(sql::INTERN_VERSION),
+        Dictionary::Address => sqlite!(sql::INTERN_ADDRESS),
+        Dictionary::User => sqlite!(sql::INTERN_USER),
+        Dictionary::Instance => sqlite!(sql::INTERN_INSTANCE),
+    }
+}
 
 struct Writer<'a> {
     tx: &'a Transaction<'a>,
@@ -249,6 +259,15 @@ impl Writer<'_> {
         Ok(id)
     }
 
+    /// The id of `text` in `dictionary`, stored if new.
+    fn text_id(&mut self, dictionary: Dictionary, text: &str) -> rusqlite::Result<i64> {
+        let tx = self.tx;
+        self.cache.texts.id(dictionary, text, || {
+            tx.prepare_cached(intern(dictionary))?
+                .query_row([text], |r| r.get(0))
+        })
+    }
+
     fn request(&mut self, r: &RequestEvent) -> rusqlite::Result<()> {
         let endpoint = self.endpoint(&r.endpoint)?;
         self.rollup.requested(endpoint, r.time_ms);
@@ -261,18 +280,32 @@ impl Writer<'_> {
             &r.route
         };
         self.twins.seen(&r.route, &r.endpoint);
+        let tx = self.tx;
+        let route_id = self.cache.texts.route(route, &r.method, || {
+            tx.prepare_cached(sqlite!(sql::INTERN_ROUTE))?
+                .query_row([route, &*r.method], |r| r.get(0))
+        })?;
+        let options = self.options;
+        let version_id = self.text_id(Dictionary::Version, &options.version)?;
+        let instance_id = self.text_id(Dictionary::Instance, &options.instance)?;
+        let (ip_id, user_id) = (r.ip.as_deref(), r.group_by.as_deref());
+        let ip_id = ip_id
+            .map(|t| self.text_id(Dictionary::Address, t))
+            .transpose()?;
+        let user_id = user_id
+            .map(|t| self.text_id(Dictionary::User, t))
+            .transpose()?;
         self.insert_request.execute(params![
             endpoint,
-            route,
-            &*r.method,
+            route_id,
             r.time_ms,
             r.duration_us as i64,
             r.status,
             r.cancelled,
-            self.options.version,
-            r.ip,
-            r.group_by,
-            self.options.instance,
+            version_id,
+            ip_id,
+            user_id,
+            instance_id,
         ])?;
         let request_id = self.tx.last_insert_rowid();
         if let Some(link) = &r.link {

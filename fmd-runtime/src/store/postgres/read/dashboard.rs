@@ -1,7 +1,7 @@
 //! PostgreSQL implementation of [`DashboardStore`]: every SQL statement the dashboard runs.
 //!
 //! The queries follow the SQLite engine's, index for index: per-endpoint counts are range
-//! scans of `request_endpoint_time_sample`, medians read the `duration_daily` histogram,
+//! scans of `request_endpoint_sample`, medians read the `duration_daily` histogram,
 //! group lists read `exception_group` (whose counters the writer keeps). Differences are
 //! PostgreSQL's: `sum` over `BIGINT` is `NUMERIC` (cast back), `FILTER` counts, typed
 //! parameters.
@@ -185,7 +185,7 @@ impl DashboardStore for PgReader {
         let mut routes: HashMap<i64, Vec<String>> = HashMap::new();
         for r in self.client.query(
             "SELECT e.id, r.route FROM endpoint e CROSS JOIN LATERAL (
-                 SELECT DISTINCT route FROM (SELECT route FROM request
+                 SELECT DISTINCT route FROM (SELECT route FROM request_text
                      WHERE endpoint_id = e.id ORDER BY time DESC LIMIT 200) latest) r
              ORDER BY e.id, r.route",
             &[],

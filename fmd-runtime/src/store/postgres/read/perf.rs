@@ -1,6 +1,6 @@
 //! PostgreSQL implementation of [`PerfStore`]: the performance pages' SQL, reading the
 //! same indexes as the SQLite engine's (`request_hourly` for utilization, bounded range
-//! scans of `request_endpoint_time_sample` for samples, the partial `request_failed`).
+//! scans of `request_endpoint_sample` for samples, the partial `request_failed`).
 
 use super::dashboard::{PgReader, snapshot_frames};
 use crate::store::StoreError;
@@ -135,7 +135,7 @@ impl PerfStore for PgReader {
     ) -> Result<Vec<RequestSample>, StoreError> {
         let found = self.client.query(
             "SELECT id, time, duration_us, status, cancelled, version, group_by, ip
-             FROM request WHERE endpoint_id = $1 AND time >= $2
+             FROM request_text WHERE endpoint_id = $1 AND time >= $2
                AND ($4::text IS NULL OR instance = $4)
              ORDER BY time DESC LIMIT $3",
             &[&endpoint_id, &since, &i64::from(limit), &instance],
@@ -181,7 +181,8 @@ impl PerfStore for PgReader {
         let found = self.client.query(
             "SELECT duration_us FROM request
              WHERE endpoint_id = $1 AND time >= $2 AND time < $3
-               AND ($4::text IS NULL OR version = $4)
+               AND ($4::text IS NULL
+                    OR version_id = (SELECT id FROM request_version WHERE version = $4))
              ORDER BY time DESC LIMIT $5",
             &[&endpoint_id, &from, &to, &version, &i64::from(limit)],
         )?;
@@ -228,7 +229,7 @@ impl PerfStore for PgReader {
             "SELECT r.id, r.time, r.method, r.route, r.status, r.cancelled, r.duration_us,
                     (SELECT o.group_id FROM exception_occurrence o
                      WHERE o.request_id = r.id ORDER BY o.id LIMIT 1)
-             FROM request r
+             FROM request_text r
              WHERE r.endpoint_id = $1 AND (r.status >= 400 OR r.cancelled)
                AND ($4::text IS NULL OR r.instance = $4)
              ORDER BY r.time DESC LIMIT $2 OFFSET $3",
@@ -241,7 +242,7 @@ impl PerfStore for PgReader {
         let total: i64 = self
             .client
             .query_one(
-                "SELECT count(*) FROM request
+                "SELECT count(*) FROM request_text
                  WHERE endpoint_id = $1 AND (status >= 400 OR cancelled)
                    AND ($2::text IS NULL OR instance = $2)",
                 &[&endpoint_id, &instance],
@@ -263,7 +264,7 @@ impl PerfStore for PgReader {
         let found = self.client.query(
             "SELECT o.request_id, o.time, o.url, o.headers, r.duration_us, r.status,
                     o.typical_us, o.threshold_us, o.cpu_percent, o.memory_bytes, o.stack_id
-             FROM outlier o JOIN request r ON r.id = o.request_id
+             FROM outlier o JOIN request_text r ON r.id = o.request_id
              WHERE o.endpoint_id = $1 AND ($4::text IS NULL OR r.instance = $4)
              ORDER BY o.time DESC LIMIT $2 OFFSET $3",
             &[&endpoint_id, &clamp(limit), &clamp(offset), &instance],
@@ -292,7 +293,7 @@ impl PerfStore for PgReader {
         let total: i64 = self
             .client
             .query_one(
-                "SELECT count(*) FROM outlier o JOIN request r ON r.id = o.request_id
+                "SELECT count(*) FROM outlier o JOIN request_text r ON r.id = o.request_id
                  WHERE o.endpoint_id = $1 AND ($2::text IS NULL OR r.instance = $2)",
                 &[&endpoint_id, &instance],
             )?
@@ -314,7 +315,7 @@ impl PerfStore for PgReader {
             .query(
                 "SELECT DISTINCT p.request_id FROM profile_node p
                  WHERE p.endpoint_id = $1 AND ($3::text IS NULL OR EXISTS (
-                     SELECT 1 FROM request r WHERE r.id = p.request_id AND r.instance = $3))
+                     SELECT 1 FROM request_text r WHERE r.id = p.request_id AND r.instance = $3))
                  ORDER BY p.request_id DESC LIMIT $2",
                 &[&endpoint_id, &i64::from(limit), &instance],
             )?

@@ -1,5 +1,5 @@
 //! PostgreSQL implementation of [`RequestLog`]: keyset pages on `(time, id)`, read in
-//! order from `request_time` or `request_endpoint_time_sample` (both end in `id`).
+//! order from `request_time` or `request_endpoint_sample` (both end in `id`).
 
 use super::dashboard::PgReader;
 use crate::store::StoreError;
@@ -16,7 +16,7 @@ impl RequestLog for PgReader {
         let rows = self.client.query(
             "SELECT r.id, r.endpoint_id, e.name, r.route, r.method, r.time, r.duration_us,
                     r.status, r.cancelled, r.version, r.instance, r.ip, r.group_by
-             FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+             FROM request_text r JOIN endpoint e ON e.id = r.endpoint_id
              WHERE ($3::bigint IS NULL OR r.endpoint_id = $3)
                AND r.time >= $1 AND r.time < $2
                AND (r.time, r.id) > ($4, $5)

@@ -53,6 +53,8 @@ pub(super) struct Statements {
     pub select_types: Statement,
     pub intern_messages: Statement,
     pub select_messages: Statement,
+    /// Per request dictionary, in [`Dictionary::ALL`]'s order: store texts, select texts.
+    pub dictionaries: Vec<(Statement, Statement)>,
     pub request_ids: Statement,
     pub copy_requests: Statement,
     pub upsert_groups: Statement,
@@ -135,10 +137,26 @@ impl Statements {
                 "SELECT id, message FROM exception_message
                  WHERE md5(message) IN (SELECT md5(v) FROM unnest($1::text[]) AS u(v))",
             )?,
+            dictionaries: [
+                ("request_version", "version"),
+                ("request_address", "ip"),
+                ("request_user", "group_by"),
+                ("request_instance", "instance"),
+            ]
+            .into_iter()
+            .map(|(table, column)| {
+                Ok((
+                    c.prepare(&intern_sql(table, column, column))?,
+                    c.prepare(&format!(
+                        "SELECT id, {column} FROM {table} WHERE {column} = ANY($1::text[])"
+                    ))?,
+                ))
+            })
+            .collect::<Result<_, postgres::Error>>()?,
             request_ids: c.prepare(&ids)?,
             copy_requests: c.prepare(
-                "COPY request (id, endpoint_id, route, method, time, duration_us, status,
-                     cancelled, ip, group_by, version, instance) FROM STDIN BINARY",
+                "COPY request (id, endpoint_id, route_id, time, duration_us, status,
+                     cancelled, ip_id, user_id, version_id, instance_id) FROM STDIN BINARY",
             )?,
             upsert_groups: c.prepare(
                 "INSERT INTO exception_group AS g(endpoint_id, hash, type_id, message_id,

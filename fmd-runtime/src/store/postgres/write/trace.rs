@@ -196,7 +196,7 @@ impl Writer<'_, '_> {
 
 /// Finds or stores the ids of `values` in a table of distinct texts and caches them.
 /// Texts are often unique (messages), so a full cache is emptied first.
-fn intern(
+pub(super) fn intern(
     w: &mut Writer<'_, '_>,
     insert: &Statement,
     select: &Statement,

@@ -1,7 +1,7 @@
 //! SQLite implementation of [`DashboardStore`]: every SQL statement the dashboard runs.
 //!
 //! Each query is written against an index of `schema.rs`: per-endpoint counts are range
-//! scans of `request_endpoint_time_sample`, group lists read `exception_group` (whose
+//! scans of `request_endpoint_sample`, group lists read `exception_group` (whose
 //! counters the writer keeps), histograms scan `exception_occurrence_group_time`. Orphan
 //! clean-up uses non-correlated `NOT IN (SELECT ..)`, which SQLite materializes once per
 //! statement.
@@ -261,7 +261,7 @@ impl DashboardStore for SqliteReader {
             let routes: Vec<String> = self
                 .conn
                 .prepare_cached(
-                    "SELECT DISTINCT route FROM (SELECT route FROM request
+                    "SELECT DISTINCT route FROM (SELECT route FROM request_text
                      WHERE endpoint_id = ?1 ORDER BY time DESC LIMIT 200) ORDER BY route",
                 )?
                 .query_map([id], |r| r.get(0))?
