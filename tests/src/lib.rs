@@ -10,6 +10,7 @@ pub mod host;
 pub mod http;
 pub mod issue_fixture;
 pub mod levels;
+pub mod occurrence;
 pub mod overload;
 pub mod perf_demo;
 pub mod perf_fixture;

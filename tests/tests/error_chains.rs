@@ -17,6 +17,7 @@ use eyre::WrapErr as _;
 use fantoccini::Locator;
 use fmd::prelude::*;
 use fmd_tests::browser::Browser;
+use fmd_tests::occurrence::stored;
 use fmd_tests::spine;
 use std::net::SocketAddr;
 use std::sync::Once;
@@ -217,61 +218,6 @@ async fn server() -> SocketAddr {
             .route("/boxed/{which}", get(boxed_route)),
     )
     .await
-}
-
-/// What is stored of the latest occurrence of `message`.
-#[derive(Debug)]
-struct Stored {
-    type_name: String,
-    chain: Vec<String>,
-    /// Function name, line, in-app; innermost first.
-    frames: Vec<(String, u32, bool)>,
-}
-
-fn stored(conn: &rusqlite::Connection, message: &str) -> Stored {
-    let (type_name, chain, snapshot): (String, String, i64) = conn
-        .query_row(
-            "SELECT t.name, o.source_chain, o.snapshot_id FROM exception_occurrence o
-             JOIN exception_type t ON t.id = o.type_id
-             JOIN exception_message m ON m.id = o.message_id
-             WHERE m.message = ?1 ORDER BY o.id DESC LIMIT 1",
-            [message],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap_or_else(|e| panic!("no occurrence of {message:?}: {e}"));
-    let frames = conn
-        .prepare(
-            "SELECT l.name, f.line, l.in_app FROM exception_stackline s
-             JOIN exception_frame f ON f.id = s.frame_id
-             JOIN function_location l ON l.id = f.location_id
-             WHERE s.snapshot_id = ?1 ORDER BY s.position",
-        )
-        .unwrap()
-        .query_map([snapshot], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    Stored {
-        type_name,
-        chain: serde_json::from_str(&chain).expect("chain is JSON"),
-        frames,
-    }
-}
-
-impl Stored {
-    /// The in-app frames, with their lines.
-    fn app(&self) -> Vec<(&str, u32)> {
-        self.frames
-            .iter()
-            .filter(|f| f.2)
-            .map(|f| (f.0.as_str(), f.1))
-            .collect()
-    }
-
-    /// Where the library frame named `name` is, if any.
-    fn library(&self, name: &str) -> Option<usize> {
-        self.frames.iter().position(|f| !f.2 && f.0.ends_with(name))
-    }
 }
 
 fn line(marker: &str) -> u32 {
