@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use eyre::WrapErr as _;
 use fmd::prelude::*;
+use fmd_tests::occurrence::stored;
 use fmd_tests::spine;
 use std::net::SocketAddr;
 use std::sync::Once;
@@ -64,48 +65,16 @@ async fn server() -> SocketAddr {
     .await
 }
 
-/// (function, line, in-app) of the latest occurrence of `message`, innermost first; its
-/// type name and chain.
-fn stored(
-    conn: &rusqlite::Connection,
-    message: &str,
-) -> (String, String, Vec<(String, u32, bool)>) {
-    let (type_name, chain, snapshot): (String, String, i64) = conn
-        .query_row(
-            "SELECT t.name, o.source_chain, o.snapshot_id FROM exception_occurrence o
-             JOIN exception_type t ON t.id = o.type_id
-             JOIN exception_message m ON m.id = o.message_id
-             WHERE m.message = ?1 ORDER BY o.id DESC LIMIT 1",
-            [message],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap_or_else(|e| panic!("no occurrence of {message:?}: {e}"));
-    let frames = conn
-        .prepare(
-            "SELECT l.name, f.line, l.in_app FROM exception_stackline s
-             JOIN exception_frame f ON f.id = s.frame_id
-             JOIN function_location l ON l.id = f.location_id
-             WHERE s.snapshot_id = ?1 ORDER BY s.position",
-        )
-        .unwrap()
-        .query_map([snapshot], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    (type_name, chain, frames)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_color_eyre_report_is_stored_plain_with_its_backtrace_frames() {
     let addr = server().await;
     assert_eq!(spine::get(addr, "/plugin").await.status, 200);
     spine::flush();
     let conn = spine::db(spine::start());
-    let (type_name, chain, frames) = stored(&conn, "loading the plugin");
-    println!("{type_name}\n{chain}\n{frames:#?}");
-    assert_eq!(type_name, "eyre::Report (caused by std::io::Error)");
-    let chain: Vec<String> = serde_json::from_str(&chain).expect("chain is JSON");
-    assert_eq!(chain, ["reading the manifest", "manifest.toml not found"]);
+    let s = stored(&conn, "loading the plugin");
+    println!("{s:#?}");
+    assert_eq!(s.type_name, "eyre::Report (caused by std::io::Error)");
+    assert_eq!(s.chain, ["reading the manifest", "manifest.toml not found"]);
     // No colour, no section header, no snippet reached a message or a frame.
     let texts: Vec<String> = conn
         .prepare("SELECT message FROM exception_message")
@@ -114,20 +83,15 @@ async fn a_color_eyre_report_is_stored_plain_with_its_backtrace_frames() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    for text in texts.iter().chain(frames.iter().map(|f| &f.0)) {
+    for text in texts.iter().chain(s.frames.iter().map(|f| &f.0)) {
         assert!(
             !text.contains('\u{1b}') && !text.contains('\u{2501}') && !text.contains('\u{22ee}'),
             "{text:?}"
         );
     }
     let line = |marker| spine::line_of(SOURCE, marker);
-    let app: Vec<(&str, u32)> = frames
-        .iter()
-        .filter(|f| f.2)
-        .map(|f| (f.0.as_str(), f.1))
-        .collect();
     assert_eq!(
-        app,
+        s.app(),
         [
             ("load_plugin", line("call:read_manifest")),
             ("plugin_route", line("call:load_plugin")),
@@ -135,12 +99,11 @@ async fn a_color_eyre_report_is_stored_plain_with_its_backtrace_frames() {
     );
     // The function without annotation where the report was made, known only from
     // color-eyre's backtrace, as a library frame in front of the annotated ones.
-    let origin = frames
-        .iter()
-        .position(|f| !f.2 && f.0.ends_with("read_manifest"))
-        .unwrap_or_else(|| panic!("read_manifest on the trace: {frames:#?}"));
-    assert!(origin < frames.iter().position(|f| f.2).unwrap());
-    assert_eq!(frames[origin].1, line("origin:manifest"));
+    let origin = s
+        .library("read_manifest")
+        .expect("read_manifest on the trace");
+    assert!(origin < s.frames.iter().position(|f| f.2).unwrap());
+    assert_eq!(s.frames[origin].1, line("origin:manifest"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,18 +112,13 @@ async fn a_panic_is_recorded_with_color_eyres_panic_hook_installed_first() {
     assert_eq!(spine::get(addr, "/panic").await.status, 500);
     spine::flush();
     let conn = spine::db(spine::start());
-    let (type_name, _, frames) = stored(
+    let s = stored(
         &conn,
         "index out of bounds: the len is 0 but the index is 3",
     );
-    assert_eq!(type_name, "panic");
-    let app: Vec<(&str, u32)> = frames
-        .iter()
-        .filter(|f| f.2)
-        .map(|f| (f.0.as_str(), f.1))
-        .collect();
+    assert_eq!(s.type_name, "panic");
     assert_eq!(
-        app,
+        s.app(),
         [("panic_route", spine::line_of(SOURCE, "panic:index"))]
     );
 }

@@ -5,7 +5,8 @@
 //! [`parse`], which is total and bounded: any text gives at most [`MAX_PRINTED_FRAMES`]
 //! frames of at most [`MAX_PRINTED_NAME`] bytes of name and path each, and never panics.
 //!
-//! The forms read (both of std's styles, the short one and `RUST_BACKTRACE=full`):
+//! The forms read (both of std's styles, the short one and `RUST_BACKTRACE=full`, and
+//! color-eyre's, whose colours, hidden-frame notes and source snippets are skipped):
 //!
 //! ```text
 //!    4: app::load
@@ -13,7 +14,14 @@
 //!       app::inlined_into_load
 //!              at ./src/load.rs:30:5
 //!    5:     0x55d4a1b2c3d4 - app::handler::h0123456789abcdef
+//!                     ⋮ 2 frames hidden ⋮
+//!    8: app::render::h0123456789abcdef
+//!       at /src/app/src/render.rs:3
+//!          2 │ fn render() {
+//!          3 > ..
 //! ```
+
+use std::borrow::Cow;
 
 /// Most frames read from one printed backtrace; the rest is left out.
 pub const MAX_PRINTED_FRAMES: usize = 256;
@@ -105,15 +113,72 @@ fn quoted(input: &str) -> (&str, &str) {
     ("", input)
 }
 
-/// std's `Display` form, line by line.
+/// `text` without terminal escape sequences (colours and the like: CSI `ESC [ … final`,
+/// OSC `ESC ] … BEL` or `ESC ] … ESC \\`, and two-byte `ESC x`); borrowed when it has none.
+pub fn without_ansi(text: &str) -> Cow<'_, str> {
+    if !text.contains('\u{1b}') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            // Parameters and intermediates, up to the final byte (`@` to `~`).
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // An operating-system command: up to BEL or the string terminator.
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A line of color-eyre's that is no frame: `⋮ 6 frames hidden ⋮`, or a line of the
+/// source snippet it prints under a frame with `RUST_BACKTRACE=full` (`12 │ code`,
+/// `13 > code`).
+fn is_decoration(line: &str) -> bool {
+    if line.starts_with('\u{22ee}') {
+        return true;
+    }
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0
+        && line[digits..].starts_with(' ')
+        && matches!(
+            line[digits..].trim_start().chars().next(),
+            Some('\u{2502}' | '>')
+        )
+}
+
+/// std's `Display` form (or color-eyre's), line by line.
 fn parse_display(text: &str) -> Vec<PrintedFrame> {
+    let text = without_ansi(text);
     let mut frames: Vec<PrintedFrame> = Vec::new();
     // Set once an indexed frame was read: an unindexed indented line after it is a
     // function inlined into that frame.
     let mut in_frames = false;
     for raw in text.lines() {
         let line = raw.trim();
-        if line.is_empty() {
+        if line.is_empty() || is_decoration(line) {
             continue;
         }
         if let Some(place) = line.strip_prefix("at ") {
@@ -137,7 +202,13 @@ fn parse_display(text: &str) -> Vec<PrintedFrame> {
             }
             None => continue,
         };
-        let name = without_hash(without_address(name));
+        // color-eyre prints `<unknown>` where std would print a hash it could not read.
+        let name = without_address(name);
+        let name = match name.strip_suffix("<unknown>") {
+            Some(named) if !named.is_empty() => named,
+            _ => name,
+        };
+        let name = without_hash(name);
         if name.is_empty() {
             continue;
         }
@@ -271,6 +342,51 @@ note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose bac
                 frame("<app::Job as core::ops::Drop>::drop", "", 0),
             ]
         );
+    }
+
+    #[test]
+    fn color_eyres_form_without_colours_hidden_frames_and_snippets() {
+        let text = "\u{1b}[96m          \u{22ee} 6 frames hidden \u{22ee}          \u{1b}[0m
+   7: \u{1b}[91mapp::origin\u{1b}[0m\u{1b}[90m::h152e1db0c32ae4eb\u{1b}[0m
+      at \u{1b}[35m/src/app/src/main.rs\u{1b}[0m:\u{1b}[35m2\u{1b}[0m
+         1 \u{2502} #[inline(never)]
+  \u{1b}[37;1m       2\u{1b}[0m \u{1b}[37;1m>\u{1b}[0m \u{1b}[37;1mfn origin() {}\u{1b}[0m
+   8: \u{1b}[32mstd::panicking::panic_fmt\u{1b}[0m\u{1b}[90m<unknown>\u{1b}[0m
+      at \u{1b}[35m/rustc/x/library/std/src/panicking.rs\u{1b}[0m:\u{1b}[35m80\u{1b}[0m
+  \u{1b}[96m          \u{22ee} 15 frames hidden \u{22ee}          \u{1b}[0m
+
+Run with COLORBT_SHOW_HIDDEN=1 environment variable to disable frame filtering.";
+        assert_eq!(
+            parse(text),
+            [
+                frame("app::origin", "/src/app/src/main.rs", 2),
+                frame(
+                    "std::panicking::panic_fmt",
+                    "/rustc/x/library/std/src/panicking.rs",
+                    80
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn escape_sequences_are_taken_out_and_nothing_else() {
+        assert_eq!(without_ansi("plain"), Cow::Borrowed("plain"));
+        assert_eq!(without_ansi("\u{1b}[1;31mred\u{1b}[0m text"), "red text");
+        assert_eq!(
+            without_ansi("\u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{7} é"),
+            "link é"
+        );
+        for text in [
+            "\u{1b}",
+            "\u{1b}[",
+            "\u{1b}[12",
+            "\u{1b}]unterminated",
+            "a\u{1b}b",
+        ] {
+            let _ = without_ansi(text);
+        }
+        assert_eq!(without_ansi("a\u{1b}bc"), "ac");
     }
 
     #[test]

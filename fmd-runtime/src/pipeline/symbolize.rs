@@ -12,7 +12,7 @@
 //! annotated function are left out. Without debug information nothing maps to an annotated
 //! function, and the logical trace is kept as it was.
 
-use crate::model::event::{ErrorRecord, NativeBacktrace, TraceFrame, collapse};
+use crate::model::event::{ErrorKind, ErrorRecord, NativeBacktrace, TraceFrame, collapse};
 use crate::model::function::{FnInfo, registry};
 use crate::model::printed;
 use std::borrow::Cow;
@@ -70,6 +70,33 @@ struct Symbol {
 pub(crate) struct Symbolizer {
     by_address: HashMap<usize, Vec<Symbol>>,
     functions: Option<Vec<&'static FnInfo>>,
+}
+
+/// Gives the innermost native frame of the panicking function the line of the logical
+/// `site` (the panic hook's location, exact through `#[track_caller]`: an index out of
+/// bounds names the indexing line) where debug information puts the call elsewhere (an
+/// async body's bounds check is attributed to the `async fn` line in debug builds).
+fn keep_site_line(native: &mut [TraceFrame], site: Option<&TraceFrame>) {
+    let Some(&TraceFrame::App {
+        info: site_info,
+        line: site_line,
+        ..
+    }) = site
+    else {
+        return;
+    };
+    if site_line == 0 {
+        return;
+    }
+    let innermost = native.iter_mut().find_map(|f| match f {
+        TraceFrame::App { info, line, .. } => Some((*info, line)),
+        _ => None,
+    });
+    if let Some((info, line)) = innermost
+        && std::ptr::eq(info, site_info)
+    {
+        *line = site_line;
+    }
 }
 
 /// Frames that belong to the panic machinery or to fmd itself.
@@ -216,6 +243,9 @@ impl Symbolizer {
         };
         frames.truncate(last_app + 1);
         let prefix = native.prefix.min(record.frames.len());
+        if record.kind == ErrorKind::Panic {
+            keep_site_line(&mut frames, record.frames.get(prefix));
+        }
         let mut merged: Vec<TraceFrame> = record.frames[..prefix].to_vec();
         merged.extend(frames);
         record.frames = collapse(merged);

@@ -6,6 +6,7 @@
 use super::return_trace::{self, Hop};
 use super::stack::{self, Frame};
 use crate::model::event::{ErrorKind, ErrorRecord, NativeTrace, TraceFrame, collapse};
+use crate::model::printed;
 use std::borrow::Cow;
 use std::fmt::{self, Display, Write};
 
@@ -67,8 +68,13 @@ pub fn cap_message(text: &str) -> String {
     finish(w).0
 }
 
-/// The message, and the backtrace printed into it after [`STACK_BACKTRACE`] (if any).
+/// The message, and the backtrace printed into it after [`STACK_BACKTRACE`] or color-eyre's
+/// [`COLOR_EYRE_BACKTRACE`] (if any). Terminal colours (color-eyre's reports, coloured
+/// `Display`s) are taken out first: they are no part of what the error says.
 fn finish(mut w: Capped) -> (String, Option<String>) {
+    if let Cow::Owned(plain) = printed::without_ansi(&w.out) {
+        w.out = plain;
+    }
     let (kept, printed) = split_backtrace(&w.out);
     let (kept, printed) = (kept.len(), printed.map(str::to_owned));
     if kept < w.out.len() {
@@ -85,23 +91,36 @@ fn finish(mut w: Capped) -> (String, Option<String>) {
 /// (`std::backtrace::Backtrace`'s `Display`).
 const STACK_BACKTRACE: &str = "Stack backtrace:";
 
-/// `text` up to a backtrace printed into it (anyhow's and eyre's `Stack backtrace:`, std's
-/// `Debug` form `Backtrace [{ fn: ..`), without the blank lines before it; and the printed
-/// backtrace: what follows anyhow's and eyre's marker, or std's `Debug` form itself.
+/// The middle of the line color-eyre prints above a report's backtrace (`━━━━ BACKTRACE
+/// ━━━━`, the rule drawn with U+2501).
+const COLOR_EYRE_BACKTRACE: &str = "\u{2501} BACKTRACE \u{2501}";
+
+/// `text` up to a backtrace printed into it (anyhow's and eyre's `Stack backtrace:`,
+/// color-eyre's section, std's `Debug` form `Backtrace [{ fn: ..`), without the blank lines
+/// before it; and the printed backtrace: what follows anyhow's and eyre's marker or
+/// color-eyre's header line, or std's `Debug` form itself.
 fn split_backtrace(text: &str) -> (&str, Option<&str>) {
-    let cut = [STACK_BACKTRACE, "Backtrace [{"]
+    let cut = [STACK_BACKTRACE, COLOR_EYRE_BACKTRACE, "Backtrace [{"]
         .iter()
-        .filter_map(|marker| text.find(marker))
+        .filter_map(|marker| text.find(marker).map(|at| (at, *marker)))
         .min();
-    let Some(at) = cut else {
+    let Some((at, marker)) = cut else {
         return (text, None);
     };
-    let tail = &text[at..];
-    let printed = tail
-        .strip_prefix(STACK_BACKTRACE)
-        .map(str::trim)
-        .or(Some(tail)) // std's `Debug` form, read as such by the writer
-        .filter(|frames| !frames.is_empty());
+    let (at, tail) = if marker == COLOR_EYRE_BACKTRACE {
+        // The whole header line goes: the frames start on the next one.
+        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let next_line = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+        (line_start, text[next_line..].trim())
+    } else {
+        let tail = &text[at..];
+        // std's `Debug` form is read as such by the writer.
+        (
+            at,
+            tail.strip_prefix(STACK_BACKTRACE).map_or(tail, str::trim),
+        )
+    };
+    let printed = Some(tail).filter(|frames| !frames.is_empty());
     (text[..at].trim_end(), printed)
 }
 
