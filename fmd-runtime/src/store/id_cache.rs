@@ -11,6 +11,12 @@ use foldhash::HashMap;
 /// Most cached type names or messages (texts are often unique; a full map is emptied).
 pub(crate) const TEXT_CACHE: usize = 4096;
 
+/// Most cached ids of one request dictionary's texts. Client addresses are many and come
+/// back, and a miss costs a lookup in the batch: a map this size holds a busy service's
+/// recent clients in about 2 MiB, and is emptied when full (bounded memory, whatever
+/// addresses clients present).
+pub(crate) const REQUEST_TEXT_CACHE: usize = 32_768;
+
 /// Ids of stored things, by what identifies each.
 #[derive(Default)]
 pub(crate) struct IdCache {
@@ -137,7 +143,7 @@ impl RequestTexts {
             return Ok(id);
         }
         let id = store()?;
-        if map.len() >= TEXT_CACHE {
+        if map.len() >= REQUEST_TEXT_CACHE {
             map.clear();
         }
         map.insert(text.to_owned(), id);

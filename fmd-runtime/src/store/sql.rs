@@ -371,7 +371,9 @@ pub(crate) const REQUEST_TEXT: &str =
      LEFT JOIN request_user u ON u.id = r.user_id
      LEFT JOIN request_instance i ON i.id = r.instance_id";
 
-/// Stores the route key `$1` (route), `$2` (method) unless it is there; returns its id.
+/// Stores the route key `$1` (route), `$2` (method) unless it is there; returns its id
+/// (PostgreSQL's; SQLite's writer looks up first, see `sqlite::write`).
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) const INTERN_ROUTE: &str = "INSERT INTO request_route (route, method) VALUES ($1, $2)
      ON CONFLICT (route, method) DO UPDATE SET route = excluded.route RETURNING id";
 

@@ -28,7 +28,7 @@ use crate::store::grouping;
 use crate::store::id_cache::{Dictionary, IdCache};
 use crate::store::issues::{IssueBatch, is_client};
 use crate::store::rollup::{Rollup, Stamp};
-use crate::store::sql::{self, sqlite};
+use crate::store::sql;
 use crate::store::twin::{self, Twins};
 use crate::store::{BACKGROUND, Store, StoreError, WriteOptions};
 pub use rollup::roll_up_request;
@@ -185,13 +185,50 @@ const INSERT_REQUEST: &str = "INSERT INTO request(endpoint_id, route_id, time, d
         status, cancelled, version_id, ip_id, user_id, instance_id)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-/// The statement that stores a text of `dictionary` (SQLite's placeholders).
-const fn intern(dictionary: Dictionary) -> &'static str {
+/// The statements that find a text of `dictionary` and store a new one. Finding first:
+/// most texts the cache misses are stored already (client addresses come back), and an
+/// upsert would rewrite their row each time. The batch's transaction holds the write
+/// lock, so nothing stores the text between the two.
+const fn dictionary_sql(dictionary: Dictionary) -> (&'static str, &'static str) {
     match dictionary {
-        Dictionary::Version => sqlite!(sql::INTERN_VERSION),
-        Dictionary::Address => sqlite!(sql::INTERN_ADDRESS),
-        Dictionary::User => sqlite!(sql::INTERN_USER),
-        Dictionary::Instance => sqlite!(sql::INTERN_INSTANCE),
+        Dictionary::Version => (
+            "SELECT id FROM request_version WHERE version = ?1",
+            "INSERT INTO request_version (version) VALUES (?1) RETURNING id",
+        ),
+        Dictionary::Address => (
+            "SELECT id FROM request_address WHERE ip = ?1",
+            "INSERT INTO request_address (ip) VALUES (?1) RETURNING id",
+        ),
+        Dictionary::User => (
+            "SELECT id FROM request_user WHERE group_by = ?1",
+            "INSERT INTO request_user (group_by) VALUES (?1) RETURNING id",
+        ),
+        Dictionary::Instance => (
+            "SELECT id FROM request_instance WHERE instance = ?1",
+            "INSERT INTO request_instance (instance) VALUES (?1) RETURNING id",
+        ),
+    }
+}
+
+/// The route key's statements, as [`dictionary_sql`]'s.
+const ROUTE_SQL: (&str, &str) = (
+    "SELECT id FROM request_route WHERE route = ?1 AND method = ?2",
+    "INSERT INTO request_route (route, method) VALUES (?1, ?2) RETURNING id",
+);
+
+/// The id `find` gives for `params`, else the id of the row `store` adds.
+fn find_or_store(
+    tx: &Transaction<'_>,
+    (find, store): (&str, &str),
+    params: impl rusqlite::Params + Copy,
+) -> rusqlite::Result<i64> {
+    let found = tx
+        .prepare_cached(find)?
+        .query_row(params, |r| r.get(0))
+        .optional()?;
+    match found {
+        Some(id) => Ok(id),
+        None => tx.prepare_cached(store)?.query_row(params, |r| r.get(0)),
     }
 }
 
@@ -263,8 +300,7 @@ impl Writer<'_> {
     fn text_id(&mut self, dictionary: Dictionary, text: &str) -> rusqlite::Result<i64> {
         let tx = self.tx;
         self.cache.texts.id(dictionary, text, || {
-            tx.prepare_cached(intern(dictionary))?
-                .query_row([text], |r| r.get(0))
+            find_or_store(tx, dictionary_sql(dictionary), [text])
         })
     }
 
@@ -282,8 +318,7 @@ impl Writer<'_> {
         self.twins.seen(&r.route, &r.endpoint);
         let tx = self.tx;
         let route_id = self.cache.texts.route(route, &r.method, || {
-            tx.prepare_cached(sqlite!(sql::INTERN_ROUTE))?
-                .query_row([route, &*r.method], |r| r.get(0))
+            find_or_store(tx, ROUTE_SQL, [route, &*r.method])
         })?;
         let options = self.options;
         let version_id = self.text_id(Dictionary::Version, &options.version)?;

@@ -5,7 +5,7 @@
 use super::Writer;
 use super::trace;
 use crate::model::event::{Event, UNMATCHED};
-use crate::store::id_cache::Dictionary;
+use crate::store::id_cache::{Dictionary, REQUEST_TEXT_CACHE};
 use crate::store::postgres::text;
 use crate::store::sql;
 
@@ -65,7 +65,9 @@ impl Writer<'_, '_> {
         for d in Dictionary::ALL {
             let (insert, select) = &st.dictionaries[d as usize];
             let values = std::mem::take(&mut new[d as usize]);
-            trace::intern(self, insert, select, values, |c| c.texts.map(d))?;
+            trace::intern(self, insert, select, values, REQUEST_TEXT_CACHE, |c| {
+                c.texts.map(d)
+            })?;
         }
         Ok(())
     }

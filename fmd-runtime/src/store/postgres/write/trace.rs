@@ -32,14 +32,20 @@ impl Writer<'_, '_> {
             }
         }
         let st = self.st;
-        intern(self, &st.intern_types, &st.select_types, types, |c| {
-            &mut c.types
-        })?;
+        intern(
+            self,
+            &st.intern_types,
+            &st.select_types,
+            types,
+            TEXT_CACHE,
+            |c| &mut c.types,
+        )?;
         intern(
             self,
             &st.intern_messages,
             &st.select_messages,
             messages,
+            TEXT_CACHE,
             |c| &mut c.messages,
         )
     }
@@ -49,9 +55,14 @@ impl Writer<'_, '_> {
             Some(&id) => Ok(id),
             None => {
                 let st = self.st;
-                intern(self, &st.intern_types, &st.select_types, vec![name], |c| {
-                    &mut c.types
-                })?;
+                intern(
+                    self,
+                    &st.intern_types,
+                    &st.select_types,
+                    vec![name],
+                    TEXT_CACHE,
+                    |c| &mut c.types,
+                )?;
                 Ok(self.cache.types.get(name).copied().unwrap_or_default())
             }
         }
@@ -67,6 +78,7 @@ impl Writer<'_, '_> {
                     &st.intern_messages,
                     &st.select_messages,
                     vec![message],
+                    TEXT_CACHE,
                     |c| &mut c.messages,
                 )?;
                 Ok(self
@@ -194,13 +206,14 @@ impl Writer<'_, '_> {
     }
 }
 
-/// Finds or stores the ids of `values` in a table of distinct texts and caches them.
-/// Texts are often unique (messages), so a full cache is emptied first.
+/// Finds or stores the ids of `values` in a table of distinct texts and caches them, at
+/// most `limit`: texts are often unique (messages), so a full cache is emptied first.
 pub(super) fn intern(
     w: &mut Writer<'_, '_>,
     insert: &Statement,
     select: &Statement,
     mut values: Vec<&str>,
+    limit: usize,
     cache: impl Fn(&mut IdCache) -> &mut foldhash::HashMap<String, i64>,
 ) -> Result<(), postgres::Error> {
     values.sort_unstable();
@@ -222,7 +235,7 @@ pub(super) fn intern(
         }
     }
     let cache = cache(w.cache);
-    if cache.len() + values.len() > TEXT_CACHE {
+    if cache.len() + values.len() > limit {
         cache.clear();
     }
     for (value, clean) in values.iter().zip(&clean) {
