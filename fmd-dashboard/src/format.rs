@@ -133,27 +133,27 @@ pub fn local_ms(ms: i64) -> i64 {
     }
 }
 
+/// The viewer's midnight ([`zone`]) beginning `date`, in Unix ms (the day's first
+/// instant where daylight saving skips midnight).
+pub fn midnight_of(date: jiff::civil::Date) -> Option<i64> {
+    let start = date.to_zoned_datetime(zone()).ok()?.start_of_day().ok()?;
+    Some(start.timestamp().as_millisecond())
+}
+
+/// The viewer's midnight of the day `days_back` days before the one holding `now`.
+pub fn midnight_before(now: i64, days_back: i64) -> Option<i64> {
+    let today = Timestamp::from_millisecond(now)
+        .ok()?
+        .to_zoned_datetime(zone())
+        .date();
+    midnight_of(today.checked_sub(jiff::Span::new().days(days_back)).ok()?)
+}
+
 /// Where the overview's "today" and "last 7 days" begin for the viewer: midnight today
 /// and six days before in [`zone`] (daylight saving included), each rounded down to its
 /// UTC hour (see [`OverviewDays`]).
 pub fn overview_days(now: i64) -> OverviewDays {
-    let tz = zone();
-    let midnight = |days_back: i64| -> Option<i64> {
-        let t = Timestamp::from_millisecond(now)
-            .ok()?
-            .to_zoned_datetime(tz.clone());
-        let date = t
-            .date()
-            .checked_sub(jiff::Span::new().days(days_back))
-            .ok()?;
-        let start = date
-            .to_zoned_datetime(tz.clone())
-            .ok()?
-            .start_of_day()
-            .ok()?;
-        Some(start.timestamp().as_millisecond())
-    };
-    match (midnight(0), midnight(6)) {
+    match (midnight_before(now, 0), midnight_before(now, 6)) {
         (Some(today), Some(week)) => OverviewDays::starting(now, today, week),
         _ => OverviewDays::utc(now),
     }
