@@ -1,6 +1,7 @@
 //! P5's database: requests over endpoints and days, with exception groups, occurrences and
-//! snapshots, the `request_hourly` and `duration_daily` rollups, the versions and the instance — in a real file whose schema
-//! the real store created (`SqliteStore::open`).
+//! snapshots, the `request_hourly`, `duration_daily` and `duration_hourly` rollups, the
+//! versions and the instance — in a real file whose schema the real store created
+//! (`SqliteStore::open`).
 //!
 //! Rows go in through prepared statements in one transaction, in time order, with the
 //! request and occurrence indexes dropped first and re-created (from their own stored DDL)
@@ -310,6 +311,8 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
     let step = (shape.days * DAY_MS) as f64 / shape.requests as f64;
     let mut hourly: HashMap<(usize, i64, &str), Hourly> = HashMap::new();
     let mut daily: HashMap<(usize, i64, i64), i64> = HashMap::new();
+    let mut recent: HashMap<(i64, usize, i64), i64> = HashMap::new();
+    let recent_from = now / HOUR_MS - fmd_runtime::store::read::overview_days::RECENT_HOURS;
     let mut last_requested = vec![0i64; shape.endpoints];
     let mut remaining_occurrences = shape.occurrences;
     let groups_per_endpoint = shape.groups.div_ceil(shape.endpoints);
@@ -396,6 +399,11 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
             *daily
                 .entry((e, time / DAY_MS, histogram::bucket(duration)))
                 .or_default() += 1;
+            if time / HOUR_MS >= recent_from {
+                *recent
+                    .entry((time / HOUR_MS, e, histogram::bucket(duration)))
+                    .or_default() += 1;
+            }
             last_requested[e] = last_requested[e].max(time);
             if failed {
                 remaining_occurrences -= 1;
@@ -477,6 +485,15 @@ fn fill(conn: &mut Connection, shape: Shape) -> rusqlite::Result<()> {
         )?;
         for ((e, day, bucket), hits) in &daily {
             insert.execute(params![*e as i64 + 1, day, bucket, hits])?;
+        }
+    }
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO duration_hourly(hour, endpoint_id, instance, bucket, hits)
+             VALUES (?1, ?2, 'bench-host:1', ?3, ?4)",
+        )?;
+        for ((hour, e, bucket), hits) in &recent {
+            insert.execute(params![hour, *e as i64 + 1, bucket, hits])?;
         }
     }
     tx.execute(

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use fmd_runtime::store::read::OverviewDays;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use time::OffsetDateTime;
@@ -132,6 +133,32 @@ pub fn local_ms(ms: i64) -> i64 {
     }
 }
 
+/// The viewer's midnight ([`zone`]) beginning `date`, in Unix ms (the day's first
+/// instant where daylight saving skips midnight).
+pub fn midnight_of(date: jiff::civil::Date) -> Option<i64> {
+    let start = date.to_zoned_datetime(zone()).ok()?.start_of_day().ok()?;
+    Some(start.timestamp().as_millisecond())
+}
+
+/// The viewer's midnight of the day `days_back` days before the one holding `now`.
+pub fn midnight_before(now: i64, days_back: i64) -> Option<i64> {
+    let today = Timestamp::from_millisecond(now)
+        .ok()?
+        .to_zoned_datetime(zone())
+        .date();
+    midnight_of(today.checked_sub(jiff::Span::new().days(days_back)).ok()?)
+}
+
+/// Where the overview's "today" and "last 7 days" begin for the viewer: midnight today
+/// and six days before in [`zone`] (daylight saving included), each rounded down to its
+/// UTC hour (see [`OverviewDays`]).
+pub fn overview_days(now: i64) -> OverviewDays {
+    match (midnight_before(now, 0), midnight_before(now, 6)) {
+        (Some(today), Some(week)) => OverviewDays::starting(now, today, week),
+        _ => OverviewDays::utc(now),
+    }
+}
+
 /// A zone by its IANA name (`Europe/Copenhagen`) or `UTC`; `None` for an unknown or
 /// malformed name (a browser cookie or `FMD_TIMEZONE`, so it is checked before lookup).
 pub fn parse_zone(name: &str) -> Option<TimeZone> {
@@ -259,6 +286,34 @@ mod tests {
             assert_eq!(datetime(1_700_000_000_000), "2023-11-14 17:13");
             assert_eq!(local_ms(86_400_000).div_euclid(86_400_000), 0);
         });
+    }
+
+    #[test]
+    fn overview_days_begin_at_local_midnight() {
+        const H: i64 = 3_600_000;
+        // 2023-11-14 23:13 CET (22:13 UTC): today began at 2023-11-13 23:00 UTC.
+        let now: i64 = 1_700_000_000_000;
+        let utc_midnight = now - now.rem_euclid(24 * H);
+        with_zone(parse_zone("Europe/Copenhagen").unwrap(), || {
+            let d = overview_days(now);
+            assert_eq!(d.today_hour * H, utc_midnight - H);
+            assert_eq!(d.week_hour * H, utc_midnight - H - 6 * 24 * H);
+            assert_eq!(d.rounded_by_ms, 0);
+        });
+        // 2023-11-15 03:43 IST: today began at 18:30 UTC, read from 18:00.
+        with_zone(parse_zone("Asia/Kolkata").unwrap(), || {
+            let d = overview_days(now);
+            assert_eq!(d.today_hour * H, utc_midnight + 18 * H);
+            assert_eq!(d.rounded_by_ms, 30 * 60_000);
+        });
+        // 2023-11-14 17:13 EST: today began at 05:00 UTC, and so did 8 November (summer
+        // time ended on the 5th).
+        with_zone(parse_zone("America/New_York").unwrap(), || {
+            let d = overview_days(now);
+            assert_eq!(d.today_hour * H, utc_midnight + 5 * H);
+            assert_eq!(d.week_hour * H, utc_midnight + 5 * H - 6 * 24 * H);
+        });
+        assert_eq!(overview_days(now), OverviewDays::utc(now));
     }
 
     #[test]

@@ -25,9 +25,10 @@ const OLD_ONLY: i64 = 30;
 const NEW: i64 = 80;
 
 /// The rollup tables, which raw retention never deletes from.
-const ROLLUPS: [&str; 4] = [
+const ROLLUPS: [&str; 5] = [
     "request_hourly",
     "duration_daily",
+    "duration_hourly",
     "app_version",
     "instance",
 ];

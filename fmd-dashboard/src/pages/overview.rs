@@ -6,7 +6,7 @@ use super::Ctx;
 use super::components::{instance_picker, pager, query, sort_th, when};
 use super::layout::{Nav, csrf_field, page};
 use crate::format;
-use fmd_runtime::store::read::{EndpointOverview, IssueCounts, SpanStats};
+use fmd_runtime::store::read::{EndpointOverview, HOUR_MS, IssueCounts, OverviewDays, SpanStats};
 
 /// Endpoints per page.
 pub const PER_PAGE: usize = 50;
@@ -119,8 +119,10 @@ pub fn overview_page(
     q: &OverviewQuery,
     issues: &IssueCounts,
     default: DefaultLevel<'_>,
+    days: &OverviewDays,
 ) -> Markup {
     let key = q.key();
+    let today_from = days.today_hour * HOUR_MS;
     let desc = q.desc();
     let link = |k: &str, d: bool| {
         ctx.home(&query(&[
@@ -135,7 +137,13 @@ pub fn overview_page(
         div.sub {
             (total) " endpoint" @if total != 1 { "s" }
             @if let Some(i) = ctx.instance { " · instance " span.mono { (i) } }
-            " · medians and errors per span · 7 days: today and the six days before (UTC)"
+            " · medians and errors per span · days in " (format::zone_name())
+            ": today since " span.today-from { (format::datetime_zoned(today_from)) }
+            ", 7 days: today and the six days before"
+            @if days.rounded_by_ms > 0 {
+                " · the zone's offset is not a whole number of hours: days begin "
+                (days.rounded_by_ms / 60_000) " min before local midnight, at the start of its UTC hour"
+            }
         }
         div.issue-counts {
             "Issues: "

@@ -2,7 +2,6 @@
 //! issue, as findings.
 
 use maud::{Markup, html};
-use time::{Date, Month};
 
 use super::Ctx;
 use super::components::when;
@@ -25,7 +24,7 @@ pub const CHARTED: usize = 8;
 pub struct ReportQuery {
     /// `periods` (the default) or `versions`.
     pub mode: String,
-    /// First day of period A (`YYYY-MM-DD`, UTC).
+    /// First day of period A (`YYYY-MM-DD`, a day of the viewer's zone).
     pub a_from: String,
     /// Last day of period A.
     pub a_to: String,
@@ -39,13 +38,21 @@ pub struct ReportQuery {
     pub b: String,
 }
 
-/// `YYYY-MM-DD` as the Unix ms of its midnight (UTC).
-pub fn parse_day(s: &str) -> Option<i64> {
-    let mut parts = s.trim().splitn(3, '-').map(|p| p.parse::<i32>().ok());
+/// `YYYY-MM-DD` as a calendar date.
+fn parse_date(s: &str) -> Option<jiff::civil::Date> {
+    let mut parts = s.trim().splitn(3, '-').map(|p| p.parse::<i16>().ok());
     let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    let month = Month::try_from(u8::try_from(m).ok()?).ok()?;
-    let date = Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+    jiff::civil::Date::new(y, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
+}
+
+/// `YYYY-MM-DD` as the Unix ms of its midnight in the viewer's zone ([`format::zone`]).
+pub fn parse_day(s: &str) -> Option<i64> {
+    format::midnight_of(parse_date(s)?)
+}
+
+/// The Unix ms of the viewer's midnight after the day `YYYY-MM-DD` (a period's end).
+pub fn parse_day_end(s: &str) -> Option<i64> {
+    format::midnight_of(parse_date(s)?.tomorrow().ok()?)
 }
 
 /// `YYYY-MM-DD` of a Unix-ms time.
@@ -57,16 +64,17 @@ impl ReportQuery {
     /// The query with its blanks filled: the last 7 days against the 7 before them, or
     /// the two newest versions.
     pub fn completed(mut self, now: i64, versions: &[AppVersion]) -> ReportQuery {
-        let today = now - now.rem_euclid(DAY_MS);
-        let fill = |f: &mut String, ms: i64| {
+        // The viewer's days: today and the 6 before, against the 7 before them.
+        let fill = |f: &mut String, days_back: i64| {
             if parse_day(f).is_none() {
-                *f = day_string(ms);
+                let day = format::midnight_before(now, days_back);
+                *f = day_string(day.unwrap_or(now - days_back * DAY_MS));
             }
         };
-        fill(&mut self.b_to, today);
-        fill(&mut self.b_from, today - 6 * DAY_MS);
-        fill(&mut self.a_to, today - 7 * DAY_MS);
-        fill(&mut self.a_from, today - 13 * DAY_MS);
+        fill(&mut self.b_to, 0);
+        fill(&mut self.b_from, 6);
+        fill(&mut self.a_to, 7);
+        fill(&mut self.a_from, 13);
         if self.b.is_empty() {
             self.b = versions
                 .first()
@@ -96,7 +104,7 @@ impl ReportQuery {
         }
         let period = |from: &str, to: &str| {
             let from = parse_day(from).unwrap_or(0);
-            let to = parse_day(to).map_or(from, |t| t + DAY_MS).max(from);
+            let to = parse_day_end(to).unwrap_or(from).max(from);
             Selection::Period { from, to }
         };
         (
@@ -247,6 +255,7 @@ pub fn reporting_page(
         h1 { "Reporting" }
         div.sub {
             "A: " b { (names.0) } " · B: " b { (names.1) }
+            @if q.mode != "versions" { " (days in " (format::zone_name()) ")" }
             " · latency from up to " (SAMPLES) " requests per side, significant at p < " (ALPHA)
             " · response mix from the hourly rollup, a change of " (MIX_POINTS) " points or more"
             " · issues' occurrences per request on their endpoints, significant at p < " (ALPHA)
@@ -288,4 +297,42 @@ pub fn reporting_page(
 /// `n` with the noun that fits it: `1 issue`, `2 issues`.
 fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    #[test]
+    fn periods_are_the_viewers_days() {
+        let tokyo = format::parse_zone("Asia/Tokyo").unwrap();
+        // 2023-11-14 22:13 UTC is 2023-11-15 07:13 in Tokyo.
+        let now = 1_700_000_000_000;
+        format::with_zone(tokyo, || {
+            let q = ReportQuery::default().completed(now, &[]);
+            assert_eq!(
+                (q.b_from.as_str(), q.b_to.as_str()),
+                ("2023-11-09", "2023-11-15")
+            );
+            assert_eq!(
+                (q.a_from.as_str(), q.a_to.as_str()),
+                ("2023-11-02", "2023-11-08")
+            );
+            let (_, b) = q.selections();
+            // Tokyo's 9 November began at 15:00 UTC on the 8th; its 15th ends at 15:00 UTC.
+            let start = parse_day("2023-11-09").unwrap();
+            assert_eq!(start, 1_699_401_600_000 + 15 * H);
+            match b {
+                Selection::Period { from, to } => {
+                    assert_eq!((from, to), (start, start + 7 * 24 * H))
+                }
+                _ => panic!("a period"),
+            }
+        });
+        // In UTC, the same instant is still the 14th.
+        let q = ReportQuery::default().completed(now, &[]);
+        assert_eq!(q.b_to, "2023-11-14");
+    }
 }

@@ -109,12 +109,13 @@ pub async fn overview(
     Query(i): Query<InstanceQuery>,
 ) -> Result<Markup, AppError> {
     let now = now_ms();
+    let days = crate::format::overview_days(now);
     let instance = i.get();
     let filter = instance.clone();
     let (rows, instances, issues) = app
         .with_store(move |st| {
             Ok((
-                st.overview(now, filter.as_deref())?,
+                st.overview_in(days, filter.as_deref())?,
                 st.instances()?,
                 st.issue_counts(now - DAY_MS)?,
             ))
@@ -126,7 +127,9 @@ pub async fn overview(
     c.instances = &instances;
     let host = app.host.clone();
     let default = move |endpoint: &str| host.default_level(endpoint);
-    Ok(overview_page(&c, &rows, total, &q, &issues, &default))
+    Ok(overview_page(
+        &c, &rows, total, &q, &issues, &default, &days,
+    ))
 }
 
 /// `GET /api/overview.json`: the overview's rows.
@@ -134,10 +137,10 @@ pub async fn overview_json(
     State(app): State<Arc<App>>,
     Query(i): Query<InstanceQuery>,
 ) -> Result<Response, AppError> {
-    let now = now_ms();
+    let days = crate::format::overview_days(now_ms());
     let instance = i.get();
     let rows = app
-        .with_store(move |st| st.overview(now, instance.as_deref()))
+        .with_store(move |st| st.overview_in(days, instance.as_deref()))
         .await?;
     Ok(Json(rows).into_response())
 }

@@ -311,11 +311,16 @@ pub async fn reporting(
     Query(q): Query<ReportQuery>,
 ) -> Result<Markup, AppError> {
     let now = now_ms();
+    // Periods are the viewer's days: the store runs off this task, in the same zone.
+    let tz = crate::format::zone();
     let (q, versions, reports, rates) = app
         .with_store(move |st| {
             let versions = st.versions()?;
-            let q = q.completed(now, &versions);
-            let (a, b) = q.selections();
+            let (q, (a, b)) = crate::format::with_zone(tz, || {
+                let q = q.completed(now, &versions);
+                let sides = q.selections();
+                (q, sides)
+            });
             let reports = compare(&mut **st, &a, &b)?;
             let rates = error_rates(&mut **st, &a, &b)?;
             Ok((q, versions, reports, (rates, st.raw_pruned_before()?)))

@@ -1,6 +1,7 @@
 //! What each batch keeps up to date besides its rows, added up in memory over the batch:
 //! `endpoint.last_requested`, the hourly rollup `request_hourly`, the daily duration
-//! histogram `duration_daily`, and when the version and the instance were seen. Each
+//! histogram `duration_daily` and the hourly one of recent hours `duration_hourly` (see
+//! [`crate::store::read::overview_days`]), and when the version and the instance were seen. Each
 //! engine writes the sums in the batch's transaction (`write/rollup.rs` of `sqlite` and
 //! `postgres`), so the rollups always match the request rows, plus the requests whose rows
 //! the full queue dropped but which were counted ([`Counted`](crate::model::counted::Counted)):
@@ -50,6 +51,11 @@ pub(crate) struct Rollup {
     pub hourly: BTreeMap<(i64, i64), Hourly>,
     /// `(endpoint id, day, duration bucket)` → hits.
     pub daily: BTreeMap<(i64, i64, i64), i64>,
+    /// `(hour, endpoint id, duration bucket)` → hits (`duration_hourly`'s key order).
+    pub hourly_durations: BTreeMap<(i64, i64, i64), i64>,
+    /// Delete `duration_hourly` rows of hours before this one (once an hour, see
+    /// [`Rollup::trim_recent`]).
+    pub trim_before_hour: Option<i64>,
     /// First and last request time of the batch.
     pub seen: Option<(i64, i64)>,
 }
@@ -91,9 +97,12 @@ impl Rollup {
         }
         h.cancelled += i64::from(r.cancelled);
         let day = r.time_ms.div_euclid(DAY_MS);
+        let bucket = histogram::bucket(r.duration_us);
+        *self.daily.entry((r.endpoint_id, day, bucket)).or_default() += 1;
+        let hour = r.time_ms.div_euclid(HOUR_MS);
         *self
-            .daily
-            .entry((r.endpoint_id, day, histogram::bucket(r.duration_us)))
+            .hourly_durations
+            .entry((hour, r.endpoint_id, bucket))
             .or_default() += 1;
     }
 
@@ -117,6 +126,25 @@ impl Rollup {
         let day = (hour * HOUR_MS).div_euclid(DAY_MS);
         for (&bucket, &hits) in &c.buckets {
             *self.daily.entry((endpoint, day, bucket)).or_default() += hits;
+            *self
+                .hourly_durations
+                .entry((hour, endpoint, bucket))
+                .or_default() += hits;
+        }
+    }
+
+    /// Leaves out of `duration_hourly` the hours older than
+    /// [`RECENT_HOURS`](crate::store::read::overview_days::RECENT_HOURS) before `now`, and
+    /// asks for the old rows to be deleted when the hour changed since `*trimmed` (the
+    /// writer's memory of its last trim).
+    pub(crate) fn trim_recent(&mut self, now: i64, trimmed: &mut i64) {
+        let floor = now.div_euclid(HOUR_MS) - crate::store::read::overview_days::RECENT_HOURS;
+        self.hourly_durations = self
+            .hourly_durations
+            .split_off(&(floor, i64::MIN, i64::MIN));
+        if floor > *trimmed {
+            self.trim_before_hour = Some(floor);
+            *trimmed = floor;
         }
     }
 
@@ -135,5 +163,43 @@ impl Rollup {
         rollup.requested(r.endpoint_id, r.time_ms);
         rollup.add(r);
         rollup
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::read::overview_days::RECENT_HOURS;
+
+    fn at(time_ms: i64) -> RolledRequest {
+        RolledRequest {
+            endpoint_id: 1,
+            time_ms,
+            duration_us: 1_000,
+            status: Some(200),
+            cancelled: false,
+        }
+    }
+
+    #[test]
+    fn recent_hours_are_kept_and_the_old_ones_trimmed_once_an_hour() {
+        let now = 500_000 * HOUR_MS + 10;
+        let mut rollup = Rollup::default();
+        rollup.add(&at(now));
+        rollup.add(&at(now - RECENT_HOURS * HOUR_MS));
+        rollup.add(&at(now - (RECENT_HOURS + 1) * HOUR_MS));
+        let mut trimmed = i64::MIN;
+        rollup.trim_recent(now, &mut trimmed);
+        let hours: Vec<i64> = rollup.hourly_durations.keys().map(|k| k.0).collect();
+        assert_eq!(hours, vec![500_000 - RECENT_HOURS, 500_000]);
+        let daily: i64 = rollup.daily.values().sum();
+        assert_eq!(daily, 3, "the daily histogram keeps every request");
+        assert_eq!(rollup.trim_before_hour, Some(500_000 - RECENT_HOURS));
+        // The next batch of the same hour deletes nothing; the next hour's does.
+        let mut next = Rollup::default();
+        next.trim_recent(now + 1, &mut trimmed);
+        assert_eq!(next.trim_before_hour, None);
+        next.trim_recent(now + HOUR_MS, &mut trimmed);
+        assert_eq!(next.trim_before_hour, Some(500_001 - RECENT_HOURS));
     }
 }

@@ -187,8 +187,12 @@ pub(crate) const PRUNE_PROFILE_NODES: &str =
 
 /// The requests of the cutoff's day before the cutoff: `[$1, $2)`.
 pub(crate) const PRUNE_PARTIAL_DAY: &str =
-    "SELECT endpoint_id, instance, duration_us FROM request_text
+    "SELECT endpoint_id, instance, duration_us, time FROM request_text
              WHERE time >= $1 AND time < $2";
+
+/// Takes `$5` hits off one row of the recent hours' histogram (pruning).
+pub(crate) const PRUNE_PARTIAL_HOUR: &str = "UPDATE duration_hourly SET hits = hits - $5
+     WHERE hour = $1 AND endpoint_id = $2 AND instance = $3 AND bucket = $4";
 
 /// Histogram rows of days before `$1`, and emptied ones.
 pub(crate) const PRUNE_DURATIONS: &str = "DELETE FROM duration_daily WHERE day < $1 OR hits <= 0";
@@ -234,6 +238,17 @@ pub(crate) const DAYS_HISTOGRAM: &str =
     "SELECT day, bucket, CAST(sum(hits) AS BIGINT) FROM duration_daily
      WHERE endpoint_id = $1 AND day >= $2 AND day <= $3
      GROUP BY day, bucket ORDER BY day DESC, bucket";
+
+/// Rows of the recent hours' duration histogram before hour `$1` (the writer, once an
+/// hour, and pruning).
+pub(crate) const TRIM_HOURLY_DURATIONS: &str =
+    "DELETE FROM duration_hourly WHERE hour < $1 OR hits <= 0";
+
+/// The recent hours' duration histogram over the hours `[$1, $2)`, of instance `$3` or
+/// every one: `endpoint_id, hour, bucket, hits`.
+pub(crate) const HOURS_HISTOGRAM: &str = "SELECT endpoint_id, hour, bucket, hits
+     FROM duration_hourly
+     WHERE hour >= $1 AND hour < $2 AND (CAST($3 AS TEXT) IS NULL OR instance = $3)";
 
 /// Hourly rollup rows of hours before `$1`.
 pub(crate) const PRUNE_HOURS: &str = "DELETE FROM request_hourly WHERE hour < $1";

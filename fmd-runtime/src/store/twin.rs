@@ -64,7 +64,7 @@ pub(crate) const FIND: &str = "SELECT t.id, h.id FROM endpoint t, endpoint h
 /// requests and their outliers and call trees moved, exception groups of a hash the
 /// handler has merged into its group (occurrences, counts, per-version counts), the others
 /// moved; then the twin, and a deletion counted so that other writers forget cached ids.
-pub(crate) const MERGE: [&str; 19] = [
+pub(crate) const MERGE: [&str; 22] = [
     // The hourly rollup.
     "UPDATE request_hourly SET hits = request_hourly.hits + t.hits,
          duration_us = request_hourly.duration_us + t.duration_us,
@@ -91,6 +91,17 @@ pub(crate) const MERGE: [&str; 19] = [
            AND h.day = duration_daily.day AND h.instance = duration_daily.instance
            AND h.bucket = duration_daily.bucket)",
     "DELETE FROM duration_daily WHERE endpoint_id = $1",
+    // The recent hours' duration histogram.
+    "UPDATE duration_hourly SET hits = duration_hourly.hits + t.hits
+     FROM duration_hourly t
+     WHERE t.endpoint_id = $1 AND duration_hourly.endpoint_id = $2
+       AND t.hour = duration_hourly.hour AND t.instance = duration_hourly.instance
+       AND t.bucket = duration_hourly.bucket",
+    "UPDATE duration_hourly SET endpoint_id = $2 WHERE endpoint_id = $1
+       AND NOT EXISTS (SELECT 1 FROM duration_hourly h WHERE h.endpoint_id = $2
+           AND h.hour = duration_hourly.hour AND h.instance = duration_hourly.instance
+           AND h.bucket = duration_hourly.bucket)",
+    "DELETE FROM duration_hourly WHERE endpoint_id = $1",
     // Requests, outliers, call trees.
     "UPDATE request SET endpoint_id = $2 WHERE endpoint_id = $1",
     "UPDATE outlier SET endpoint_id = $2 WHERE endpoint_id = $1",

@@ -21,7 +21,7 @@ use crate::store::sql;
 use postgres::Client;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// The advisory lock migrations hold (per database): "fmd" and a version-free suffix.
 pub const MIGRATION_LOCK: i64 = 0x666d_645f_6d69_6772;
@@ -328,6 +328,49 @@ CREATE INDEX IF NOT EXISTS request_endpoint_time_sample
 DROP INDEX IF EXISTS request_endpoint_time;
 "#;
 
+/// Version 11: the duration histogram of the recent hours (see the SQLite schema's
+/// `upgrade_recent_durations`), filled from the stored request rows. `endpoint_id` is not
+/// declared a foreign key, like `request`'s: the check would lock the endpoint's row for
+/// every upserted row. Self-contained: everything of version 11.
+pub fn upgrade_recent_durations(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+    use crate::store::histogram::bucket;
+    use crate::store::read::overview_days::RECENT_HOURS;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS duration_hourly (
+             hour        BIGINT NOT NULL,
+             endpoint_id BIGINT NOT NULL,
+             instance    TEXT NOT NULL,
+             bucket      BIGINT NOT NULL,
+             hits        BIGINT NOT NULL,
+             PRIMARY KEY (hour, endpoint_id, instance, bucket)
+         );",
+    )?;
+    let from = (crate::clock::now_ms() / 3_600_000 - RECENT_HOURS) * 3_600_000;
+    let mut sums: std::collections::BTreeMap<(i64, i64, String, i64), i64> = Default::default();
+    for r in tx.query(
+        "SELECT div(time, 3600000)::bigint, endpoint_id, instance, duration_us FROM request_text
+         WHERE time >= $1 AND NOT EXISTS (SELECT 1 FROM duration_hourly)",
+        &[&from],
+    )? {
+        let key = (r.get(0), r.get(1), r.get(2), bucket(r.get(3)));
+        *sums.entry(key).or_default() += 1;
+    }
+    let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((hour, endpoint, instance, bucket), n) in sums {
+        columns.0.push(hour);
+        columns.1.push(endpoint);
+        columns.2.push(instance);
+        columns.3.push(bucket);
+        columns.4.push(n);
+    }
+    tx.execute(
+        "INSERT INTO duration_hourly (hour, endpoint_id, instance, bucket, hits)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[])",
+        &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4],
+    )?;
+    Ok(())
+}
+
 /// Creates or upgrades the schema. Safe to call from many processes at once.
 pub fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
     let mut tx = client.transaction()?;
@@ -378,6 +421,9 @@ pub fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
             "CREATE OR REPLACE VIEW request_text AS {}",
             sql::REQUEST_TEXT
         ))?;
+    }
+    if current < 11 {
+        upgrade_recent_durations(&mut tx)?;
     }
     if current < SCHEMA_VERSION {
         tx.execute(sql::SET_SCHEMA_VERSION, &[&SCHEMA_VERSION.to_string()])?;

@@ -68,6 +68,9 @@ pub struct PgStore {
     issue_changes: Vec<(i64, crate::store::issues::Change, u32)>,
     /// The routes checked for a twin endpoint (see [`crate::store::twin`]).
     twins: Twins,
+    /// The hour before which `duration_hourly` was last trimmed (see
+    /// [`Rollup::trim_recent`]).
+    hourly_trimmed: i64,
 }
 
 impl PgStore {
@@ -84,6 +87,7 @@ impl PgStore {
             lost: false,
             issue_changes: Vec::new(),
             twins: Twins::default(),
+            hourly_trimmed: i64::MIN,
         })
     }
 
@@ -132,7 +136,8 @@ impl PgStore {
             }
             stored += 1;
         }
-        let (rows, rollup) = (std::mem::take(&mut w.rows), std::mem::take(&mut w.rollup));
+        let (rows, mut rollup) = (std::mem::take(&mut w.rows), std::mem::take(&mut w.rollup));
+        rollup.trim_recent(crate::clock::now_ms(), &mut self.hourly_trimmed);
         let issue_batch = rows.insert(w.tx, w.st, options)?;
         let changes = issues::store(&issue_batch, w.tx, w.st, &options.version)?;
         rollup::store(

@@ -12,6 +12,48 @@ use crate::store::read::issue_filter::IssueKind;
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// Milliseconds in one hour.
+const HOUR: i64 = DAY_MS / 24;
+
+/// Where the overview's spans begin, as UTC hour numbers (Unix ms / 3 600 000): the
+/// viewer's midnights (see [`crate::store::read::overview_days`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverviewDays {
+    /// The time the overview is read at (Unix ms).
+    pub now: i64,
+    /// The first hour of "today".
+    pub today_hour: i64,
+    /// The first hour of "last 7 days" (today and the six days before).
+    pub week_hour: i64,
+    /// How far the viewer's midnight today lies after `today_hour` (ms; 0 unless the
+    /// zone's offset has minutes).
+    pub rounded_by_ms: i64,
+}
+
+impl OverviewDays {
+    /// The spans of a viewer in UTC.
+    pub fn utc(now: i64) -> Self {
+        let today_hour = now.div_euclid(DAY_MS) * 24;
+        OverviewDays {
+            now,
+            today_hour,
+            week_hour: today_hour - 6 * 24,
+            rounded_by_ms: 0,
+        }
+    }
+
+    /// The spans beginning at the local midnights `today_ms` and `week_ms` (Unix ms), each
+    /// rounded down to its UTC hour.
+    pub fn starting(now: i64, today_ms: i64, week_ms: i64) -> Self {
+        OverviewDays {
+            now,
+            today_hour: today_ms.div_euclid(HOUR),
+            week_hour: week_ms.div_euclid(HOUR),
+            rounded_by_ms: today_ms.rem_euclid(HOUR),
+        }
+    }
+}
+
 /// An instance of the service (a process) that stored requests.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct InstanceInfo {
@@ -28,7 +70,7 @@ pub struct InstanceInfo {
 pub struct SpanStats {
     /// Requests in the span.
     pub hits: u64,
-    /// Median request duration in the span (µs), read from the daily duration histogram
+    /// Median request duration in the span (µs), read from the duration histograms
     /// (within about 2 % of the exact median); `None` without requests.
     pub median_us: Option<i64>,
 }
@@ -46,9 +88,9 @@ pub struct EndpointOverview {
     pub level: Option<u8>,
     /// When the endpoint was last requested.
     pub last_requested: Option<i64>,
-    /// Since midnight UTC today.
+    /// Since midnight today (the viewer's, see [`OverviewDays`]).
     pub today: SpanStats,
-    /// The last 7 days: today and the six UTC days before it.
+    /// The last 7 days: today and the six days before it.
     pub week: SpanStats,
     /// Everything stored.
     pub all: SpanStats,
@@ -265,11 +307,23 @@ pub trait DashboardStore {
         false
     }
 
-    /// Every endpoint with its counters; `now` decides "today" and "7 days". With an
-    /// `instance`, the counters cover only that instance's requests.
+    /// Every endpoint with its counters, "today" and "7 days" being UTC days ending at
+    /// `now` (see [`DashboardStore::overview_in`]). With an `instance`, the counters cover
+    /// only that instance's requests.
     fn overview(
         &mut self,
         now: i64,
+        instance: Option<&str>,
+    ) -> Result<Vec<EndpointOverview>, StoreError> {
+        self.overview_in(OverviewDays::utc(now), instance)
+    }
+
+    /// Every endpoint with its counters, "today" and "7 days" beginning where `days`
+    /// says (the viewer's local midnights). With an `instance`, the counters cover only
+    /// that instance's requests.
+    fn overview_in(
+        &mut self,
+        days: OverviewDays,
         instance: Option<&str>,
     ) -> Result<Vec<EndpointOverview>, StoreError>;
 

@@ -1,7 +1,8 @@
 //! The dashboard's read model: the queries the pages need, as traits every engine
 //! implements, and the plain structs they return.
 //!
-//! - [`dashboard`]: overview, endpoints, exception groups, users, pruning.
+//! - [`dashboard`]: overview, endpoints, exception groups, users, pruning;
+//!   [`overview_days`]: the overview's days in the viewer's zone.
 //! - [`issues`]: issues, their variants and lifecycle actions; [`issue_filter`]: searching them;
 //!   [`issue_rates`]: their error rates on two sides of a report.
 //! - [`perf`]: utilization, per-endpoint performance, outliers, profiles, custom graphs.
@@ -15,6 +16,7 @@ pub mod dashboard;
 pub mod issue_filter;
 pub mod issue_rates;
 pub mod issues;
+pub mod overview_days;
 pub mod perf;
 pub mod request_log;
 

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::time::Duration;
 
 /// The schema version this build writes. Stored in `fmd_meta` under `schema_version`.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Version 5: the latency samples of the reporting and endpoint pages (the newest
 /// durations of an endpoint in a period, of one version or all) come from the index alone,
@@ -395,6 +395,50 @@ pub fn backfill_durations(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Version 11: the duration histogram of the recent hours, per hour, endpoint, instance
+/// and bucket, so that the overview's "today" and "7 days" begin at the viewer's midnight
+/// (see [`crate::store::read::overview_days`]). The writer keeps the last
+/// [`RECENT_HOURS`](crate::store::read::overview_days::RECENT_HOURS) of it; the upgrade
+/// fills them from the stored request rows (requests counted without a row under overload
+/// are only in the daily histogram, as before). Self-contained: everything of version 11.
+pub fn upgrade_recent_durations(conn: &Connection) -> rusqlite::Result<()> {
+    use crate::store::histogram::bucket;
+    use crate::store::read::overview_days::RECENT_HOURS;
+    conn.execute_batch(
+        "-- Keyed by hour first: the overview reads a few hours of every endpoint, the
+         -- writer deletes the oldest hours.
+         CREATE TABLE IF NOT EXISTS duration_hourly (
+             hour        INTEGER NOT NULL,     -- unix ms / 3 600 000
+             endpoint_id INTEGER NOT NULL REFERENCES endpoint(id),
+             instance    TEXT NOT NULL,
+             bucket      INTEGER NOT NULL,
+             hits        INTEGER NOT NULL,
+             PRIMARY KEY (hour, endpoint_id, instance, bucket)
+         ) WITHOUT ROWID;",
+    )?;
+    let from = (crate::clock::now_ms() / 3_600_000 - RECENT_HOURS) * 3_600_000;
+    let mut sums: std::collections::HashMap<(i64, i64, String, i64), i64> = Default::default();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT time / 3600000, endpoint_id, instance, duration_us FROM request_text
+             WHERE time >= ?1 AND NOT EXISTS (SELECT 1 FROM duration_hourly)",
+        )?;
+        let mut rows = stmt.query([from])?;
+        while let Some(r) = rows.next()? {
+            let key = (r.get(0)?, r.get(1)?, r.get(2)?, bucket(r.get(3)?));
+            *sums.entry(key).or_default() += 1;
+        }
+    }
+    let mut insert = conn.prepare(
+        "INSERT INTO duration_hourly (hour, endpoint_id, instance, bucket, hits)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for ((hour, endpoint, instance, bucket), hits) in sums {
+        insert.execute(rusqlite::params![hour, endpoint, instance, bucket, hits])?;
+    }
+    Ok(())
+}
+
 /// Creates or upgrades the schema. Safe to call from many processes at once.
 ///
 /// A file that is already current is only read, so opening it never queues behind the
@@ -460,6 +504,9 @@ fn migrate_locked(conn: &mut Connection) -> rusqlite::Result<()> {
     if current < 10 {
         // Version 10: request texts in dictionaries (`dictionaries.rs`).
         super::dictionaries::upgrade(&tx)?;
+    }
+    if current < 11 {
+        upgrade_recent_durations(&tx)?;
     }
     tx.execute(
         sqlite!(sql::SET_SCHEMA_VERSION),

@@ -51,6 +51,9 @@ pub struct SqliteStore {
     issue_changes: Vec<(i64, crate::store::issues::Change, u32)>,
     /// The routes checked for a twin endpoint (see [`crate::store::twin`]).
     twins: Twins,
+    /// The hour before which `duration_hourly` was last trimmed (see
+    /// [`Rollup::trim_recent`]).
+    hourly_trimmed: i64,
 }
 
 impl SqliteStore {
@@ -70,6 +73,7 @@ impl SqliteStore {
             deletions: None,
             issue_changes: Vec::new(),
             twins: Twins::default(),
+            hourly_trimmed: i64::MIN,
         })
     }
 
@@ -117,7 +121,8 @@ impl SqliteStore {
             }
             stored += 1;
         }
-        let rollup = std::mem::take(&mut w.rollup);
+        let mut rollup = std::mem::take(&mut w.rollup);
+        rollup.trim_recent(crate::clock::now_ms(), &mut self.hourly_trimmed);
         let issue_batch = std::mem::take(&mut w.issues);
         drop(w);
         let changes = issues::store(&issue_batch, &tx, &options.version)?;

@@ -17,10 +17,12 @@ use crate::store::StoreError;
 use crate::store::histogram;
 use crate::store::postgres::{Conn, connect, schema, store_error};
 use crate::store::prune;
+use crate::store::read::dashboard::OverviewDays;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupQuery, GroupSort,
     GroupSummary, Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
 };
+use crate::store::read::overview_days::SpanSums;
 use crate::store::read::perf::HOUR_MS;
 
 /// The dashboard's connection to an fmd PostgreSQL database.
@@ -95,9 +97,15 @@ fn prune_step(
     let profile_nodes = tx.execute(sql::PRUNE_PROFILE_NODES, &[&bound])?;
     // The bound's own day keeps its histogram rows, less the requests deleted from it.
     let bound_day = bound.div_euclid(DAY_MS);
+    // So does the bound's hour in the recent hours' histogram.
+    let bound_hour = bound.div_euclid(HOUR_MS);
     let mut partial: HashMap<(i64, String, i64), i64> = HashMap::new();
+    let mut partial_hour: HashMap<(i64, String, i64), i64> = HashMap::new();
     for r in tx.query(sql::PRUNE_PARTIAL_DAY, &[&(bound_day * DAY_MS), &bound])? {
-        let key = (r.get(0), r.get(1), histogram::bucket(r.get(2)));
+        let key: (i64, String, i64) = (r.get(0), r.get(1), histogram::bucket(r.get(2)));
+        if r.get::<_, i64>(3).div_euclid(HOUR_MS) == bound_hour {
+            *partial_hour.entry(key.clone()).or_default() += 1;
+        }
         *partial.entry(key).or_default() += 1;
     }
     for ((endpoint, instance, bucket), n) in partial {
@@ -107,6 +115,13 @@ fn prune_step(
             &[&endpoint, &bound_day, &instance, &bucket, &n],
         )?;
     }
+    for ((endpoint, instance, bucket), n) in partial_hour {
+        tx.execute(
+            sql::PRUNE_PARTIAL_HOUR,
+            &[&bound_hour, &endpoint, &instance, &bucket, &n],
+        )?;
+    }
+    tx.execute(sql::TRIM_HOURLY_DURATIONS, &[&bound_hour])?;
     let duration_rows = tx.execute(sql::PRUNE_DURATIONS, &[&bound_day])?;
     let requests = tx.execute(sql::PRUNE_REQUESTS, &[&bound])?;
     // Whole hours before the bound; the hour holding it stays.
@@ -133,13 +148,11 @@ fn prune_step(
 }
 
 impl DashboardStore for PgReader {
-    fn overview(
+    fn overview_in(
         &mut self,
-        now: i64,
+        days: OverviewDays,
         instance: Option<&str>,
     ) -> Result<Vec<EndpointOverview>, StoreError> {
-        let today = now.div_euclid(DAY_MS);
-        let week = today - 6;
         let endpoints: Vec<EndpointInfo> = self
             .client
             .query(sql::ENDPOINTS, &[])?
@@ -147,20 +160,27 @@ impl DashboardStore for PgReader {
             .map(rows::endpoint)
             .collect::<Result<_, _>>()?;
         // Hits per duration bucket of each endpoint over the three spans, summed by the
-        // server from the daily histogram (a few dozen rows per endpoint and day).
-        let mut spans: HashMap<i64, [Vec<(i64, u64)>; 3]> = HashMap::new();
+        // server from the daily histogram (a few dozen rows per endpoint and day), and the
+        // hours of the spans' first UTC days from the hourly one (see `overview_days`).
+        let mut spans = SpanSums::new(days);
+        let [today, week] = spans.edges();
         for r in self.client.query(
-            "SELECT endpoint_id, bucket, sum(hits)::bigint,
+            "SELECT endpoint_id, bucket,
+                    coalesce(sum(hits) FILTER (WHERE day >= $3), 0)::bigint,
                     coalesce(sum(hits) FILTER (WHERE day >= $2), 0)::bigint,
-                    coalesce(sum(hits) FILTER (WHERE day >= $3), 0)::bigint
+                    sum(hits)::bigint
              FROM duration_daily WHERE $1::text IS NULL OR instance = $1
              GROUP BY endpoint_id, bucket",
-            &[&instance, &week, &today],
+            &[&instance, &week.whole_from, &today.whole_from],
         )? {
-            let s = spans.entry(r.get(0)).or_default();
-            let bucket: i64 = r.get(1);
-            for (span, column) in s.iter_mut().zip(2..) {
-                span.push((bucket, r.get::<_, i64>(column).max(0) as u64));
+            spans.add_sums(r.get(0), r.get(1), [r.get(2), r.get(3), r.get(4)]);
+        }
+        for edge in [today, week].into_iter().filter(|e| e.hours.0 < e.hours.1) {
+            for r in self.client.query(
+                sql::HOURS_HISTOGRAM,
+                &[&edge.hours.0, &edge.hours.1, &instance],
+            )? {
+                spans.add_hour(r.get(0), r.get(1), r.get(2), r.get(3));
             }
         }
         let errors: HashMap<i64, (i64, i64)> = self
@@ -169,7 +189,7 @@ impl DashboardStore for PgReader {
                 "SELECT endpoint_id, sum(client_errors)::bigint, sum(server_errors)::bigint
                  FROM request_hourly WHERE hour >= $1 AND ($2::text IS NULL OR instance = $2)
                  GROUP BY endpoint_id",
-                &[&(week * 24), &instance],
+                &[&days.week_hour, &instance],
             )?
             .iter()
             .map(|r| (r.get(0), (r.get(1), r.get(2))))
@@ -196,12 +216,10 @@ impl DashboardStore for PgReader {
         for e in endpoints {
             let id = e.id;
             let routes = routes.remove(&id).unwrap_or_default();
-            let [all, week, today] = spans.remove(&id).unwrap_or_default();
-            let stats = |buckets: &[(i64, u64)]| histogram::span_stats(buckets.iter().copied());
             out.push(rows::overview(
                 e,
                 routes,
-                [stats(&today), stats(&week), stats(&all)],
+                spans.take(id),
                 errors.get(&id).copied().unwrap_or_default(),
                 groups.get(&id).copied().unwrap_or(0),
             ));

@@ -3,7 +3,8 @@
 //! only until the commit); and custom graph values.
 
 use super::statements::{
-    LAST_REQUESTED, Statements, UPSERT_DAILY, UPSERT_HOURLY, UPSERT_INSTANCE, UPSERT_VERSION,
+    LAST_REQUESTED, Statements, UPSERT_DAILY, UPSERT_HOURLY, UPSERT_HOURLY_DURATIONS,
+    UPSERT_INSTANCE, UPSERT_VERSION,
 };
 use super::{Writer, text};
 use crate::model::event::Sample;
@@ -16,6 +17,7 @@ pub(super) struct RollupSql<'a, S: ?Sized> {
     pub last_requested: &'a S,
     pub hourly: &'a S,
     pub daily: &'a S,
+    pub hourly_durations: &'a S,
     pub version: &'a S,
     pub instance: &'a S,
 }
@@ -25,6 +27,7 @@ const TEXT: RollupSql<'static, str> = RollupSql {
     last_requested: LAST_REQUESTED,
     hourly: UPSERT_HOURLY,
     daily: UPSERT_DAILY,
+    hourly_durations: UPSERT_HOURLY_DURATIONS,
     version: UPSERT_VERSION,
     instance: UPSERT_INSTANCE,
 };
@@ -76,6 +79,24 @@ pub(super) fn store<S: ToStatement + ?Sized>(
             ],
         )?;
     }
+    if !rollup.hourly_durations.is_empty() {
+        let keys = &rollup.hourly_durations;
+        let key = |f: fn(&(i64, i64, i64)) -> i64| -> Vec<i64> { keys.keys().map(f).collect() };
+        let hits: Vec<i64> = keys.values().copied().collect();
+        db.execute(
+            sql.hourly_durations,
+            &[
+                &key(|k| k.0),
+                &key(|k| k.1),
+                &&*instance,
+                &key(|k| k.2),
+                &hits,
+            ],
+        )?;
+    }
+    if let Some(hour) = rollup.trim_before_hour {
+        db.execute(crate::store::sql::TRIM_HOURLY_DURATIONS, &[&hour])?;
+    }
     if let Some((first, last)) = rollup.version_seen(first_batch) {
         let commit = stamp.git_commit.map(text);
         db.execute(
@@ -96,6 +117,7 @@ impl Statements {
             last_requested: &self.last_requested,
             hourly: &self.upsert_hourly,
             daily: &self.upsert_daily,
+            hourly_durations: &self.upsert_hourly_durations,
             version: &self.upsert_version,
             instance: &self.upsert_instance,
         }
@@ -104,7 +126,7 @@ impl Statements {
 
 /// Adds one request row that was inserted by hand (fixtures, generated databases) to
 /// every rollup, exactly as the writer does for its batches: `last_requested`,
-/// `request_hourly`, `duration_daily`, `app_version` and `instance`.
+/// `request_hourly`, `duration_daily`, `duration_hourly`, `app_version` and `instance`.
 pub fn roll_up_request(
     client: &mut postgres::Client,
     r: &RolledRequest,

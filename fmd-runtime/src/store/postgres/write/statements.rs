@@ -31,6 +31,14 @@ pub(super) const UPSERT_DAILY: &str = "INSERT INTO duration_daily AS d(endpoint_
      ON CONFLICT (endpoint_id, day, instance, bucket) DO UPDATE SET
          hits = d.hits + excluded.hits";
 
+pub(super) const UPSERT_HOURLY_DURATIONS: &str = "INSERT INTO duration_hourly AS d(hour,
+         endpoint_id, instance, bucket, hits)
+     SELECT u.hour, u.endpoint_id, $3::text, u.bucket, u.hits
+     FROM unnest($1::bigint[], $2::bigint[], $4::bigint[], $5::bigint[])
+         AS u(hour, endpoint_id, bucket, hits)
+     ON CONFLICT (hour, endpoint_id, instance, bucket) DO UPDATE SET
+         hits = d.hits + excluded.hits";
+
 pub(super) const UPSERT_VERSION: &str = "INSERT INTO app_version AS v(version, git_commit,
          first_seen, last_seen)
      VALUES ($1, $2, $3, $4)
@@ -75,6 +83,7 @@ pub(super) struct Statements {
     pub last_requested: Statement,
     pub upsert_hourly: Statement,
     pub upsert_daily: Statement,
+    pub upsert_hourly_durations: Statement,
     pub upsert_version: Statement,
     pub upsert_instance: Statement,
     pub insert_graph: Statement,
@@ -237,6 +246,7 @@ impl Statements {
             last_requested: c.prepare(LAST_REQUESTED)?,
             upsert_hourly: c.prepare(UPSERT_HOURLY)?,
             upsert_daily: c.prepare(UPSERT_DAILY)?,
+            upsert_hourly_durations: c.prepare(UPSERT_HOURLY_DURATIONS)?,
             upsert_version: c.prepare(UPSERT_VERSION)?,
             upsert_instance: c.prepare(UPSERT_INSTANCE)?,
             insert_graph: c.prepare(

@@ -18,11 +18,12 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::store::StoreError;
 use crate::store::histogram;
 use crate::store::prune;
+use crate::store::read::dashboard::OverviewDays;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupQuery, GroupSort,
-    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals,
-    User,
+    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
 };
+use crate::store::read::overview_days::SpanSums;
 use crate::store::read::perf::HOUR_MS;
 use crate::store::sqlite::identity::Opened;
 use crate::store::sqlite::schema;
@@ -81,36 +82,6 @@ impl Drop for SqliteReader {
     }
 }
 
-/// One span's histogram: hits per duration bucket.
-#[derive(Default)]
-struct SpanHistogram(HashMap<i64, u64>);
-
-impl SpanHistogram {
-    fn stats(&self) -> SpanStats {
-        histogram::span_stats(self.0.iter().map(|(&b, &h)| (b, h)))
-    }
-}
-
-/// The overview's three spans of one endpoint.
-#[derive(Default)]
-struct Spans {
-    today: SpanHistogram,
-    week: SpanHistogram,
-    all: SpanHistogram,
-}
-
-impl Spans {
-    fn add(&mut self, day: i64, bucket: i64, hits: u64, today: i64, week: i64) {
-        *self.all.0.entry(bucket).or_default() += hits;
-        if day >= week {
-            *self.week.0.entry(bucket).or_default() += hits;
-        }
-        if day >= today {
-            *self.today.0.entry(bucket).or_default() += hits;
-        }
-    }
-}
-
 /// The frames of one stack-trace snapshot, innermost first, with their functions' code.
 pub(super) fn snapshot_frames(
     conn: &Connection,
@@ -152,12 +123,18 @@ fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<pr
     let profile_nodes = tx.execute(sqlite!(sql::PRUNE_PROFILE_NODES), [bound])?;
     // The bound's own day keeps its histogram row, less the requests deleted from it.
     let bound_day = bound.div_euclid(DAY_MS);
+    // So does the bound's hour in the recent hours' histogram.
+    let bound_hour = bound.div_euclid(HOUR_MS);
     let mut partial: HashMap<(i64, String, i64), i64> = HashMap::default();
+    let mut partial_hour: HashMap<(i64, String, i64), i64> = HashMap::default();
     {
         let mut stmt = tx.prepare(sqlite!(sql::PRUNE_PARTIAL_DAY))?;
         let mut rows = stmt.query(params![bound_day * DAY_MS, bound])?;
         while let Some(r) = rows.next()? {
             let key = (r.get(0)?, r.get(1)?, histogram::bucket(r.get(2)?));
+            if r.get::<_, i64>(3)?.div_euclid(HOUR_MS) == bound_hour {
+                *partial_hour.entry(key.clone()).or_default() += 1;
+            }
             *partial.entry(key).or_default() += 1;
         }
     }
@@ -168,6 +145,13 @@ fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<pr
             params![endpoint, bound_day, instance, bucket, n],
         )?;
     }
+    for ((endpoint, instance, bucket), n) in partial_hour {
+        tx.execute(
+            sqlite!(sql::PRUNE_PARTIAL_HOUR),
+            params![bound_hour, endpoint, instance, bucket, n],
+        )?;
+    }
+    tx.execute(sqlite!(sql::TRIM_HOURLY_DURATIONS), [bound_hour])?;
     let duration_rows = tx.execute(sqlite!(sql::PRUNE_DURATIONS), [bound_day])?;
     let requests = tx.execute(sqlite!(sql::PRUNE_REQUESTS), [bound])?;
     // Whole hours before the bound; the hour holding it stays.
@@ -206,21 +190,20 @@ impl DashboardStore for SqliteReader {
         self.opened.as_ref().is_some_and(Opened::replaced)
     }
 
-    fn overview(
+    fn overview_in(
         &mut self,
-        now: i64,
+        days: OverviewDays,
         instance: Option<&str>,
     ) -> Result<Vec<EndpointOverview>, StoreError> {
-        let today = now.div_euclid(DAY_MS);
-        let week = today - 6;
         let endpoints: Vec<EndpointInfo> = self
             .conn
             .prepare_cached(sql::ENDPOINTS)?
             .query_map([], |r| rows::endpoint(r))?
             .collect::<Result<_, _>>()?;
         // Hits and medians: one pass over the daily histogram (a few dozen rows per
-        // endpoint and day, whatever the number of requests).
-        let mut spans: HashMap<i64, Spans> = HashMap::default();
+        // endpoint and day, whatever the number of requests), and the hours of the spans'
+        // first UTC days from the hourly one (see `overview_days`).
+        let mut spans = SpanSums::new(days);
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT endpoint_id, day, bucket, hits FROM duration_daily
@@ -228,15 +211,14 @@ impl DashboardStore for SqliteReader {
             )?;
             let mut rows = stmt.query(params![instance])?;
             while let Some(r) = rows.next()? {
-                let (endpoint, day, bucket, hits): (i64, i64, i64, i64) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                spans.entry(endpoint).or_default().add(
-                    day,
-                    bucket,
-                    hits.max(0) as u64,
-                    today,
-                    week,
-                );
+                spans.add_day(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            }
+            let mut stmt = self.conn.prepare_cached(sqlite!(sql::HOURS_HISTOGRAM))?;
+            for edge in spans.edges().into_iter().filter(|e| e.hours.0 < e.hours.1) {
+                let mut rows = stmt.query(params![edge.hours.0, edge.hours.1, instance])?;
+                while let Some(r) = rows.next()? {
+                    spans.add_hour(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                }
             }
         }
         let errors: HashMap<i64, (i64, i64)> = self
@@ -245,7 +227,7 @@ impl DashboardStore for SqliteReader {
                 "SELECT endpoint_id, sum(client_errors), sum(server_errors) FROM request_hourly
                  WHERE hour >= ?1 AND (?2 IS NULL OR instance = ?2) GROUP BY endpoint_id",
             )?
-            .query_map(params![week * 24, instance], |r| {
+            .query_map(params![days.week_hour, instance], |r| {
                 Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
             })?
             .collect::<Result<_, _>>()?;
@@ -266,11 +248,10 @@ impl DashboardStore for SqliteReader {
                 )?
                 .query_map([id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            let s = spans.remove(&id).unwrap_or_default();
             out.push(rows::overview(
                 e,
                 routes,
-                [s.today.stats(), s.week.stats(), s.all.stats()],
+                spans.take(id),
                 errors.get(&id).copied().unwrap_or_default(),
                 groups.get(&id).copied().unwrap_or(0),
             ));

@@ -5,6 +5,8 @@ use super::Writer;
 use crate::model::event::Sample;
 use crate::store::RolledRequest;
 use crate::store::rollup::{Rollup, Stamp};
+use crate::store::sql;
+use crate::store::sql::sqlite;
 use rusqlite::{Connection, params};
 
 /// Writes a batch's sums. `first_batch`: record the version even without requests.
@@ -60,6 +62,21 @@ pub(super) fn store(
             upsert.execute(params![endpoint, day, stamp.instance, bucket, hits])?;
         }
     }
+    {
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO duration_hourly(hour, endpoint_id, instance, bucket, hits)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(hour, endpoint_id, instance, bucket) DO UPDATE SET
+                     hits = hits + excluded.hits",
+        )?;
+        for ((hour, endpoint, bucket), hits) in &rollup.hourly_durations {
+            upsert.execute(params![hour, endpoint, stamp.instance, bucket, hits])?;
+        }
+    }
+    if let Some(hour) = rollup.trim_before_hour {
+        conn.prepare_cached(sqlite!(sql::TRIM_HOURLY_DURATIONS))?
+            .execute([hour])?;
+    }
     if let Some((first, last)) = rollup.version_seen(first_batch) {
         conn.prepare_cached(
             "INSERT INTO app_version(version, git_commit, first_seen, last_seen)
@@ -85,7 +102,7 @@ pub(super) fn store(
 
 /// Adds one request row that was inserted by hand (fixtures, generated databases) to
 /// every rollup, exactly as the writer does for its batches: `last_requested`,
-/// `request_hourly`, `duration_daily`, `app_version` and `instance`.
+/// `request_hourly`, `duration_daily`, `duration_hourly`, `app_version` and `instance`.
 pub fn roll_up_request(
     conn: &Connection,
     r: &RolledRequest,
