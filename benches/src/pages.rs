@@ -6,6 +6,8 @@
 //! page of the route table is timed — the overview, all exceptions and the endpoint pages,
 //! and any page added later — with `{id}` the busiest endpoint and `{group}` its most
 //! frequent group. A page is fetched twice before timing (the first fetch opens the file).
+//! `FMD_BENCH_PAGES` (paths separated by commas, e.g. `/dashboard,/dashboard/reporting`)
+//! times only those pages, for a quick before-and-after of a change.
 
 use crate::generate::{self, Shape};
 use crate::report::{self, Figure};
@@ -161,6 +163,10 @@ fn pages(endpoint: i64, group: i64) -> (Vec<String>, Vec<String>) {
         }
         let path = if path == "/" { String::new() } else { path };
         paths.push(format!("{BASE}{path}"));
+    }
+    if let Ok(only) = std::env::var("FMD_BENCH_PAGES") {
+        let only: Vec<&str> = only.split(',').map(str::trim).collect();
+        paths.retain(|p| only.contains(&p.as_str()));
     }
     (paths, skipped)
 }
