@@ -6,6 +6,9 @@
 //! page of the route table is timed — the overview, all exceptions and the endpoint pages,
 //! and any page added later — with `{id}` the busiest endpoint and `{group}` its most
 //! frequent group. A page is fetched twice before timing (the first fetch opens the file).
+//! `FMD_BENCH_PAGES` (paths separated by commas, e.g. `/dashboard,/dashboard/reporting`)
+//! times only those pages, for a quick before-and-after of a change, and
+//! `FMD_BENCH_FETCHES` sets the timed fetches of each (20, or 3 in smoke mode).
 
 use crate::generate::{self, Shape};
 use crate::report::{self, Figure};
@@ -162,6 +165,10 @@ fn pages(endpoint: i64, group: i64) -> (Vec<String>, Vec<String>) {
         let path = if path == "/" { String::new() } else { path };
         paths.push(format!("{BASE}{path}"));
     }
+    if let Ok(only) = std::env::var("FMD_BENCH_PAGES") {
+        let only: Vec<&str> = only.split(',').map(str::trim).collect();
+        paths.retain(|p| only.contains(&p.as_str()));
+    }
     (paths, skipped)
 }
 
@@ -194,7 +201,11 @@ async fn measure(
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let session = login(&client, addr).await?;
     let (paths, skipped) = pages(endpoint, group);
-    let samples = util::pick(20, 3);
+    let samples = std::env::var("FMD_BENCH_FETCHES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(util::pick(20, 3));
     let mut figures = Vec::new();
     let data = format!(
         "{} M requests, {} endpoints, {} days, {} occurrences in {} groups",

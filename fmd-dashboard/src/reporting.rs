@@ -9,7 +9,10 @@
 //! Per issue: its occurrences per request on each side (see
 //! [`IssueRates`]), tested with [`rate_test`] (Fisher's exact test, or the two-proportion
 //! z-test for large tables); a finding under the latency's rule, p < [`ALPHA`] and the
-//! rates differ.
+//! rates differ. [`report`] reads both, the issues' requests taken from the endpoints'
+//! response mixes rather than read from the rollup a second time.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -144,6 +147,17 @@ pub fn compare<S: PerfStore + ?Sized>(
     a: &Selection,
     b: &Selection,
 ) -> Result<Vec<EndpointReport>, StoreError> {
+    let mut out = endpoint_reports(store, a, b)?;
+    sort_reports(&mut out);
+    Ok(out)
+}
+
+/// Every endpoint with requests on a side, in the order of [`PerfStore::endpoint_list`].
+fn endpoint_reports<S: PerfStore + ?Sized>(
+    store: &mut S,
+    a: &Selection,
+    b: &Selection,
+) -> Result<Vec<EndpointReport>, StoreError> {
     let mut out = Vec::new();
     for endpoint in store.endpoint_list()? {
         let mix_a = store.status_mix(endpoint.id, a)?;
@@ -161,14 +175,17 @@ pub fn compare<S: PerfStore + ?Sized>(
             mix_b,
         });
     }
-    // Findings first, the largest latency change first among them.
-    out.sort_by(|x, y| {
+    Ok(out)
+}
+
+/// Findings first, the largest latency change first among them.
+fn sort_reports(reports: &mut [EndpointReport]) {
+    reports.sort_by(|x, y| {
         let key = |r: &EndpointReport| r.latency.as_ref().map_or(0.0, |l| l.change_pct.abs());
         y.has_findings()
             .cmp(&x.has_findings())
             .then_with(|| key(y).total_cmp(&key(x)))
     });
-    Ok(out)
 }
 
 /// One issue's error rate on both sides and the test between them.
@@ -213,16 +230,38 @@ pub fn error_rates<S: IssueRates + ?Sized>(
     a: &Selection,
     b: &Selection,
 ) -> Result<Vec<ErrorRateChange>, StoreError> {
-    let mut out: Vec<ErrorRateChange> = store
-        .issue_rate_counts(a, b)?
-        .into_iter()
-        .filter_map(error_rate_change)
-        .collect();
+    Ok(rate_changes(store.issue_rate_counts(a, b)?))
+}
+
+/// The tested, sorted rates of the issues' counts.
+fn rate_changes(counts: Vec<IssueRateCounts>) -> Vec<ErrorRateChange> {
+    let mut out: Vec<ErrorRateChange> = counts.into_iter().filter_map(error_rate_change).collect();
     out.sort_by(|x, y| {
         y.significant
             .cmp(&x.significant)
             .then_with(|| x.test.p_value.total_cmp(&y.test.p_value))
             .then_with(|| x.counts.issue_id.cmp(&y.counts.issue_id))
     });
-    Ok(out)
+    out
+}
+
+/// The whole report: [`compare`] and [`error_rates`] of the same sides, the issues'
+/// requests summed from the endpoints' response mixes (the same rollup rows), so the
+/// hourly rollup is read once per endpoint and side.
+pub fn report<S: PerfStore + IssueRates + ?Sized>(
+    store: &mut S,
+    a: &Selection,
+    b: &Selection,
+) -> Result<(Vec<EndpointReport>, Vec<ErrorRateChange>), StoreError> {
+    let mut reports = endpoint_reports(store, a, b)?;
+    let hits = |mix: fn(&EndpointReport) -> &StatusMix| -> BTreeMap<i64, u64> {
+        reports
+            .iter()
+            .map(|r| (r.endpoint.id, mix(r).hits))
+            .collect()
+    };
+    let (hits_a, hits_b) = (hits(|r| &r.mix_a), hits(|r| &r.mix_b));
+    let counts = store.issue_rate_counts_with_hits(a, b, [&hits_a, &hits_b])?;
+    sort_reports(&mut reports);
+    Ok((reports, rate_changes(counts)))
 }

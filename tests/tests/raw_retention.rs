@@ -337,6 +337,27 @@ async fn old_history_outlives_its_raw_rows(engine: Engine) {
     let gone = http::get(addr, "/dashboard/request/1", &[("cookie", &cookie)]).await;
     assert_eq!(gone.status, 404);
     assert!(gone.body.contains("were pruned"), "{}", gone.body);
+
+    // The JSON API's request log says when its rows were pruned: a window over both
+    // spans lists the recent requests only, and the cutoff the retention recorded.
+    let cutoff = off_runtime(|| reader.raw_pruned_before().expect("cutoff"));
+    assert_eq!(cutoff, Some(now - 30 * DAY_MS));
+    let path = format!(
+        "/dashboard/api/v1/requests?from={old_start}&to={}&limit=1000",
+        now + 1
+    );
+    let auth = "Bearer raw-retention-token-0123";
+    let page = http::get(addr, &path, &[("authorization", auth)]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let json: serde_json::Value = serde_json::from_str(&page.body).expect("JSON");
+    assert_eq!(
+        json["requests"].as_array().map(Vec::len),
+        Some(NEW as usize)
+    );
+    assert_eq!(
+        json["raw_pruned_before"],
+        serde_json::json!(now - 30 * DAY_MS)
+    );
 }
 
 /// `FMD_RETENTION_WEEKS` keeps its meaning: everything older goes, rollups included; a

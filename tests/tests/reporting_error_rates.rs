@@ -8,7 +8,7 @@
 //! `target/screenshots/reporting_error_rates.png`.
 
 use fantoccini::Locator;
-use fmd_dashboard::reporting::{ErrorRateChange, error_rates};
+use fmd_dashboard::reporting::{ErrorRateChange, compare, error_rates, report};
 use fmd_dashboard::stats::RateTestKind;
 use fmd_runtime::Database;
 use fmd_runtime::store::AnyReader;
@@ -34,8 +34,9 @@ fn hostile_type() -> &'static str {
 
 /// 1000 requests per version: 1.0.0 ten days ago with one `PaymentDeclined` and one
 /// `Timeout`; 2.0.0 two days ago with 40 `PaymentDeclined`, two `Timeout` and 25 of the
-/// hostile type. Every failing request answers 500, the others 200.
-fn seed(db: &Database) {
+/// hostile type. Every failing request answers 500, the others 200. Returns the `now` the
+/// times count back from (request `i` of a version at its start + `i` × 100 ms).
+fn seed(db: &Database) -> i64 {
     let now = now_ms();
     let handler = function("shop::pay", "charge", "fn charge() {\n    gateway()?;\n}");
     let hostile = hostile_type();
@@ -71,14 +72,25 @@ fn seed(db: &Database) {
             write_events(&db, version, &events);
         }
     });
+    now
 }
 
-/// The error-rate comparison of `a` and `b`, read as the page reads it.
+/// The error-rate comparison of `a` and `b`. The page reads it with the endpoints'
+/// comparison ([`report`], the issues' requests from the response mixes): both readings
+/// must agree with [`error_rates`] and [`compare`] read alone.
 fn rates(db: &Database, a: Selection, b: Selection) -> Vec<ErrorRateChange> {
     let db = db.clone();
     off_runtime(move || {
         let mut reader = AnyReader::open(&db).expect("open the reader");
-        error_rates(&mut *reader, &a, &b).expect("error rates")
+        let alone = error_rates(&mut *reader, &a, &b).expect("error rates");
+        let endpoints = compare(&mut *reader, &a, &b).expect("compare");
+        let (report_endpoints, report_rates) = report(&mut *reader, &a, &b).expect("report");
+        assert_eq!(report_rates, alone, "{a:?} {b:?}: the page's rates");
+        assert_eq!(
+            report_endpoints, endpoints,
+            "{a:?} {b:?}: the page's endpoints"
+        );
+        alone
     })
 }
 
@@ -91,7 +103,7 @@ fn find<'a>(rates: &'a [ErrorRateChange], type_name: &str) -> &'a ErrorRateChang
 
 async fn an_error_rate_that_rose_is_a_finding_and_one_that_barely_moved_is_not(engine: Engine) {
     let (db, _dir) = fresh_database(engine);
-    seed(&db);
+    let seeded = seed(&db);
     let now = now_ms();
     let versions = (
         Selection::Version("1.0.0".into()),
@@ -148,6 +160,30 @@ async fn an_error_rate_that_rose_is_a_finding_and_one_that_barely_moved_is_not(e
         ids = (c.issue_id, t.issue_id, hostile.counts.issue_id);
     }
     let (declined, timeout, hostile) = ids;
+    // A period's bounds, counted on the groups' time index: from included, to excluded.
+    // Version 2.0.0's requests 0..40 declined, 40..42 timed out, 42..67 hostile.
+    let start = seeded - 2 * DAY;
+    let found = rates(
+        &db,
+        Selection::Period {
+            from: seeded - 11 * DAY,
+            to: seeded - 9 * DAY,
+        },
+        Selection::Period {
+            from: start + 10 * 100,
+            to: start + 41 * 100,
+        },
+    );
+    let counts = |type_name| {
+        let c = &find(&found, type_name).counts;
+        (c.occurrences_a, c.occurrences_b)
+    };
+    assert_eq!(counts(DECLINED), (1, 30), "requests 10..40");
+    assert_eq!(counts(TIMEOUT), (1, 1), "request 40, not 41");
+    assert!(
+        found.iter().all(|r| r.counts.type_name != hostile_type()),
+        "no hostile occurrence in either period: {found:?}"
+    );
 
     let addr = dashboard(&db, TOKEN).await;
     let cookie = http::login(addr, "/dashboard", "admin", ADMIN_PASSWORD).await;

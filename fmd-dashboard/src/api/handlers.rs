@@ -131,7 +131,8 @@ fn cursor_of(r: &Request) -> String {
     format!("{}:{}", r.time, r.id)
 }
 
-/// `GET /api/v1/requests`: requests in a time window, oldest first, paged.
+/// `GET /api/v1/requests`: requests in a time window, oldest first, paged, with when raw
+/// retention last pruned (`raw_pruned_before`).
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(RequestsQuery),
     responses(
         (status = 200, description = "One page of requests", body = RequestPage),
@@ -167,8 +168,8 @@ pub async fn requests(
         after,
         limit,
     };
-    let rows = app
-        .with_store(move |st| st.requests_in_window(&window))
+    let (rows, raw_pruned_before) = app
+        .with_store(move |st| Ok((st.requests_in_window(&window)?, st.raw_pruned_before()?)))
         .await?;
     let requests: Vec<Request> = rows.into_iter().map(Request::from).collect();
     let next_cursor = (requests.len() == limit as usize)
@@ -179,6 +180,7 @@ pub async fn requests(
         to,
         requests,
         next_cursor,
+        raw_pruned_before,
     }))
 }
 

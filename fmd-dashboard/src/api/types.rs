@@ -198,6 +198,11 @@ pub struct RequestPage {
     pub requests: Vec<Request>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
+    /// Raw request rows older than this (Unix ms) were deleted by raw retention
+    /// (`FMD_RAW_RETENTION_DAYS`): a window starting earlier lists only the rows kept,
+    /// while the rollups behind `/api/v1/endpoints` still count them. Null when no raw
+    /// rows were ever pruned.
+    pub raw_pruned_before: Option<i64>,
 }
 
 /// An exception group: one kind of failure on one endpoint.

@@ -138,7 +138,7 @@ static FAILED: Paged<Option<String>, u64, FailedRequest> = Paged {
             .failed_requests(id, *offset, PAGE, filter.as_deref())?
             .rows)
     },
-    fields: |r| export::failed_fields(r).to_vec(),
+    fields: |r| export::failed_fields(r).into(),
     next: |offset, rows| offset + rows.len() as u64,
 };
 
@@ -155,7 +155,7 @@ static LOG: Paged<Option<String>, Option<(i64, i64)>, RequestRow> = Paged {
             limit: MAX_PAGE,
         })
     },
-    fields: |r| export::request_fields(r).to_vec(),
+    fields: |r| export::request_fields(r).into(),
     next: |_, rows| rows.last().map(|r| (r.time, r.id)),
 };
 
@@ -165,7 +165,7 @@ static ISSUES: Paged<(IssueFilter, IssueSort, bool), u64, IssueSummary> = Paged 
     fetch: |st, _, (filter, sort, desc), offset| {
         Ok(st.issues(filter, *sort, *desc, *offset, PAGE)?.rows)
     },
-    fields: |i| export::issue_fields(i).to_vec(),
+    fields: |i| export::issue_fields(i).into(),
     next: |offset, rows| offset + rows.len() as u64,
 };
 

@@ -23,7 +23,7 @@ use crate::pages::request::{request_gone_page, request_page};
 use crate::pages::requests::{FAILED_PER_PAGE, OUTLIERS_PER_PAGE, failed_page, outliers_page};
 use crate::pages::utilization::{UtilizationView, utilization_page};
 use crate::profile::group;
-use crate::reporting::{compare, error_rates};
+use crate::reporting::report;
 use crate::stats::BoxStats;
 use fmd_runtime::store::read::Selection;
 use fmd_runtime::store::read::{DAY_MS, EndpointInfo, InstanceInfo};
@@ -321,8 +321,7 @@ pub async fn reporting(
                 let sides = q.selections();
                 (q, sides)
             });
-            let reports = compare(&mut **st, &a, &b)?;
-            let rates = error_rates(&mut **st, &a, &b)?;
+            let (reports, rates) = report(&mut **st, &a, &b)?;
             Ok((q, versions, reports, (rates, st.raw_pruned_before()?)))
         })
         .await?;

@@ -3,11 +3,15 @@
 //! both engines over [`IssueSql`].
 //!
 //! An issue's requests are those of the endpoints it happened on, on either side (its
-//! variants' endpoints), from the hourly rollup `request_hourly`. Its occurrences come from
-//! `exception_group_version` for a version and from `exception_occurrence` (its time
-//! index) for a period. Occurrences outside a request ([`BACKGROUND`]) have no requests to
-//! divide by and are left out. Retention prunes occurrences with their requests, so both
-//! counts of a period shrink together.
+//! variants' endpoints), from the hourly rollup `request_hourly` — or from the hits per
+//! endpoint the caller already read ([`IssueRates::issue_rate_counts_with_hits`], as the
+//! report does from its response mixes). Its occurrences come from
+//! `exception_group_version` for a version and from `exception_occurrence` for a period,
+//! counted per group on the `(group_id, time)` index (a range count on the index alone,
+//! where reading the period's occurrences by time would fetch every row for its group).
+//! Occurrences outside a request ([`BACKGROUND`]) have no requests to divide by and are
+//! left out. Retention prunes occurrences with their requests, so both counts of a period
+//! shrink together.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +51,17 @@ pub trait IssueRates {
         a: &Selection,
         b: &Selection,
     ) -> Result<Vec<IssueRateCounts>, StoreError>;
+
+    /// [`issue_rate_counts`](IssueRates::issue_rate_counts) with the requests per
+    /// endpoint of each side given (`hits[0]` side `a`, `hits[1]` side `b`; an endpoint
+    /// missing had none), as read from the same rollup by
+    /// [`PerfStore::status_mix`](crate::store::read::PerfStore::status_mix).
+    fn issue_rate_counts_with_hits(
+        &mut self,
+        a: &Selection,
+        b: &Selection,
+        hits: [&BTreeMap<i64, u64>; 2],
+    ) -> Result<Vec<IssueRateCounts>, StoreError>;
 }
 
 /// Occurrences per issue and endpoint on one side: issue, type, message, endpoint, count.
@@ -64,10 +79,16 @@ fn occurrences(db: &mut impl IssueSql, side: &Selection) -> Result<Vec<OwnedRow>
             ),
             &[Param::Text(v), Param::Text(BACKGROUND)],
         ),
+        // Per group, a count over the `(group_id, time)` index; groups without an
+        // occurrence in the period are left out, as the version's rows leave them out.
         Selection::Period { from, to } => db.rows(
             &format!(
-                "{HEAD}, count(*) FROM exception_occurrence x {JOIN}
-                 WHERE x.time >= $1 AND x.time < $2 AND e.name <> $3 {TAIL}"
+                "{HEAD}, CAST(sum(x.n) AS BIGINT)
+                 FROM (SELECT o.id AS group_id,
+                              (SELECT count(*) FROM exception_occurrence c
+                               WHERE c.group_id = o.id AND c.time >= $1 AND c.time < $2) AS n
+                       FROM exception_group o) x {JOIN}
+                 WHERE x.n > 0 AND e.name <> $3 {TAIL}"
             ),
             &[Param::Int(*from), Param::Int(*to), Param::Text(BACKGROUND)],
         ),
@@ -112,37 +133,61 @@ impl<T: IssueSql> IssueRates for T {
         a: &Selection,
         b: &Selection,
     ) -> Result<Vec<IssueRateCounts>, StoreError> {
-        let mut issues: BTreeMap<i64, Tally> = BTreeMap::new();
-        for (side, selection) in [a, b].into_iter().enumerate() {
-            for r in occurrences(self, selection)? {
-                let t = issues.entry(r.int(0)?).or_default();
-                t.type_name = r.text(1)?;
-                t.message = r.text(2)?;
-                let endpoint = r.int(3)?;
-                if !t.endpoints.contains(&endpoint) {
-                    t.endpoints.push(endpoint);
-                }
-                t.occurrences[side] += rows::count(r.int(4)?);
-            }
-        }
+        let issues = tally(self, a, b)?;
         if issues.is_empty() {
             return Ok(Vec::new());
         }
         let (hits_a, hits_b) = (requests(self, a)?, requests(self, b)?);
-        let sum = |hits: &BTreeMap<i64, u64>, endpoints: &[i64]| -> u64 {
-            endpoints.iter().filter_map(|e| hits.get(e)).sum()
-        };
-        Ok(issues
-            .into_iter()
-            .map(|(issue_id, t)| IssueRateCounts {
-                issue_id,
-                requests_a: sum(&hits_a, &t.endpoints),
-                requests_b: sum(&hits_b, &t.endpoints),
-                occurrences_a: t.occurrences[0],
-                occurrences_b: t.occurrences[1],
-                type_name: t.type_name,
-                message: t.message,
-            })
-            .collect())
+        Ok(counts(issues, [&hits_a, &hits_b]))
     }
+
+    fn issue_rate_counts_with_hits(
+        &mut self,
+        a: &Selection,
+        b: &Selection,
+        hits: [&BTreeMap<i64, u64>; 2],
+    ) -> Result<Vec<IssueRateCounts>, StoreError> {
+        Ok(counts(tally(self, a, b)?, hits))
+    }
+}
+
+/// Every issue with occurrences on either side: its endpoints and its occurrences.
+fn tally(
+    db: &mut impl IssueSql,
+    a: &Selection,
+    b: &Selection,
+) -> Result<BTreeMap<i64, Tally>, StoreError> {
+    let mut issues: BTreeMap<i64, Tally> = BTreeMap::new();
+    for (side, selection) in [a, b].into_iter().enumerate() {
+        for r in occurrences(db, selection)? {
+            let t = issues.entry(r.int(0)?).or_default();
+            t.type_name = r.text(1)?;
+            t.message = r.text(2)?;
+            let endpoint = r.int(3)?;
+            if !t.endpoints.contains(&endpoint) {
+                t.endpoints.push(endpoint);
+            }
+            t.occurrences[side] += rows::count(r.int(4)?);
+        }
+    }
+    Ok(issues)
+}
+
+/// The issues' counts, their requests summed over their endpoints' hits on each side.
+fn counts(issues: BTreeMap<i64, Tally>, hits: [&BTreeMap<i64, u64>; 2]) -> Vec<IssueRateCounts> {
+    let sum = |hits: &BTreeMap<i64, u64>, endpoints: &[i64]| -> u64 {
+        endpoints.iter().filter_map(|e| hits.get(e)).sum()
+    };
+    issues
+        .into_iter()
+        .map(|(issue_id, t)| IssueRateCounts {
+            issue_id,
+            requests_a: sum(hits[0], &t.endpoints),
+            requests_b: sum(hits[1], &t.endpoints),
+            occurrences_a: t.occurrences[0],
+            occurrences_b: t.occurrences[1],
+            type_name: t.type_name,
+            message: t.message,
+        })
+        .collect()
 }
