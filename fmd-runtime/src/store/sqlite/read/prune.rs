@@ -1,0 +1,90 @@
+//! Pruning on SQLite: one step of [`DashboardStore::prune`](crate::store::read::DashboardStore::prune)
+//! (see [`crate::store::prune`]); raw retention's step is in `raw.rs`.
+
+use foldhash::HashMap;
+use rusqlite::{Connection, TransactionBehavior, params};
+
+use crate::store::histogram;
+use crate::store::prune;
+use crate::store::read::dashboard::{DAY_MS, PruneReport};
+use crate::store::read::perf::HOUR_MS;
+use crate::store::sql;
+use crate::store::sql::sqlite;
+
+/// SQLite's default WAL size (in pages) that triggers a checkpoint at commit.
+pub(super) const WAL_AUTOCHECKPOINT: i64 = 1000;
+
+/// One step of pruning before `cutoff`: the oldest `n` requests and what hangs off them
+/// (one transaction, see [`crate::store::prune`]); `true` with the last.
+pub(super) fn prune_step(
+    conn: &mut Connection,
+    cutoff: i64,
+    n: i64,
+) -> rusqlite::Result<prune::Step> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let locked = std::time::Instant::now();
+    let oldest: Option<i64> = tx.query_row(
+        sqlite!(sql::PRUNE_STEP_BOUND_ALL),
+        params![cutoff, n - 1],
+        |r| r.get(0),
+    )?;
+    let (bound, last) = prune::step_cutoff(oldest, cutoff);
+    tx.execute(sqlite!(sql::PRUNE_UNCOUNT_OCCURRENCES), [bound])?;
+    let mut occurrences = tx.execute(sqlite!(sql::PRUNE_OCCURRENCES), [bound])?;
+    // An occurrence recorded late for an old request still hangs off that request.
+    tx.execute(sqlite!(sql::PRUNE_UNCOUNT_LATE_OCCURRENCES), [bound])?;
+    occurrences += tx.execute(sqlite!(sql::PRUNE_LATE_OCCURRENCES), [bound])?;
+    tx.execute(sqlite!(sql::PRUNE_FIRST_SEEN), [bound])?;
+    // Rows that reference old requests go first (foreign keys are on).
+    let outliers = tx.execute(sqlite!(sql::PRUNE_OUTLIERS), [bound])?;
+    let profile_nodes = tx.execute(sqlite!(sql::PRUNE_PROFILE_NODES), [bound])?;
+    // The bound's own day keeps its histogram row, less the requests deleted from it.
+    let bound_day = bound.div_euclid(DAY_MS);
+    let mut partial: HashMap<(i64, String, i64), i64> = HashMap::default();
+    {
+        let mut stmt = tx.prepare(sqlite!(sql::PRUNE_PARTIAL_DAY))?;
+        let mut rows = stmt.query(params![bound_day * DAY_MS, bound])?;
+        while let Some(r) = rows.next()? {
+            let key = (r.get(0)?, r.get(1)?, histogram::bucket(r.get(2)?));
+            *partial.entry(key).or_default() += 1;
+        }
+    }
+    for ((endpoint, instance, bucket), n) in partial {
+        tx.execute(
+            "UPDATE duration_daily SET hits = max(hits - ?5, 0)
+             WHERE endpoint_id = ?1 AND day = ?2 AND instance = ?3 AND bucket = ?4",
+            params![endpoint, bound_day, instance, bucket, n],
+        )?;
+    }
+    let duration_rows = tx.execute(sqlite!(sql::PRUNE_DURATIONS), [bound_day])?;
+    let requests = tx.execute(sqlite!(sql::PRUNE_REQUESTS), [bound])?;
+    // Whole hours before the bound; the hour holding it stays.
+    let hourly_rows = tx.execute(sqlite!(sql::PRUNE_HOURS), [bound.div_euclid(HOUR_MS)])?;
+    let graph_values = tx.execute(
+        "DELETE FROM custom_graph_value
+         WHERE graph_id IN (SELECT id FROM custom_graph) AND time < ?1",
+        [bound],
+    )?;
+    let mut groups = 0;
+    if last {
+        tx.execute(sql::PRUNE_EMPTY_GROUP_VERSIONS, [])?;
+        groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
+        super::dashboard::clean_orphans(&tx)?;
+    }
+    tx.commit()?;
+    let held = locked.elapsed();
+    // The WAL grows by every deleted page: copy it back now, outside the write lock
+    // (a passive checkpoint never blocks the writer), instead of in the next commit.
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    let report = PruneReport {
+        requests: requests as u64,
+        occurrences: occurrences as u64,
+        groups: groups as u64,
+        outliers: outliers as u64,
+        profile_nodes: profile_nodes as u64,
+        hourly_rows: hourly_rows as u64,
+        duration_rows: duration_rows as u64,
+        graph_values: graph_values as u64,
+    };
+    Ok((report, last, held))
+}
