@@ -13,6 +13,7 @@ pub mod levels;
 pub mod overload;
 pub mod perf_demo;
 pub mod perf_fixture;
+pub mod prune_load;
 pub mod request_rows;
 pub mod spine;
 pub mod spine_fns;

@@ -12,6 +12,7 @@ use crate::store::sql::GROUP_SELECT;
 use crate::store::sql::sqlite;
 use foldhash::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -20,8 +21,8 @@ use crate::store::histogram;
 use crate::store::prune;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupQuery, GroupSort,
-    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StoreTotals,
-    User,
+    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, SpanStats, StackFrame, StepRecord,
+    StoreTotals, User,
 };
 use crate::store::sqlite::Deadline;
 use crate::store::sqlite::identity::Opened;
@@ -70,6 +71,26 @@ impl SqliteReader {
     /// The underlying connection (tests and fixtures).
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// Prunes in steps of `step(tx, n)`, each bounded by `budget` (see
+    /// [`super::prune::bounded_step`]).
+    fn in_steps(
+        &mut self,
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
+        step: impl Fn(&rusqlite::Transaction<'_>, i64) -> rusqlite::Result<(PruneReport, bool)>,
+    ) -> Result<PruneReport, StoreError> {
+        let deadline = self.deadline()?;
+        // Checkpoints run between the steps (see `bounded_step`), not in their commits.
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let conn = &mut self.conn;
+        let pruned = prune::in_steps(budget, observe, |n, limit| {
+            super::prune::bounded_step(conn, &deadline, limit, |tx| step(tx, n))
+        });
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", super::prune::WAL_AUTOCHECKPOINT)?;
+        Ok(pruned?)
     }
 
     /// The deadline of the connection's work, its progress handler installed on first use.
@@ -138,7 +159,7 @@ pub(super) fn snapshot_frames(
 
 /// Deletes everything no group, occurrence, outlier or profile refers to any more,
 /// innermost tables last.
-pub(super) fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(sql::CLEAN_ORPHANS)
 }
 
@@ -384,16 +405,12 @@ impl DashboardStore for SqliteReader {
     fn prune_observed(
         &mut self,
         cutoff: i64,
-        observe: &mut dyn FnMut(std::time::Duration),
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
     ) -> Result<PruneReport, StoreError> {
-        // Checkpoints run between the steps (see `prune_step`), not in their commits.
-        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let pruned = prune::in_steps(observe, |n| {
-            super::prune::prune_step(&mut self.conn, cutoff, n)
-        });
-        self.conn
-            .pragma_update(None, "wal_autocheckpoint", super::prune::WAL_AUTOCHECKPOINT)?;
-        Ok(pruned?)
+        self.in_steps(budget, observe, |tx, n| {
+            super::prune::prune_step(tx, cutoff, n)
+        })
     }
 
     fn raw_pruned_before(&mut self) -> Result<Option<i64>, StoreError> {
@@ -403,13 +420,10 @@ impl DashboardStore for SqliteReader {
     fn prune_raw_observed(
         &mut self,
         cutoff: i64,
-        observe: &mut dyn FnMut(std::time::Duration),
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
     ) -> Result<PruneReport, StoreError> {
-        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let pruned = prune::in_steps(observe, |n| super::raw::raw_step(&mut self.conn, cutoff, n));
-        self.conn
-            .pragma_update(None, "wal_autocheckpoint", super::prune::WAL_AUTOCHECKPOINT)?;
-        Ok(pruned?)
+        self.in_steps(budget, observe, |tx, n| super::raw::raw_step(tx, cutoff, n))
     }
 
     fn count_users(&mut self) -> Result<u64, StoreError> {

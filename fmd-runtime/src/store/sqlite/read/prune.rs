@@ -1,8 +1,12 @@
-//! Pruning on SQLite: one step of [`DashboardStore::prune`](crate::store::read::DashboardStore::prune)
-//! (see [`crate::store::prune`]); raw retention's step is in `raw.rs`.
+//! Pruning on SQLite: how a step of pruning holds the write lock at most its budget
+//! (plus its commit or rollback), and one step of
+//! [`DashboardStore::prune`](crate::store::read::DashboardStore::prune) (see
+//! [`crate::store::prune`]); raw retention's step is in `raw.rs`.
+
+use std::time::{Duration, Instant};
 
 use foldhash::HashMap;
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior, params};
 
 use crate::store::histogram;
 use crate::store::prune;
@@ -10,19 +14,75 @@ use crate::store::read::dashboard::{DAY_MS, PruneReport};
 use crate::store::read::perf::HOUR_MS;
 use crate::store::sql;
 use crate::store::sql::sqlite;
+use crate::store::sqlite::Deadline;
 
 /// SQLite's default WAL size (in pages) that triggers a checkpoint at commit.
 pub(super) const WAL_AUTOCHECKPOINT: i64 = 1000;
 
-/// One step of pruning before `cutoff`: the oldest `n` requests and what hangs off them
-/// (one transaction, see [`crate::store::prune`]); `true` with the last.
-pub(super) fn prune_step(
+/// Runs one step: `body` in an immediate transaction (holding the write lock), the
+/// connection's `deadline` set to `budget` from the moment the lock is got, so the
+/// progress handler interrupts a statement running past it. The step commits only if
+/// the budget has not run out when its commit begins; otherwise, or when interrupted,
+/// it is rolled back (it changed nothing) and reported stopped once the rollback is
+/// done. `body` returns what it removed and whether it was the last step.
+pub(super) fn bounded_step(
     conn: &mut Connection,
+    deadline: &Deadline,
+    budget: Option<Duration>,
+    body: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<(PruneReport, bool)>,
+) -> rusqlite::Result<prune::Attempt> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let locked = Instant::now();
+    deadline.start(budget);
+    let done = body(&tx);
+    // Commit and rollback run to their end.
+    deadline.start(None);
+    let committing_at = locked.elapsed();
+    let attempt = match done {
+        Ok((report, last)) if prune::Attempt::may_commit(budget, committing_at) => {
+            tx.commit()?;
+            prune::Attempt::Committed {
+                report,
+                last,
+                committing_at,
+                held: locked.elapsed(),
+            }
+        }
+        Ok(_) => roll_back(tx, locked)?,
+        Err(e) if budget.is_some() && interrupted(&e) => roll_back(tx, locked)?,
+        Err(e) => return Err(e),
+    };
+    // The WAL grows by every deleted page: copy it back now, outside the write lock
+    // (a passive checkpoint never blocks the writer), instead of in the next commit.
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(attempt)
+}
+
+/// Rolls a stopped step back (SQLite may have done so itself when it interrupted a
+/// statement), reporting when that was done.
+fn roll_back(tx: Transaction<'_>, locked: Instant) -> rusqlite::Result<prune::Attempt> {
+    if tx.is_autocommit() {
+        drop(tx);
+    } else {
+        tx.rollback()?;
+    }
+    Ok(prune::Attempt::Stopped {
+        held: locked.elapsed(),
+    })
+}
+
+/// Whether a statement failed because the progress handler interrupted it.
+fn interrupted(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::OperationInterrupted)
+}
+
+/// One step of pruning before `cutoff` in `tx`: the oldest `n` requests and what hangs
+/// off them (see [`crate::store::prune`]); `true` with the last.
+pub(super) fn prune_step(
+    tx: &Transaction<'_>,
     cutoff: i64,
     n: i64,
-) -> rusqlite::Result<prune::Step> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let locked = std::time::Instant::now();
+) -> rusqlite::Result<(PruneReport, bool)> {
     let oldest: Option<i64> = tx.query_row(
         sqlite!(sql::PRUNE_STEP_BOUND_ALL),
         params![cutoff, n - 1],
@@ -69,13 +129,8 @@ pub(super) fn prune_step(
     if last {
         tx.execute(sql::PRUNE_EMPTY_GROUP_VERSIONS, [])?;
         groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
-        super::dashboard::clean_orphans(&tx)?;
+        tx.execute_batch(sql::CLEAN_ORPHANS)?;
     }
-    tx.commit()?;
-    let held = locked.elapsed();
-    // The WAL grows by every deleted page: copy it back now, outside the write lock
-    // (a passive checkpoint never blocks the writer), instead of in the next commit.
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     let report = PruneReport {
         requests: requests as u64,
         occurrences: occurrences as u64,
@@ -86,5 +141,5 @@ pub(super) fn prune_step(
         duration_rows: duration_rows as u64,
         graph_values: graph_values as u64,
     };
-    Ok((report, last, held))
+    Ok((report, last))
 }
