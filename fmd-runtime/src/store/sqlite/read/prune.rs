@@ -143,3 +143,49 @@ pub(super) fn prune_step(
     };
     Ok((report, last))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteReader;
+
+    /// A step's statements find the rows before its bound through an index: none scans
+    /// a whole large table, whose size would be paid at every step however small.
+    #[test]
+    fn no_step_statement_scans_a_large_table() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = SqliteReader::open(&dir.path().join("fmd.db")).expect("open");
+        let conn = store.connection();
+        let statements = [
+            (sqlite!(sql::PRUNE_STEP_BOUND_ALL), 2),
+            (sqlite!(sql::PRUNE_STEP_BOUND), 2),
+            (sqlite!(sql::PRUNE_UNCOUNT_OCCURRENCES), 1),
+            (sqlite!(sql::PRUNE_OCCURRENCES), 1),
+            (sqlite!(sql::PRUNE_UNCOUNT_LATE_OCCURRENCES), 1),
+            (sqlite!(sql::PRUNE_LATE_OCCURRENCES), 1),
+            (sqlite!(sql::PRUNE_FIRST_SEEN), 1),
+            (sqlite!(sql::PRUNE_OUTLIERS), 1),
+            (sqlite!(sql::PRUNE_PROFILE_NODES), 1),
+            (sqlite!(sql::PRUNE_PARTIAL_DAY), 2),
+            (sqlite!(sql::PRUNE_REQUESTS), 1),
+            (sqlite!(sql::RAW_DETACH_OCCURRENCES), 1),
+        ];
+        for (statement, params) in statements {
+            let values = [0_i64; 2];
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {statement}"))
+                .expect("plan")
+                .query_map(rusqlite::params_from_iter(&values[..params]), |r| r.get(3))
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("plan rows");
+            let plan = plan.join("\n");
+            for table in ["exception_occurrence", "request", "outlier", "profile_node"] {
+                let scan = plan.lines().any(|l| {
+                    l.starts_with(&format!("SCAN {table} ")) || l == format!("SCAN {table}")
+                });
+                assert!(!scan, "{statement}\nscans {table}:\n{plan}");
+            }
+        }
+    }
+}
