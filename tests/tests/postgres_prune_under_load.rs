@@ -10,9 +10,8 @@ use fmd_tests::engines::Engine;
 use fmd_tests::prune_load::{Pruning, prune_while_serving};
 
 /// Fewer rows than on SQLite: PostgreSQL's per-row foreign-key checks make each deleted
-/// request dearer, and a step's cost grows with the rows already pruned (likely their
-/// dead index entries, scanned until vacuumed): 100 000 rows take about a minute,
-/// 300 000 five.
+/// request dearer; 100 000 rows take about 10 s on an idle machine, a minute or more on a
+/// loaded one.
 const ROWS: i64 = 100_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
