@@ -14,6 +14,7 @@ pub mod occurrence;
 pub mod overload;
 pub mod perf_demo;
 pub mod perf_fixture;
+pub mod prune_load;
 pub mod request_rows;
 pub mod spine;
 pub mod spine_fns;

@@ -1,9 +1,14 @@
 //! Pruning in steps keeps every group's counters equal to the occurrences that remain
 //! (both engines): 25 000 old and 5 000 new requests, occurrences of three groups among
 //! them (one group only old, one with late occurrences of old requests), pruned in
-//! several steps (transactions) of at most `STEP_REQUESTS` requests.
+//! several steps (transactions) of at most `STEP_REQUESTS` requests; and again with a
+//! budget of zero, so that every budgeted step is stopped and rolled back and only the
+//! unbounded minimum steps commit.
 
-use fmd_runtime::store::prune::STEP_REQUESTS;
+use std::time::Duration;
+
+use fmd_runtime::store::prune::{MIN_STEP_REQUESTS, STEP_BUDGET, STEP_REQUESTS};
+use fmd_runtime::store::read::StepRecord;
 use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::{ExceptionSpec, Fixture, FrameSpec};
 use fmd_tests::engines::{Engine, off_runtime};
@@ -77,7 +82,9 @@ fn inconsistent(fx: &Fixture) -> i64 {
         .unwrap_or(-1)
 }
 
-fn counters_match_the_remaining_occurrences(engine: Engine) {
+/// Prunes the fixture with each step's `budget`, checks every count and counter, and
+/// returns the steps.
+fn prune_and_check(engine: Engine, budget: Duration) -> Vec<StepRecord> {
     let fx = Fixture::on(engine);
     let endpoint = fx.endpoint("/bulk");
     requests(&fx, endpoint, T0, OLD);
@@ -106,16 +113,17 @@ fn counters_match_the_remaining_occurrences(engine: Engine) {
     let mut reader = fx.reader();
     let report = off_runtime(|| {
         reader
-            .prune_observed(CUTOFF, &mut |took| steps.push(took))
+            .prune_observed(CUTOFF, budget, &mut |r| steps.push(*r))
             .expect("prune")
     });
-    let longest = steps.iter().max().copied().unwrap_or_default();
+    let longest = steps.iter().map(|s| s.held).max().unwrap_or_default();
     println!(
-        "{engine:?}: pruned {} requests and {} of {before} occurrences in {} steps, the \
-         longest {longest:?}",
+        "{engine:?} (budget {budget:?}): pruned {} requests and {} of {before} occurrences \
+         in {} steps ({} stopped), the longest {longest:?}",
         report.requests,
         report.occurrences,
-        steps.len()
+        steps.len(),
+        steps.iter().filter(|s| s.stopped()).count(),
     );
     // Two of the groups' own first requests are old, one is new.
     assert_eq!(report.requests, OLD as u64 + 2);
@@ -151,6 +159,46 @@ fn counters_match_the_remaining_occurrences(engine: Engine) {
     );
     println!("left: mixed {mixed_left:?}, late {late_left:?}, occurrences {remaining}");
     assert!(mixed_left.is_some_and(|n| n > 0));
+    steps
+}
+
+fn counters_match_the_remaining_occurrences(engine: Engine) {
+    let steps = prune_and_check(engine, STEP_BUDGET);
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.budget == Some(STEP_BUDGET) || s.budget.is_none())
+    );
 }
 
 both_engines!(counters_match_the_remaining_occurrences);
+
+/// A budget of zero: every budgeted step is stopped (interrupted or refused its commit)
+/// and rolled back, changing nothing; each stopped minimum step is followed by an
+/// unbounded one, which commits. Pruning still completes with the same counts.
+fn stopped_steps_change_nothing_and_pruning_completes(engine: Engine) {
+    let steps = prune_and_check(engine, Duration::ZERO);
+    let committed: Vec<_> = steps.iter().filter(|s| !s.stopped()).collect();
+    let stopped = steps.len() - committed.len();
+    assert!(
+        committed
+            .iter()
+            .all(|s| s.budget.is_none() && s.requests == MIN_STEP_REQUESTS),
+        "only unbounded minimum steps commit"
+    );
+    assert!(
+        committed.len() as i64 >= OLD / MIN_STEP_REQUESTS,
+        "{} committed",
+        committed.len()
+    );
+    assert!(
+        steps
+            .iter()
+            .filter(|s| s.stopped())
+            .all(|s| s.budget.is_some()),
+        "only budgeted steps are stopped"
+    );
+    assert!(stopped >= committed.len(), "{stopped} stopped");
+}
+
+both_engines!(stopped_steps_change_nothing_and_pruning_completes);

@@ -476,7 +476,11 @@ fn raw_pruning_goes_in_steps(engine: Engine) {
     let mut steps = Vec::new();
     let report = off_runtime(|| {
         reader
-            .prune_raw_observed(now - 30 * DAY_MS, &mut |took| steps.push(took))
+            .prune_raw_observed(
+                now - 30 * DAY_MS,
+                fmd_runtime::store::prune::STEP_BUDGET,
+                &mut |r| steps.push(r.held),
+            )
             .expect("raw prune")
     });
     let longest = steps.iter().max().copied().unwrap_or_default();
@@ -539,7 +543,11 @@ fn full_pruning_after_raw_pruning_goes_in_steps(engine: Engine) {
     let mut steps = Vec::new();
     let report = off_runtime(|| {
         reader
-            .prune_observed(now - 28 * DAY_MS, &mut |took| steps.push(took))
+            .prune_observed(
+                now - 28 * DAY_MS,
+                fmd_runtime::store::prune::STEP_BUDGET,
+                &mut |r| steps.push(r.held),
+            )
             .expect("prune")
     });
     let longest = steps.iter().max().copied().unwrap_or_default();

@@ -12,11 +12,10 @@ use super::perf::PerfStore;
 use super::request_log::RequestLog;
 use crate::config::Database;
 use crate::store::StoreError;
+use crate::store::sqlite::Deadline;
 use crate::store::sqlite::SqliteReader;
 use std::any::Any;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Everything the dashboard reads: the five read traits of one engine's reader.
 pub trait Reader:
@@ -48,17 +47,6 @@ pub struct AnyReader {
     deadline: Option<Deadline>,
 }
 
-/// When a SQLite connection's current work must end, shared with its progress handler.
-struct Deadline {
-    base: Instant,
-    /// Nanoseconds after `base`; `u64::MAX` when nothing is running.
-    at_ns: Arc<AtomicU64>,
-}
-
-/// SQLite virtual machine steps between two looks at the deadline (well under a
-/// millisecond of work).
-const PROGRESS_STEPS: std::ffi::c_int = 10_000;
-
 impl AnyReader {
     /// Connects to `database`, creating and migrating its schema if needed.
     pub fn open(database: &Database) -> Result<AnyReader, StoreError> {
@@ -84,23 +72,16 @@ impl AnyReader {
             Database::Sqlite(path) => {
                 let mut reader = SqliteReader::open(path)
                     .map_err(|e| crate::store::sqlite::store_error("open", e))?;
-                let at_ns = Arc::new(AtomicU64::new(u64::MAX));
-                let base = Instant::now();
-                let conn = reader.connection();
                 let wait = limit.min(Duration::from_secs(5));
-                conn.busy_timeout(wait)
+                reader
+                    .connection()
+                    .busy_timeout(wait)
                     .map_err(|e| crate::store::sqlite::store_error("configure", e))?;
-                let handler_at = at_ns.clone();
-                conn.progress_handler(
-                    PROGRESS_STEPS,
-                    Some(move || {
-                        let elapsed = u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX);
-                        elapsed >= handler_at.load(Ordering::Relaxed)
-                    }),
-                )
-                .map_err(|e| crate::store::sqlite::store_error("configure", e))?;
+                let deadline = reader
+                    .deadline()
+                    .map_err(|e| crate::store::sqlite::store_error("configure", e))?;
                 let mut reader = AnyReader::from(reader);
-                reader.deadline = Some(Deadline { base, at_ns });
+                reader.deadline = Some(deadline);
                 Ok(reader)
             }
             #[cfg(feature = "postgres")]
@@ -122,10 +103,7 @@ impl AnyReader {
     /// connection opened with [`AnyReader::open_bounded`]; `None`: unbounded.
     pub fn start_work(&mut self, limit: Option<Duration>) {
         if let Some(d) = &self.deadline {
-            let at = limit.map_or(u64::MAX, |l| {
-                u64::try_from((d.base.elapsed() + l).as_nanos()).unwrap_or(u64::MAX)
-            });
-            d.at_ns.store(at, Ordering::Relaxed);
+            d.start(limit);
         }
     }
 

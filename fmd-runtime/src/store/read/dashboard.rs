@@ -5,6 +5,7 @@
 //! see these structs. Times are Unix milliseconds (UTC), durations microseconds.
 
 use serde::Serialize;
+use std::time::Duration;
 
 use crate::store::StoreError;
 use crate::store::read::issue_filter::IssueKind;
@@ -226,6 +227,33 @@ pub struct EndpointInfo {
     pub last_requested: Option<i64>,
 }
 
+/// How long a step of pruning may run before it is stopped and rolled back (see
+/// [`crate::store::prune`]).
+pub const STEP_BUDGET: Duration = Duration::from_millis(200);
+
+/// One step of a pruning run (see [`crate::store::prune`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepRecord {
+    /// How many requests the step was asked to delete.
+    pub requests: i64,
+    /// How long it could run before being stopped; `None`: the minimum step that follows
+    /// a stopped minimum step, run to its end.
+    pub budget: Option<Duration>,
+    /// How long it held the write lock: from getting it until its commit, or its
+    /// rollback, was done.
+    pub held: Duration,
+    /// When (after getting the lock) it began to commit; `None`: it was stopped and
+    /// rolled back, having changed nothing.
+    pub committing_at: Option<Duration>,
+}
+
+impl StepRecord {
+    /// Whether the step was stopped and rolled back.
+    pub fn stopped(&self) -> bool {
+        self.committing_at.is_none()
+    }
+}
+
 /// What a pruning run removed.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct PruneReport {
@@ -387,16 +415,19 @@ pub trait DashboardStore {
     /// Deletes requests (with their outlier and call-tree rows), occurrences, rollup rows
     /// and custom-graph values older than `cutoff`, groups left empty, orphans — in steps
     /// of at most [`STEP_REQUESTS`](crate::store::prune::STEP_REQUESTS) requests, one
-    /// transaction each (see [`crate::store::prune`]).
+    /// transaction each, each stopped and rolled back once it has run for
+    /// [`STEP_BUDGET`] (see [`crate::store::prune`]).
     fn prune(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
-        self.prune_observed(cutoff, &mut |_| {})
+        self.prune_observed(cutoff, STEP_BUDGET, &mut |_| {})
     }
 
-    /// [`DashboardStore::prune`], telling `observe` how long each step held the write lock.
+    /// [`DashboardStore::prune`] with each step's `budget` (the tests pass a tiny one to
+    /// have steps stopped), telling `observe` about each step.
     fn prune_observed(
         &mut self,
         cutoff: i64,
-        observe: &mut dyn FnMut(std::time::Duration),
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
     ) -> Result<PruneReport, StoreError>;
 
     /// Before when raw request rows were pruned by raw retention, if ever (one small
@@ -409,15 +440,16 @@ pub trait DashboardStore {
     /// stay: occurrences keep their group, time and trace, and lose only their request
     /// link. Records the cutoff (see [`StoreTotals::raw_pruned_before`]).
     fn prune_raw(&mut self, cutoff: i64) -> Result<PruneReport, StoreError> {
-        self.prune_raw_observed(cutoff, &mut |_| {})
+        self.prune_raw_observed(cutoff, STEP_BUDGET, &mut |_| {})
     }
 
-    /// [`DashboardStore::prune_raw`], telling `observe` how long each step held the write
-    /// lock.
+    /// [`DashboardStore::prune_raw`] with each step's `budget`, telling `observe` about
+    /// each step (as [`DashboardStore::prune_observed`]).
     fn prune_raw_observed(
         &mut self,
         cutoff: i64,
-        observe: &mut dyn FnMut(std::time::Duration),
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
     ) -> Result<PruneReport, StoreError>;
 
     /// Number of dashboard accounts.

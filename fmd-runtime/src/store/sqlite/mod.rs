@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 pub(crate) mod check;
+mod deadline;
 mod dictionaries;
 mod identity;
 mod issues;
@@ -8,6 +9,7 @@ mod read;
 pub mod schema;
 mod write;
 
+pub(crate) use deadline::Deadline;
 pub use read::SqliteReader;
 pub use write::{SqliteStore, roll_up_request};
 

@@ -1,10 +1,11 @@
 //! The dashboard's [`SqliteReader`]: the SQLite engine's side of the read model, one file
-//! per read trait (`dashboard`, `issues`, `perf`, `request_log`, as in `store/read/`), and `raw`:
-//! raw retention.
+//! per read trait (`dashboard`, `issues`, `perf`, `request_log`, as in `store/read/`), `prune`: a
+//! step of pruning, and `raw`: raw retention.
 
 mod dashboard;
 mod issues;
 mod perf;
+mod prune;
 mod raw;
 mod request_log;
 

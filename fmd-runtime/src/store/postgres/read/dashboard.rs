@@ -10,6 +10,7 @@ use crate::store::rows;
 use crate::store::sql;
 use crate::store::sql::GROUP_SELECT;
 use std::collections::HashMap;
+use std::time::Duration;
 
 use postgres::GenericClient;
 
@@ -20,10 +21,13 @@ use crate::store::prune;
 use crate::store::read::dashboard::OverviewDays;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupQuery, GroupSort,
-    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
+    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, StackFrame, StepRecord, StoreTotals,
+    User,
 };
 use crate::store::read::overview_days::SpanSums;
 use crate::store::read::perf::HOUR_MS;
+
+use super::prune::{Budgeted, bounded_step};
 
 /// The dashboard's connection to an fmd PostgreSQL database.
 ///
@@ -73,16 +77,13 @@ fn clean_orphans(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Err
     tx.batch_execute(sql::CLEAN_ORPHANS)
 }
 
-/// One step of pruning before `cutoff`: the oldest `n` requests and what hangs off them
-/// (one transaction, see [`crate::store::prune`]); `true` with the last.
+/// One step of pruning before `cutoff` in `tx`: the oldest `n` requests and what hangs
+/// off them (see [`crate::store::prune`]); `true` with the last.
 fn prune_step(
-    client: &mut postgres::Client,
+    tx: &mut Budgeted<'_>,
     cutoff: i64,
     n: i64,
-) -> Result<prune::Step, postgres::Error> {
-    // Row locks, taken statement by statement: the step holds them until its commit.
-    let locked = std::time::Instant::now();
-    let mut tx = client.transaction()?;
+) -> Result<(PruneReport, bool), postgres::Error> {
     let oldest: Option<i64> = tx
         .query_one(sql::PRUNE_STEP_BOUND_ALL, &[&cutoff, &(n - 1)])?
         .get(0);
@@ -131,9 +132,8 @@ fn prune_step(
     if last {
         tx.execute(sql::PRUNE_EMPTY_GROUP_VERSIONS, &[])?;
         groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, &[])?;
-        clean_orphans(&mut tx)?;
+        tx.batch_execute(sql::CLEAN_ORPHANS)?;
     }
-    tx.commit()?;
     let report = PruneReport {
         requests,
         occurrences,
@@ -144,7 +144,7 @@ fn prune_step(
         duration_rows,
         graph_values,
     };
-    Ok((report, last, locked.elapsed()))
+    Ok((report, last))
 }
 
 impl DashboardStore for PgReader {
@@ -393,10 +393,13 @@ impl DashboardStore for PgReader {
     fn prune_observed(
         &mut self,
         cutoff: i64,
-        observe: &mut dyn FnMut(std::time::Duration),
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
     ) -> Result<PruneReport, StoreError> {
         let client = &mut self.client;
-        Ok(prune::in_steps(observe, |n| prune_step(client, cutoff, n))?)
+        Ok(prune::in_steps(budget, observe, |n, limit| {
+            bounded_step(client, limit, |tx| prune_step(tx, cutoff, n))
+        })?)
     }
 
     fn raw_pruned_before(&mut self) -> Result<Option<i64>, StoreError> {
@@ -406,11 +409,12 @@ impl DashboardStore for PgReader {
     fn prune_raw_observed(
         &mut self,
         cutoff: i64,
-        observe: &mut dyn FnMut(std::time::Duration),
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
     ) -> Result<PruneReport, StoreError> {
         let client = &mut self.client;
-        Ok(prune::in_steps(observe, |n| {
-            super::raw::raw_step(client, cutoff, n)
+        Ok(prune::in_steps(budget, observe, |n, limit| {
+            bounded_step(client, limit, |tx| super::raw::raw_step(tx, cutoff, n))
         })?)
     }
 

@@ -8,15 +8,15 @@ use crate::store::prune;
 use crate::store::read::dashboard::{DAY_MS, PruneReport};
 use crate::store::sql;
 
-/// One step of raw pruning before `cutoff`: the oldest `n` requests with their outliers
-/// and call trees; their occurrences stay, detached. `true` with the last.
+use super::prune::Budgeted;
+
+/// One step of raw pruning before `cutoff` in `tx`: the oldest `n` requests with their
+/// outliers and call trees; their occurrences stay, detached. `true` with the last.
 pub(super) fn raw_step(
-    client: &mut postgres::Client,
+    tx: &mut Budgeted<'_>,
     cutoff: i64,
     n: i64,
-) -> Result<prune::Step, postgres::Error> {
-    let locked = std::time::Instant::now();
-    let mut tx = client.transaction()?;
+) -> Result<(PruneReport, bool), postgres::Error> {
     let oldest: Option<i64> = tx
         .query_opt(sql::PRUNE_STEP_BOUND, &[&cutoff, &(n - 1)])?
         .map(|r| r.get(0));
@@ -30,14 +30,13 @@ pub(super) fn raw_step(
         // Outliers held the only reference to some stack snapshots.
         tx.batch_execute(sql::CLEAN_ORPHANS)?;
     }
-    tx.commit()?;
     let report = PruneReport {
         requests,
         outliers,
         profile_nodes,
         ..PruneReport::default()
     };
-    Ok((report, last, locked.elapsed()))
+    Ok((report, last))
 }
 
 /// Before when raw request rows were pruned, if ever.

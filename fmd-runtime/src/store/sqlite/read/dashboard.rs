@@ -12,19 +12,20 @@ use crate::store::sql::GROUP_SELECT;
 use crate::store::sql::sqlite;
 use foldhash::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::store::StoreError;
-use crate::store::histogram;
 use crate::store::prune;
 use crate::store::read::dashboard::OverviewDays;
 use crate::store::read::dashboard::{
     DAY_MS, DashboardStore, EndpointInfo, EndpointOverview, GroupDetail, GroupQuery, GroupSort,
-    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, StackFrame, StoreTotals, User,
+    GroupSummary, Histogram, InstanceInfo, Page, PruneReport, StackFrame, StepRecord, StoreTotals,
+    User,
 };
 use crate::store::read::overview_days::SpanSums;
-use crate::store::read::perf::HOUR_MS;
+use crate::store::sqlite::Deadline;
 use crate::store::sqlite::identity::Opened;
 use crate::store::sqlite::schema;
 
@@ -42,6 +43,8 @@ pub struct SqliteReader {
     pub(super) conn: Connection,
     /// The file opened (to notice another one at the path); `None` when wrapped.
     opened: Option<Opened>,
+    /// The deadline its progress handler enforces, once installed.
+    deadline: Option<Deadline>,
 }
 
 impl SqliteReader {
@@ -53,17 +56,50 @@ impl SqliteReader {
         Ok(SqliteReader {
             conn,
             opened: Some(Opened::now(path)),
+            deadline: None,
         })
     }
 
     /// Wraps a connection that is already configured and migrated.
     pub fn from_connection(conn: Connection) -> Self {
-        SqliteReader { conn, opened: None }
+        SqliteReader {
+            conn,
+            opened: None,
+            deadline: None,
+        }
     }
 
     /// The underlying connection (tests and fixtures).
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// Prunes in steps of `step(tx, n)`, each bounded by `budget` (see
+    /// [`super::prune::bounded_step`]).
+    fn in_steps(
+        &mut self,
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
+        step: impl Fn(&rusqlite::Transaction<'_>, i64) -> rusqlite::Result<(PruneReport, bool)>,
+    ) -> Result<PruneReport, StoreError> {
+        let deadline = self.deadline()?;
+        // Checkpoints run between the steps (see `bounded_step`), not in their commits.
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let conn = &mut self.conn;
+        let pruned = prune::in_steps(budget, observe, |n, limit| {
+            super::prune::bounded_step(conn, &deadline, limit, |tx| step(tx, n))
+        });
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", super::prune::WAL_AUTOCHECKPOINT)?;
+        Ok(pruned?)
+    }
+
+    /// The deadline of the connection's work, its progress handler installed on first use.
+    pub(crate) fn deadline(&mut self) -> rusqlite::Result<Deadline> {
+        if self.deadline.is_none() {
+            self.deadline = Some(Deadline::install(&mut self.conn)?);
+        }
+        Ok(self.deadline.clone().expect("installed"))
     }
 
     fn group_summary(&self, group_id: i64) -> rusqlite::Result<Option<GroupSummary>> {
@@ -96,93 +132,6 @@ pub(super) fn snapshot_frames(
 /// innermost tables last.
 fn clean_orphans(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(sql::CLEAN_ORPHANS)
-}
-
-/// SQLite's default WAL size (in pages) that triggers a checkpoint at commit.
-const WAL_AUTOCHECKPOINT: i64 = 1000;
-
-/// One step of pruning before `cutoff`: the oldest `n` requests and what hangs off them
-/// (one transaction, see [`crate::store::prune`]); `true` with the last.
-fn prune_step(conn: &mut Connection, cutoff: i64, n: i64) -> rusqlite::Result<prune::Step> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let locked = std::time::Instant::now();
-    let oldest: Option<i64> = tx.query_row(
-        sqlite!(sql::PRUNE_STEP_BOUND_ALL),
-        params![cutoff, n - 1],
-        |r| r.get(0),
-    )?;
-    let (bound, last) = prune::step_cutoff(oldest, cutoff);
-    tx.execute(sqlite!(sql::PRUNE_UNCOUNT_OCCURRENCES), [bound])?;
-    let mut occurrences = tx.execute(sqlite!(sql::PRUNE_OCCURRENCES), [bound])?;
-    // An occurrence recorded late for an old request still hangs off that request.
-    tx.execute(sqlite!(sql::PRUNE_UNCOUNT_LATE_OCCURRENCES), [bound])?;
-    occurrences += tx.execute(sqlite!(sql::PRUNE_LATE_OCCURRENCES), [bound])?;
-    tx.execute(sqlite!(sql::PRUNE_FIRST_SEEN), [bound])?;
-    // Rows that reference old requests go first (foreign keys are on).
-    let outliers = tx.execute(sqlite!(sql::PRUNE_OUTLIERS), [bound])?;
-    let profile_nodes = tx.execute(sqlite!(sql::PRUNE_PROFILE_NODES), [bound])?;
-    // The bound's own day keeps its histogram row, less the requests deleted from it.
-    let bound_day = bound.div_euclid(DAY_MS);
-    // So does the bound's hour in the recent hours' histogram.
-    let bound_hour = bound.div_euclid(HOUR_MS);
-    let mut partial: HashMap<(i64, String, i64), i64> = HashMap::default();
-    let mut partial_hour: HashMap<(i64, String, i64), i64> = HashMap::default();
-    {
-        let mut stmt = tx.prepare(sqlite!(sql::PRUNE_PARTIAL_DAY))?;
-        let mut rows = stmt.query(params![bound_day * DAY_MS, bound])?;
-        while let Some(r) = rows.next()? {
-            let key = (r.get(0)?, r.get(1)?, histogram::bucket(r.get(2)?));
-            if r.get::<_, i64>(3)?.div_euclid(HOUR_MS) == bound_hour {
-                *partial_hour.entry(key.clone()).or_default() += 1;
-            }
-            *partial.entry(key).or_default() += 1;
-        }
-    }
-    for ((endpoint, instance, bucket), n) in partial {
-        tx.execute(
-            "UPDATE duration_daily SET hits = max(hits - ?5, 0)
-             WHERE endpoint_id = ?1 AND day = ?2 AND instance = ?3 AND bucket = ?4",
-            params![endpoint, bound_day, instance, bucket, n],
-        )?;
-    }
-    for ((endpoint, instance, bucket), n) in partial_hour {
-        tx.execute(
-            sqlite!(sql::PRUNE_PARTIAL_HOUR),
-            params![bound_hour, endpoint, instance, bucket, n],
-        )?;
-    }
-    tx.execute(sqlite!(sql::TRIM_HOURLY_DURATIONS), [bound_hour])?;
-    let duration_rows = tx.execute(sqlite!(sql::PRUNE_DURATIONS), [bound_day])?;
-    let requests = tx.execute(sqlite!(sql::PRUNE_REQUESTS), [bound])?;
-    // Whole hours before the bound; the hour holding it stays.
-    let hourly_rows = tx.execute(sqlite!(sql::PRUNE_HOURS), [bound.div_euclid(HOUR_MS)])?;
-    let graph_values = tx.execute(
-        "DELETE FROM custom_graph_value
-         WHERE graph_id IN (SELECT id FROM custom_graph) AND time < ?1",
-        [bound],
-    )?;
-    let mut groups = 0;
-    if last {
-        tx.execute(sql::PRUNE_EMPTY_GROUP_VERSIONS, [])?;
-        groups = tx.execute(sql::PRUNE_EMPTY_GROUPS, [])?;
-        clean_orphans(&tx)?;
-    }
-    tx.commit()?;
-    let held = locked.elapsed();
-    // The WAL grows by every deleted page: copy it back now, outside the write lock
-    // (a passive checkpoint never blocks the writer), instead of in the next commit.
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-    let report = PruneReport {
-        requests: requests as u64,
-        occurrences: occurrences as u64,
-        groups: groups as u64,
-        outliers: outliers as u64,
-        profile_nodes: profile_nodes as u64,
-        hourly_rows: hourly_rows as u64,
-        duration_rows: duration_rows as u64,
-        graph_values: graph_values as u64,
-    };
-    Ok((report, last, held))
 }
 
 impl DashboardStore for SqliteReader {
@@ -424,14 +373,12 @@ impl DashboardStore for SqliteReader {
     fn prune_observed(
         &mut self,
         cutoff: i64,
-        observe: &mut dyn FnMut(std::time::Duration),
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
     ) -> Result<PruneReport, StoreError> {
-        // Checkpoints run between the steps (see `prune_step`), not in their commits.
-        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let pruned = prune::in_steps(observe, |n| prune_step(&mut self.conn, cutoff, n));
-        self.conn
-            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
-        Ok(pruned?)
+        self.in_steps(budget, observe, |tx, n| {
+            super::prune::prune_step(tx, cutoff, n)
+        })
     }
 
     fn raw_pruned_before(&mut self) -> Result<Option<i64>, StoreError> {
@@ -441,13 +388,10 @@ impl DashboardStore for SqliteReader {
     fn prune_raw_observed(
         &mut self,
         cutoff: i64,
-        observe: &mut dyn FnMut(std::time::Duration),
+        budget: Duration,
+        observe: &mut dyn FnMut(&StepRecord),
     ) -> Result<PruneReport, StoreError> {
-        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let pruned = prune::in_steps(observe, |n| super::raw::raw_step(&mut self.conn, cutoff, n));
-        self.conn
-            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
-        Ok(pruned?)
+        self.in_steps(budget, observe, |tx, n| super::raw::raw_step(tx, cutoff, n))
     }
 
     fn count_users(&mut self) -> Result<u64, StoreError> {

@@ -2,7 +2,7 @@
 //! [`crate::store::prune`]), while the rollups and the exceptions stay; and the latency
 //! samples of spans whose rows went, read from the daily histogram instead.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::store::histogram;
 use crate::store::prune;
@@ -10,15 +10,13 @@ use crate::store::read::dashboard::{DAY_MS, PruneReport};
 use crate::store::sql;
 use crate::store::sql::sqlite;
 
-/// One step of raw pruning before `cutoff`: the oldest `n` requests with their outliers
-/// and call trees; their occurrences stay, detached. `true` with the last.
+/// One step of raw pruning before `cutoff` in `tx`: the oldest `n` requests with their
+/// outliers and call trees; their occurrences stay, detached. `true` with the last.
 pub(super) fn raw_step(
-    conn: &mut Connection,
+    tx: &Transaction<'_>,
     cutoff: i64,
     n: i64,
-) -> rusqlite::Result<prune::Step> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let locked = std::time::Instant::now();
+) -> rusqlite::Result<(PruneReport, bool)> {
     let oldest: Option<i64> = tx
         .query_row(
             sqlite!(sql::PRUNE_STEP_BOUND),
@@ -36,16 +34,13 @@ pub(super) fn raw_step(
         // Outliers held the only reference to some stack snapshots.
         tx.execute_batch(sql::CLEAN_ORPHANS)?;
     }
-    tx.commit()?;
-    let held = locked.elapsed();
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     let report = PruneReport {
         requests: requests as u64,
         outliers: outliers as u64,
         profile_nodes: profile_nodes as u64,
         ..PruneReport::default()
     };
-    Ok((report, last, held))
+    Ok((report, last))
 }
 
 /// Before when raw request rows were pruned, if ever.
