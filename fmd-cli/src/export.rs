@@ -9,7 +9,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use fmd_dashboard::export as csv;
 use fmd_runtime::Database;
 use fmd_runtime::store::check::open_read_only;
-use fmd_runtime::store::read::{DashboardStore, IssueFilter, IssueSort, MAX_PAGE, RequestWindow};
+use fmd_runtime::store::read::{
+    DashboardStore, IssueFilter, IssueKind, IssueSort, MAX_PAGE, RequestWindow,
+};
 use serde::Serialize;
 
 use crate::timespec::{format_ms, parse_time};
@@ -20,8 +22,40 @@ pub enum What {
     /// Stored requests with `since <= time < until`, oldest first.
     Requests(Window),
     /// Issues with an occurrence in `since <= time < until`, most recently seen first
-    /// (`--endpoint`: issues that happened on it).
-    Issues(Window),
+    /// (`--endpoint`: issues that happened on it; `--kind`: server errors unless asked).
+    Issues(IssueWindow),
+}
+
+/// The issue export's arguments: the window and the kind.
+#[derive(Debug, Args)]
+pub struct IssueWindow {
+    #[command(flatten)]
+    window: Window,
+    /// Which issues: server errors (panics, errors answered 5xx, captured errors), client
+    /// errors (a handler's outcome answered 4xx: the client's mistake) or both.
+    #[arg(long, value_enum, default_value_t = Kind::Server)]
+    kind: Kind,
+}
+
+/// The kinds of issues, as the dashboard's filter names them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    /// Server error issues.
+    Server,
+    /// Client error issues (every occurrence answered 4xx).
+    Client,
+    /// Both.
+    All,
+}
+
+impl From<Kind> for IssueKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Server => IssueKind::Server,
+            Kind::Client => IssueKind::Client,
+            Kind::All => IssueKind::All,
+        }
+    }
 }
 
 /// The window, format and endpoint both exports take.
@@ -53,9 +87,9 @@ pub enum Format {
 /// Writes the rows `what` names to standard output.
 pub fn run(database: &Database, what: What) -> anyhow::Result<()> {
     crate::require_existing(database)?;
-    let (issues, window) = match what {
-        What::Requests(w) => (false, w),
-        What::Issues(w) => (true, w),
+    let (kind, window) = match what {
+        What::Requests(w) => (None, w),
+        What::Issues(IssueWindow { window, kind }) => (Some(IssueKind::from(kind)), window),
     };
     let Window {
         since,
@@ -76,11 +110,12 @@ pub fn run(database: &Database, what: What) -> anyhow::Result<()> {
         None => None,
         Some(name) => Some(find_endpoint(&mut *store, &name)?),
     };
-    let written = if issues {
+    let written = if let Some(kind) = kind {
         let filter = IssueFilter {
             endpoint_id: endpoint.map(|(id, _)| id),
             from: Some(since),
             to: Some(until),
+            kind,
             ..IssueFilter::default()
         };
         let mut offset = 0;

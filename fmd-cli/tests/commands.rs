@@ -343,7 +343,7 @@ fn export_issues_in_a_window_as_csv_and_json() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "id,status,type_name,message,count,first_seen,last_seen,first_version,last_version,variants,resolved_version"
+        "id,status,type_name,message,count,first_seen,last_seen,first_version,last_version,variants,resolved_version,client_error"
     );
     assert_eq!(lines.len(), 2, "{run:?}");
     assert!(
@@ -351,7 +351,7 @@ fn export_issues_in_a_window_as_csv_and_json() {
         "{}",
         lines[1]
     );
-    assert!(lines[1].ends_with(",1.2.3,1.2.3,2,"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",1.2.3,1.2.3,2,,false"), "{}", lines[1]);
     // Only the recent occurrence is in the last two days: the issue is still listed.
     let since = (now - 2 * common::DAY).to_string();
     let run = db.fmd(
@@ -401,6 +401,70 @@ fn export_issues_in_a_window_as_csv_and_json() {
     assert_eq!(run.code, Some(1), "{run:?}");
     let run = db.fmd(&["export", "issues", "--since", "soon"], "", &[]);
     assert_eq!(run.code, Some(2), "a bad argument: {run:?}");
+}
+
+#[test]
+fn export_issues_lists_server_errors_unless_asked_for_client_errors() {
+    let now = common::now_ms();
+    let mut missing = common::request("app::items", now - 2_000, 404);
+    if let fmd_runtime::model::event::Event::Request(r) = &mut missing {
+        r.errors
+            .push(common::client_error("app::NotFound", now - 2_000));
+    }
+    let db = Db::with(&[missing, common::request("app::orders", now - 1_000, 500)]);
+    let types = |args: &[&str]| {
+        let mut all = vec!["export", "issues", "--since", "0"];
+        all.extend_from_slice(args);
+        let run = db.fmd(&all, "", &[]);
+        assert_eq!(run.code, Some(0), "{args:?}: {run:?}");
+        let mut rows: Vec<String> = run
+            .stdout
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let fields: Vec<&str> = l.split(',').collect();
+                format!("{} {}", fields[2], fields[fields.len() - 1])
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let server = ["app::Broken false"];
+    assert_eq!(types(&[]), server, "server errors by default");
+    assert_eq!(types(&["--kind", "server"]), server);
+    assert_eq!(types(&["--kind", "client"]), ["app::NotFound true"]);
+    assert_eq!(
+        types(&["--kind", "all"]),
+        ["app::Broken false", "app::NotFound true"]
+    );
+    let run = db.fmd(
+        &[
+            "export", "issues", "--since", "0", "--kind", "client", "--format", "json",
+        ],
+        "",
+        &[],
+    );
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{run:?}");
+    assert_eq!(rows[0]["client"], true);
+    let bad = db.fmd(
+        &["export", "issues", "--since", "0", "--kind", "4xx"],
+        "",
+        &[],
+    );
+    assert_eq!(bad.code, Some(2), "an unknown kind: {bad:?}");
+    let help = common::fmd(&[], &["export", "issues", "--help"], "", &[]);
+    assert!(
+        help.stdout.contains("--kind") && help.stdout.contains("client"),
+        "{help:?}"
+    );
+    // Requests have no kind.
+    let run = db.fmd(
+        &["export", "requests", "--since", "0", "--kind", "all"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, Some(2), "{run:?}");
 }
 
 #[test]

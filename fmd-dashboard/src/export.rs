@@ -112,7 +112,7 @@ pub fn failed_fields(r: &FailedRequest) -> [String; 8] {
 }
 
 /// The columns of the issue list ([`issue_fields`]).
-pub const ISSUE_COLUMNS: [&str; 11] = [
+pub const ISSUE_COLUMNS: [&str; 12] = [
     "id",
     "status",
     "type_name",
@@ -124,10 +124,11 @@ pub const ISSUE_COLUMNS: [&str; 11] = [
     "last_version",
     "variants",
     "resolved_version",
+    "client_error",
 ];
 
 /// An issue's fields, in the order of [`ISSUE_COLUMNS`].
-pub fn issue_fields(i: &IssueSummary) -> [String; 11] {
+pub fn issue_fields(i: &IssueSummary) -> [String; 12] {
     [
         i.id.to_string(),
         i.status.as_str().to_owned(),
@@ -140,6 +141,7 @@ pub fn issue_fields(i: &IssueSummary) -> [String; 11] {
         i.last_version.clone().unwrap_or_default(),
         i.variant_count.to_string(),
         i.resolved_version.clone().unwrap_or_default(),
+        i.client.to_string(),
     ]
 }
 

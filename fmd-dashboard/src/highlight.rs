@@ -7,13 +7,25 @@
 //! (syntect's own HTML repeats the whole scope stack around every token: about 3 KB a
 //! line). [`rust_lines`] gives one self-contained fragment per source line, so that each
 //! line gets its number and the failing one its marker; text is escaped by maud.
+//!
+//! Only the Rust grammar is compiled in: [`RUST_SYNTAX`], syntect's own Rust definition
+//! taken out of its default set (every grammar: about 368 KB) once, by the test
+//! `fmd-dashboard/tests/rust_syntax.rs`, which also checks that the committed file is
+//! what syntect's defaults give and that it parses Rust exactly as they do.
 
 use maud::{Markup, PreEscaped, html};
 use once_cell::sync::Lazy;
 use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
-static SYNTAXES: Lazy<SyntaxSet> = Lazy::new(SyntaxSet::load_defaults_newlines);
+/// syntect's Rust syntax alone, as a syntax set dump (`syntect::dumps`, uncompressed:
+/// its contexts are compressed inside), for lines with their newlines.
+pub const RUST_SYNTAX: &[u8] = include_bytes!("../assets/rust.packdump");
+
+/// The set of [`RUST_SYNTAX`]; empty if the dump could not be read (nothing is
+/// highlighted then, the code stays plain text).
+static SYNTAXES: Lazy<SyntaxSet> =
+    Lazy::new(|| syntect::dumps::from_uncompressed_data(RUST_SYNTAX).unwrap_or_default());
 
 /// The coloured kinds of token: a scope prefix and the class the stylesheet colours.
 /// The first prefix that matches a token's innermost matching scope wins.

@@ -87,6 +87,18 @@ async fn api_issues(addr: SocketAddr, query: &str) -> BTreeSet<(String, String, 
         .collect()
 }
 
+/// The values of `field` of the `list` objects `GET /api/v1/{path}` answers.
+async fn api_ids(addr: SocketAddr, path: &str, list: &str, field: &str) -> BTreeSet<i64> {
+    let res = http::get_bearer(addr, &format!("/dashboard/api/v1/{path}"), TOKEN).await;
+    assert_eq!(res.status, 200, "{path}: {}", res.body);
+    let page: serde_json::Value = serde_json::from_str(&res.body).expect("JSON");
+    let rows = page[list].as_array().expect("a list");
+    assert_eq!(page["total"].as_u64(), Some(rows.len() as u64), "{path}");
+    rows.iter()
+        .map(|r| r[field].as_i64().expect("an id"))
+        .collect()
+}
+
 /// The texts only the client errors' rows carry, and the server error's.
 const CLIENT_TEXTS: [&str; 3] = ["not your order", "Not Found", "Gone"];
 const SERVER_TEXT: &str = "payment service down";
@@ -154,6 +166,33 @@ pub async fn client_errors_are_filtered_apart_and_never_alert(engine: Engine) {
     assert_eq!(api_issues(addr, "?kind=all").await, all);
     let bad = http::get_bearer(addr, "/dashboard/api/v1/issues?kind=4xx", TOKEN).await;
     assert_eq!(bad.status, 400, "an unknown kind: {}", bad.body);
+    // The exception groups alike: the variants of the same issues, one each here.
+    for kind in ["", "?kind=server", "?kind=client", "?kind=all"] {
+        let issues = api_ids(addr, &format!("issues{kind}"), "issues", "id").await;
+        let groups = api_ids(addr, &format!("exceptions{kind}"), "groups", "issue_id").await;
+        assert_eq!(groups, issues, "exceptions{kind}");
+        let expected = if kind.contains("client") {
+            3
+        } else if kind.contains("all") {
+            4
+        } else {
+            1
+        };
+        assert_eq!(groups.len(), expected, "exceptions{kind}");
+    }
+    let bad = http::get_bearer(addr, "/dashboard/api/v1/exceptions?kind=4xx", TOKEN).await;
+    assert_eq!(bad.status, 400, "an unknown kind: {}", bad.body);
+    let doc = http::get_bearer(addr, "/dashboard/api/v1/openapi.json", TOKEN).await;
+    let doc: serde_json::Value = serde_json::from_str(&doc.body).expect("JSON");
+    for path in ["/api/v1/exceptions", "/api/v1/issues"] {
+        let params = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect(path);
+        assert!(
+            params.iter().any(|p| p["name"] == "kind"),
+            "{path} documents `kind`"
+        );
+    }
 
     // The overview counts server error groups only (its red badge leads to them).
     let res = http::get_bearer(addr, "/dashboard/api/v1/endpoints", TOKEN).await;
@@ -229,6 +268,11 @@ pub async fn client_errors_are_filtered_apart_and_never_alert(engine: Engine) {
             "{name}: its client error"
         );
         assert!(client.contains("client error (4xx)"), "{name}: its badge");
+        for (kind, groups) in [("", 0), ("&kind=client", 1)] {
+            let path = format!("exceptions?endpoint={id}{kind}");
+            let listed = api_ids(addr, &path, "groups", "id").await;
+            assert_eq!(listed.len(), groups, "{name}: {path}");
+        }
     }
     let down = page(format!("/endpoint/{}/exceptions", endpoint("down"))).await;
     assert!(down.contains("1 exception group") && down.contains(SERVER_TEXT));

@@ -266,7 +266,7 @@ async fn the_page_and_the_api_search_the_same(engine: Engine) {
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(
         lines[0],
-        "id,status,type_name,message,count,first_seen,last_seen,first_version,last_version,variants,resolved_version"
+        "id,status,type_name,message,count,first_seen,last_seen,first_version,last_version,variants,resolved_version,client_error"
     );
     assert_eq!(lines.len(), 3, "{}", csv.body);
     assert!(

@@ -4,8 +4,11 @@
 //! rollup, the same duration bucket, and an exception group of the same hash on both
 //! (its occurrences, counts and per-version counts join the handler's group); a group
 //! only the twin has moves as it is. An endpoint of the route's name that answered below
-//! 400 is no twin.
+//! 400 is no twin. A route's twins per method (`POST /orders/{id}`) each join the handler
+//! of their own method, or the route's endpoint when the method's handler is not
+//! monitored; the route-named twin (a 405) joins the first handler learned.
 
+use fmd_runtime::model::event::Event;
 use fmd_tests::both_engines;
 use fmd_tests::dashboard_fixture::now_ms;
 use fmd_tests::engines::{Db, Engine, fresh_database};
@@ -99,7 +102,118 @@ fn an_endpoint_that_answered_is_no_twin(engine: Engine) {
     assert_eq!(raw.count("request"), 2);
 }
 
+/// `request(..)` of `method`.
+fn of(method: &'static str, event: Event) -> Event {
+    match event {
+        Event::Request(mut r) => {
+            r.method = method.into();
+            Event::Request(r)
+        }
+        other => other,
+    }
+}
+
+/// Two handlers on one route: each method's twin joins its own handler, whichever the
+/// writer learns first; a method without a monitored handler's twin joins the route.
+fn per_method_twins_join_their_own_handlers(engine: Engine) {
+    let (db, _dir) = fresh_database(engine);
+    let t = now_ms();
+    let f = function("shop::orders", "show", "fn show() {}");
+    let rejected = |m: &str, at| error("(rejected before the handler)", m, &[f], at);
+    write_events(
+        &db,
+        "1.0.0",
+        &[
+            of(
+                "POST",
+                request("POST /orders/{id}", t, 400, vec![rejected("bad JSON", t)]),
+            ),
+            of(
+                "GET",
+                request(
+                    "GET /orders/{id}",
+                    t + 1,
+                    400,
+                    vec![rejected("bad id", t + 1)],
+                ),
+            ),
+            of("DELETE", request(ROUTE, t + 2, 405, vec![])),
+            of("PUT", request("PUT /orders/{id}", t + 3, 400, vec![])),
+        ],
+    );
+    let raw = Db::open(&db);
+    let endpoints = || raw.strings("SELECT name FROM endpoint ORDER BY name");
+    assert_eq!(
+        endpoints(),
+        [
+            ROUTE,
+            "GET /orders/{id}",
+            "POST /orders/{id}",
+            "PUT /orders/{id}"
+        ],
+        "the twins, one per method"
+    );
+    // GET's handler learned first: GET's twin and the route's (the 405) join it.
+    write_events(
+        &db,
+        "1.0.0",
+        &[of("GET", request(HANDLER, t + 4, 200, vec![]))],
+    );
+    assert_eq!(
+        endpoints(),
+        ["POST /orders/{id}", "PUT /orders/{id}", HANDLER]
+    );
+    const UPDATE: &str = "shop::orders::update";
+    write_events(
+        &db,
+        "1.0.0",
+        &[of("POST", request(UPDATE, t + 5, 200, vec![]))],
+    );
+    // PUT answered without a monitored handler: its twin joins the route's endpoint.
+    write_events(
+        &db,
+        "1.0.0",
+        &[of("PUT", request(ROUTE, t + 6, 200, vec![]))],
+    );
+    assert_eq!(endpoints(), [ROUTE, HANDLER, UPDATE]);
+    let requests = |name: &str| {
+        raw.strings(&format!(
+            "SELECT CAST(r.status AS TEXT) FROM request r JOIN endpoint e ON e.id = r.endpoint_id
+             WHERE e.name = '{name}' ORDER BY r.time"
+        ))
+    };
+    assert_eq!(requests(HANDLER), ["400", "405", "200"]);
+    assert_eq!(requests(UPDATE), ["400", "200"]);
+    assert_eq!(requests(ROUTE), ["400", "200"]);
+    let messages = |name: &str| {
+        raw.strings(&format!(
+            "SELECT m.message FROM exception_occurrence o
+             JOIN exception_group g ON g.id = o.group_id
+             JOIN endpoint e ON e.id = g.endpoint_id
+             JOIN exception_message m ON m.id = o.message_id
+             WHERE e.name = '{name}'"
+        ))
+    };
+    assert_eq!(messages(HANDLER), ["bad id"]);
+    assert_eq!(messages(UPDATE), ["bad JSON"]);
+    let hits = |name: &str| {
+        raw.query_i64(
+            &format!(
+                "SELECT CAST(sum(h.hits) AS BIGINT) FROM request_hourly h
+                 JOIN endpoint e ON e.id = h.endpoint_id WHERE e.name = '{name}'"
+            ),
+            &[],
+        )
+    };
+    assert_eq!(
+        [hits(HANDLER), hits(UPDATE), hits(ROUTE)],
+        [Some(3), Some(2), Some(2)],
+        "the rollups moved with them"
+    );
+}
+
 both_engines!(
     a_twin_merges_where_it_overlaps_the_handler,
-    an_endpoint_that_answered_is_no_twin
+    an_endpoint_that_answered_is_no_twin,
+    per_method_twins_join_their_own_handlers
 );

@@ -58,6 +58,20 @@ pub fn request(endpoint: &'static str, time_ms: i64, status: u16) -> Event {
     }))
 }
 
+/// A handler's error answered 4xx (a client error) of type `type_name` at `time_ms`.
+pub fn client_error(type_name: &'static str, time_ms: i64) -> ErrorRecord {
+    ErrorRecord {
+        kind: ErrorKind::Client,
+        type_name: Cow::Borrowed(type_name),
+        message: "no such item".into(),
+        sources: Vec::new(),
+        frames: Vec::new(),
+        omitted_frames: 0,
+        time_ms,
+        native: None,
+    }
+}
+
 /// A temporary SQLite file holding `events`, written through the library's store.
 pub struct Db {
     _dir: tempfile::TempDir,

@@ -19,6 +19,9 @@ pub(crate) struct RouteMemo {
     pub(crate) route: OnceCell<Arc<str>>,
     /// The `#[monitored]` handler seen per method (see [`method_slot`]).
     pub(crate) handlers: [OnceCell<&'static FnInfo>; 8],
+    /// Set per method once a request was answered below 400 with no `#[monitored]`
+    /// handler: the method's handler is not monitored, its rejections count for the route.
+    pub(crate) unmonitored: [OnceCell<()>; 8],
 }
 
 /// The handlers seen per route and method, across the route's services: axum gives each
@@ -69,6 +72,12 @@ pub(crate) fn end(
         && let Some(route) = &ctx.route
     {
         SEEN.write().entry(route.clone()).or_default()[slot] = Some(handler);
+    }
+    if let (None, Some(code), Some(memo)) = (ctx.handler, status, memo)
+        && code < 400
+        && ctx.route.is_some()
+    {
+        let _ = memo.unmonitored[slot].set(());
     }
     fmd_runtime::monitor().send_request(ctx.finish(status, cancelled));
 }

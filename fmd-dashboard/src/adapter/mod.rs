@@ -61,7 +61,10 @@ pub(crate) fn begin(
 /// The final status of a request the framework answered with `status`, and what it
 /// counts for: a panic is a 500; a fallback (or nested) service that answered other than
 /// 404/405 counts for one `(fallback)` endpoint; a request its handler never saw (a
-/// rejection, a 405) counts for the handler seen on its route.
+/// rejection, a 405) counts for the handler seen on its route, and while none was seen for
+/// its method, a rejection other than a 405 counts for the route's per-method twin
+/// (`POST /items`, see [`RequestCtx::as_twin`]) unless the method is known to have no
+/// `#[monitored]` handler.
 pub(crate) fn settle(
     ctx: &mut RequestCtx,
     status: u16,
@@ -69,6 +72,7 @@ pub(crate) fn settle(
     slot: usize,
 ) -> u16 {
     let status = if ctx.panicked { 500 } else { status };
+    let matched = ctx.route.is_some();
     if ctx.route.is_none() && ctx.handler.is_none() && !matches!(status, 404 | 405) {
         // A fallback or nested service answered (static files): one shared route.
         static FALLBACK: Lazy<Arc<str>> =
@@ -85,6 +89,17 @@ pub(crate) fn settle(
             .and_then(|route| seen_handler(route, slot, status))
     {
         ctx.stand_in(info);
+    } else if ctx.handler.is_none()
+        && !remembered
+        && matched
+        && status >= 400
+        && status != 405
+        && memo.is_none_or(|m| m.unmonitored[slot].get().is_none())
+    {
+        // A rejection before the method's handler ever ran here: its own twin per
+        // method, so that it joins the right one of the route's handlers. (A 405 has no
+        // handler of its method: it stays on the route, for the first handler learned.)
+        ctx.as_twin();
     }
     status
 }

@@ -12,13 +12,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::types::{
-    ApiError, Endpoint, EndpointList, ExceptionDetail, ExceptionGroup, ExceptionGroupPage, Request,
-    RequestPage,
+    ApiError, Endpoint, EndpointList, ExceptionDetail, ExceptionGroup, ExceptionGroupPage, Kind,
+    Request, RequestPage,
 };
 use crate::app::{App, AppError};
 use crate::format::now_ms;
 use crate::pool::BUSY;
-use fmd_runtime::store::read::GroupSort;
+use fmd_runtime::store::read::{GroupQuery, GroupSort};
 use fmd_runtime::store::read::{MAX_PAGE, RequestWindow};
 
 /// Default window of `/requests`: the last hour.
@@ -205,17 +205,21 @@ pub(super) fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u
 pub struct ExceptionsQuery {
     /// Only this endpoint id.
     endpoint: Option<i64>,
+    /// `server` (the default: groups of server error issues: panics, 5xx answers,
+    /// captured errors), `client` (of client error issues: 4xx answers) or `all`.
+    kind: Option<Kind>,
     /// Page number from 0 (default 0).
     page: Option<u64>,
     /// Groups per page, 1 to 100 (default 25).
     per_page: Option<u64>,
 }
 
-/// `GET /api/v1/exceptions`: exception groups, most recently seen first, paged.
+/// `GET /api/v1/exceptions`: exception groups of one kind (server errors unless asked),
+/// most recently seen first, paged.
 #[utoipa::path(get, path = "/api/v1/exceptions", tag = "exceptions", params(ExceptionsQuery),
     responses(
         (status = 200, description = "One page of groups", body = ExceptionGroupPage),
-        (status = 400, description = "Malformed page or size", body = ApiError),
+        (status = 400, description = "Malformed kind, page or size", body = ApiError),
         (status = 401, description = "Missing or wrong token", body = ApiError),
         (status = 503, description = "Database unavailable", body = ApiError),
     ))]
@@ -225,9 +229,12 @@ pub async fn exceptions(
 ) -> Result<Json<ExceptionGroupPage>, Failure> {
     let Query(q) = q?;
     let (page, per_page, offset) = paging(q.page, q.per_page)?;
-    let endpoint = q.endpoint;
+    let which = GroupQuery {
+        endpoint_id: q.endpoint,
+        kind: q.kind.unwrap_or_default().into(),
+    };
     let list = app
-        .with_store(move |st| st.groups(endpoint, GroupSort::LastSeen, true, offset, per_page))
+        .with_store(move |st| st.groups_of(which, GroupSort::LastSeen, true, offset, per_page))
         .await?;
     Ok(Json(ExceptionGroupPage {
         groups: list.rows.into_iter().map(ExceptionGroup::from).collect(),

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::handlers::{Failure, paging};
-use super::types::{ExceptionGroup, Frame};
+use super::types::{ExceptionGroup, Frame, Kind};
 use crate::app::{App, AppError};
 use crate::issue_diff::{FunctionDiff, variant_diffs};
 use fmd_runtime::store::issues::IssueStatus;
-use fmd_runtime::store::read::{IssueFilter, IssueKind, IssueSort, IssueSummary, Variant};
+use fmd_runtime::store::read::{IssueFilter, IssueSort, IssueSummary, Variant};
 
 /// Where an issue stands.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -49,29 +49,6 @@ impl From<Status> for IssueStatus {
             Status::Resolved => IssueStatus::Resolved,
             Status::Regressed => IssueStatus::Regressed,
             Status::Ignored => IssueStatus::Ignored,
-        }
-    }
-}
-
-/// Which issues by kind.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Server errors: panics, errors answered 5xx, captured errors (the default).
-    #[default]
-    Server,
-    /// Client errors: every occurrence was a handler's outcome answered 4xx.
-    Client,
-    /// Both.
-    All,
-}
-
-impl From<Kind> for IssueKind {
-    fn from(k: Kind) -> Self {
-        match k {
-            Kind::Server => IssueKind::Server,
-            Kind::Client => IssueKind::Client,
-            Kind::All => IssueKind::All,
         }
     }
 }

@@ -7,9 +7,9 @@
 
 use fmd_runtime::store::read::RequestRow;
 use fmd_runtime::store::read::{
-    EndpointOverview, GroupDetail, GroupSummary, Histogram, SpanStats, StackFrame,
+    EndpointOverview, GroupDetail, GroupSummary, Histogram, IssueKind, SpanStats, StackFrame,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Why a request failed; every non-2xx answer of the API has this body.
@@ -368,6 +368,29 @@ impl From<GroupDetail> for ExceptionDetail {
             source_chain: d.source_chain,
             frames: d.frames.into_iter().map(Frame::from).collect(),
             occurrences: d.histogram.into(),
+        }
+    }
+}
+
+/// Which issues by kind.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Server errors: panics, errors answered 5xx, captured errors (the default).
+    #[default]
+    Server,
+    /// Client errors: every occurrence was a handler's outcome answered 4xx.
+    Client,
+    /// Both.
+    All,
+}
+
+impl From<Kind> for IssueKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Server => IssueKind::Server,
+            Kind::Client => IssueKind::Client,
+            Kind::All => IssueKind::All,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What the request path hands to the writer thread: small, owned, no I/O done yet.
 //!
 //! Besides the event types: the names of the endpoints that are no handler
-//! ([`UNMATCHED`], [`FALLBACK`], [`BACKGROUND`]) and of a cut call-tree node ([`CUT_NODE`]), and
+//! ([`UNMATCHED`], [`FALLBACK`], [`BACKGROUND`], a route's per-method twin [`twin_name`]) and
+//! of a cut call-tree node ([`CUT_NODE`]), and
 //! [`collapse`], which folds recursion in a trace.
 
 /// Endpoint name of requests that matched no route.
@@ -14,6 +15,14 @@ pub const FALLBACK: &str = "(fallback)";
 
 /// Endpoint name of errors captured outside any request.
 pub const BACKGROUND: &str = "(background)";
+
+/// Endpoint name of a rejection (bad JSON, a failed extractor) that `method` on `route`
+/// answered before its handler was known: `POST /items`. The writer moves it into the
+/// handler's endpoint once it learns which handler serves `method` on `route` (see
+/// `store::twin`), or into the route's endpoint when no `#[monitored]` function does.
+pub fn twin_name(method: &str, route: &str) -> String {
+    format!("{method} {route}")
+}
 
 /// Name of the node that stands for the calls left out of a full call tree.
 pub const CUT_NODE: &str = "(more calls, not recorded: the call tree is full)";

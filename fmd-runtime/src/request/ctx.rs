@@ -15,7 +15,7 @@ use super::profile::Profile;
 use super::stack::{self, Frame, Modes};
 use crate::clock;
 use crate::model::event::RequestLink;
-use crate::model::event::{ErrorKind, ErrorRecord, RequestEvent, TraceFrame, UNMATCHED};
+use crate::model::event::{ErrorKind, ErrorRecord, RequestEvent, TraceFrame, UNMATCHED, twin_name};
 use crate::model::function::FnInfo;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -63,6 +63,9 @@ pub struct RequestCtx {
     pub(crate) profile: Option<Box<Profile>>,
     /// Shared with the tasks that carry this request's context (`in_current_request`).
     pub(crate) link: Option<Arc<RequestLink>>,
+    /// Counted, while no handler is known, for its route's per-method twin
+    /// ([`twin_name`]) rather than for the route (see [`as_twin`](Self::as_twin)).
+    twin: bool,
 }
 
 /// Most errors recorded for one request.
@@ -131,6 +134,7 @@ impl RequestCtx {
             slow_stack: None,
             profile: None,
             link: None,
+            twin: false,
         })
     }
 
@@ -165,6 +169,7 @@ impl RequestCtx {
             slow_stack,
             profile,
             link,
+            twin,
         } = self;
         *at = start;
         *wall = time_ms;
@@ -186,6 +191,7 @@ impl RequestCtx {
         *slow_stack = None;
         *profile = None;
         *link = None;
+        *twin = false;
     }
 
     /// The handler this request counts for: the one that ran, or the one expected for its
@@ -202,10 +208,20 @@ impl RequestCtx {
         }
     }
 
+    /// Makes a request no handler saw, on a route whose handler for its method is not
+    /// known yet (a rejection before the handler first ran), count for the route's
+    /// per-method twin ([`twin_name`]): the writer moves it into the right handler's
+    /// endpoint once it learns which handler serves the method, even when another method
+    /// of the route has a handler of its own.
+    pub fn as_twin(&mut self) {
+        self.twin = true;
+    }
+
     /// The endpoint this request counts for.
     pub fn endpoint(&self) -> Cow<'static, str> {
         match (self.counted_handler(), &self.route) {
             (Some(h), _) => Cow::Borrowed(h.endpoint_name()),
+            (None, Some(route)) if self.twin => Cow::Owned(twin_name(&self.method, route)),
             (None, Some(route)) => Cow::Owned(route.to_string()),
             (None, None) => Cow::Borrowed(UNMATCHED),
         }

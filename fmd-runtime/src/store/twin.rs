@@ -1,59 +1,116 @@
-//! Route twins: the endpoint named after a route template that a rejection (bad JSON, a
-//! 405, a layer's timeout) made before the route's `#[monitored]` handler ever ran in a
-//! process — the layer only learns a route's handler when it first runs. When a writer
-//! stores the first request of a route whose handler is known and an endpoint of the
-//! route's name exists, it moves that twin's rows into the handler's endpoint and deletes
-//! the twin ([`MERGE`], both engines, in the batch's transaction). A route shared by
-//! several methods has one twin: it joins the first handler learned. Only an endpoint
-//! whose every answer was an error is taken for a twin (see [`FIND`]).
+//! Route twins: an endpoint named after a route that a rejection (bad JSON, a 405, a
+//! layer's timeout) made before the route's `#[monitored]` handler ever ran in a process —
+//! the layer only learns a route's handlers when they first run. A rejection of one method
+//! is stored under the route's twin for that method (`POST /items`, see
+//! [`twin_name`]); a 405 (no handler has its method), and any rejection of a database
+//! written before per-method twins, under the route itself (`/items`).
 //!
-//! Per-request cost: one look-up of the route in the set of routes already checked.
+//! A writer learns route and method → handler from the requests it stores. The first time
+//! it stores a request of a route and method whose handler is known, it moves the
+//! method's twin (if one exists) into that handler's endpoint, and the first time for the
+//! route, the route-named twin into it too (so a route's 405s join its first handler
+//! learned); the first time a method of a route answers below 400 without a handler (not
+//! monitored), the method's twin joins the route's endpoint. Each move is [`MERGE`], both
+//! engines, in the batch's transaction. Only an endpoint whose every answer was an error
+//! is taken for a twin (see [`FIND`]).
+//!
+//! Per-request cost: one look-up of the route and method in the set of those already
+//! checked.
 
-use std::collections::HashSet;
+use crate::model::event::twin_name;
+use std::collections::{HashMap, HashSet};
 
-/// Which routes this writer already checked for a twin (routes are templates: few).
+/// A move to check at the end of a batch: the twin endpoint's name and the endpoint it
+/// joins, with the check it came from (forgotten again if the batch does not commit).
+pub(crate) struct Due {
+    /// The twin endpoint's name.
+    pub(crate) twin: String,
+    /// The endpoint it joins (a handler's, or the route's).
+    pub(crate) into: String,
+    route: String,
+    /// The method checked; `None` for the route-named twin's check.
+    method: Option<String>,
+}
+
+/// Which routes and methods this writer already checked for a twin (routes are
+/// templates: few).
 #[derive(Default)]
 pub(crate) struct Twins {
-    checked: HashSet<String>,
-    due: Vec<(String, String)>,
+    /// Per route, the methods checked.
+    checked: HashMap<String, HashSet<String>>,
+    /// The routes whose route-named twin was checked.
+    routes: HashSet<String>,
+    due: Vec<Due>,
 }
 
 impl Twins {
-    /// Notes a stored request of `route` counted for `endpoint`: the first with a known
-    /// handler (an endpoint not named after the route) makes the route due for a check.
-    pub(crate) fn seen(&mut self, route: &str, endpoint: &str) {
-        if route.is_empty() || route == endpoint || self.checked.contains(route) {
+    /// Notes a stored request of `method` on `route` counted for `endpoint` with
+    /// `status`: the first with a known handler (an endpoint named neither after the
+    /// route nor after its twin) makes the method's twin and the route's twin due for a
+    /// move into the handler's endpoint; the first answered below 400 without a handler
+    /// makes the method's twin due for a move into the route's endpoint.
+    pub(crate) fn seen(&mut self, route: &str, method: &str, endpoint: &str, status: Option<u16>) {
+        let unmonitored = endpoint == route;
+        if route.is_empty()
+            || (unmonitored && status.is_none_or(|s| s >= 400))
+            || self.checked.get(route).is_some_and(|m| m.contains(method))
+        {
             return;
         }
-        self.checked.insert(route.to_owned());
-        self.due.push((route.to_owned(), endpoint.to_owned()));
+        let twin = twin_name(method, route);
+        if endpoint == twin {
+            return;
+        }
+        self.checked
+            .entry(route.to_owned())
+            .or_default()
+            .insert(method.to_owned());
+        if !unmonitored && self.routes.insert(route.to_owned()) {
+            self.due.push(Due {
+                twin: route.to_owned(),
+                into: endpoint.to_owned(),
+                route: route.to_owned(),
+                method: None,
+            });
+        }
+        self.due.push(Due {
+            twin,
+            into: endpoint.to_owned(),
+            route: route.to_owned(),
+            method: Some(method.to_owned()),
+        });
     }
 
-    /// The `(route, handler endpoint)` pairs to check at the end of the batch.
-    pub(crate) fn take_due(&mut self) -> Vec<(String, String)> {
+    /// The moves to check at the end of the batch.
+    pub(crate) fn take_due(&mut self) -> Vec<Due> {
         std::mem::take(&mut self.due)
     }
 
     /// Whether the batch that checked `due` merged a twin (its writer forgets its cached
     /// ids then); a batch that did not commit forgets its checks, so that its retry makes
     /// them again.
-    pub(crate) fn settle<E>(
-        &mut self,
-        due: &[(String, String)],
-        committed: Result<bool, E>,
-    ) -> Result<bool, E> {
+    pub(crate) fn settle<E>(&mut self, due: &[Due], committed: Result<bool, E>) -> Result<bool, E> {
         if committed.is_err() {
-            for (route, _) in due {
-                self.checked.remove(route);
+            for d in due {
+                match &d.method {
+                    None => {
+                        self.routes.remove(&d.route);
+                    }
+                    Some(m) => {
+                        if let Some(methods) = self.checked.get_mut(&d.route) {
+                            methods.remove(m);
+                        }
+                    }
+                }
             }
         }
         committed
     }
 }
 
-/// The id of the twin endpoint named `$1` (the route) and of the handler's endpoint `$2`.
-/// An endpoint of the route's name with an answer below 400 is no twin but an
-/// unmonitored handler's (of another method of the route): it stays.
+/// The id of the twin endpoint named `$1` and of the endpoint `$2` it joins. An endpoint
+/// of the twin's name with an answer below 400 is no twin but an unmonitored handler's
+/// (of another method of the route): it stays.
 pub(crate) const FIND: &str = "SELECT t.id, h.id FROM endpoint t, endpoint h
     WHERE t.name = $1 AND h.name = $2 AND t.id <> h.id
       AND NOT EXISTS (SELECT 1 FROM request_hourly r

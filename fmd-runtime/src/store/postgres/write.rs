@@ -475,7 +475,7 @@ impl Writer<'_, '_> {
         } else {
             &r.route
         };
-        self.twins.seen(&r.route, &r.endpoint);
+        self.twins.seen(&r.route, &r.method, &r.endpoint, r.status);
         let route = self.route_id(route, &r.method)?;
         let options = self.options;
         let version = self.text_id(Dictionary::Version, &options.version)?;

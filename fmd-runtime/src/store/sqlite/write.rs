@@ -250,9 +250,14 @@ struct Writer<'a> {
 /// Moves each route twin of `due` into its handler's endpoint (see
 /// [`crate::store::twin`]); whether any was there. A merge that fails is undone alone
 /// (the twin stays): it never costs the batch.
-fn merge_twins(tx: &Transaction<'_>, due: &[(String, String)]) -> rusqlite::Result<bool> {
+fn merge_twins(tx: &Transaction<'_>, due: &[twin::Due]) -> rusqlite::Result<bool> {
     let mut merged = false;
-    for (route, endpoint) in due {
+    for twin::Due {
+        twin: route,
+        into: endpoint,
+        ..
+    } in due
+    {
         let find = twin::for_sqlite(twin::FIND);
         let ids: Option<(i64, i64)> = tx
             .query_row(&find, params![route, endpoint], |r| {
@@ -320,7 +325,7 @@ impl Writer<'_> {
         } else {
             &r.route
         };
-        self.twins.seen(&r.route, &r.endpoint);
+        self.twins.seen(&r.route, &r.method, &r.endpoint, r.status);
         let tx = self.tx;
         let route_id = self.cache.texts.route(route, &r.method, || {
             find_or_store(tx, ROUTE_SQL, [route, &*r.method])

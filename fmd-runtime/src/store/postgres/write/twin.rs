@@ -8,12 +8,14 @@ use postgres::types::ToSql;
 
 /// Moves each route twin of `due` into its handler's endpoint; whether any was there. A
 /// merge that fails is undone alone (the twin stays): it never costs the batch.
-pub(super) fn merge(
-    tx: &mut Transaction<'_>,
-    due: &[(String, String)],
-) -> Result<bool, postgres::Error> {
+pub(super) fn merge(tx: &mut Transaction<'_>, due: &[twin::Due]) -> Result<bool, postgres::Error> {
     let mut merged = false;
-    for (route, endpoint) in due {
+    for twin::Due {
+        twin: route,
+        into: endpoint,
+        ..
+    } in due
+    {
         let Some(row) = tx.query_opt(twin::FIND, &[route, endpoint])? else {
             continue;
         };
