@@ -6,7 +6,6 @@
 use super::return_trace::{self, Hop};
 use super::stack::{self, Frame};
 use crate::model::event::{ErrorKind, ErrorRecord, NativeTrace, TraceFrame, collapse};
-use crate::model::printed;
 use std::borrow::Cow;
 use std::fmt::{self, Display, Write};
 
@@ -69,12 +68,9 @@ pub fn cap_message(text: &str) -> String {
 }
 
 /// The message, and the backtrace printed into it after [`STACK_BACKTRACE`] or color-eyre's
-/// [`COLOR_EYRE_BACKTRACE`] (if any). Terminal colours (color-eyre's reports, coloured
-/// `Display`s) are taken out first: they are no part of what the error says.
+/// [`COLOR_EYRE_BACKTRACE`] (if any). The message is kept as written, terminal colours
+/// included (the pages escape it); the writer takes the colours out of the backtrace.
 fn finish(mut w: Capped) -> (String, Option<String>) {
-    if let Cow::Owned(plain) = printed::without_ansi(&w.out) {
-        w.out = plain;
-    }
     let (kept, printed) = split_backtrace(&w.out);
     let (kept, printed) = (kept.len(), printed.map(str::to_owned));
     if kept < w.out.len() {
