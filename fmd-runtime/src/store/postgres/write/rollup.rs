@@ -11,6 +11,7 @@ use crate::model::event::Sample;
 use crate::store::rollup::{Hourly, Rollup, Stamp};
 use crate::store::{RolledRequest, WriteOptions};
 use postgres::{GenericClient, ToStatement, Transaction};
+use std::collections::BTreeMap;
 
 /// The rollup statements: prepared ones for the writer, SQL text for one-off calls.
 pub(super) struct RollupSql<'a, S: ?Sized> {
@@ -31,6 +32,33 @@ const TEXT: RollupSql<'static, str> = RollupSql {
     version: UPSERT_VERSION,
     instance: UPSERT_INSTANCE,
 };
+
+/// Adds a duration histogram's counts, keyed `(a, b, bucket)`, with `statement` (`$1` a,
+/// `$2` b, `$3` the instance, `$4` the bucket, `$5` the count): the daily one by
+/// (endpoint, day), the recent hours' by (hour, endpoint).
+fn add_histogram<S: ToStatement + ?Sized>(
+    db: &mut impl GenericClient,
+    statement: &S,
+    histogram: &BTreeMap<(i64, i64, i64), i64>,
+    instance: &str,
+) -> Result<(), postgres::Error> {
+    if histogram.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&(i64, i64, i64)) -> i64| -> Vec<i64> { histogram.keys().map(f).collect() };
+    let hits: Vec<i64> = histogram.values().copied().collect();
+    db.execute(
+        statement,
+        &[
+            &column(|k| k.0),
+            &column(|k| k.1),
+            &instance,
+            &column(|k| k.2),
+            &hits,
+        ],
+    )?;
+    Ok(())
+}
 
 /// Writes a batch's sums. `first_batch`: record the version even without requests.
 pub(super) fn store<S: ToStatement + ?Sized>(
@@ -64,36 +92,13 @@ pub(super) fn store<S: ToStatement + ?Sized>(
             ],
         )?;
     }
-    if !rollup.daily.is_empty() {
-        let key =
-            |f: fn(&(i64, i64, i64)) -> i64| -> Vec<i64> { rollup.daily.keys().map(f).collect() };
-        let hits: Vec<i64> = rollup.daily.values().copied().collect();
-        db.execute(
-            sql.daily,
-            &[
-                &key(|k| k.0),
-                &key(|k| k.1),
-                &&*instance,
-                &key(|k| k.2),
-                &hits,
-            ],
-        )?;
-    }
-    if !rollup.hourly_durations.is_empty() {
-        let keys = &rollup.hourly_durations;
-        let key = |f: fn(&(i64, i64, i64)) -> i64| -> Vec<i64> { keys.keys().map(f).collect() };
-        let hits: Vec<i64> = keys.values().copied().collect();
-        db.execute(
-            sql.hourly_durations,
-            &[
-                &key(|k| k.0),
-                &key(|k| k.1),
-                &&*instance,
-                &key(|k| k.2),
-                &hits,
-            ],
-        )?;
-    }
+    add_histogram(db, sql.daily, &rollup.daily, &instance)?;
+    add_histogram(
+        db,
+        sql.hourly_durations,
+        &rollup.hourly_durations,
+        &instance,
+    )?;
     if let Some(hour) = rollup.trim_before_hour {
         db.execute(crate::store::sql::TRIM_HOURLY_DURATIONS, &[&hour])?;
     }

@@ -8,6 +8,23 @@ use crate::store::rollup::{Rollup, Stamp};
 use crate::store::sql;
 use crate::store::sql::sqlite;
 use rusqlite::{Connection, params};
+use std::collections::BTreeMap;
+
+/// Adds a duration histogram's counts, keyed `(a, b, bucket)`, one upsert per key with
+/// `statement` (`?1` a, `?2` b, `?3` the instance, `?4` the bucket, `?5` the count): the
+/// daily one by (endpoint, day), the recent hours' by (hour, endpoint).
+fn add_histogram(
+    conn: &Connection,
+    statement: &str,
+    histogram: &BTreeMap<(i64, i64, i64), i64>,
+    instance: &str,
+) -> rusqlite::Result<()> {
+    let mut upsert = conn.prepare_cached(statement)?;
+    for ((a, b, bucket), hits) in histogram {
+        upsert.execute(params![a, b, instance, bucket, hits])?;
+    }
+    Ok(())
+}
 
 /// Writes a batch's sums. `first_batch`: record the version even without requests.
 pub(super) fn store(
@@ -51,28 +68,24 @@ pub(super) fn store(
             ])?;
         }
     }
-    {
-        let mut upsert = conn.prepare_cached(
-            "INSERT INTO duration_daily(endpoint_id, day, instance, bucket, hits)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(endpoint_id, day, instance, bucket) DO UPDATE SET
-                     hits = hits + excluded.hits",
-        )?;
-        for ((endpoint, day, bucket), hits) in &rollup.daily {
-            upsert.execute(params![endpoint, day, stamp.instance, bucket, hits])?;
-        }
-    }
-    {
-        let mut upsert = conn.prepare_cached(
-            "INSERT INTO duration_hourly(hour, endpoint_id, instance, bucket, hits)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(hour, endpoint_id, instance, bucket) DO UPDATE SET
-                     hits = hits + excluded.hits",
-        )?;
-        for ((hour, endpoint, bucket), hits) in &rollup.hourly_durations {
-            upsert.execute(params![hour, endpoint, stamp.instance, bucket, hits])?;
-        }
-    }
+    add_histogram(
+        conn,
+        "INSERT INTO duration_daily(endpoint_id, day, instance, bucket, hits)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(endpoint_id, day, instance, bucket) DO UPDATE SET
+                 hits = hits + excluded.hits",
+        &rollup.daily,
+        stamp.instance,
+    )?;
+    add_histogram(
+        conn,
+        "INSERT INTO duration_hourly(hour, endpoint_id, instance, bucket, hits)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(hour, endpoint_id, instance, bucket) DO UPDATE SET
+                 hits = hits + excluded.hits",
+        &rollup.hourly_durations,
+        stamp.instance,
+    )?;
     if let Some(hour) = rollup.trim_before_hour {
         conn.prepare_cached(sqlite!(sql::TRIM_HOURLY_DURATIONS))?
             .execute([hour])?;
