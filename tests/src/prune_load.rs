@@ -261,7 +261,7 @@ pub async fn prune_while_serving(engine: Engine, rows: i64, how: Pruning) {
     let old_occurrences = db
         .query_i64(
             "SELECT count(*) FROM exception_occurrence WHERE time < $1",
-            &vals![now - 7 * DAY_MS],
+            vals![now - 7 * DAY_MS],
         )
         .unwrap_or(0);
     let before = fmd::monitor().stats();
