@@ -91,14 +91,7 @@ fn generate(db: &Db, n: i64, now: i64) -> Duration {
         "INSERT INTO endpoint (name, created_at) VALUES ('/bulk', 0) ON CONFLICT DO NOTHING",
         &[],
     );
-    let texts = Texts {
-        route: "/bulk",
-        method: "GET",
-        version: "1.0.0",
-        ip: Some("127.0.0.1"),
-        user: Some(""),
-        instance: "test",
-    };
+    let texts = Texts::BULK;
     let ids = request_rows::ids(db, &texts);
     let endpoint = db
         .query_i64("SELECT id FROM endpoint WHERE name = '/bulk'", &[])

@@ -20,6 +20,19 @@ pub struct Texts<'a> {
     pub instance: &'a str,
 }
 
+impl Texts<'static> {
+    /// The texts of the generated old requests of `/bulk` (pruning tests): `GET`, version
+    /// `1.0.0`, client `127.0.0.1`, an empty user, instance `test`.
+    pub const BULK: Texts<'static> = Texts {
+        route: "/bulk",
+        method: "GET",
+        version: "1.0.0",
+        ip: Some("127.0.0.1"),
+        user: Some(""),
+        instance: "test",
+    };
+}
+
 /// The dictionary ids of [`Texts`].
 pub struct Ids {
     /// `request_route.id`.

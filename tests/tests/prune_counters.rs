@@ -23,14 +23,7 @@ const CUTOFF: i64 = T0 + 1_000_000;
 
 /// `n` requests of `endpoint` at `start`, `start + 1`, … ms (one statement, both engines).
 fn requests(fx: &Fixture, endpoint: i64, start: i64, n: i64) {
-    let texts = Texts {
-        route: "/bulk",
-        method: "GET",
-        version: "1.0.0",
-        ip: Some("127.0.0.1"),
-        user: Some(""),
-        instance: "test",
-    };
+    let texts = Texts::BULK;
     let ids = request_rows::ids(&fx.db, &texts);
     fx.db.exec(
         "INSERT INTO request (endpoint_id, route_id, time, duration_us, status, version_id, ip_id,

@@ -445,14 +445,7 @@ async fn the_retention_page_in_a_browser() {
 /// answered `status`, in one statement.
 fn bulk(fx: &Fixture, endpoint: i64, start: i64, n: i64, status: i64) {
     use fmd_tests::request_rows::{Texts, ids};
-    let texts = Texts {
-        route: "/bulk",
-        method: "GET",
-        version: "1.0.0",
-        ip: Some("127.0.0.1"),
-        user: Some(""),
-        instance: "test",
-    };
+    let texts = Texts::BULK;
     let ids = ids(&fx.db, &texts);
     fx.db.exec(
         "INSERT INTO request (endpoint_id, route_id, time, duration_us, status, version_id, ip_id, user_id, instance_id)
